@@ -1,0 +1,46 @@
+# EIKIS: `make run` runs the sample month end to end; `make test` runs the tests. Both set themselves up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PERIOD ?= 2026-11
+OUT ?= var
+
+.PHONY: run test lint bench bench-smoke sample clean setup setup-dev
+
+$(BIN)/.core: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(BIN)/.dev: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[airflow,dev]'
+	touch $(BIN)/.core $@
+
+setup: $(BIN)/.core
+setup-dev: $(BIN)/.dev
+
+run: $(BIN)/.core
+	$(BIN)/eikis run --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/outbox \
+		--policy policy/eikis_policy.yaml --workdir $(OUT)/work
+
+test: $(BIN)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(BIN)/.dev
+	$(BIN)/ruff check .
+
+sample: $(BIN)/.core
+	$(BIN)/eikis generate --period $(PERIOD) --out sample_data/inbox --scale sample --seed 7 --inject-bad
+
+bench: $(BIN)/.dev
+	$(BIN)/python scripts/bench.py
+
+bench-smoke: $(BIN)/.dev
+	$(BIN)/python scripts/bench.py --smoke
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,84 @@
+"""`eikis`: the embedded command line (CONTRACTS §11). No Airflow needed.
+
+Exit 0 on success; on failure, exit non-zero with one line on stderr naming the file, record and reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.config import Settings
+from pipeline.errors import EikisError
+from pipeline.logs import configure_cli_logging
+from pipeline.period import parse_month
+
+
+def _period(text: str) -> str:
+    try:
+        parse_month(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eikis", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write a synthetic inbox in the contract formats")
+    generate.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM")
+    generate.add_argument("--out", type=Path, required=True, help="inbox root; files go to OUT/PERIOD/")
+    generate.add_argument("--scale", choices=("sample", "national"), default="sample")
+    generate.add_argument("--seed", type=int, default=1)
+    generate.add_argument("--fraction", type=float, default=1.0, help="shrink the national scale (0-1]")
+    generate.add_argument("--inject-bad", action="store_true", help="add one bad record of every kind")
+
+    ingest = commands.add_parser("ingest", help="stage and validate every source of a month")
+    _common_run_arguments(ingest)
+
+    return parser
+
+
+def _common_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM")
+    parser.add_argument("--inbox", type=Path, required=True, help="inbox root holding PERIOD/")
+    parser.add_argument("--workdir", type=Path, default=Path("var/work"), help="internal files (default var/work)")
+
+
+def _generate(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.generate.inbox import generate_inbox
+
+    target = generate_inbox(args.period, args.out, scale=args.scale, seed=args.seed, inject_bad=args.inject_bad,
+                            fraction=args.fraction, workers=settings.workers)
+    print(f"inbox written to {target}")
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.stages import ingest_and_validate, print_source_table
+
+    summaries = ingest_and_validate(args.period, args.inbox, args.workdir, settings)
+    print_source_table(summaries)
+    print(f"staging, quarantine and data docs in {args.workdir / args.period}")
+
+
+COMMANDS = {"generate": _generate, "ingest": _ingest}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_cli_logging(args.verbose)
+    settings = Settings.from_env()
+    try:
+        COMMANDS[args.command](args, settings)
+    except EikisError as exc:
+        print(f"eikis: error: {exc.one_line()}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

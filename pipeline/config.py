@@ -1,0 +1,86 @@
+"""Run settings: embedded defaults that work on a fresh machine, overridable by environment variables.
+
+Numbers the law may change live in the policy file (`pipeline.policy`), not here; these are operational knobs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.logs import get_logger
+
+log = get_logger("config")
+
+# Only for the embedded demo and tests: production sets EIKIS_PSEUDONYM_SECRET (see README, docker-compose.yaml).
+_DEV_SECRET = "eikis-embedded-development-secret-not-for-production"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Operational settings of one run."""
+
+    pseudonym_secret: bytes = field(repr=False, default=_DEV_SECRET.encode())
+    quarantine_tolerance: float = 0.02
+    workers: int = 2
+    batch_rows: int = 200_000
+    data_docs: bool = True
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read `EIKIS_*` variables; anything unset keeps its embedded default."""
+        env = os.environ if environ is None else environ
+        secret = env.get("EIKIS_PSEUDONYM_SECRET")
+        if not secret:
+            log.warning("EIKIS_PSEUDONYM_SECRET is not set: using the embedded development secret")
+            secret = _DEV_SECRET
+        return cls(
+            pseudonym_secret=secret.encode(),
+            quarantine_tolerance=float(env.get("EIKIS_QUARANTINE_TOLERANCE", cls.quarantine_tolerance)),
+            workers=max(1, int(env.get("EIKIS_WORKERS", min(2, os.cpu_count() or 1)))),
+            batch_rows=int(env.get("EIKIS_BATCH_ROWS", cls.batch_rows)),
+            data_docs=env.get("EIKIS_DATA_DOCS", "1") not in ("0", "false", "False"),
+        )
+
+
+@dataclass(frozen=True)
+class WorkLayout:
+    """Where one period's internal files live under the workdir (never the outbox)."""
+
+    workdir: Path
+    period: str
+
+    @property
+    def root(self) -> Path:
+        return self.workdir / self.period
+
+    @property
+    def staging(self) -> Path:
+        return self.root / "staging"
+
+    def staged(self, source: str) -> Path:
+        return self.staging / f"{source}.parquet"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    def quarantined(self, source: str) -> Path:
+        return self.quarantine / f"{source}.parquet"
+
+    @property
+    def summaries(self) -> Path:
+        return self.root / "summaries"
+
+    @property
+    def data_docs(self) -> Path:
+        return self.root / "data_docs"
+
+    @property
+    def decisions(self) -> Path:
+        return self.root / "decisions"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report"

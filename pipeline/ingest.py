@@ -1,0 +1,184 @@
+"""Ingest: read each source of period P from the inbox into typed staging tables and a quarantine.
+
+Layout read (CONTRACTS §1): `<inbox>/<P>/<folder>/…`. Layout written (internal, never the outbox):
+`<workdir>/<P>/staging/<source>.parquet/part-*.parquet`, `<workdir>/<P>/quarantine/<source>.parquet`,
+`<workdir>/<P>/summaries/<source>.json`. ARIS goes first because every other source is checked against it;
+the rest are independent, so Airflow runs them as parallel tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from pipeline.config import Settings, WorkLayout
+from pipeline.errors import SourceError
+from pipeline.logs import get_logger
+from pipeline.quality.reasons import Reason
+from pipeline.sources import aris, connections, pmlp, prices, sopa, vid, vsaa
+from pipeline.sources.base import StageContext, StageResult
+from pipeline.sources.common import Quarantine, sha256_of, write_frame
+
+log = get_logger("ingest")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where a source lands in the inbox and how it is staged."""
+
+    name: str
+    folder: str
+    suffix: str
+    required: bool
+    stage: Callable[[list[Path], StageContext], StageResult]
+
+
+def _stage_aris(files: list[Path], ctx: StageContext) -> StageResult:
+    register = aris.read_register(files)
+    quarantine = Quarantine("aris")
+    malformed = ~register["aris_code"].str.fullmatch(r"\d{9}").fillna(False).astype(bool)
+    for row in register.loc[malformed].itertuples():
+        quarantine.add(file=row.file, record=int(row.Index) + 1, line=0, reason=Reason.INVALID_ARIS_CODE,
+                       detail="KODS is not 9 digits")
+    part = ctx.part_dir("aris") / "part-0000.parquet"
+    write_frame(register.loc[~malformed], part, aris.SCHEMA)
+    per_file = register.groupby("file").size().to_dict()
+    return StageResult(parts=[part], quarantine=quarantine, records_per_file={
+        ctx.label(path): int(per_file.get(path.name, 0)) for path in files})
+
+
+def _commodity(name: str) -> Callable[[list[Path], StageContext], StageResult]:
+    def stage(files: list[Path], ctx: StageContext) -> StageResult:
+        return connections.stage_commodity(name, files, ctx)
+
+    return stage
+
+
+SOURCES: dict[str, SourceSpec] = {
+    spec.name: spec
+    for spec in (
+        SourceSpec("aris", "aris", ".csv", True, _stage_aris),
+        SourceSpec("pmlp", "pmlp", ".xml", True, pmlp.stage),
+        SourceSpec("vid", "vid", ".xml", True, vid.stage),
+        SourceSpec("vsaa", "vsaa", ".xml", True, vsaa.stage),
+        SourceSpec("electricity", "connections/electricity", ".csv", True, _commodity("electricity")),
+        SourceSpec("gas", "connections/gas", ".csv", True, _commodity("gas")),
+        SourceSpec("heat", "connections/heat", ".csv", True, _commodity("heat")),
+        SourceSpec("prices", "prices", ".csv", True, prices.stage),
+        SourceSpec("sopa", "sopa", ".xml", False, sopa.stage),
+    )
+}
+SOURCE_ORDER = tuple(SOURCES)
+
+
+@dataclass
+class SourceSummary:
+    """What one source delivered and what became of it; saved as JSON for the run report and the store."""
+
+    source: str
+    files: list[dict[str, object]] = field(default_factory=list)
+    records: int = 0
+    staged: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    @property
+    def quarantined_share(self) -> float:
+        return self.quarantined_total / self.records if self.records else 0.0
+
+    def save(self, layout: WorkLayout) -> Path:
+        layout.summaries.mkdir(parents=True, exist_ok=True)
+        path = layout.summaries / f"{self.source}.json"
+        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, layout: WorkLayout, source: str) -> SourceSummary:
+        path = layout.summaries / f"{source}.json"
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def source_files(inbox: Path, period: str, spec: SourceSpec) -> list[Path]:
+    """The files of one source for P, sorted by name; a missing required source is a whole-run error."""
+    folder = inbox / period / spec.folder
+    files = sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() == spec.suffix) if (
+        folder.is_dir()) else []
+    if not files and spec.required:
+        raise SourceError(f"required source {spec.name} is missing: no *{spec.suffix} files", file=folder)
+    return files
+
+
+def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings: Settings) -> SourceSummary:
+    """Stage one source for P; ARIS must already be staged for every other source."""
+    spec = SOURCES[source]
+    layout = WorkLayout(Path(workdir), period)
+    started = time.perf_counter()
+    files = source_files(Path(inbox), period, spec)
+    ctx = StageContext(period=period, layout=layout, settings=settings, inbox=Path(inbox) / period)
+    if source != "aris":
+        ctx.address_status = load_address_status(layout)
+    partial = ctx.part_dir(source)
+    shutil.rmtree(partial, ignore_errors=True)
+    log.info("%s: staging %d file(s)", source, len(files))
+    try:
+        result = spec.stage(files, ctx)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    final = layout.staged(source)
+    shutil.rmtree(final, ignore_errors=True)
+    if partial.exists():
+        partial.rename(final)
+    else:
+        final.mkdir(parents=True, exist_ok=True)
+    layout.quarantine.mkdir(parents=True, exist_ok=True)
+    pq.write_table(result.quarantine.table(), layout.quarantined(source), compression="zstd")
+
+    summary = SourceSummary(
+        source=source,
+        files=[
+            {"file": ctx.label(path), "bytes": path.stat().st_size, "sha256": sha256_of(path),
+             "records": result.records_per_file.get(ctx.label(path), 0)}
+            for path in files
+        ],
+        records=sum(result.records_per_file.values()),
+        staged=staged_rows(layout, source),
+        quarantined=result.quarantine.counts(),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    summary.save(layout)
+    log.info(
+        "%s: %d records, %d staged, %d quarantined %s in %.2f s",
+        source, summary.records, summary.staged, summary.quarantined_total, summary.quarantined or "",
+        summary.seconds,
+    )
+    return summary
+
+
+def staged_rows(layout: WorkLayout, source: str) -> int:
+    folder = layout.staged(source)
+    return sum(pq.ParquetFile(part).metadata.num_rows for part in sorted(folder.glob("*.parquet")))
+
+
+def load_address_status(layout: WorkLayout) -> pd.Series:
+    folder = layout.staged("aris")
+    if not folder.exists():
+        raise SourceError("ARIS is not staged yet for this period; ingest aris first", file=folder)
+    table = pq.read_table(folder, columns=["aris_code", "status"]).to_pandas()
+    return pd.Series(table["status"].to_numpy(), index=table["aris_code"].to_numpy())
+
+
+def ingest_all(period: str, inbox: Path, workdir: Path, settings: Settings) -> dict[str, SourceSummary]:
+    """Stage every source in order (ARIS first)."""
+    return {source: ingest_source(source, period, inbox, workdir, settings) for source in SOURCE_ORDER}

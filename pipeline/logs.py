@@ -1,0 +1,38 @@
+"""Logging for engineers: counts and timings per stage, never a personal code, name or income."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+LOGGER_NAME = "eikis"
+
+
+def get_logger(name: str) -> logging.Logger:
+    """A child of the `eikis` logger, so one handler (CLI or Airflow's) sees every stage."""
+    return logging.getLogger(f"{LOGGER_NAME}.{name}")
+
+
+def configure_cli_logging(verbose: bool = False) -> None:
+    """Plain timestamped lines on stderr for the embedded CLI (Airflow configures its own handlers)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("great_expectations", "py4j", "paramiko", "asyncssh"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@contextmanager
+def timed(logger: logging.Logger, stage: str) -> Iterator[dict[str, float]]:
+    """Log how long a stage took; yields a dict that receives `seconds` when the block ends."""
+    started = time.perf_counter()
+    result: dict[str, float] = {}
+    logger.info("%s: started", stage)
+    try:
+        yield result
+    finally:
+        result["seconds"] = time.perf_counter() - started
+        logger.info("%s: finished in %.2f s", stage, result["seconds"])

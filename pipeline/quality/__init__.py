@@ -1,0 +1,1 @@
+"""Record checks, reason codes, quarantine and the Great Expectations suites."""

@@ -1,0 +1,50 @@
+"""The Latvian personal code rule of CONTRACTS §3.
+
+Old codes `DDMMYY-CNNNQ` carry a birth date (century digit 0/1/2 = 1800s/1900s/2000s) and a check digit;
+new codes (issued from 2017-07-01) start with 32-39 and carry neither, so they are only format-checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_WEIGHTS = (1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_SHAPE = re.compile(r"^\d{6}-?\d{5}$")
+_NEW = re.compile(r"^3[2-9]\d{4}-?\d{5}$")
+_CENTURY = {"0": 1800, "1": 1900, "2": 2000}
+
+
+def normalize(code: str) -> str | None:
+    """The 11 digits of a code written with or without the dash, or None when the shape is wrong."""
+    if not _SHAPE.match(code):
+        return None
+    return code.replace("-", "")
+
+
+def check_digit(first_ten: str) -> int:
+    """`Q = (1101 − Σ wᵢ·dᵢ) mod 11 mod 10` over the first ten digits."""
+    total = sum(weight * int(digit) for weight, digit in zip(_WEIGHTS, first_ten, strict=True))
+    return (1101 - total) % 11 % 10
+
+
+def is_valid(code: str) -> bool:
+    """True when `code` passes the §3 rule (new format, or old format with a real date and a right check digit)."""
+    if _NEW.match(code):
+        return True
+    digits = normalize(code)
+    if digits is None:
+        return False
+    century = _CENTURY.get(digits[6])
+    if century is None:
+        return False
+    try:
+        dt.date(century + int(digits[4:6]), int(digits[2:4]), int(digits[0:2]))
+    except ValueError:
+        return False
+    return check_digit(digits[:10]) == int(digits[10])
+
+
+def with_check_digit(first_ten: str) -> str:
+    """Complete ten digits into a valid old-format code (used by the generator and tests)."""
+    return first_ten + str(check_digit(first_ten))

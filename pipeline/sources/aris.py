@@ -1,0 +1,222 @@
+"""ARIS: the VZD address register open data (CONTRACTS §2), the reference every other source is checked against.
+
+Both VZD generations are read: the current `aw_*.csv` (UTF-8 with BOM, `,`, every field in `"`) and the older
+`AW_*.CSV` (`;`, `#` quote, UTF-8 or Cp1257). The dialect is sniffed per file, columns are mapped by header name,
+and values are kept exactly as published (a trailing space in a house name is part of the name).
+Every address is resolved to its municipality by walking `VKUR_CD`: a novads (113), or a state city (104 whose
+parent is Latvia, 100000000). Apartments (109) learn their building.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from pipeline.errors import SourceError
+from pipeline.logs import get_logger
+
+log = get_logger("sources.aris")
+
+LATVIA = 100000000
+TYPE_STATE = 101
+TYPE_CITY = 104
+TYPE_PARISH = 105
+TYPE_VILLAGE = 106
+TYPE_STREET = 107
+TYPE_BUILDING = 108
+TYPE_PREMISES = 109
+TYPE_MUNICIPALITY = 113
+
+REQUIRED_COLUMNS = ("KODS", "TIPS_CD", "STATUSS", "VKUR_CD", "VKUR_TIPS", "NOSAUKUMS")
+OPTIONAL_COLUMNS = ("ATRIB", "DAT_BEIG", "STD")
+_MAX_DEPTH = 10
+
+SCHEMA = pa.schema(
+    [
+        ("aris_code", pa.string()),
+        ("type_code", pa.int16()),
+        ("status", pa.string()),
+        ("parent_code", pa.string()),
+        ("parent_type", pa.int16()),
+        ("name", pa.string()),
+        ("atrib", pa.string()),
+        ("end_date", pa.string()),
+        ("address", pa.string()),
+        ("building_code", pa.string()),
+        ("municipality_code", pa.string()),
+        ("municipality_name", pa.string()),
+        ("municipality_atvk", pa.string()),
+        ("file", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one VZD file is written."""
+
+    encoding: str
+    delimiter: str
+    quote: str
+
+
+def sniff(path: Path) -> Dialect:
+    """Tell the current export (BOM, `,`, `"`) from the older one (`;`, `#`, UTF-8 or Cp1257)."""
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    if not head.strip():
+        raise SourceError("empty ARIS file", file=path, line=1)
+    first_line = head.lstrip(codecs.BOM_UTF8).split(b"\n", 1)[0]
+    if first_line.startswith(b"#") or (b"#;#" in first_line):
+        delimiter, quote = ";", "#"
+    elif first_line.startswith(b'"') or b'","' in first_line:
+        delimiter, quote = ",", '"'
+    else:
+        delimiter = ";" if first_line.count(b";") > first_line.count(b",") else ","
+        quote = '"'
+    encoding = "utf8" if head.startswith(codecs.BOM_UTF8) or _is_utf8(path) else "cp1257"
+    return Dialect(encoding=encoding, delimiter=delimiter, quote=quote)
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def read_file(path: Path) -> pd.DataFrame:
+    """One VZD file as strings, columns by header name, values unstripped."""
+    dialect = sniff(path)
+    try:
+        header = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=dialect.encoding, block_size=1 << 16),
+            parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char=dialect.quote),
+            convert_options=pacsv.ConvertOptions(include_columns=[]),
+        ).column_names
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise SourceError(f"malformed VZD CSV: {exc}".splitlines()[0], file=path) from None
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise SourceError(f"VZD file lacks column(s) {', '.join(missing)}", file=path, line=1)
+    wanted = [c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in header]
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=dialect.encoding),
+            parse_options=pacsv.ParseOptions(
+                delimiter=dialect.delimiter, quote_char=dialect.quote, double_quote=True
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=wanted,
+                column_types={column: pa.string() for column in wanted},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise SourceError(f"malformed VZD CSV: {exc}".splitlines()[0], file=path) from None
+    frame = table.to_pandas()
+    for column in OPTIONAL_COLUMNS:
+        if column not in frame:
+            frame[column] = ""
+    frame["file"] = path.name
+    return frame
+
+
+def aris_files(folder: Path) -> list[Path]:
+    """`aw_*.csv` and older `AW_*.CSV` files, sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().startswith("aw_")
+                  and p.suffix.lower() == ".csv")
+
+
+def read_register(files: list[Path]) -> pd.DataFrame:
+    """All VZD files as one staged table (SCHEMA), with building and municipality resolved."""
+    frames = [read_file(path) for path in files]
+    raw = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(REQUIRED_COLUMNS))
+    staged = pd.DataFrame(
+        {
+            "aris_code": raw["KODS"],
+            "type_code": pd.to_numeric(raw["TIPS_CD"], errors="coerce").fillna(0).astype("int16"),
+            "status": raw["STATUSS"],
+            "parent_code": raw["VKUR_CD"],
+            "parent_type": pd.to_numeric(raw["VKUR_TIPS"], errors="coerce").fillna(0).astype("int16"),
+            "name": raw["NOSAUKUMS"],
+            "atrib": raw["ATRIB"],
+            "end_date": raw["DAT_BEIG"],
+            "address": raw["STD"],
+            "file": raw["file"],
+        }
+    )
+    staged["building_code"] = _building_codes(staged)
+    _resolve_municipalities(staged)
+    log.info("ARIS: %d addresses from %d file(s)", len(staged), len(files))
+    return staged[SCHEMA.names]
+
+
+def _building_codes(frame: pd.DataFrame) -> pd.Series:
+    building = pd.Series(pd.NA, index=frame.index, dtype="string")
+    is_building = frame["type_code"] == TYPE_BUILDING
+    is_premises = frame["type_code"] == TYPE_PREMISES
+    building[is_building] = frame.loc[is_building, "aris_code"]
+    building[is_premises] = frame.loc[is_premises, "parent_code"]
+    return building
+
+
+def _resolve_municipalities(frame: pd.DataFrame) -> None:
+    """Walk `VKUR_CD` upwards, all rows at once, until a novads or a state city is met (CONTRACTS §2)."""
+    codes = pd.to_numeric(frame["aris_code"], errors="coerce").fillna(-1).astype("int64").to_numpy()
+    parents = pd.to_numeric(frame["parent_code"], errors="coerce").fillna(-1).astype("int64").to_numpy()
+    types = frame["type_code"].to_numpy()
+    first_row = pd.Series(np.arange(len(codes)), index=codes)
+    first_row = first_row[~first_row.index.duplicated()]
+    lookup, rows_of = first_row.index, first_row.to_numpy()
+
+    def position_of(values: np.ndarray) -> np.ndarray:
+        found = lookup.get_indexer(values)
+        return np.where(found >= 0, rows_of[found], -1)
+
+    municipality = np.full(len(codes), -1, dtype="int64")
+    current = np.arange(len(codes))
+    pending = np.ones(len(codes), dtype=bool)
+    for _ in range(_MAX_DEPTH):
+        rows = np.flatnonzero(pending)
+        if rows.size == 0:
+            break
+        at = current[rows]
+        at_type = types[at]
+        is_municipality = (at_type == TYPE_MUNICIPALITY) | ((at_type == TYPE_CITY) & (parents[at] == LATVIA))
+        municipality[rows[is_municipality]] = at[is_municipality]
+        pending[rows[is_municipality]] = False
+        climbing = rows[~is_municipality]
+        next_positions = position_of(parents[current[climbing]])
+        dead_end = next_positions < 0
+        pending[climbing[dead_end]] = False
+        current[climbing[~dead_end]] = next_positions[~dead_end]
+
+    resolved = municipality >= 0
+    names = np.full(len(codes), None, dtype=object)
+    atvk = np.full(len(codes), None, dtype=object)
+    muni_codes = np.full(len(codes), None, dtype=object)
+    rows = municipality[resolved]
+    muni_codes[resolved] = frame["aris_code"].to_numpy()[rows]
+    names[resolved] = frame["name"].to_numpy()[rows]
+    atvk[resolved] = frame["atrib"].to_numpy()[rows]
+    frame["municipality_code"] = pd.array(muni_codes, dtype="string")
+    frame["municipality_name"] = pd.array(names, dtype="string")
+    frame["municipality_atvk"] = pd.array(atvk, dtype="string")
+    unresolved = int((~resolved & (frame["type_code"].to_numpy() >= TYPE_PARISH)).sum())
+    if unresolved:
+        log.warning("ARIS: %d addresses have no municipality (broken VKUR_CD chain)", unresolved)

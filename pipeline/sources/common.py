@@ -1,0 +1,161 @@
+"""Pieces every source reader shares: quarantine rows, batched Parquet parts, money and digest helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.quality.reasons import Reason
+
+_AMOUNT = re.compile(r"^(-?)(\d{1,12})(?:\.(\d{1,2}))?$")
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("file", pa.string()),
+        ("record", pa.int64()),
+        ("line", pa.int64()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("person_key", pa.string()),
+        ("aris_code", pa.string()),
+        ("marks_review", pa.bool_()),
+    ]
+)
+
+
+@dataclass
+class Quarantine:
+    """Quarantined records of one source. `detail` must never hold a personal code, a name or an income."""
+
+    source: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(
+        self,
+        *,
+        file: str,
+        record: int,
+        line: int,
+        reason: Reason,
+        detail: str,
+        person_key: str | None = None,
+        aris_code: str | None = None,
+        marks_review: bool = False,
+    ) -> None:
+        self.rows.append(
+            {
+                "source": self.source,
+                "file": file,
+                "record": record,
+                "line": line,
+                "reason": str(reason),
+                "detail": detail,
+                "person_key": person_key,
+                "aris_code": aris_code,
+                "marks_review": marks_review,
+            }
+        )
+
+    def extend(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.rows.extend(rows)
+
+    def table(self) -> pa.Table:
+        ordered = sorted(self.rows, key=lambda row: (row["file"], row["record"], row["line"], row["reason"]))
+        return pa.Table.from_pylist(ordered, schema=QUARANTINE_SCHEMA)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row["reason"]] = counts.get(row["reason"], 0) + 1
+        return dict(sorted(counts.items()))
+
+
+class PartWriter:
+    """Collects rows column by column and writes them to one Parquet file in row groups of `batch_rows`."""
+
+    def __init__(self, path: Path, schema: pa.Schema, batch_rows: int) -> None:
+        self.path = path
+        self.schema = schema
+        self.batch_rows = batch_rows
+        self.columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+        self.rows_written = 0
+        self._pending = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+
+    def append(self, values: Sequence[Any]) -> None:
+        for column, value in zip(self.columns.values(), values, strict=True):
+            column.append(value)
+        self._pending += 1
+        if self._pending >= self.batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        arrays = [pa.array(self.columns[name], type=self.schema.field(name).type) for name in self.schema.names]
+        self._writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+        self.rows_written += self._pending
+        self._pending = 0
+        for column in self.columns.values():
+            column.clear()
+
+    def close(self) -> int:
+        self.flush()
+        self._writer.close()
+        return self.rows_written
+
+
+def parse_cents(text: str) -> tuple[int | None, Reason | None]:
+    """`"1234.5"` -> 123450 cents. Money is integer cents everywhere so sums are exact (CONTRACTS conventions)."""
+    match = _AMOUNT.match(text.strip())
+    if not match:
+        return None, Reason.BAD_AMOUNT
+    sign, whole, fraction = match.groups()
+    cents = int(whole) * 100 + int((fraction or "").ljust(2, "0"))
+    if sign and cents:
+        return None, Reason.NEGATIVE_AMOUNT
+    return cents, None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_frame(frame: pd.DataFrame, path: Path, schema: pa.Schema) -> None:
+    """Write a small staged table as one Parquet file with an exact schema."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+    pq.write_table(table, path, compression="zstd")
+
+
+def read_parts(paths: Sequence[Path], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Several part files as one DataFrame (used by checks that span the files of one source)."""
+    tables = [pq.read_table(path, columns=list(columns) if columns else None) for path in paths]
+    return pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame(columns=columns or [])
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def map_files(func: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
+    """Run `func` over the files of a source, in worker processes when there is more than one file to share."""
+    if workers <= 1 or len(items) <= 1:
+        return [func(item) for item in items]
+    with ProcessPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(func, items))

@@ -1,0 +1,94 @@
+"""SOPA protected users for the ALDIS flow (CONTRACTS §8): persons with a valid low-income/needy decision.
+
+Only `Pabeigts` applications with a decision number count; a person without a contract number and trader cannot
+get the reduction, and is counted so it can be reported back (DOMAIN, ALDIS calendar).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.quality import personcode
+from pipeline.quality.pseudonym import person_key
+from pipeline.quality.reasons import Reason
+from pipeline.sources.base import FileTask, StageContext, StageResult
+from pipeline.sources.common import PartWriter, Quarantine, map_files
+from pipeline.sources.xmlstream import XmlLayout, iter_records
+
+SOURCE = "sopa"
+LAYOUT = XmlLayout("urn:eikis:sopa:protected:v1", "ProtectedUsersExtract", "ProtectedUser", "sopa_protected_v1.xsd")
+FIELDS = (
+    "PersonCode", "ApplicationStatus", "DecisionNumber", "DecisionValidFrom", "DecisionValidTo",
+    "ContractNumber", "TraderName", "TraderRegNo", "SupplyAddress",
+)
+
+SCHEMA = pa.schema(
+    [
+        ("person_key", pa.string()),
+        ("application_status", pa.string()),
+        ("decision_number", pa.string()),
+        ("valid_from", pa.date32()),
+        ("valid_to", pa.date32()),
+        ("contract_number", pa.string()),
+        ("trader_name", pa.string()),
+        ("trader_reg_no", pa.string()),
+        ("supply_address", pa.string()),
+        ("file", pa.string()),
+        ("record", pa.int64()),
+    ]
+)
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
+    tags = {LAYOUT.qualified(name): index for index, name in enumerate(FIELDS)}
+    writer = PartWriter(task.part, SCHEMA, task.batch_rows)
+    quarantine = Quarantine(SOURCE)
+    records = 0
+    for record in iter_records(task.path, LAYOUT):
+        records += 1
+        values = [""] * len(FIELDS)
+        for child in record.element:
+            index = tags.get(child.tag)
+            if index is not None:
+                values[index] = child.text or ""
+        code, status, decision, valid_from, valid_to, contract, trader, reg_no, address = values
+        start, end = _date(valid_from), _date(valid_to)
+        problem = None
+        if not personcode.is_valid(code):
+            problem = (Reason.INVALID_PERSON_CODE, "PersonCode fails the §3 rule")
+        elif not decision.strip():
+            problem = (Reason.MISSING_VALUE, "DecisionNumber is empty")
+        elif start is None or end is None or end < start:
+            problem = (Reason.BAD_DATE, "DecisionValidFrom/To is not a date range with from <= to")
+        elif reg_no and not (reg_no.isdigit() and len(reg_no) == 11):
+            problem = (Reason.INVALID_REG_NO, "TraderRegNo is not 11 digits")
+        if problem:
+            quarantine.add(file=task.label, record=record.number, line=record.line,
+                           reason=problem[0], detail=problem[1])
+            continue
+        key = person_key(task.secret, personcode.normalize(code) or "")
+        writer.append((key, status, decision, start, end, contract or None, trader or None, reg_no or None,
+                       address, task.label, record.number))
+    writer.close()
+    return records, quarantine.rows
+
+
+def stage(files: list[Path], ctx: StageContext) -> StageResult:
+    tasks = ctx.tasks(SOURCE, files)
+    quarantine = Quarantine(SOURCE)
+    per_file: dict[str, int] = {}
+    for task, (records, rows) in zip(tasks, map_files(_parse_file, tasks, ctx.settings.workers), strict=True):
+        per_file[task.label] = records
+        quarantine.extend(rows)
+    return StageResult(parts=[task.part for task in tasks], quarantine=quarantine, records_per_file=per_file)

@@ -1,0 +1,111 @@
+"""VID income (CONTRACTS §4): gross income documents per person, the biggest source (≈25 M records a month).
+
+Records are checked one by one while streaming and written straight to a Parquet part per input file, so memory
+does not grow with the file. Names are read past and never stored. Corrections (one DocumentId submitted again)
+are kept as they arrive; the decision keeps the latest `SubmittedAt` (pipeline.decide.income).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.period import try_parse_month
+from pipeline.quality import personcode
+from pipeline.quality.pseudonym import person_key
+from pipeline.quality.reasons import Reason
+from pipeline.sources.base import FileTask, StageContext, StageResult
+from pipeline.sources.common import PartWriter, Quarantine, map_files, parse_cents
+from pipeline.sources.xmlstream import XmlLayout, iter_records
+
+SOURCE = "vid"
+LAYOUT = XmlLayout("urn:eikis:vid:income:v1", "IncomeExtract", "Income", "vid_income_v1.xsd")
+FIELDS = ("DocumentId", "PersonCode", "DocumentType", "PeriodStart", "PeriodEnd", "AmountEUR", "SubmittedAt")
+DOCUMENT_TYPES = frozenset({"EMPLOYER_NOTICE", "ANNUAL_DECLARATION", "MICROENTERPRISE_DECLARATION", "OTHER"})
+
+SCHEMA = pa.schema(
+    [
+        ("document_id", pa.string()),
+        ("person_code", pa.string()),
+        ("document_type", pa.string()),
+        ("period_start", pa.int32()),
+        ("period_end", pa.int32()),
+        ("amount_cents", pa.int64()),
+        ("submitted_at", pa.timestamp("s")),
+        ("file", pa.string()),
+        ("record", pa.int64()),
+    ]
+)
+
+
+def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
+    tags = {LAYOUT.qualified(name): index for index, name in enumerate(FIELDS)}
+    writer = PartWriter(task.part, SCHEMA, task.batch_rows)
+    quarantine = Quarantine(SOURCE)
+    records = 0
+    for record in iter_records(task.path, LAYOUT):
+        records += 1
+        values = [""] * len(FIELDS)
+        for child in record.element:
+            index = tags.get(child.tag)
+            if index is not None:
+                values[index] = child.text or ""
+        document_id, code, document_type, start_text, end_text, amount_text, submitted_text = values
+        digits = personcode.normalize(code)
+        problem: tuple[Reason, str] | None = None
+        start = try_parse_month(start_text)
+        end = try_parse_month(end_text)
+        cents, amount_problem = parse_cents(amount_text)
+        submitted = _timestamp(submitted_text)
+        if digits is None:
+            problem = (Reason.INVALID_PERSON_CODE, "PersonCode is not 11 digits (optionally DDMMYY-NNNNN)")
+        elif not document_id.strip():
+            problem = (Reason.MISSING_VALUE, "DocumentId is empty")
+        elif document_type not in DOCUMENT_TYPES:
+            problem = (Reason.UNKNOWN_ENUM, f"DocumentType is not one of {'|'.join(sorted(DOCUMENT_TYPES))}")
+        elif start is None or end is None or end < start:
+            problem = (Reason.BAD_PERIOD, "PeriodStart/PeriodEnd is not a YYYY-MM range with start <= end")
+        elif amount_problem is not None:
+            problem = (amount_problem, "AmountEUR must be >= 0 with at most 2 decimals")
+        elif submitted is None:
+            problem = (Reason.BAD_DATE, "SubmittedAt is not an ISO date-time")
+        if problem is not None:
+            quarantine.add(
+                file=task.label,
+                record=record.number,
+                line=record.line,
+                reason=problem[0],
+                detail=f"document {_safe_id(document_id)}: {problem[1]}",
+                person_key=person_key(task.secret, digits) if digits else None,
+                marks_review=digits is not None,
+            )
+            continue
+        writer.append((document_id, digits, document_type, start, end, cents, submitted, task.label, record.number))
+    writer.close()
+    return records, quarantine.rows
+
+
+def _timestamp(text: str) -> dt.datetime | None:
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _safe_id(document_id: str) -> str:
+    """Document ids are VID's own references, not personal data; still, keep them short and printable."""
+    return "".join(ch for ch in document_id[:40] if ch.isprintable()) or "(no id)"
+
+
+def stage(files: list[Path], ctx: StageContext) -> StageResult:
+    tasks = ctx.tasks(SOURCE, files)
+    quarantine = Quarantine(SOURCE)
+    per_file: dict[str, int] = {}
+    for task, (records, rows) in zip(tasks, map_files(_parse_file, tasks, ctx.settings.workers), strict=True):
+        per_file[task.label] = records
+        quarantine.extend(rows)
+    return StageResult(parts=[task.part for task in tasks], quarantine=quarantine, records_per_file=per_file)

@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="stage and validate every source of a month")
     _common_run_arguments(ingest)
 
+    run = commands.add_parser("run", help="run the whole month: ingest, validate, decide, publish")
+    _common_run_arguments(run)
+    run.add_argument("--outbox", type=Path, required=True, help="outbox root; files go to OUTBOX/PERIOD/")
+    run.add_argument("--policy", type=Path, required=True, help="policy YAML (minimal or effective-dated)")
+
     return parser
 
 
@@ -65,7 +70,19 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> None:
     print(f"staging, quarantine and data docs in {args.workdir / args.period}")
 
 
-COMMANDS = {"generate": _generate, "ingest": _ingest}
+def _run(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.stages import run_month
+
+    result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings)
+    decision = result.decision
+    print(f"run {result.run_id}: {decision.households} households, {decision.eligible} eligible, "
+          f"{decision.review} for review; support on: {', '.join(decision.support_types_on) or 'none'}")
+    print(f"recipient files ({len(result.files)}) and manifest.json: {result.outbox}")
+    print(f"run report: {result.report}")
+    print(f"decision records, staging, quarantine, data docs: {args.workdir / args.period}")
+
+
+COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,21 +1,72 @@
-"""The embedded run's stages wired in order: what `eikis` runs in one process and Airflow runs as tasks."""
+"""The embedded run's stages wired in order: what `eikis run` does in one process and Airflow does as tasks."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import Settings
+from pipeline.config import Settings, WorkLayout
+from pipeline.decide.run import DecisionSummary, decide_period
 from pipeline.ingest import SOURCE_ORDER, SourceSummary, ingest_source
+from pipeline.logs import get_logger, timed
+from pipeline.policy import Policy, load_policy
+from pipeline.publish.atomic import build_folder, publish
+from pipeline.publish.files import RecipientFile, build_recipient_files
+from pipeline.publish.manifest import derive_run_id, write_manifest
+from pipeline.publish.report import write_report
 from pipeline.quality.expectations import validate_source
+
+log = get_logger("run")
+
+
+@dataclass
+class RunResult:
+    period: str
+    run_id: str
+    outbox: Path
+    report: Path
+    decision: DecisionSummary
+    files: list[RecipientFile]
 
 
 def ingest_and_validate(period: str, inbox: Path, workdir: Path, settings: Settings) -> dict[str, SourceSummary]:
     """Stage and validate every source; the first failure stops the run."""
     summaries: dict[str, SourceSummary] = {}
     for source in SOURCE_ORDER:
-        summaries[source] = ingest_source(source, period, inbox, workdir, settings)
-        validate_source(source, period, workdir, settings)
+        with timed(log, f"ingest {source}"):
+            summaries[source] = ingest_source(source, period, inbox, workdir, settings)
+            validate_source(source, period, workdir, settings)
     return summaries
+
+
+def input_digests(layout: WorkLayout) -> list[str]:
+    return [str(item["sha256"]) for source in SOURCE_ORDER if (layout.summaries / f"{source}.json").exists()
+            for item in SourceSummary.load(layout, source).files]
+
+
+def build_and_publish(period: str, workdir: Path, outbox: Path, policy: Policy) -> RunResult:
+    """Write every recipient file, the manifest and the report aside, then publish P with one rename."""
+    layout = WorkLayout(Path(workdir), period)
+    decision = DecisionSummary.load(layout)
+    run_id = derive_run_id(period, input_digests(layout), policy.digest)
+    with build_folder(Path(outbox), period) as build:
+        files = build_recipient_files(layout, build)
+        write_manifest(build, period, run_id, policy.digest, decision.support_types_on, files)
+        report = write_report(layout, decision, files, run_id)
+        published = publish(build, Path(outbox), period)
+    return RunResult(period, run_id, published, report, decision, files)
+
+
+def run_month(period: str, inbox: Path, outbox: Path, policy_path: Path, workdir: Path,
+              settings: Settings) -> RunResult:
+    """The whole month: ingest + validation, decision, files, manifest, report, publication."""
+    policy = load_policy(policy_path, period)
+    log.info("policy version %s in force for %s (%s)", policy.version, period, policy.digest)
+    ingest_and_validate(period, inbox, workdir, settings)
+    with timed(log, "decide"):
+        decide_period(period, workdir, policy, settings)
+    with timed(log, "publish"):
+        return build_and_publish(period, workdir, outbox, policy)
 
 
 def print_source_table(summaries: dict[str, SourceSummary]) -> None:

@@ -88,7 +88,7 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings)
         sites["eikis"] = {
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(layout.data_docs / source)},
+                              "base_directory": str((layout.data_docs / source).resolve())},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         }
     config = DataContextConfig(

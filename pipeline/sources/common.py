@@ -29,6 +29,8 @@ QUARANTINE_SCHEMA = pa.schema(
         ("person_key", pa.string()),
         ("aris_code", pa.string()),
         ("marks_review", pa.bool_()),
+        ("record_key", pa.string()),
+        ("sender_text", pa.string()),
     ]
 )
 
@@ -51,7 +53,11 @@ class Quarantine:
         person_key: str | None = None,
         aris_code: str | None = None,
         marks_review: bool = False,
+        record_key: str | None = None,
+        sender_text: str | None = None,
     ) -> None:
+        """Add one quarantined record. `record_key`/`sender_text` are the sender's own id and address text,
+        kept only for sources whose rejected rows go back to the sender (connection lists)."""
         self.rows.append(
             {
                 "source": self.source,
@@ -63,6 +69,8 @@ class Quarantine:
                 "person_key": person_key,
                 "aris_code": aris_code,
                 "marks_review": marks_review,
+                "record_key": record_key,
+                "sender_text": sender_text,
             }
         )
 

@@ -69,7 +69,7 @@ def stage_commodity(commodity: str, files: list[Path], ctx: StageContext) -> Sta
             if problem:
                 quarantine.add(file=label, record=count, line=line, reason=problem[0],
                                detail=f"object {row['object_id'][:40]}: {problem[1]}",
-                               aris_code=row["aris_code"])
+                               aris_code=row["aris_code"], record_key=row["object_id"], sender_text=row["address"])
                 continue
             rows.append({
                 "object_id": row["object_id"], "aris_code": row["aris_code"], "address": row["address"],
@@ -93,5 +93,5 @@ def _quarantine_duplicates(frame: pd.DataFrame, quarantine: Quarantine) -> pd.Da
     for row in frame.loc[repeated].itertuples(index=False):
         quarantine.add(file=row.file, record=row.record, line=row.line, reason=Reason.DUPLICATE_OBJECT,
                        detail=f"object {row.object_id[:40]}: object_id appears more than once",
-                       aris_code=row.aris_code)
+                       aris_code=row.aris_code, record_key=row.object_id, sender_text=row.address)
     return frame.loc[~repeated]

@@ -1,0 +1,45 @@
+"""Matching connections to eligible households (CONTRACTS §6, §9).
+
+INDIVIDUAL: eligible when its aris_code holds an ELIGIBLE household. COMMON (indirect billing): eligible when any
+ELIGIBLE household lives at the building code or at a premises (109) under it; `eligible_dwellings` counts them.
+A DISCONNECTED object is never flagged. A row whose aris_code is not an existing (EKS) address is not decided.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.decide.households import ELIGIBLE
+from pipeline.decide.support import COMMODITY_SUPPORT
+
+ADDRESS_ERROR_REASONS = {"UNKNOWN": "UNKNOWN_ADDRESS", "DEL": "ADDRESS_DELETED", "ERR": "ADDRESS_ERRONEOUS"}
+
+
+def eligible_counts(households: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """ELIGIBLE households per exact ARIS code, and per building (the code itself or its premises)."""
+    eligible = households.loc[households["status"] == ELIGIBLE]
+    per_code = eligible.groupby("aris_code").size()
+    building = eligible["building_code"].fillna(eligible["aris_code"])
+    per_building = eligible.groupby(building.to_numpy()).size()
+    return per_code, per_building
+
+
+def decide_connections(connections: pd.DataFrame, households: pd.DataFrame, support_on: list[str],
+                       commodity: str) -> pd.DataFrame:
+    """Decision columns for every staged connection whose address exists; others get `address_error`."""
+    per_code, per_building = eligible_counts(households)
+    frame = connections.copy()
+    exists = frame["address_status"] == "EKS"
+    active = frame["status"] == "ACTIVE"
+    common = frame["connection_kind"] == "COMMON"
+    at_code = frame["aris_code"].map(per_code).fillna(0).astype("int64")
+    in_building = frame["aris_code"].map(per_building).fillna(0).astype("int64")
+    dwellings = np.where(common, in_building, np.minimum(at_code, 1))
+    dwellings = np.where(active & exists, dwellings, 0)
+    frame["eligible"] = (dwellings > 0).astype("int64")
+    frame["eligible_dwellings"] = dwellings.astype("int64")
+    types = "|".join(t for t in COMMODITY_SUPPORT[commodity] if t in support_on)
+    frame["support_types"] = np.where(frame["eligible"] == 1, types, "")
+    frame["address_error"] = np.where(exists, None, frame["address_status"].map(ADDRESS_ERROR_REASONS))
+    return frame

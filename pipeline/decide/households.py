@@ -1,0 +1,101 @@
+"""Households and their status (CONTRACTS §3, §9).
+
+A household is every counting (ACTIVE + ALIVE) person declared, registered or contact-addressed at one ARIS code.
+`avg_income = total / window / members`; eligible when `avg_income <= threshold`, compared exactly. A household
+with a member whose data is quarantined is REVIEW: never flagged, listed for staff.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+
+from pipeline.decide.income import PersonIncome
+from pipeline.policy import Policy
+
+ELIGIBLE, NOT_ELIGIBLE, REVIEW = "ELIGIBLE", "NOT_ELIGIBLE", "REVIEW"
+
+
+def review_addresses(quarantine: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
+    """Addresses whose household has quarantined member data, with the reasons (§3 DUPLICATE_PERSON, §9 REVIEW).
+
+    PMLP rows carry the address of the person who would have counted; VID and VSAA rows carry a pseudonymous key,
+    which finds the person's address among the counting persons.
+    """
+    marked = quarantine.loc[quarantine["marks_review"].fillna(False).astype(bool)]
+    direct = marked.loc[marked["aris_code"].notna(), ["aris_code", "reason", "source"]]
+    by_key = marked.loc[marked["aris_code"].isna() & marked["person_key"].notna(), ["person_key", "reason", "source"]]
+    linked = by_key.merge(persons[["person_key", "aris_code"]], on="person_key", how="inner")
+    both = pd.concat([direct, linked[["aris_code", "reason", "source"]]], ignore_index=True)
+    if both.empty:
+        return pd.DataFrame({"aris_code": pd.Series(dtype="string"), "quarantined_members": pd.Series(dtype="int64"),
+                             "review_reasons": pd.Series(dtype="string")})
+    pmlp_members = both.loc[both["source"] == "pmlp"].groupby("aris_code").size()
+    reasons = both.groupby("aris_code")["reason"].agg(lambda values: ", ".join(sorted(set(values))))
+    result = reasons.rename("review_reasons").to_frame()
+    result["quarantined_members"] = pmlp_members.reindex(result.index, fill_value=0).astype("int64")
+    return result.reset_index()
+
+
+def rounded_cents(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Half-up rounding of non-negative numerator/denominator to whole cents, in integers (display only)."""
+    numerator = numerator.astype(object) if numerator.dtype == object else numerator
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def decide_households(persons: pd.DataFrame, income: PersonIncome, review: pd.DataFrame, policy: Policy,
+                      addresses: pd.DataFrame) -> pd.DataFrame:
+    """One row per household: members, total, average, threshold, status and the reason in words."""
+    frame = pd.DataFrame({"aris_code": persons["aris_code"].to_numpy(), "scaled": income.scaled})
+    groups = frame.groupby("aris_code", sort=True)
+    households = pd.DataFrame({"members": groups.size(), "scaled": groups["scaled"].sum()})
+    households.index.name = "aris_code"
+    households = households.reset_index()
+    households = households.merge(review, on="aris_code", how="outer")
+    households["members"] = households["members"].fillna(0).astype("int64")
+    households["quarantined_members"] = households["quarantined_members"].fillna(0).astype("int64")
+    scaled = households["scaled"].fillna(0).to_numpy()
+    scaled = scaled.astype(object) if income.scaled.dtype == object else scaled.astype(np.int64)
+
+    members = households["members"].to_numpy(dtype=np.int64)
+    window = income.window_months
+    limit = policy.income_threshold_cents * window * income.scale * members
+    eligible = (members > 0) & (scaled <= limit)
+    in_review = households["review_reasons"].notna().to_numpy()
+    status = np.where(in_review, REVIEW, np.where(eligible, ELIGIBLE, NOT_ELIGIBLE))
+
+    safe_members = np.maximum(members, 1)
+    total_cents = rounded_cents(scaled, np.full(len(scaled), income.scale, dtype=np.int64))
+    average_cents = rounded_cents(scaled, income.scale * window * safe_members)
+    households["total_income_eur"] = [_eur(c) for c in total_cents]
+    households["avg_income_eur"] = [None if m == 0 else _eur(c) for c, m in zip(average_cents, members, strict=True)]
+    households["threshold_eur"] = f"{policy.income_threshold_eur:.2f}"
+    households["policy_version"] = policy.version
+    households["status"] = status
+    households["reason"] = [
+        _reason(s, avg, households_reasons, members_count)
+        for s, avg, households_reasons, members_count in zip(
+            status, households["avg_income_eur"], households["review_reasons"], members, strict=True)
+    ]
+    households = households.drop(columns=["scaled"]).merge(addresses, on="aris_code", how="left")
+    return households.sort_values("aris_code", kind="stable").reset_index(drop=True)
+
+
+def _eur(cents: int) -> str:
+    value = int(cents)
+    return f"{value // 100}.{value % 100:02d}"
+
+
+def _reason(status: str, average: str | None, review_reasons: object, members: int) -> str:
+    if status == REVIEW:
+        return (f"member data quarantined ({review_reasons}); not flagged until the bureau resolves it"
+                + ("" if members else "; no counting member left at this address"))
+    relation = "at or under" if status == ELIGIBLE else "over"
+    return f"average monthly income per member {average} EUR is {relation} the threshold"
+
+
+def display_eur(cents: float) -> str:
+    """Half-up rounding of a float cents value for decision records."""
+    return str(Decimal(repr(cents / 100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

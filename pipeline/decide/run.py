@@ -1,0 +1,133 @@
+"""Decide period P from the staged tables and write the internal decision records.
+
+Written under `<workdir>/<P>/decisions/` (never the outbox):
+- `households.parquet`: every household, with member count, total, average, threshold, policy version, status
+  and the reason in words;
+- `members.parquet`: each member's monthly income items by source under a pseudonymous key;
+- `<commodity>.parquet`: every staged connection with its decision columns;
+- `decision.json`: support types on, P's prices, the policy in force, and counts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from pipeline.config import Settings, WorkLayout
+from pipeline.decide.connections import decide_connections
+from pipeline.decide.households import ELIGIBLE, REVIEW, decide_households, review_addresses
+from pipeline.decide.income import PersonIncome, person_income
+from pipeline.decide.support import heat_index, period_prices, support_types_on
+from pipeline.logs import get_logger
+from pipeline.period import format_month, parse_month
+from pipeline.policy import Policy
+
+log = get_logger("decide")
+
+COMMODITIES = ("electricity", "gas", "heat")
+
+
+@dataclass
+class DecisionSummary:
+    period: str
+    policy_version: str
+    policy_digest: str
+    support_types_on: list[str]
+    prices: dict[str, str]
+    persons_counting: int
+    households: int
+    eligible: int
+    review: int
+    connections: dict[str, dict[str, int]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def save(self, layout: WorkLayout) -> None:
+        path = layout.decisions / "decision.json"
+        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, layout: WorkLayout) -> DecisionSummary:
+        return cls(**json.loads((layout.decisions / "decision.json").read_text(encoding="utf-8")))
+
+
+def _staged(layout: WorkLayout, source: str, columns: list[str] | None = None) -> pd.DataFrame:
+    return pq.read_table(layout.staged(source), columns=columns).to_pandas()
+
+
+def _quarantine(layout: WorkLayout) -> pd.DataFrame:
+    tables = [pq.read_table(path).to_pandas() for path in sorted(layout.quarantine.glob("*.parquet"))]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(
+        columns=["source", "reason", "person_key", "aris_code", "marks_review"])
+
+
+def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings) -> DecisionSummary:
+    """Run the whole §9 decision for P on staged data."""
+    started = time.perf_counter()
+    layout = WorkLayout(Path(workdir), period)
+    layout.decisions.mkdir(parents=True, exist_ok=True)
+    p = parse_month(period)
+
+    prices = period_prices(_staged(layout, "prices"), period)
+    support_on = support_types_on(period, prices, policy)
+    log.info("support types on for %s: %s", period, ", ".join(support_on) or "none")
+
+    persons = _staged(layout, "pmlp", ["person_code", "person_key", "aris_code", "counts"])
+    persons = persons.loc[persons["counts"]].drop(columns="counts").reset_index(drop=True)
+    person_index = pd.Index(persons["person_code"])
+    vid = _staged(layout, "vid", ["document_id", "person_code", "period_start", "period_end", "amount_cents",
+                                  "submitted_at", "file", "record"])
+    vsaa = _staged(layout, "vsaa", ["person_code", "month", "amount_cents"])
+    income = person_income(person_index, vid, vsaa, p, policy.income_window_months)
+    del vid, vsaa
+
+    addresses = _staged(layout, "aris", ["aris_code", "address", "building_code", "municipality_code",
+                                         "municipality_name"])
+    review = review_addresses(_quarantine(layout), persons)
+    households = decide_households(persons, income, review, policy, addresses)
+    households.to_parquet(layout.decisions / "households.parquet", index=False)
+    _write_members(layout, persons, income)
+
+    summary = DecisionSummary(
+        period=period,
+        policy_version=policy.version,
+        policy_digest=policy.digest,
+        support_types_on=support_on,
+        prices={**{k: str(v) for k, v in sorted(prices.items())}, "HEAT_INDEX": str(heat_index(prices))},
+        persons_counting=len(persons),
+        households=len(households),
+        eligible=int((households["status"] == ELIGIBLE).sum()),
+        review=int((households["status"] == REVIEW).sum()),
+    )
+    for commodity in COMMODITIES:
+        decided = decide_connections(_staged(layout, commodity), households, support_on, commodity)
+        decided.to_parquet(layout.decisions / f"{commodity}.parquet", index=False)
+        summary.connections[commodity] = {
+            "objects": len(decided),
+            "eligible": int(decided["eligible"].sum()),
+            "address_errors": int(decided["address_error"].notna().sum()),
+        }
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.save(layout)
+    log.info("decided %s: %d households, %d eligible, %d review, in %.2f s", period, summary.households,
+             summary.eligible, summary.review, summary.seconds)
+    return summary
+
+
+def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonIncome) -> None:
+    """Each member's monthly items by source (EUR, rounded for display) under the pseudonymous key only."""
+    months = [format_month(income.window_start + i) for i in range(income.window_months)]
+    frame = pd.DataFrame({"aris_code": persons["aris_code"].to_numpy(), "person_key": persons["person_key"].to_numpy()})
+    vid = np.round(income.monthly_vid / 100, 2)
+    vsaa = income.monthly_vsaa / 100
+    columns = {f"vid_{m}": vid[:, i] for i, m in enumerate(months)}
+    columns.update({f"vsaa_{m}": vsaa[:, i] for i, m in enumerate(months)})
+    frame = pd.concat([frame, pd.DataFrame(columns)], axis=1)
+    frame["total_eur"] = np.round(income.monthly_vid.sum(axis=1) / 100 + vsaa.sum(axis=1), 2)
+    frame.sort_values(["aris_code", "person_key"], kind="stable").to_parquet(
+        layout.decisions / "members.parquet", index=False)

@@ -1,0 +1,1 @@
+"""Recipient files, manifest, atomic publication and the run report."""

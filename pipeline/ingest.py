@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.config import Settings, WorkLayout
@@ -38,6 +39,7 @@ class SourceSpec:
     suffix: str
     required: bool
     stage: Callable[[list[Path], StageContext], StageResult]
+    schema: pa.Schema
 
 
 def _stage_aris(files: list[Path], ctx: StageContext) -> StageResult:
@@ -64,15 +66,15 @@ def _commodity(name: str) -> Callable[[list[Path], StageContext], StageResult]:
 SOURCES: dict[str, SourceSpec] = {
     spec.name: spec
     for spec in (
-        SourceSpec("aris", "aris", ".csv", True, _stage_aris),
-        SourceSpec("pmlp", "pmlp", ".xml", True, pmlp.stage),
-        SourceSpec("vid", "vid", ".xml", True, vid.stage),
-        SourceSpec("vsaa", "vsaa", ".xml", True, vsaa.stage),
-        SourceSpec("electricity", "connections/electricity", ".csv", True, _commodity("electricity")),
-        SourceSpec("gas", "connections/gas", ".csv", True, _commodity("gas")),
-        SourceSpec("heat", "connections/heat", ".csv", True, _commodity("heat")),
-        SourceSpec("prices", "prices", ".csv", True, prices.stage),
-        SourceSpec("sopa", "sopa", ".xml", False, sopa.stage),
+        SourceSpec("aris", "aris", ".csv", True, _stage_aris, aris.SCHEMA),
+        SourceSpec("pmlp", "pmlp", ".xml", True, pmlp.stage, pmlp.SCHEMA),
+        SourceSpec("vid", "vid", ".xml", True, vid.stage, vid.SCHEMA),
+        SourceSpec("vsaa", "vsaa", ".xml", True, vsaa.stage, vsaa.SCHEMA),
+        SourceSpec("electricity", "connections/electricity", ".csv", True, _commodity("electricity"), connections.SCHEMA),
+        SourceSpec("gas", "connections/gas", ".csv", True, _commodity("gas"), connections.SCHEMA),
+        SourceSpec("heat", "connections/heat", ".csv", True, _commodity("heat"), connections.SCHEMA),
+        SourceSpec("prices", "prices", ".csv", True, prices.stage, prices.SCHEMA),
+        SourceSpec("sopa", "sopa", ".xml", False, sopa.stage, sopa.SCHEMA),
     )
 }
 SOURCE_ORDER = tuple(SOURCES)
@@ -136,12 +138,12 @@ def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    if not list(partial.glob("*.parquet")):
+        partial.mkdir(parents=True, exist_ok=True)
+        pq.write_table(spec.schema.empty_table(), partial / "part-0000.parquet")
     final = layout.staged(source)
     shutil.rmtree(final, ignore_errors=True)
-    if partial.exists():
-        partial.rename(final)
-    else:
-        final.mkdir(parents=True, exist_ok=True)
+    partial.rename(final)
     layout.quarantine.mkdir(parents=True, exist_ok=True)
     pq.write_table(result.quarantine.table(), layout.quarantined(source), compression="zstd")
 

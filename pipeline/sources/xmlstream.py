@@ -11,6 +11,7 @@ reports a schema error at the last record it read.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ def iter_records(path: Path, layout: XmlLayout) -> Iterator[XmlRecord]:
     """Yield each record of an extract; raise SourceError naming file, line and reason for a whole-file problem."""
     record_tag = layout.qualified(layout.record)
     root_tag = layout.qualified(layout.root)
+    _reject_doctype_in_prolog(path)
     number = 0
     last_line = 1
     root_closed = False
@@ -70,7 +72,7 @@ def iter_records(path: Path, layout: XmlLayout) -> Iterator[XmlRecord]:
     try:
         for _, element in parser:
             if not checked_prolog:
-                _reject_doctype(parser, path)
+                _reject_doctype(element, path)
                 checked_prolog = True
             if element.tag == root_tag:
                 root_closed = True
@@ -82,16 +84,15 @@ def iter_records(path: Path, layout: XmlLayout) -> Iterator[XmlRecord]:
             while element.getprevious() is not None:
                 del element.getparent()[0]
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else last_line
-        where = {"line": line} if exc.lineno else {"line": last_line, "record": number + 1}
-        raise SourceError(_describe(exc), file=path, **where) from None
+        if exc.lineno:
+            raise SourceError(_describe(exc), file=path, line=exc.lineno) from None
+        record, line, message = _locate_schema_error(path, layout)
+        raise SourceError(_describe(message or exc), file=path, line=line, record=record) from None
     except OSError as exc:
         raise SourceError(f"cannot read file: {exc.strerror or exc}", file=path) from None
-    if not checked_prolog:
-        _reject_doctype(parser, path)
-        if parser.root is None or parser.root.tag != root_tag:
-            found = parser.root.tag if parser.root is not None else "nothing"
-            raise SourceError(f"root element is {found}, expected {root_tag}", file=path, line=1)
+    if not checked_prolog and (parser.root is None or parser.root.tag != root_tag):
+        found = parser.root.tag if parser.root is not None else "nothing"
+        raise SourceError(f"root element is {found}, expected {root_tag}", file=path, line=1)
     if not root_closed:
         raise SourceError(
             f"premature end of data: root element {layout.root} never closed (truncated file?)",
@@ -116,18 +117,64 @@ def _iterparse(path: Path, layout: XmlLayout, *, events: tuple[str, ...], tag: o
     )
 
 
-def _reject_doctype(parser: etree.iterparse, path: Path) -> None:
-    """Refuse any document type declaration: the contracts need none, and entities are an attack surface."""
-    root = parser.root
-    if root is None:
-        return
-    docinfo = root.getroottree().docinfo
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def _reject_doctype_in_prolog(path: Path) -> None:
+    """Refuse any document type declaration before parsing starts: the contracts need none, and DTDs are how
+    external entities and expansion bombs get in. Only the prolog (before the root element) can hold one."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1 << 20)
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {exc.strerror or exc}", file=path) from None
+    match = _ROOT_START.search(head)
+    prolog = head[: match.start()] if match else head
+    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+        raise SourceError("DOCTYPE declarations are not allowed in EIKIS extracts", file=path, line=1)
+
+
+def _reject_doctype(element: etree._Element, path: Path) -> None:
+    """Second line of defence (e.g. a prolog in an encoding the byte scan cannot read)."""
+    docinfo = element.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise SourceError("DOCTYPE declarations are not allowed in EIKIS extracts", file=path, line=1)
 
 
-def _describe(exc: etree.XMLSyntaxError) -> str:
-    message = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
+def _locate_schema_error(path: Path, layout: XmlLayout) -> tuple[int | None, int, str | None]:
+    """Find the first record that breaks the schema, exactly (libxml2's streaming validation reports no line).
+
+    Runs only after a failure: walks the file again without the schema, validating each record on its own
+    inside a copy of the root element.
+    """
+    schema = load_schema(layout.schema_file)
+    root_copy: etree._Element | None = None
+    number = 0
+    walker = etree.iterparse(str(path), events=("start", "end"), resolve_entities=False, no_network=True,
+                             load_dtd=False, huge_tree=False)
+    try:
+        for event, element in walker:
+            if event == "start":
+                if root_copy is None:
+                    root_copy = etree.Element(element.tag, dict(element.attrib), nsmap=element.nsmap)
+                    if not schema.validate(root_copy):
+                        return None, element.sourceline or 1, schema.error_log.last_error.message
+                continue
+            if element.tag != layout.qualified(layout.record):
+                continue
+            number += 1
+            probe = copy.copy(root_copy)
+            probe.append(copy.deepcopy(element))
+            if not schema.validate(probe):
+                return number, element.sourceline or 1, schema.error_log.last_error.message
+            element.clear(keep_tail=False)
+    except etree.XMLSyntaxError as exc:
+        return number + 1, exc.lineno or 1, str(exc)
+    return None, 1, None
+
+
+def _describe(exc: etree.XMLSyntaxError | str) -> str:
+    message = exc if isinstance(exc, str) else str(exc.msg if getattr(exc, "msg", None) else exc)
     if "(<string>" in message or "(file:" in message:
         message = message.split(" (")[0]
     message = _VALUE_QUOTE.sub("value <withheld>", message)

@@ -64,7 +64,7 @@ def write_income_chunk(chunk: IncomeChunk) -> tuple[int, int]:
     adult = (chunk.age >= 18) & (chunk.age < 65)
     senior = chunk.age >= 65
     employed = (adult & (rng.random(n) < 0.86)) | (senior & (rng.random(n) < 0.15))
-    wage = np.exp(rng.normal(np.log(1050), 0.6, n)).astype(np.int64) * 100 + rng.integers(0, 100, n)
+    wage = np.exp(rng.normal(np.log(880), 0.6, n)).astype(np.int64) * 100 + rng.integers(0, 100, n)
     pension = np.exp(rng.normal(np.log(520), 0.3, n)).astype(np.int64) * 100 + rng.integers(0, 100, n)
     vid_records = vsaa_months = 0
     doc = chunk.index * 10**8

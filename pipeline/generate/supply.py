@@ -43,6 +43,7 @@ def write_connections(folder: Path, geo: Geography, objects: dict[str, int], rng
     multi_urban = geo.building_urban[geo.building_is_multi]
 
     common_electricity = rng.random(len(multi_codes)) < 0.08
+    common_electricity[:1] = True  # every inbox shows indirect billing at least once
     served_by_common = np.isin(buildings, multi_codes[common_electricity])
     individual = np.flatnonzero(~served_by_common)
     take = min(len(individual), max(0, objects["electricity"] - int(common_electricity.sum())))

@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common_run_arguments(run)
     run.add_argument("--outbox", type=Path, required=True, help="outbox root; files go to OUTBOX/PERIOD/")
     run.add_argument("--policy", type=Path, required=True, help="policy YAML (minimal or effective-dated)")
+    run.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
+    run.add_argument("--no-db", action="store_true", help="do not record the run in a store")
+
+    purge = commands.add_parser("purge", help="delete stored periods older than the retention (24 months)")
+    purge.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
+    purge.add_argument("--keep-months", type=int, default=24)
 
     return parser
 
@@ -73,16 +79,30 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> None:
 def _run(args: argparse.Namespace, settings: Settings) -> None:
     from pipeline.stages import run_month
 
-    result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings)
+    from pipeline.store.db import default_url
+
+    db_url = None if args.no_db else (args.db or default_url(args.workdir))
+    result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings, db_url)
     decision = result.decision
     print(f"run {result.run_id}: {decision.households} households, {decision.eligible} eligible, "
           f"{decision.review} for review; support on: {', '.join(decision.support_types_on) or 'none'}")
     print(f"recipient files ({len(result.files)}) and manifest.json: {result.outbox}")
     print(f"run report: {result.report}")
     print(f"decision records, staging, quarantine, data docs: {args.workdir / args.period}")
+    if db_url:
+        print(f"store: {db_url.split('@')[-1]}")
 
 
-COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run}
+def _purge(args: argparse.Namespace, settings: Settings) -> None:
+    import datetime as dt
+
+    from pipeline.store.db import purge
+
+    deleted = purge(args.db, dt.date.today(), args.keep_months)
+    print(f"purged: {deleted}")
+
+
+COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "purge": _purge}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -58,15 +58,22 @@ def build_and_publish(period: str, workdir: Path, outbox: Path, policy: Policy) 
 
 
 def run_month(period: str, inbox: Path, outbox: Path, policy_path: Path, workdir: Path,
-              settings: Settings) -> RunResult:
-    """The whole month: ingest + validation, decision, files, manifest, report, publication."""
+              settings: Settings, db_url: str | None = None) -> RunResult:
+    """The whole month: ingest + validation, decision, files, manifest, report, publication, and (with a
+    database URL) the store."""
     policy = load_policy(policy_path, period)
     log.info("policy version %s in force for %s (%s)", policy.version, period, policy.digest)
     ingest_and_validate(period, inbox, workdir, settings)
     with timed(log, "decide"):
         decide_period(period, workdir, policy, settings)
     with timed(log, "publish"):
-        return build_and_publish(period, workdir, outbox, policy)
+        result = build_and_publish(period, workdir, outbox, policy)
+    if db_url:
+        from pipeline.store.db import record_period
+
+        with timed(log, "store"):
+            record_period(db_url, period, workdir, outbox, result.run_id)
+    return result
 
 
 def print_source_table(summaries: dict[str, SourceSummary]) -> None:

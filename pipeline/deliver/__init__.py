@@ -1,0 +1,1 @@
+"""Delivering recipient files over SFTP."""

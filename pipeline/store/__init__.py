@@ -1,0 +1,1 @@
+"""PostgreSQL / SQLite store of runs, decisions, files and deliveries."""

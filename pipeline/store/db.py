@@ -1,0 +1,185 @@
+"""The EIKIS store: runs, source files, household decisions, recipient files, deliveries and audit events.
+
+PostgreSQL in production (bulk loads through COPY), an embedded SQLite file by default so `eikis run` needs no
+server. Recording a period replaces that period's rows in one transaction: a re-run never duplicates a row and a
+failure leaves the previous state untouched. DDL lives in `sql/` and is applied in file-name order.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, create_engine, text
+
+from pipeline.config import WorkLayout
+from pipeline.ingest import SOURCE_ORDER, SourceSummary
+from pipeline.logs import get_logger
+from pipeline.period import format_month, parse_month
+
+log = get_logger("store")
+
+PERIOD_TABLES = ("runs", "source_files", "source_summaries", "household_decisions", "household_members",
+                 "recipient_files")
+COPY_CHUNK_ROWS = 200_000
+
+
+def sql_dir() -> Path:
+    configured = os.environ.get("EIKIS_SQL_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "sql"
+
+
+def default_url(workdir: Path) -> str:
+    """`EIKIS_DB_URL`, else an SQLite file beside the period folders of the workdir."""
+    return os.environ.get("EIKIS_DB_URL") or f"sqlite:///{(Path(workdir) / 'eikis.sqlite').resolve()}"
+
+
+def connect(url: str) -> Engine:
+    engine = create_engine(url, future=True)
+    ensure_schema(engine)
+    return engine
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Apply every `sql/*.sql` file (idempotent DDL)."""
+    with engine.begin() as conn:
+        for path in sorted(sql_dir().glob("*.sql")):
+            script = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
+                               if not line.strip().startswith("--"))
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(text(statement))
+
+
+def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    """Load rows: COPY on PostgreSQL (streamed in chunks), executemany elsewhere (the embedded SQLite file)."""
+    count = 0
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.dbapi_connection.cursor()
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        for row in rows:
+            writer.writerow(["\\N" if value is None else value for value in row])
+            count += 1
+            if count % COPY_CHUNK_ROWS == 0:
+                buffer.seek(0)
+                cursor.copy_expert(statement, buffer)
+                buffer.seek(0)
+                buffer.truncate()
+        if buffer.tell():
+            buffer.seek(0)
+            cursor.copy_expert(statement, buffer)
+        return count
+    insert = text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})")
+    batch: list[dict[str, object]] = []
+    for row in rows:
+        batch.append(dict(zip(columns, row, strict=True)))
+        count += 1
+        if len(batch) >= COPY_CHUNK_ROWS:
+            conn.execute(insert, batch)
+            batch.clear()
+    if batch:
+        conn.execute(insert, batch)
+    return count
+
+
+def _frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[object, ...]]:
+    clean = frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None)
+    return clean.itertuples(index=False, name=None)
+
+
+def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: str) -> dict[str, int]:
+    """Replace period P's rows with what the run in `workdir` decided and published, in one transaction."""
+    layout = WorkLayout(Path(workdir), period)
+    decision = json.loads((layout.decisions / "decision.json").read_text(encoding="utf-8"))
+    manifest = json.loads((Path(outbox) / period / "manifest.json").read_text(encoding="utf-8"))
+    households = pd.read_parquet(layout.decisions / "households.parquet")
+    members = pd.read_parquet(layout.decisions / "members.parquet", columns=["aris_code", "person_key", "total_eur"])
+    files = pd.DataFrame(manifest["files"])
+    kinds = files["path"].map(_recipient_of)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    summaries = [SourceSummary.load(layout, s) for s in SOURCE_ORDER if (layout.summaries / f"{s}.json").exists()]
+
+    engine = connect(url)
+    loaded: dict[str, int] = {}
+    with engine.begin() as conn:
+        for table in PERIOD_TABLES:
+            conn.execute(text(f"DELETE FROM {table} WHERE period = :period"), {"period": period})
+        loaded["runs"] = bulk_load(conn, "runs", (
+            "period", "run_id", "status", "policy_version", "policy_digest", "support_types", "persons",
+            "households", "eligible", "review", "recorded_at"), [(
+                period, run_id, "PUBLISHED", decision["policy_version"], decision["policy_digest"],
+                "|".join(decision["support_types_on"]), decision["persons_counting"], decision["households"],
+                decision["eligible"], decision["review"], now)])
+        loaded["source_files"] = bulk_load(conn, "source_files", (
+            "period", "source", "file", "sha256", "bytes", "records"),
+            [(period, s.source, f["file"], f["sha256"], f["bytes"], f["records"]) for s in summaries for f in s.files])
+        loaded["source_summaries"] = bulk_load(conn, "source_summaries", (
+            "period", "source", "records", "staged", "quarantined", "reasons"),
+            [(period, s.source, s.records, s.staged, s.quarantined_total, json.dumps(s.quarantined, sort_keys=True))
+             for s in summaries])
+        households = households.assign(period=period)
+        loaded["household_decisions"] = bulk_load(conn, "household_decisions", (
+            "period", "aris_code", "address", "municipality_code", "members", "quarantined_members",
+            "total_income_eur", "avg_income_eur", "threshold_eur", "policy_version", "status", "reason"),
+            _frame_rows(households, ("period", "aris_code", "address", "municipality_code", "members",
+                                     "quarantined_members", "total_income_eur", "avg_income_eur", "threshold_eur",
+                                     "policy_version", "status", "reason")))
+        loaded["household_members"] = bulk_load(conn, "household_members", (
+            "period", "aris_code", "person_key", "total_eur"),
+            _frame_rows(members.assign(period=period), ("period", "aris_code", "person_key", "total_eur")))
+        loaded["recipient_files"] = bulk_load(conn, "recipient_files", (
+            "period", "path", "recipient_kind", "recipient_id", "rows", "sha256"),
+            [(period, row.path, kind[0], kind[1], row.rows, row.sha256)
+             for row, kind in zip(files.itertuples(index=False), kinds, strict=True)])
+        audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
+    log.info("store: recorded %s (%s)", period, ", ".join(f"{k}={v}" for k, v in loaded.items()))
+    return loaded
+
+
+def _recipient_of(path: str) -> tuple[str, str]:
+    parts = path.split("/")
+    if parts[0].startswith("dso_"):
+        return "dso", parts[0]
+    return parts[0], "/".join(parts[:2])
+
+
+def audit(conn: Connection, period: str, run_id: str, event: str, detail: str) -> None:
+    """Append an audit event (never personal data: counts, ids, paths)."""
+    conn.execute(text("INSERT INTO audit_events (period, at, run_id, event, detail) "
+                      "VALUES (:period, :at, :run_id, :event, :detail)"),
+                 {"period": period, "at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "run_id": run_id,
+                  "event": event, "detail": detail})
+
+
+def record_deliveries(url: str, period: str, run_id: str, rows: list[dict[str, object]]) -> None:
+    """Replace the delivery rows of the recipients in `rows` for P."""
+    engine = connect(url)
+    columns = ("period", "recipient", "path", "remote_path", "sha256", "bytes", "attempts", "status", "started_at",
+               "finished_at")
+    with engine.begin() as conn:
+        for recipient in sorted({str(row["recipient"]) for row in rows}):
+            conn.execute(text("DELETE FROM deliveries WHERE period = :period AND recipient = :recipient"),
+                         {"period": period, "recipient": recipient})
+        bulk_load(conn, "deliveries", columns, [tuple(row[c] for c in columns) for row in rows])
+        audit(conn, period, run_id, "DELIVERED", json.dumps({"files": len(rows)}))
+
+
+def purge(url: str, today: dt.date, keep_months: int = 24) -> dict[str, int]:
+    """Delete every period older than `keep_months` (personal data and audit records are kept 24 months)."""
+    cutoff = format_month(parse_month(f"{today.year:04d}-{today.month:02d}") - keep_months)
+    engine = connect(url)
+    deleted: dict[str, int] = {}
+    with engine.begin() as conn:
+        for table in (*PERIOD_TABLES, "deliveries", "audit_events"):
+            result = conn.execute(text(f"DELETE FROM {table} WHERE period < :cutoff"), {"cutoff": cutoff})
+            deleted[table] = result.rowcount
+    log.info("store: purged periods before %s (%s)", cutoff, deleted)
+    return deleted

@@ -1,0 +1,95 @@
+"""A real SFTP server on loopback for delivery tests (asyncssh, chrooted, password auth).
+
+`drop_after_bytes` makes the first `drops` connections abort after that many bytes were written, which is what a
+dropped connection in the middle of an upload looks like to the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncssh
+
+USER = "eikis"
+PASSWORD = "loopback-only"
+
+
+@dataclass
+class _DropState:
+    drop_after_bytes: int | None
+    drops_left: int
+
+
+class _Auth(asyncssh.SSHServer):
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        return username == USER and password == PASSWORD
+
+
+class LoopbackSFTPServer:
+    def __init__(self, root: Path, drop_after_bytes: int | None = None, drops: int = 0) -> None:
+        self.root = root
+        self.state = _DropState(drop_after_bytes, drops)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.acceptor: asyncssh.SSHAcceptor | None = None
+        self.port = 0
+        self.connections = 0
+
+    def _factory(self) -> type[asyncssh.SFTPServer]:
+        server = self
+
+        class ChrootSFTP(asyncssh.SFTPServer):
+            def __init__(self, chan: asyncssh.SSHServerChannel) -> None:
+                super().__init__(chan, chroot=str(server.root).encode())
+                server.connections += 1
+                self.written = 0
+                self.may_drop = server.state.drops_left > 0 and server.state.drop_after_bytes is not None
+                if self.may_drop:
+                    server.state.drops_left -= 1
+
+            def write(self, file_obj: object, offset: int, data: bytes) -> int:
+                self.written += len(data)
+                if self.may_drop and self.written >= (server.state.drop_after_bytes or 0):
+                    self.connection.abort()
+                    raise asyncssh.SFTPConnectionLost("connection dropped by the test server")
+                return super().write(file_obj, offset, data)
+
+        return ChrootSFTP
+
+    def start(self) -> LoopbackSFTPServer:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.thread.start()
+        key = asyncssh.generate_private_key("ssh-ed25519")
+
+        async def listen() -> asyncssh.SSHAcceptor:
+            return await asyncssh.listen("127.0.0.1", 0, server_host_keys=[key], server_factory=_Auth,
+                                         sftp_factory=self._factory(), allow_scp=False)
+
+        self.acceptor = asyncio.run_coroutine_threadsafe(listen(), self.loop).result(timeout=30)
+        self.port = self.acceptor.sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        if self.acceptor is not None:
+            acceptor = self.acceptor
+
+            async def close() -> None:
+                acceptor.close()
+                await acceptor.wait_closed()
+                pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+
+            asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)

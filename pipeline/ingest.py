@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.catalog import SOURCE_ORDER
 from pipeline.config import Settings, WorkLayout
 from pipeline.errors import SourceError
 from pipeline.logs import get_logger
@@ -78,7 +79,8 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("sopa", "sopa", ".xml", False, sopa.stage, sopa.SCHEMA),
     )
 }
-SOURCE_ORDER = tuple(SOURCES)
+if tuple(SOURCES) != SOURCE_ORDER:
+    raise RuntimeError("pipeline.catalog.SOURCE_ORDER must list the sources of pipeline.ingest.SOURCES in order")
 
 
 @dataclass

@@ -50,7 +50,8 @@ def test_every_recipient_gets_its_files_and_its_own_manifest(outbox, server):
     remote = server.root / "outgoing" / heat.recipient / SAMPLE_PERIOD
     manifest = json.loads((remote / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["recipient"] == heat.recipient
-    assert [f["path"] for f in manifest["files"]] == sorted(p.name for p in remote.iterdir() if p.name != "manifest.json")
+    delivered = sorted(p.name for p in remote.iterdir() if p.name != "manifest.json")
+    assert [f["path"] for f in manifest["files"]] == delivered
     for entry in manifest["files"]:
         assert hashlib.sha256((remote / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
     assert not [p for p in server.root.rglob("*") if p.name.startswith(".eikis-")]

@@ -1,0 +1,66 @@
+"""The DAG loads without errors and has the expected tasks, wiring and retry policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.orchestration import period_of_interval, resolve_config
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+
+@pytest.fixture(scope="module")
+def dag(tmp_path_factory: pytest.TempPathFactory):
+    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS))
+    assert bag.import_errors == {}
+    return bag.dags["eikis_monthly"]
+
+
+def test_expected_tasks_and_dependencies(dag):
+    sources = ["aris", "pmlp", "vid", "vsaa", "electricity", "gas", "heat", "prices", "sopa"]
+    assert set(dag.task_ids) == {"resolve_config", "wait_for_inbox", "decide", "build_files", "plan_deliveries",
+                                 "deliver", "record_run", *(f"ingest_{s}" for s in sources)}
+    assert dag.get_task("ingest_aris").upstream_task_ids == {"wait_for_inbox"}
+    for source in sources[1:]:
+        assert "ingest_aris" in dag.get_task(f"ingest_{source}").upstream_task_ids
+    assert {f"ingest_{s}" for s in sources[1:]} <= dag.get_task("decide").upstream_task_ids
+    assert dag.get_task("build_files").upstream_task_ids >= {"decide"}
+    assert dag.get_task("deliver").upstream_task_ids >= {"plan_deliveries"}
+    assert dag.get_task("record_run").upstream_task_ids >= {"build_files", "deliver"}
+
+
+def test_retries_only_where_a_retry_can_help(dag):
+    deliver = dag.get_task("deliver")
+    assert deliver.retries >= 3 and deliver.retry_exponential_backoff
+    for task in dag.tasks:
+        if task.task_id != "deliver":
+            assert task.retries == 0, task.task_id
+
+
+def test_dag_is_documented_tagged_and_owned(dag):
+    assert "When a task fails" in dag.doc_md
+    assert "eikis" in dag.tags and dag.max_active_runs == 1 and not dag.catchup
+    assert {"period", "policy"} <= set(dag.params)
+    assert all(task.owner == "eikis-data" for task in dag.tasks)
+
+
+def test_the_dag_file_does_no_heavy_work_at_import():
+    source = (DAGS / "eikis_monthly.py").read_text(encoding="utf-8")
+    for heavy in ("import pandas", "import great_expectations", "datetime.now", "Connection.get(\"", "open("):
+        assert heavy not in source.split("def eikis_monthly")[0]
+
+
+def test_the_data_interval_start_gives_the_consumption_month_in_latvian_time():
+    assert period_of_interval(dt.datetime(2026, 9, 30, 21, 0, tzinfo=dt.UTC)) == "2026-10"
+    config = resolve_config({"period": None}, dt.datetime(2026, 10, 31, 22, 0, tzinfo=dt.UTC),
+                            environ={"EIKIS_WORKDIR": "/w", "EIKIS_DB_URL": "sqlite:///x"})
+    assert config["period"] == "2026-11" and config["workdir"] == "/w"
+    assert resolve_config({"period": "2025-01"}, None, environ={"EIKIS_DB_URL": "sqlite:///x"})["period"] == "2025-01"

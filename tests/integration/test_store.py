@@ -1,0 +1,97 @@
+"""The store on the real local PostgreSQL (a database the tests create) and on the embedded SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import psycopg2
+import pytest
+from sqlalchemy import create_engine, text
+
+from pipeline.config import Settings
+from pipeline.stages import run_month
+from pipeline.store.db import purge, record_period
+from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
+
+PG_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
+PG_DATABASE = "eikis_test_store"
+
+
+def _fresh_postgres_database(name: str) -> str:
+    try:
+        admin = psycopg2.connect(**PG_ADMIN, connect_timeout=5)
+    except psycopg2.OperationalError as exc:  # pragma: no cover - CI starts PostgreSQL first
+        pytest.fail(f"local PostgreSQL is not reachable on 127.0.0.1:5432: {exc}")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("store")
+    settings = Settings(pseudonym_secret=b"test-secret", workers=1, data_docs=False)
+    result = run_month(SAMPLE_PERIOD, SAMPLE_INBOX, root / "outbox", DEFAULT_POLICY, root / "work", settings)
+    (root / "run_id").write_text(result.run_id)
+    return root
+
+
+def counts(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        return {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("runs", "source_files", "household_decisions", "household_members", "recipient_files",
+                              "audit_events")}
+
+
+@pytest.mark.postgres
+def test_recording_twice_replaces_the_period_without_duplicates(published):
+    url = _fresh_postgres_database(PG_DATABASE)
+    run_id = (published / "run_id").read_text()
+    first = record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
+    record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
+    stored = counts(url)
+    assert stored["household_decisions"] == first["household_decisions"] > 200
+    assert stored["household_members"] == first["household_members"]
+    assert stored["runs"] == 1 and stored["audit_events"] == 2
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        eligible = conn.execute(text("SELECT count(*) FROM household_decisions WHERE status = 'ELIGIBLE'")).scalar()
+        run = conn.execute(text("SELECT eligible, households FROM runs")).one()
+        assert eligible == run.eligible
+        average = conn.execute(text("SELECT avg_income_eur FROM household_decisions WHERE avg_income_eur IS NOT "
+                                    "NULL ORDER BY aris_code LIMIT 1")).scalar()
+        assert str(average).count(".") == 1 and len(str(average).split(".")[1]) == 2
+
+
+@pytest.mark.postgres
+def test_a_failed_recording_leaves_the_previous_state(published, tmp_path):
+    url = _fresh_postgres_database(PG_DATABASE)
+    run_id = (published / "run_id").read_text()
+    record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
+    before = counts(url)
+    broken = tmp_path / "work"
+    shutil.copytree(published / "work", broken)
+    members = broken / SAMPLE_PERIOD / "decisions" / "members.parquet"
+    frame = pd.read_parquet(members)
+    frame.loc[0, "person_key"] = None  # violates NOT NULL halfway through the load
+    frame.to_parquet(members, index=False)
+    with pytest.raises(Exception, match="null value"):
+        record_period(url, SAMPLE_PERIOD, broken, published / "outbox", run_id)
+    assert counts(url) == before
+
+
+def test_embedded_sqlite_store_and_retention_purge(published, tmp_path):
+    url = f"sqlite:///{tmp_path / 'eikis.sqlite'}"
+    run_id = (published / "run_id").read_text()
+    record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
+    assert counts(url)["household_decisions"] > 200
+    assert purge(url, dt.date(2028, 11, 1))["household_decisions"] == 0      # 24 months kept
+    assert purge(url, dt.date(2028, 12, 1))["household_decisions"] > 200     # then deleted
+    assert counts(url)["household_decisions"] == 0

@@ -21,12 +21,24 @@ def parse_month(text: str) -> int:
     return year * 12 + month - 1
 
 
+_SEEN: dict[str, int | None] = {}
+
+
 def try_parse_month(text: str | None) -> int | None:
-    """Like `parse_month`, but None for an invalid month (record checks turn that into BAD_PERIOD)."""
+    """Like `parse_month`, but None for an invalid month (record checks turn that into BAD_PERIOD).
+
+    Extracts repeat a few dozen distinct months millions of times, so answers are remembered.
+    """
+    key = text or ""
+    if key in _SEEN:
+        return _SEEN[key]
     try:
-        return parse_month(text or "")
+        value: int | None = parse_month(key)
     except ValueError:
-        return None
+        value = None
+    if len(_SEEN) < 100_000:
+        _SEEN[key] = value
+    return value
 
 
 def format_month(index: int) -> str:

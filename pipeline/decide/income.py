@@ -1,49 +1,58 @@
-"""Each counting person's income in the window P-12 … P-1 (CONTRACTS §4, §5, §9), exactly.
+"""Each counting person's income in the window P-12 … P-1 (CONTRACTS §4, §5, §9), exactly and in bounded memory.
 
 Money is integer cents. A VID amount spread over n months gives each month cents/n, which is not always a whole
 cent, so a person's total is kept as an integer numerator over a common denominator `scale` (the least common
 multiple of every spread length in play). Household totals and the threshold test are then integer arithmetic:
 `avg <= threshold` is decided without rounding, as §9 requires.
+
+VID is read part by part (one part per input file), never whole: at national scale it is ≈25 M rows.
+1. a light pass over `doc_hash`, the periods and amounts finds repeated documents, the scale and an overflow bound;
+2. repeated documents are resolved on their real `document_id` (the latest `SubmittedAt` wins, §4), so a hash
+   collision can only cost time, never correctness;
+3. each part's window months are added to per-person accumulators.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from pipeline.logs import get_logger
 
 log = get_logger("decide.income")
 
+INT64_SAFE = 2**62
+
 
 @dataclass
 class PersonIncome:
-    """Income per counting person (rows follow the persons index given to `person_income`)."""
+    """Income per counting person (rows follow the `person_nos` given to `person_income`)."""
 
     window_start: int
     window_months: int
     scale: int                      # common denominator: true total cents = scaled / scale
-    scaled: np.ndarray              # int64 (or Python ints) per person, VID + VSAA
+    scaled: np.ndarray              # int64 (or Python ints when int64 could overflow) per person, VID + VSAA
     monthly_vid: np.ndarray         # float64 cents, persons × window months (for decision records)
     monthly_vsaa: np.ndarray        # int64 cents, persons × window months
 
 
-def latest_corrections(vid: pd.DataFrame) -> pd.DataFrame:
-    """A DocumentId sent again is a correction: the latest SubmittedAt wins (§4); on a tie, the later record."""
-    repeated = vid["document_id"].duplicated(keep=False)
-    if not repeated.any():
-        return vid
-    corrected = (
-        vid.loc[repeated]
-        .sort_values(["document_id", "submitted_at", "file", "record"], kind="stable")
-        .drop_duplicates("document_id", keep="last")
-    )
-    log.info("VID: %d documents corrected (%d versions superseded)", len(corrected),
-             int(repeated.sum()) - len(corrected))
-    return pd.concat([vid.loc[~repeated], corrected])
+class PersonLookup:
+    """Maps personal numbers to row positions of the counting persons (-1 when not a counting person)."""
+
+    def __init__(self, person_nos: np.ndarray) -> None:
+        self.order = np.argsort(person_nos, kind="stable")
+        self.sorted = person_nos[self.order]
+
+    def positions(self, values: np.ndarray) -> np.ndarray:
+        if not len(self.sorted):
+            return np.full(len(values), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.sorted, values), len(self.sorted) - 1)
+        return np.where(self.sorted[at] == values, self.order[at], -1)
 
 
 def window_overlap(start: np.ndarray, end: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,55 +60,101 @@ def window_overlap(start: np.ndarray, end: np.ndarray, first: int, last: int) ->
     return np.maximum(start, first), np.minimum(end, last)
 
 
-def person_income(persons: pd.Index, vid: pd.DataFrame, vsaa: pd.DataFrame, period: int,
+@dataclass
+class _Survey:
+    repeated_hashes: np.ndarray
+    scale: int
+    total_cents: float
+
+
+def _survey(parts: list[Path]) -> _Survey:
+    hashes, spreads, total = [], set(), 0.0
+    for part in parts:
+        table = pq.read_table(part, columns=["doc_hash", "period_start", "period_end", "amount_cents"])
+        hashes.append(table.column("doc_hash").to_numpy())
+        spread = table.column("period_end").to_numpy().astype(np.int64) - table.column("period_start").to_numpy() + 1
+        spreads.update(np.unique(spread).tolist())
+        total += float(table.column("amount_cents").to_numpy().sum())
+    every = pd.Series(np.concatenate(hashes) if hashes else np.empty(0, dtype=np.int64))
+    repeated = every[every.duplicated()].unique()
+    return _Survey(np.sort(repeated), math.lcm(1, *spreads), total)
+
+
+def superseded_records(parts: list[Path], repeated_hashes: np.ndarray) -> dict[int, np.ndarray]:
+    """Per part, the record numbers of document versions that a later correction replaces (§4)."""
+    if not len(repeated_hashes):
+        return {}
+    candidates = []
+    for index, part in enumerate(parts):
+        table = pq.read_table(part, columns=["doc_hash", "document_id", "submitted_at", "file", "record"])
+        hit = np.isin(table.column("doc_hash").to_numpy(), repeated_hashes)
+        if hit.any():
+            frame = table.filter(hit).to_pandas()
+            frame["part"] = index
+            candidates.append(frame)
+    versions = pd.concat(candidates, ignore_index=True)
+    ordered = versions.sort_values(["document_id", "submitted_at", "file", "record"], kind="stable")
+    losers = ordered.loc[ordered.duplicated("document_id", keep="last")]
+    log.info("VID: %d corrected documents, %d superseded versions", losers["document_id"].nunique(), len(losers))
+    return {int(part): group["record"].to_numpy() for part, group in losers.groupby("part")}
+
+
+def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: list[Path], period: int,
                   window_months: int) -> PersonIncome:
     """Sum VID (spread evenly over its months) and VSAA per person for the window months only."""
     first, last = period - window_months, period - 1
-    count = len(persons)
+    count = len(person_nos)
+    lookup = PersonLookup(person_nos)
+    survey = _survey(vid_parts)
+    benefits = [pq.read_table(p, columns=["person_no", "month", "amount_cents"]) for p in vsaa_parts]
+    benefit_total = float(sum(t.column("amount_cents").to_numpy().sum() for t in benefits))
+    scale = survey.scale
+    exact: type | str = np.int64 if (survey.total_cents + benefit_total) * scale * window_months < INT64_SAFE \
+        else object
+    superseded = superseded_records(vid_parts, survey.repeated_hashes)
 
-    vid = latest_corrections(vid)
-    who = persons.get_indexer(vid["person_code"])
-    start = vid["period_start"].to_numpy(dtype=np.int64)
-    end = vid["period_end"].to_numpy(dtype=np.int64)
-    low, high = window_overlap(start, end, first, last)
-    keep = (who >= 0) & (low <= high)
-    who, start, end, low, high = who[keep], start[keep], end[keep], low[keep], high[keep]
-    cents = vid["amount_cents"].to_numpy(dtype=np.int64)[keep]
-    spread = end - start + 1
-    inside = high - low + 1
+    scaled = np.zeros(count, dtype=exact)
+    monthly_vid = np.zeros(count * window_months, dtype=np.float64)
+    documents = 0
+    for index, part in enumerate(vid_parts):
+        table = pq.read_table(part, columns=["person_no", "period_start", "period_end", "amount_cents", "record"])
+        start = table.column("period_start").to_numpy().astype(np.int64)
+        end = table.column("period_end").to_numpy().astype(np.int64)
+        low, high = window_overlap(start, end, first, last)
+        keep = low <= high
+        if index in superseded:
+            keep &= ~np.isin(table.column("record").to_numpy(), superseded[index])
+        who = lookup.positions(table.column("person_no").to_numpy()[keep])
+        counted = who >= 0
+        who = who[counted]
+        start, end, low, high = (a[keep][counted] for a in (start, end, low, high))
+        cents = table.column("amount_cents").to_numpy()[keep][counted]
+        spread, inside = end - start + 1, high - low + 1
+        contribution = cents.astype(exact) * inside.astype(exact) * (scale // spread).astype(exact)
+        np.add.at(scaled, who, contribution)
+        monthly_vid += _spread_monthly(who, low, inside, cents / spread, count, first, window_months)
+        documents += len(who)
 
-    benefits_who = persons.get_indexer(vsaa["person_code"])
-    month = vsaa["month"].to_numpy(dtype=np.int64)
-    benefit_keep = (benefits_who >= 0) & (month >= first) & (month <= last)
-    benefits_who, month = benefits_who[benefit_keep], month[benefit_keep]
-    benefit_cents = vsaa["amount_cents"].to_numpy(dtype=np.int64)[benefit_keep]
-
-    scale = math.lcm(1, *np.unique(spread).tolist())
-    bound = (float(cents.sum()) + float(benefit_cents.sum())) * scale * window_months
-    exact_type: type | str = np.int64 if bound < 2**62 else object
-    scaled_vid = cents.astype(exact_type) * inside.astype(exact_type) * (scale // spread).astype(exact_type)
-    scaled = np.zeros(count, dtype=exact_type)
-    if len(who):
-        scaled += pd.Series(scaled_vid).groupby(who).sum().reindex(range(count), fill_value=0).to_numpy(exact_type)
-    if len(benefits_who):
-        by_person = pd.Series(benefit_cents.astype(exact_type)).groupby(benefits_who).sum()
-        scaled += by_person.reindex(range(count), fill_value=0).to_numpy(exact_type) * scale
-
-    monthly_vid = _spread_monthly(who, low, inside, cents / spread, count, first, window_months)
-    flat = benefits_who * window_months + (month - first)
-    monthly_vsaa = np.bincount(flat, weights=benefit_cents, minlength=count * window_months)
-    monthly_vsaa = np.rint(monthly_vsaa).astype(np.int64).reshape(count, window_months)
-    log.info("income: %d VID documents and %d VSAA months in the window, scale %d", int(keep.sum()),
-             int(benefit_keep.sum()), scale)
-    return PersonIncome(first, window_months, scale, scaled, monthly_vid, monthly_vsaa)
+    monthly_vsaa = np.zeros(count * window_months, dtype=np.int64)
+    months_counted = 0
+    for table in benefits:
+        month = table.column("month").to_numpy().astype(np.int64)
+        who = lookup.positions(table.column("person_no").to_numpy())
+        keep = (who >= 0) & (month >= first) & (month <= last)
+        who, month = who[keep], month[keep]
+        cents = table.column("amount_cents").to_numpy()[keep]
+        np.add.at(scaled, who, cents.astype(exact) * scale)
+        np.add.at(monthly_vsaa, who * window_months + (month - first), cents)
+        months_counted += len(who)
+    log.info("income: %d VID documents and %d VSAA months in the window, scale %d", documents, months_counted, scale)
+    return PersonIncome(first, window_months, scale, scaled, monthly_vid.reshape(count, window_months),
+                        monthly_vsaa.reshape(count, window_months))
 
 
 def _spread_monthly(who: np.ndarray, low: np.ndarray, inside: np.ndarray, per_month: np.ndarray, count: int,
                     first: int, window_months: int) -> np.ndarray:
-    """Each document's per-month share laid out on the persons × months grid."""
+    """Each document's per-month share laid out on the flattened persons × months grid."""
     rows = np.repeat(np.arange(len(who)), inside)
     step = np.arange(len(rows)) - np.repeat(np.cumsum(inside) - inside, inside)
-    month_offset = low[rows] + step - first
-    flat = who[rows] * window_months + month_offset
-    grid = np.bincount(flat, weights=per_month[rows], minlength=count * window_months)
-    return grid.reshape(count, window_months)
+    flat = who[rows] * window_months + (low[rows] + step - first)
+    return np.bincount(flat, weights=per_month[rows], minlength=count * window_months)

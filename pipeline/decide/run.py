@@ -60,6 +60,10 @@ def _staged(layout: WorkLayout, source: str, columns: list[str] | None = None) -
     return pq.read_table(layout.staged(source), columns=columns).to_pandas()
 
 
+def _parts(layout: WorkLayout, source: str) -> list[Path]:
+    return sorted(layout.staged(source).glob("*.parquet"))
+
+
 def _quarantine(layout: WorkLayout) -> pd.DataFrame:
     tables = [pq.read_table(path).to_pandas() for path in sorted(layout.quarantine.glob("*.parquet"))]
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(
@@ -77,14 +81,10 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
     support_on = support_types_on(period, prices, policy)
     log.info("support types on for %s: %s", period, ", ".join(support_on) or "none")
 
-    persons = _staged(layout, "pmlp", ["person_code", "person_key", "aris_code", "counts"])
+    persons = _staged(layout, "pmlp", ["person_no", "person_key", "aris_code", "counts"])
     persons = persons.loc[persons["counts"]].drop(columns="counts").reset_index(drop=True)
-    person_index = pd.Index(persons["person_code"])
-    vid = _staged(layout, "vid", ["document_id", "person_code", "period_start", "period_end", "amount_cents",
-                                  "submitted_at", "file", "record"])
-    vsaa = _staged(layout, "vsaa", ["person_code", "month", "amount_cents"])
-    income = person_income(person_index, vid, vsaa, p, policy.income_window_months)
-    del vid, vsaa
+    income = person_income(persons["person_no"].to_numpy(), _parts(layout, "vid"), _parts(layout, "vsaa"), p,
+                           policy.income_window_months)
 
     addresses = _staged(layout, "aris", ["aris_code", "address", "building_code", "municipality_code",
                                          "municipality_name"])

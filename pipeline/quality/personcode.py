@@ -10,16 +10,18 @@ import datetime as dt
 import re
 
 _WEIGHTS = (1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_SHAPE = re.compile(r"^\d{6}-?\d{5}$")
 _NEW = re.compile(r"^3[2-9]\d{4}-?\d{5}$")
 _CENTURY = {"0": 1800, "1": 1900, "2": 2000}
 
 
 def normalize(code: str) -> str | None:
     """The 11 digits of a code written with or without the dash, or None when the shape is wrong."""
-    if not _SHAPE.match(code):
-        return None
-    return code.replace("-", "")
+    if len(code) == 11 and code.isdigit() and code.isascii():
+        return code
+    if len(code) == 12 and code[6] == "-":
+        digits = code[:6] + code[6 + 1:]
+        return digits if digits.isdigit() and digits.isascii() else None
+    return None
 
 
 def check_digit(first_ten: str) -> int:

@@ -89,34 +89,41 @@ class Quarantine:
 
 
 class PartWriter:
-    """Collects rows column by column and writes them to one Parquet file in row groups of `batch_rows`."""
+    """Collects rows and writes them to one Parquet file in row groups of `batch_rows`.
 
-    def __init__(self, path: Path, schema: pa.Schema, batch_rows: int) -> None:
+    Rows are kept as tuples and turned into columns only at flush time, which is the cheapest shape for the
+    per-record loops of the XML readers. `derive` may add columns computed over a whole batch (vectorised).
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema, batch_rows: int,
+                 derive: Callable[[dict[str, Sequence[Any]]], dict[str, pa.Array]] | None = None) -> None:
         self.path = path
         self.schema = schema
         self.batch_rows = batch_rows
-        self.columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+        self.derive = derive
+        self.rows: list[tuple[Any, ...]] = []
         self.rows_written = 0
-        self._pending = 0
+        self.row_names = [name for name in schema.names]
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = pq.ParquetWriter(path, schema, compression="zstd")
 
-    def append(self, values: Sequence[Any]) -> None:
-        for column, value in zip(self.columns.values(), values, strict=True):
-            column.append(value)
-        self._pending += 1
-        if self._pending >= self.batch_rows:
+    def append(self, values: tuple[Any, ...]) -> None:
+        self.rows.append(values)
+        if len(self.rows) >= self.batch_rows:
             self.flush()
 
     def flush(self) -> None:
-        if not self._pending:
+        if not self.rows:
             return
-        arrays = [pa.array(self.columns[name], type=self.schema.field(name).type) for name in self.schema.names]
-        self._writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
-        self.rows_written += self._pending
-        self._pending = 0
-        for column in self.columns.values():
-            column.clear()
+        given = len(self.rows[0])
+        columns = dict(zip(self.row_names[:given], zip(*self.rows, strict=True), strict=True))
+        arrays = {name: pa.array(values, type=self.schema.field(name).type) for name, values in columns.items()}
+        if self.derive is not None:
+            arrays.update(self.derive(columns))
+        batch = pa.RecordBatch.from_arrays([arrays[name] for name in self.schema.names], schema=self.schema)
+        self._writer.write_batch(batch)
+        self.rows_written += len(self.rows)
+        self.rows.clear()
 
     def close(self) -> int:
         self.flush()
@@ -126,6 +133,9 @@ class PartWriter:
 
 def parse_cents(text: str) -> tuple[int | None, Reason | None]:
     """`"1234.5"` -> 123450 cents. Money is integer cents everywhere so sums are exact (CONTRACTS conventions)."""
+    whole, dot, fraction = text.partition(".")
+    if whole.isdigit() and len(whole) <= 12 and (not dot or (fraction.isdigit() and len(fraction) <= 2)):
+        return int(whole) * 100 + int(fraction.ljust(2, "0")), None  # the common case, without a regex
     match = _AMOUNT.match(text.strip())
     if not match:
         return None, Reason.BAD_AMOUNT

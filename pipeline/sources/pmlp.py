@@ -42,7 +42,8 @@ RAW_SCHEMA = pa.schema(
         ("detail", pa.string()),
     ]
 )
-SCHEMA = pa.schema([f for f in RAW_SCHEMA if f.name not in ("reason", "detail")] + [("counts", pa.bool_())])
+SCHEMA = pa.schema([f for f in RAW_SCHEMA if f.name not in ("reason", "detail")]
+                   + [("person_no", pa.int64()), ("counts", pa.bool_())])
 
 
 def _parse_file(task: FileTask) -> int:
@@ -123,6 +124,7 @@ def stage(files: list, ctx: StageContext) -> StageResult:
 
     staged = persons.loc[~bad].copy()
     staged["counts"] = (staged["status"] == "ACTIVE") & (staged["vital"] == "ALIVE")
+    staged["person_no"] = staged["person_code"].astype("int64")
     part = ctx.part_dir(SOURCE) / "part-0000.parquet"
     write_frame(staged, part, SCHEMA)
     per_file = dict(zip([t.label for t in tasks], counts, strict=True))

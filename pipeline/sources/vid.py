@@ -8,9 +8,12 @@ are kept as they arrive; the decision keeps the latest `SubmittedAt` (pipeline.d
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from pipeline.period import try_parse_month
@@ -29,7 +32,7 @@ DOCUMENT_TYPES = frozenset({"EMPLOYER_NOTICE", "ANNUAL_DECLARATION", "MICROENTER
 SCHEMA = pa.schema(
     [
         ("document_id", pa.string()),
-        ("person_code", pa.string()),
+        ("person_no", pa.int64()),          # the 11-digit personal code as a number: compact, fast to join
         ("document_type", pa.string()),
         ("period_start", pa.int32()),
         ("period_end", pa.int32()),
@@ -37,13 +40,20 @@ SCHEMA = pa.schema(
         ("submitted_at", pa.timestamp("s")),
         ("file", pa.string()),
         ("record", pa.int64()),
+        ("doc_hash", pa.int64()),           # 64-bit hash of document_id, to find corrections without strings
     ]
 )
 
 
+def document_hashes(columns: dict[str, Sequence[Any]]) -> dict[str, pa.Array]:
+    """Stable across processes and runs (fixed-key SipHash), computed for a whole batch at once."""
+    ids = np.asarray(columns["document_id"], dtype=object)
+    return {"doc_hash": pa.array(pd.util.hash_array(ids).view(np.int64))}
+
+
 def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
     tags = {LAYOUT.qualified(name): index for index, name in enumerate(FIELDS)}
-    writer = PartWriter(task.part, SCHEMA, task.batch_rows)
+    writer = PartWriter(task.part, SCHEMA, task.batch_rows, derive=document_hashes)
     quarantine = Quarantine(SOURCE)
     records = 0
     for record in iter_records(task.path, LAYOUT):
@@ -83,7 +93,8 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
                 marks_review=digits is not None,
             )
             continue
-        writer.append((document_id, digits, document_type, start, end, cents, submitted, task.label, record.number))
+        writer.append((document_id, int(digits), document_type, start, end, cents, submitted, task.label,
+                       record.number))
     writer.close()
     return records, quarantine.rows
 

@@ -26,7 +26,7 @@ LAYOUT = XmlLayout("urn:eikis:vsaa:benefits:v1", "BenefitsExtract", "Person", "v
 
 SCHEMA = pa.schema(
     [
-        ("person_code", pa.string()),
+        ("person_no", pa.int64()),
         ("month", pa.int32()),
         ("amount_cents", pa.int64()),
         ("file", pa.string()),
@@ -73,7 +73,7 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
                 quarantine.add(file=task.label, record=record.number, line=line, reason=problem[0],
                                detail=problem[1], person_key=key, marks_review=True)
                 continue
-            writer.append((digits, month, cents, task.label, record.number, line))
+            writer.append((int(digits), month, cents, task.label, record.number, line))
     writer.close()
     return records, quarantine.rows
 
@@ -91,21 +91,19 @@ def stage(files: list[Path], ctx: StageContext) -> StageResult:
 
 
 def _quarantine_duplicate_months(parts: list[Path], quarantine: Quarantine, ctx: StageContext) -> None:
-    keys = read_parts(parts, ["person_code", "month"])
-    if keys.empty or not keys.duplicated(keep=False).any():
+    keys = read_parts(parts, ["person_no", "month"])
+    repeated = keys.loc[keys.duplicated(keep=False)].drop_duplicates()
+    if repeated.empty:
         return
-    duplicated = keys.loc[keys.duplicated(keep=False)]
-    pairs = set(zip(duplicated["person_code"], duplicated["month"], strict=True))
     secret = ctx.settings.pseudonym_secret
     for part in parts:
         table = pq.read_table(part)
         frame = table.to_pandas()
-        hit = [pair in pairs for pair in zip(frame["person_code"], frame["month"], strict=True)]
-        if not any(hit):
+        hit = frame.merge(repeated.assign(hit=True), on=["person_no", "month"], how="left")["hit"].notna().to_numpy()
+        if not hit.any():
             continue
         for row in frame.loc[hit].itertuples(index=False):
             quarantine.add(file=row.file, record=row.record, line=row.line, reason=Reason.DUPLICATE_MONTH,
                            detail="more than one total for the same month",
-                           person_key=person_key(secret, row.person_code), marks_review=True)
-        keep = pa.array([not flag for flag in hit])
-        pq.write_table(table.filter(keep), part, compression="zstd")
+                           person_key=person_key(secret, f"{row.person_no:011d}"), marks_review=True)
+        pq.write_table(table.filter(pa.array(~hit)), part, compression="zstd")

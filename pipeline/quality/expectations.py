@@ -16,12 +16,15 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.config import Settings, WorkLayout
 from pipeline.errors import ValidationFailed
 from pipeline.ingest import SourceSummary
 from pipeline.logs import get_logger
+from pipeline.sources.common import map_files
 
 log = get_logger("quality.expectations")
 
@@ -58,6 +61,7 @@ class ValidationSummary:
     evaluated: int
     failed: list[dict[str, object]] = field(default_factory=list)
     min_staged_rows: int = 0
+    parts: int = 1
 
     def save(self, layout: WorkLayout) -> None:
         path = layout.summaries / f"{self.source}.validation.json"
@@ -65,8 +69,21 @@ class ValidationSummary:
         path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
 
 
-def validate_source(source: str, period: str, workdir: Path, settings: Settings) -> ValidationSummary:
-    """Run the source's suite on its staged table; raise ValidationFailed naming every failed expectation."""
+TABLE_WIDE = frozenset({"expect_table_row_count_to_be_between", "expect_column_values_to_be_unique",
+                        "expect_compound_columns_to_be_unique"})
+
+
+def split_suite(suite: dict) -> tuple[dict, dict]:
+    """Row-wise expectations (valid on any slice of the table) and table-wide ones (need the whole table)."""
+    row_wise = [e for e in suite["expectations"] if e["type"] not in TABLE_WIDE]
+    table_wide = [e for e in suite["expectations"] if e["type"] in TABLE_WIDE]
+    return ({**suite, "name": f"{suite['name']}_rows", "expectations": row_wise},
+            {**suite, "name": f"{suite['name']}_table", "expectations": table_wide})
+
+
+def run_suite(suite_json: dict, frame: pd.DataFrame, docs_dir: Path | None,
+              parameters: dict[str, object]) -> list[dict[str, object]]:
+    """Run one suite on one DataFrame in an ephemeral GX context; outcomes carry counts, never values."""
     import great_expectations as gx  # imported here: ≈3 s, and only validation needs it
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -74,21 +91,11 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings)
         ProgressBarsConfig,
     )
 
-    layout = WorkLayout(Path(workdir), period)
-    ingest = SourceSummary.load(layout, source)
-    suite_json = load_suite(source)
-    columns = suite_columns(suite_json)
-    frame = pq.read_table(layout.staged(source), columns=columns).to_pandas()
-    min_rows = max(1, math.ceil(ingest.records * (1 - settings.quarantine_tolerance)))
-    if source == "sopa" and not ingest.files:
-        min_rows = 0
-
     sites = {}
-    if settings.data_docs:
+    if docs_dir is not None:
         sites["eikis"] = {
             "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str((layout.data_docs / source).resolve())},
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir.resolve())},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         }
     config = DataContextConfig(
@@ -100,44 +107,94 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings)
     suite = context.suites.add(gx.ExpectationSuite(**suite_json))
     batch = (
         context.data_sources.add_or_update_pandas("eikis")
-        .add_dataframe_asset(source)
+        .add_dataframe_asset(suite_json["name"])
         .add_batch_definition_whole_dataframe("staged")
     )
-    definition = context.validation_definitions.add(gx.ValidationDefinition(name=source, data=batch, suite=suite))
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if settings.data_docs else []
-    checkpoint = context.checkpoints.add(
-        gx.Checkpoint(
-            name=f"{source}_checkpoint",
-            validation_definitions=[definition],
-            actions=actions,
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
-        )
-    )
-    result = checkpoint.run(batch_parameters={"dataframe": frame},
-                            expectation_parameters={"min_staged_rows": min_rows})
-    failed: list[dict[str, object]] = []
-    evaluated = 0
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite_json["name"], data=batch, suite=suite))
+    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs_dir is not None else []
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
+        name=f"{suite_json['name']}_checkpoint", validation_definitions=[definition], actions=actions,
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0}))
+    result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
+    outcomes = []
     for validation in result.run_results.values():
         for outcome in validation.results:
-            evaluated += 1
-            if not outcome.success:
-                config = outcome.expectation_config
-                column = config.kwargs.get("column") or config.kwargs.get("column_list") or ""
-                failed.append({
-                    "expectation": config.type,
-                    "column": column,
-                    "unexpected_count": outcome.result.get("unexpected_count"),
-                    "observed_value": _safe_observed(outcome.result.get("observed_value")),
-                })
-    summary = ValidationSummary(source=source, success=not failed, evaluated=evaluated, failed=failed,
-                                min_staged_rows=min_rows)
+            config_ = outcome.expectation_config
+            outcomes.append({
+                "expectation": config_.type,
+                "column": config_.kwargs.get("column") or config_.kwargs.get("column_list") or "",
+                "success": bool(outcome.success),
+                "unexpected_count": outcome.result.get("unexpected_count"),
+                "observed_value": _safe_observed(outcome.result.get("observed_value")),
+            })
+    return outcomes
+
+
+def _validate_part(task: tuple[dict, Path, Path | None]) -> list[dict[str, object]]:
+    suite_json, part, docs_dir = task
+    frame = pq.read_table(part, columns=suite_columns(suite_json)).to_pandas()
+    return run_suite(suite_json, frame, docs_dir, {})
+
+
+def _merge(outcomes: list[list[dict[str, object]]]) -> list[dict[str, object]]:
+    """Per expectation over all parts: success only if every part passed, unexpected counts summed."""
+    merged: dict[tuple[str, str], dict[str, object]] = {}
+    for part in outcomes:
+        for item in part:
+            key = (str(item["expectation"]), str(item["column"]))
+            seen = merged.setdefault(key, {**item, "unexpected_count": 0, "success": True})
+            seen["success"] = bool(seen["success"]) and bool(item["success"])
+            seen["unexpected_count"] = int(seen["unexpected_count"] or 0) + int(item["unexpected_count"] or 0)
+    return list(merged.values())
+
+
+def _narrow_column(part: Path) -> str:
+    schema = pq.read_schema(part)
+    return next((f.name for f in schema if pa.types.is_integer(f.type)), schema.names[0])
+
+
+def validate_source(source: str, period: str, workdir: Path, settings: Settings) -> ValidationSummary:
+    """Run the source's suite on its staged table; raise ValidationFailed naming every failed expectation.
+
+    A source staged as several parts (one per input file) is validated part by part in worker processes for its
+    row-wise expectations, and once, on only the columns they need, for its table-wide ones: memory stays
+    bounded at national scale and both cores work.
+    """
+    layout = WorkLayout(Path(workdir), period)
+    ingest = SourceSummary.load(layout, source)
+    suite_json = load_suite(source)
+    min_rows = max(1, math.ceil(ingest.records * (1 - settings.quarantine_tolerance)))
+    if source == "sopa" and not ingest.files:
+        min_rows = 0
+    parameters = {"min_staged_rows": min_rows}
+    docs = layout.data_docs / source if settings.data_docs else None
+    parts = sorted(layout.staged(source).glob("*.parquet"))
+    if len(parts) <= 1:
+        frame = pq.read_table(layout.staged(source), columns=suite_columns(suite_json)).to_pandas()
+        outcomes = run_suite(suite_json, frame, docs, parameters)
+    else:
+        row_wise, table_wide = split_suite(suite_json)
+        tasks = [(row_wise, part, docs / part.stem if docs else None) for part in parts]
+        outcomes = _merge(map_files(_validate_part, tasks, settings.workers))
+        columns = suite_columns(table_wide) or [_narrow_column(parts[0])]
+        frame = pq.read_table(layout.staged(source), columns=columns).to_pandas()
+        outcomes += run_suite(table_wide, frame, docs, parameters)
+    failed = [
+        {key: item[key] for key in ("expectation", "column", "unexpected_count", "observed_value")}
+        for item in outcomes if not item["success"]
+    ]
+    summary = ValidationSummary(source=source, success=not failed, evaluated=len(outcomes), failed=failed,
+                                min_staged_rows=min_rows, parts=len(parts))
     summary.save(layout)
     if settings.data_docs:
         write_index(layout)
-    log.info("%s: %d expectations, %d failed", source, evaluated, len(failed))
+    log.info("%s: %d expectations over %d part(s), %d failed", source, len(outcomes), len(parts), len(failed))
     if failed:
         names = "; ".join(f"{f['expectation']}({f['column']}) unexpected={f['unexpected_count']}"
-                          if f["column"] else f"{f['expectation']} observed={f['observed_value']}" for f in failed)
+                          if f["column"] else f"{f['expectation']} observed={f['observed_value']} (at least {min_rows} "
+                          f"staged rows needed: quarantined share over {settings.quarantine_tolerance:.0%})"
+                          for f in failed)
         raise ValidationFailed(f"suite {source} failed: {names}", file=suites_dir() / f"{source}.json")
     return summary
 
@@ -154,7 +211,10 @@ def write_index(layout: WorkLayout) -> Path:
         summary = json.loads(path.read_text(encoding="utf-8"))
         source = html.escape(summary["source"])
         status = "passed" if summary["success"] else f"FAILED ({len(summary['failed'])})"
-        rows.append(f'<tr><td><a href="{source}/index.html">{source}</a></td><td>{status}</td>'
+        parts = summary.get("parts", 1)
+        part_links = "" if parts <= 1 else " ".join(
+            f'<a href="{source}/part-{i:04d}/index.html">part {i}</a>' for i in range(parts))
+        rows.append(f'<tr><td><a href="{source}/index.html">{source}</a> {part_links}</td><td>{status}</td>'
                     f'<td>{summary["evaluated"]}</td><td>{summary["min_staged_rows"]}</td></tr>')
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>EIKIS data quality "

@@ -117,9 +117,10 @@ class PartWriter:
             return
         given = len(self.rows[0])
         columns = dict(zip(self.row_names[:given], zip(*self.rows, strict=True), strict=True))
-        arrays = {name: pa.array(values, type=self.schema.field(name).type) for name, values in columns.items()}
-        if self.derive is not None:
-            arrays.update(self.derive(columns))
+        arrays = self.derive(columns) if self.derive is not None else {}
+        for name, values in columns.items():
+            if name not in arrays:
+                arrays[name] = pa.array(values, type=self.schema.field(name).type)
         batch = pa.RecordBatch.from_arrays([arrays[name] for name in self.schema.names], schema=self.schema)
         self._writer.write_batch(batch)
         self.rows_written += len(self.rows)

@@ -47,15 +47,12 @@ SCHEMA = pa.schema([f for f in RAW_SCHEMA if f.name not in ("reason", "detail")]
 
 
 def _parse_file(task: FileTask) -> int:
-    tags = {LAYOUT.qualified(name): index for index, name in enumerate(FIELDS)}
     writer = PartWriter(task.part.with_suffix(".raw"), RAW_SCHEMA, task.batch_rows)
     for record in iter_records(task.path, LAYOUT):
-        values = [""] * len(FIELDS)
-        for child in record.element:
-            index = tags.get(child.tag)
-            if index is not None:
-                values[index] = child.text or ""
-        code, given, surname, status, vital, kind, aris_code, address_text = values
+        # The XSD fixes the order of the eight elements (AddressText optional, last): read them by position.
+        texts = [child.text or "" for child in record.element]
+        code, given, surname, status, vital, kind, aris_code = texts[:7]
+        address_text = texts[7] if len(texts) > 7 else ""
         digits = personcode.normalize(code) if personcode.is_valid(code) else None
         reason, detail = _record_problem(code, digits, status, vital, kind, aris_code)
         writer.append(

@@ -45,35 +45,41 @@ SCHEMA = pa.schema(
 )
 
 
-def document_hashes(columns: dict[str, Sequence[Any]]) -> dict[str, pa.Array]:
-    """Stable across processes and runs (fixed-key SipHash), computed for a whole batch at once."""
+def batch_columns(columns: dict[str, Sequence[Any]]) -> dict[str, pa.Array]:
+    """Columns computed for a whole batch at once: the document hash (fixed-key SipHash, stable across processes
+    and runs) and the timestamps, cast from their validated ISO text by Arrow."""
     ids = np.asarray(columns["document_id"], dtype=object)
-    return {"doc_hash": pa.array(pd.util.hash_array(ids).view(np.int64))}
+    return {
+        "doc_hash": pa.array(pd.util.hash_array(ids).view(np.int64)),
+        "submitted_at": pa.array(columns["submitted_at"], type=pa.string()).cast(pa.timestamp("s")),
+    }
 
 
 def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
-    tags = {LAYOUT.qualified(name): index for index, name in enumerate(FIELDS)}
-    writer = PartWriter(task.part, SCHEMA, task.batch_rows, derive=document_hashes)
+    writer = PartWriter(task.part, SCHEMA, task.batch_rows, derive=batch_columns)
     quarantine = Quarantine(SOURCE)
     records = 0
     for record in iter_records(task.path, LAYOUT):
         records += 1
-        values = [""] * len(FIELDS)
-        for child in record.element:
-            index = tags.get(child.tag)
-            if index is not None:
-                values[index] = child.text or ""
-        document_id, code, document_type, start_text, end_text, amount_text, submitted_text = values
+        # The XSD fixes the order: DocumentId, PersonCode, [GivenName], [Surname], then the last five below.
+        # A record that breaks it fails the whole file, so reading by position is safe and avoids tag lookups.
+        texts = [child.text or "" for child in record.element]
+        document_id, code = texts[0], texts[1]
+        document_type, start_text, end_text, amount_text, submitted_text = texts[-5:]
         digits = personcode.normalize(code)
         problem: tuple[Reason, str] | None = None
         start = try_parse_month(start_text)
         end = try_parse_month(end_text)
-        cents, amount_problem = parse_cents(amount_text)
+        whole, dot, fraction = amount_text.partition(".")
+        if whole.isdigit() and len(whole) <= 12 and (not dot or (fraction.isdigit() and len(fraction) <= 2)):
+            cents, amount_problem = int(whole) * 100 + int(fraction.ljust(2, "0")), None  # the common case
+        else:
+            cents, amount_problem = parse_cents(amount_text)
         submitted = _timestamp(submitted_text)
         if digits is None:
             problem = (Reason.INVALID_PERSON_CODE, "PersonCode is not 11 digits (optionally DDMMYY-NNNNN)")
-        elif not document_id.strip():
-            problem = (Reason.MISSING_VALUE, "DocumentId is empty")
+        elif not document_id.strip() or len(document_id) > 64:
+            problem = (Reason.MISSING_VALUE, "DocumentId is empty or longer than 64 characters")
         elif document_type not in DOCUMENT_TYPES:
             problem = (Reason.UNKNOWN_ENUM, f"DocumentType is not one of {'|'.join(sorted(DOCUMENT_TYPES))}")
         elif start is None or end is None or end < start:
@@ -99,12 +105,17 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
     return records, quarantine.rows
 
 
-def _timestamp(text: str) -> dt.datetime | None:
+def _timestamp(text: str) -> str | None:
+    """The ISO text of a valid timestamp, as naive UTC `YYYY-MM-DDTHH:MM:SS` for Arrow to cast; None if invalid."""
     try:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    elif len(text) == 19 and text[10] == "T":
+        return text
+    return value.replace(microsecond=0).isoformat(timespec="seconds")
 
 
 def _safe_id(document_id: str) -> str:

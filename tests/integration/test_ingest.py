@@ -75,6 +75,8 @@ def test_data_docs_are_built_for_every_source(staged):
         assert (staged.data_docs / source / "index.html").exists()
         assert f'href="{source}/index.html"' in index
     assert "FAILED" not in index
+    assert (staged.data_docs / "vid" / "part-0000" / "index.html").exists()  # VID is validated part by part
+    assert 'href="vid/part-0001/index.html"' in index
 
 
 def test_a_failing_suite_stops_the_run_and_names_the_expectation(tmp_path):

@@ -28,12 +28,13 @@ class Settings:
     data_docs: bool = True
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: dict[str, str] | None = None, *, needs_secret: bool = True) -> Settings:
         """Read `EIKIS_*` variables; anything unset keeps its embedded default."""
         env = os.environ if environ is None else environ
         secret = env.get("EIKIS_PSEUDONYM_SECRET")
         if not secret:
-            log.warning("EIKIS_PSEUDONYM_SECRET is not set: using the embedded development secret")
+            if needs_secret:
+                log.warning("EIKIS_PSEUDONYM_SECRET is not set: using the embedded development secret")
             secret = _DEV_SECRET
         return cls(
             pseudonym_secret=secret.encode(),

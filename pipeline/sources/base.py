@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -61,6 +63,22 @@ class StageContext:
         if self.address_status is None:
             raise RuntimeError("ARIS must be staged before sources that reference addresses")
         return codes.map(self.address_status).eq("EKS").fillna(False).astype(bool)
+
+
+ParseFile = Callable[[FileTask], tuple[int, list[dict[str, Any]]]]
+
+
+def stage_files(source: str, files: list[Path], ctx: StageContext, parse_file: ParseFile) -> StageResult:
+    """Parse every file of a source into its own part (in worker processes) and gather their quarantines."""
+    from pipeline.sources.common import Quarantine, map_files
+
+    tasks = ctx.tasks(source, files)
+    quarantine = Quarantine(source)
+    per_file: dict[str, int] = {}
+    for task, (records, rows) in zip(tasks, map_files(parse_file, tasks, ctx.settings.workers), strict=True):
+        per_file[task.label] = records
+        quarantine.extend(rows)
+    return StageResult(parts=[task.part for task in tasks], quarantine=quarantine, records_per_file=per_file)
 
 
 @dataclass

@@ -15,8 +15,8 @@ import pyarrow as pa
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import person_key
 from pipeline.quality.reasons import Reason
-from pipeline.sources.base import FileTask, StageContext, StageResult
-from pipeline.sources.common import PartWriter, Quarantine, map_files
+from pipeline.sources.base import FileTask, StageContext, StageResult, stage_files
+from pipeline.sources.common import PartWriter, Quarantine
 from pipeline.sources.xmlstream import XmlLayout, iter_records
 
 SOURCE = "sopa"
@@ -85,10 +85,4 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
 
 
 def stage(files: list[Path], ctx: StageContext) -> StageResult:
-    tasks = ctx.tasks(SOURCE, files)
-    quarantine = Quarantine(SOURCE)
-    per_file: dict[str, int] = {}
-    for task, (records, rows) in zip(tasks, map_files(_parse_file, tasks, ctx.settings.workers), strict=True):
-        per_file[task.label] = records
-        quarantine.extend(rows)
-    return StageResult(parts=[task.part for task in tasks], quarantine=quarantine, records_per_file=per_file)
+    return stage_files(SOURCE, files, ctx, _parse_file)

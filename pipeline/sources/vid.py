@@ -20,8 +20,8 @@ from pipeline.period import try_parse_month
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import person_key
 from pipeline.quality.reasons import Reason
-from pipeline.sources.base import FileTask, StageContext, StageResult
-from pipeline.sources.common import PartWriter, Quarantine, map_files, parse_cents
+from pipeline.sources.base import FileTask, StageContext, StageResult, stage_files
+from pipeline.sources.common import PartWriter, Quarantine, parse_cents
 from pipeline.sources.xmlstream import XmlLayout, iter_records
 
 SOURCE = "vid"
@@ -124,10 +124,4 @@ def _safe_id(document_id: str) -> str:
 
 
 def stage(files: list[Path], ctx: StageContext) -> StageResult:
-    tasks = ctx.tasks(SOURCE, files)
-    quarantine = Quarantine(SOURCE)
-    per_file: dict[str, int] = {}
-    for task, (records, rows) in zip(tasks, map_files(_parse_file, tasks, ctx.settings.workers), strict=True):
-        per_file[task.label] = records
-        quarantine.extend(rows)
-    return StageResult(parts=[task.part for task in tasks], quarantine=quarantine, records_per_file=per_file)
+    return stage_files(SOURCE, files, ctx, _parse_file)

@@ -17,8 +17,8 @@ from pipeline.period import try_parse_month
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import person_key
 from pipeline.quality.reasons import Reason
-from pipeline.sources.base import FileTask, StageContext, StageResult
-from pipeline.sources.common import PartWriter, Quarantine, map_files, parse_cents, read_parts
+from pipeline.sources.base import FileTask, StageContext, StageResult, stage_files
+from pipeline.sources.common import PartWriter, Quarantine, parse_cents, read_parts
 from pipeline.sources.xmlstream import XmlLayout, iter_records
 
 SOURCE = "vsaa"
@@ -79,15 +79,9 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
 
 
 def stage(files: list[Path], ctx: StageContext) -> StageResult:
-    tasks = ctx.tasks(SOURCE, files)
-    quarantine = Quarantine(SOURCE)
-    per_file: dict[str, int] = {}
-    for task, (records, rows) in zip(tasks, map_files(_parse_file, tasks, ctx.settings.workers), strict=True):
-        per_file[task.label] = records
-        quarantine.extend(rows)
-    parts = [task.part for task in tasks]
-    _quarantine_duplicate_months(parts, quarantine, ctx)
-    return StageResult(parts=parts, quarantine=quarantine, records_per_file=per_file)
+    result = stage_files(SOURCE, files, ctx, _parse_file)
+    _quarantine_duplicate_months(result.parts, result.quarantine, ctx)
+    return result
 
 
 def _quarantine_duplicate_months(parts: list[Path], quarantine: Quarantine, ctx: StageContext) -> None:

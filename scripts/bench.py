@@ -1,0 +1,309 @@
+"""National-scale benchmark of one EIKIS month: `make bench` (full) or `make bench-smoke` (tiny, for CI).
+
+For each scale (10 %, 50 %, 100 % of Latvia by default) it generates the inbox once (cached under bench_data/),
+then runs the month in one child process, as `eikis run` does — ingest + validation per source, decide, publish
+(delivery excluded) — and prints per stage the wall time, records per second and peak memory (RSS summed over
+the whole process tree, worker processes included, sampled every 50 ms and attributed to the running stage).
+It then compares the project's VID reader with `pandas.read_xml` on one ≈1 M-record VID file, and prints how
+time and memory grow with scale, with a plain PASS / MISS against each target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PERIOD = "2026-11"
+SOURCES = ("aris", "pmlp", "vid", "vsaa", "electricity", "gas", "heat", "prices", "sopa")
+TARGET_SECONDS = 300
+TARGET_RSS_BYTES = 4 * 1024**3
+TARGET_READER_SPEEDUP = 10
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+# ---------------------------------------------------------------- memory of a process tree
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        tree.setdefault(int(fields[1]), []).append(int(entry))
+    return tree
+
+
+def tree_rss(root: int) -> int:
+    tree, stack, total = _children(), [root], 0
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+                total += int(handle.read().split()[1]) * PAGE
+        except OSError:
+            pass
+        stack.extend(tree.get(pid, []))
+    return total
+
+
+@dataclass
+class StageResult:
+    stage: str
+    seconds: float
+    records: int
+    peak_rss: int
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+def run_measured_output(command: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run a command; return the peak summed RSS of its process tree and its output."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        sys.stderr.write(output[-4000:])
+        raise SystemExit(f"stage failed: {' '.join(command[-6:])}")
+    return peak, output
+
+
+# ---------------------------------------------------------------- the month, inside one process (as `eikis run`)
+STAGES = tuple(f"ingest:{s}" for s in SOURCES) + ("decide", "publish")
+MARK = "@@stage"
+
+
+def run_month_marked(inbox: Path, workdir: Path, outbox: Path) -> None:
+    """Run every stage in order in this process, printing `@@stage <name> <seconds>` after each."""
+    import pipeline.quality.expectations  # noqa: F401 - import cost counted once, as in `eikis run`
+
+    for stage in STAGES:
+        started = time.perf_counter()
+        run_stage(stage, inbox, workdir, outbox)
+        print(f"{MARK} {stage} {time.perf_counter() - started:.3f}", flush=True)
+
+
+def run_stage(stage: str, inbox: Path, workdir: Path, outbox: Path) -> None:
+    from pipeline.config import Settings
+    from pipeline.policy import load_policy
+
+    settings = Settings.from_env()
+    policy = load_policy(ROOT / "policy" / "eikis_policy.yaml", PERIOD)
+    if stage.startswith("ingest:"):
+        from pipeline.ingest import ingest_source
+        from pipeline.quality.expectations import validate_source
+
+        source = stage.split(":", 1)[1]
+        ingest_source(source, PERIOD, inbox, workdir, settings)
+        validate_source(source, PERIOD, workdir, settings)
+    elif stage == "decide":
+        from pipeline.decide.run import decide_period
+
+        decide_period(PERIOD, workdir, policy, settings)
+    elif stage == "publish":
+        from pipeline.stages import build_and_publish
+
+        build_and_publish(PERIOD, workdir, outbox, policy)
+
+
+def stage_records(stage: str, workdir: Path, outbox: Path) -> int:
+    layout = workdir / PERIOD
+    if stage.startswith("ingest:"):
+        return json.loads((layout / "summaries" / f"{stage.split(':')[1]}.json").read_text())["records"]
+    if stage == "decide":
+        return sum(json.loads((layout / "summaries" / f"{s}.json").read_text())["staged"] for s in ("pmlp", "vid",
+                                                                                                     "vsaa"))
+    manifest = json.loads((outbox / PERIOD / "manifest.json").read_text())
+    return sum(entry["rows"] for entry in manifest["files"])
+
+
+# ---------------------------------------------------------------- the benchmark
+@dataclass
+class ScaleResult:
+    fraction: float
+    stages: list[StageResult] = field(default_factory=list)
+    generate_seconds: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.stages)
+
+    @property
+    def peak_rss(self) -> int:
+        return max(s.peak_rss for s in self.stages)
+
+
+def inbox_for(data: Path, fraction: float, seed: int) -> tuple[Path, float]:
+    inbox = data / f"inbox-{fraction:g}"
+    marker = inbox / PERIOD / ".complete"
+    if marker.exists():
+        return inbox, 0.0
+    shutil.rmtree(inbox, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pipeline.cli", "generate", "--period", PERIOD, "--out", str(inbox),
+                    "--scale", "national", "--fraction", str(fraction), "--seed", str(seed)], check=True,
+                   cwd=ROOT, stdout=subprocess.DEVNULL)
+    marker.write_text("generated\n")
+    return inbox, time.perf_counter() - started
+
+
+def bench_scale(data: Path, fraction: float, seed: int, env: dict[str, str]) -> ScaleResult:
+    """One child process runs the whole month; RSS samples are attributed to the stage it is in."""
+    inbox, generated = inbox_for(data, fraction, seed)
+    result = ScaleResult(fraction, generate_seconds=generated)
+    run_dir = data / f"run-{fraction:g}"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    workdir, outbox = run_dir / "work", run_dir / "outbox"
+    command = [sys.executable, __file__, "--run-month", "--inbox", str(inbox), "--workdir", str(workdir),
+               "--outbox", str(outbox)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    position = {"stage": 0}
+    peaks = [0] * len(STAGES)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            index = min(position["stage"], len(STAGES) - 1)
+            peaks[index] = max(peaks[index], tree_rss(process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    tail: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        tail = (tail + [line])[-40:]
+        if not line.startswith(MARK):
+            continue
+        _, stage, seconds = line.split()
+        index = STAGES.index(stage)
+        record = StageResult(stage, float(seconds), stage_records(stage, workdir, outbox), peaks[index])
+        result.stages.append(record)
+        position["stage"] = index + 1
+        print(f"  {stage:<18}{record.seconds:>9.1f} s{record.records:>13,} rec{record.rate:>13,.0f} rec/s"
+              f"{record.peak_rss / 1024**2:>10,.0f} MB", flush=True)
+    process.wait()
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        sys.stderr.write("".join(tail))
+        raise SystemExit("the month failed; see the lines above")
+    print(f"  {'total':<18}{result.seconds:>9.1f} s{'':>31}{result.peak_rss / 1024**2:>10,.0f} MB peak", flush=True)
+    return result
+
+
+def reader_comparison(data: Path, fraction: float, env: dict[str, str]) -> dict[str, float]:
+    """The project's VID reader against pandas.read_xml on the same file (one process each)."""
+    vid = sorted((data / f"inbox-{fraction:g}" / PERIOD / "vid").glob("income_*.xml"))[0]
+    code = (
+        "import sys, time; from pathlib import Path; from pipeline.sources import vid; "
+        "from pipeline.sources.base import FileTask; "
+        "t = time.perf_counter(); "
+        "n, _ = vid._parse_file(FileTask(Path(sys.argv[1]), 'vid', Path(sys.argv[2]), b'k', 200000)); "
+        "print(n, time.perf_counter() - t)"
+    )
+    ours = subprocess.run([sys.executable, "-c", code, str(vid), str(data / "reader-part.parquet")], env=env,
+                          capture_output=True, text=True, check=True).stdout.split()
+    records, ours_seconds = int(ours[0]), float(ours[1])
+    pandas_code = (
+        "import sys, time, pandas as pd; t = time.perf_counter(); "
+        "df = pd.read_xml(sys.argv[1], xpath='//v:Income', namespaces={'v': 'urn:eikis:vid:income:v1'}); "
+        "print(len(df), time.perf_counter() - t)"
+    )
+    pandas_peak, output = run_measured_output([sys.executable, "-c", pandas_code, str(vid)], env)
+    pandas_seconds = float(output.split()[-1])
+    return {"file": str(vid.name), "records": records, "eikis_seconds": ours_seconds,
+            "pandas_seconds": pandas_seconds, "pandas_peak_rss": pandas_peak, "speedup": pandas_seconds / ours_seconds}
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny scales only (CI); never the national run")
+    parser.add_argument("--scales", default=None, help="comma-separated fractions of national scale")
+    parser.add_argument("--data", type=Path, default=ROOT / "bench_data")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--run-month", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--inbox", type=Path)
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--outbox", type=Path)
+    args = parser.parse_args()
+    if args.run_month:
+        run_month_marked(args.inbox, args.workdir, args.outbox)
+        return 0
+
+    fractions = [float(f) for f in (args.scales or ("0.001,0.002" if args.smoke else "0.1,0.5,1.0")).split(",")]
+    env = {**os.environ, "EIKIS_PSEUDONYM_SECRET": "benchmark", "PYTHONPATH": str(ROOT)}
+    args.data.mkdir(parents=True, exist_ok=True)
+    print(f"EIKIS benchmark on {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * PAGE / 1024**3:.0f} GiB; "
+          f"scales {', '.join(f'{f:.1%}' for f in fractions)}", flush=True)
+    results = []
+    for fraction in fractions:
+        print(f"\nscale {fraction:.1%} of Latvia", flush=True)
+        results.append(bench_scale(args.data, fraction, args.seed, env))
+        if results[-1].generate_seconds:
+            print(f"  (inbox generated in {results[-1].generate_seconds:.0f} s, not counted)")
+
+    print("\nXML reader: one VID file, project reader vs pandas.read_xml", flush=True)
+    reader = reader_comparison(args.data, fractions[-1], env)
+    print(f"  {reader['records']:,} records: eikis {reader['eikis_seconds']:.1f} s, pandas.read_xml "
+          f"{reader['pandas_seconds']:.1f} s ({reader['pandas_peak_rss'] / 1024**3:.1f} GB), "
+          f"{reader['speedup']:.1f}x faster")
+
+    print("\ngrowth (relative to the smallest scale)")
+    base = results[0]
+    for result in results:
+        data_factor = result.fraction / base.fraction
+        print(f"  {result.fraction:>6.1%}: data x{data_factor:<5.1f} time x{result.seconds / base.seconds:<6.2f} "
+              f"memory x{result.peak_rss / base.peak_rss:.2f}")
+    largest = results[-1]
+    linear = all(r.seconds / base.seconds <= 1.15 * r.fraction / base.fraction for r in results[1:]) and all(
+        r.peak_rss / base.peak_rss <= 1.15 * r.fraction / base.fraction for r in results[1:])
+    print("\ntargets")
+    if largest.fraction >= 1:
+        print(f"  {verdict(largest.seconds <= TARGET_SECONDS)} whole national month {largest.seconds:.0f} s "
+              f"(target <= {TARGET_SECONDS} s)")
+        print(f"  {verdict(largest.peak_rss <= TARGET_RSS_BYTES)} peak RSS {largest.peak_rss / 1024**3:.2f} GB "
+              f"(target <= 4 GB)")
+    else:
+        print(f"  (national targets not judged: largest scale run is {largest.fraction:.1%})")
+    print(f"  {verdict(reader['speedup'] >= TARGET_READER_SPEEDUP)} XML reader {reader['speedup']:.1f}x faster "
+          f"than pandas.read_xml (target >= {TARGET_READER_SPEEDUP}x)")
+    print(f"  {verdict(linear)} time and memory grow no faster than linearly")
+    report = {"scales": [{"fraction": r.fraction, "seconds": r.seconds, "peak_rss": r.peak_rss,
+                          "stages": [asdict(s) for s in r.stages]} for r in results], "reader": reader}
+    (args.data / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nfigures saved to {args.data / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""CI runs the benchmark command at a tiny scale only (never the national run): it must work and report."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_benchmark_smoke_prints_stage_figures_and_targets(tmp_path):
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--smoke", "--scales", "0.001",
+                          "--data", str(tmp_path)], capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    for stage in ("ingest:aris", "ingest:vid", "decide", "publish", "total"):
+        assert f"  {stage}" in run.stdout
+    assert "rec/s" in run.stdout and " MB" in run.stdout
+    assert "pandas.read_xml" in run.stdout and "x faster" in run.stdout
+    assert "targets" in run.stdout and (tmp_path / "results.json").exists()

@@ -8,20 +8,19 @@ are kept as they arrive; the decision keeps the latest `SubmittedAt` (pipeline.d
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from pipeline.period import try_parse_month
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import person_key
 from pipeline.quality.reasons import Reason
 from pipeline.sources.base import FileTask, StageContext, StageResult, stage_files
-from pipeline.sources.common import PartWriter, Quarantine, parse_cents
+from pipeline.sources.common import Quarantine
 from pipeline.sources.xmlstream import XmlLayout, iter_records
 
 SOURCE = "vid"
@@ -43,79 +42,187 @@ SCHEMA = pa.schema(
         ("doc_hash", pa.int64()),           # 64-bit hash of document_id, to find corrections without strings
     ]
 )
+RAW = ("document_id", "person_code", "document_type", "period_start", "period_end", "amount", "submitted_at")
+_CODE = r"^\d{6}-?\d{5}$"
+_MONTH = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
+_AMOUNT = r"^\d{1,12}(\.\d{1,2})?$"
+_NEGATIVE = r"^-\d{1,12}(\.\d{1,2})?$"
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
-def batch_columns(columns: dict[str, Sequence[Any]]) -> dict[str, pa.Array]:
-    """Columns computed for a whole batch at once: the document hash (fixed-key SipHash, stable across processes
-    and runs) and the timestamps, cast from their validated ISO text by Arrow."""
-    ids = np.asarray(columns["document_id"], dtype=object)
-    return {
-        "doc_hash": pa.array(pd.util.hash_array(ids).view(np.int64)),
-        "submitted_at": pa.array(columns["submitted_at"], type=pa.string()).cast(pa.timestamp("s")),
-    }
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+                dtype=np.uint64)
 
 
-def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
-    writer = PartWriter(task.part, SCHEMA, task.batch_rows, derive=batch_columns)
-    quarantine = Quarantine(SOURCE)
-    records = 0
-    for record in iter_records(task.path, LAYOUT):
-        records += 1
-        # The XSD fixes the order: DocumentId, PersonCode, [GivenName], [Surname], then the last five below.
-        # A record that breaks it fails the whole file, so reading by position is safe and avoids tag lookups.
-        texts = [child.text or "" for child in record.element]
-        document_id, code = texts[0], texts[1]
-        document_type, start_text, end_text, amount_text, submitted_text = texts[-5:]
-        digits = personcode.normalize(code)
-        problem: tuple[Reason, str] | None = None
-        start = try_parse_month(start_text)
-        end = try_parse_month(end_text)
-        whole, dot, fraction = amount_text.partition(".")
-        if whole.isdigit() and len(whole) <= 12 and (not dot or (fraction.isdigit() and len(fraction) <= 2)):
-            cents, amount_problem = int(whole) * 100 + int(fraction.ljust(2, "0")), None  # the common case
-        else:
-            cents, amount_problem = parse_cents(amount_text)
-        submitted = _timestamp(submitted_text)
-        if digits is None:
-            problem = (Reason.INVALID_PERSON_CODE, "PersonCode is not 11 digits (optionally DDMMYY-NNNNN)")
-        elif not document_id.strip() or len(document_id) > 64:
-            problem = (Reason.MISSING_VALUE, "DocumentId is empty or longer than 64 characters")
-        elif document_type not in DOCUMENT_TYPES:
-            problem = (Reason.UNKNOWN_ENUM, f"DocumentType is not one of {'|'.join(sorted(DOCUMENT_TYPES))}")
-        elif start is None or end is None or end < start:
-            problem = (Reason.BAD_PERIOD, "PeriodStart/PeriodEnd is not a YYYY-MM range with start <= end")
-        elif amount_problem is not None:
-            problem = (amount_problem, "AmountEUR must be >= 0 with at most 2 decimals")
-        elif submitted is None:
-            problem = (Reason.BAD_DATE, "SubmittedAt is not an ISO date-time")
-        if problem is not None:
-            quarantine.add(
-                file=task.label,
-                record=record.number,
-                line=record.line,
-                reason=problem[0],
-                detail=f"document {_safe_id(document_id)}: {problem[1]}",
-                person_key=person_key(task.secret, digits) if digits else None,
-                marks_review=digits is not None,
-            )
-            continue
-        writer.append((document_id, int(digits), document_type, start, end, cents, submitted, task.label,
-                       record.number))
-    writer.close()
-    return records, quarantine.rows
+def hash64(texts: list[str]) -> np.ndarray:
+    """A stable 64-bit hash of each text, vectorised: the texts as fixed-width UTF-32, read as 64-bit words and
+    folded with multiply-xorshift. Only used to find candidate corrections, which are then compared on the real
+    text, so a collision costs a comparison, never a wrong decision."""
+    width = max(2, max((len(t) for t in texts), default=2) + 1) // 2 * 2
+    words = np.array(texts, dtype=f"<U{width}").view(np.uint64).reshape(len(texts), -1)
+    state = np.full(len(texts), width, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in range(words.shape[1]):
+            state = (state ^ words[:, column]) * _MIX[column % 4]
+            state ^= state >> np.uint64(29)
+    return state.view(np.int64)
 
 
-def _timestamp(text: str) -> str | None:
-    """The ISO text of a valid timestamp, as naive UTC `YYYY-MM-DDTHH:MM:SS` for Arrow to cast; None if invalid."""
+def _months(texts: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """`YYYY-MM` texts -> (valid mask, month index) for a whole batch."""
+    valid = pc.match_substring_regex(texts, _MONTH)
+    safe = pc.if_else(valid, texts, pa.scalar("2000-01"))
+    year = pc.cast(pc.utf8_slice_codeunits(safe, 0, 4), pa.int32())
+    month = pc.cast(pc.utf8_slice_codeunits(safe, 5, 7), pa.int32())
+    return valid, pc.add(pc.multiply(year, 12), pc.subtract(month, 1))
+
+
+def _timestamps(texts: pa.Array) -> pa.Array:
+    """ISO texts -> timestamps (null when not a real date-time). The plain form is cast by Arrow and checked by
+    formatting it back (Arrow alone would roll 30 February over); other ISO forms go through Python."""
+    parsed = pc.strptime(texts, format=_TIME_FORMAT, unit="s", error_is_null=True)
+    plain = pc.match_substring_regex(texts, r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+    written_day = pc.cast(pc.utf8_slice_codeunits(pc.if_else(plain, texts, pa.scalar("2000-01-01")), 8, 10),
+                          pa.int64())
+    exact = pc.and_(plain, pc.equal(pc.day(parsed), written_day))  # Arrow rolls 30 February over to 1 March
+    parsed = pc.if_else(pc.fill_null(exact, False), parsed, pa.scalar(None, pa.timestamp("s")))
+    missing = np.flatnonzero(pc.is_null(parsed).to_numpy(zero_copy_only=False))
+    if not len(missing):
+        return parsed
+    values = parsed.to_pylist()
+    originals = texts.to_pylist()
+    for index in missing:
+        values[index] = _timestamp(originals[index])
+    return pa.array(values, type=pa.timestamp("s"))
+
+
+def _timestamp(text: str) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         return None
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    elif len(text) == 19 and text[10] == "T":
-        return text
-    return value.replace(microsecond=0).isoformat(timespec="seconds")
+    return value.replace(microsecond=0)
+
+
+class _Batch:
+    """Raw texts of up to `size` records; checked and typed all at once when flushed."""
+
+    def __init__(self, task: FileTask, quarantine: Quarantine) -> None:
+        self.task = task
+        self.quarantine = quarantine
+        self.rows: list[tuple[str, ...]] = []
+        self.numbers: list[int] = []
+        self.lines: list[int] = []
+        task.part.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = pq.ParquetWriter(task.part, SCHEMA, compression="zstd")
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        columns = {name: pa.array(values, type=pa.string())
+                   for name, values in zip(RAW, zip(*self.rows, strict=True), strict=True)}
+        negative_zero = pc.match_substring_regex(columns["amount"], r"^-0+(\.0{1,2})?$")
+        columns["amount"] = pc.if_else(negative_zero, pa.scalar("0"), columns["amount"])  # "-0.00" is zero
+        reasons = self._reasons(columns)
+        good = pc.is_null(reasons)
+        if not pc.all(good).as_py():
+            self._quarantine(columns, reasons)
+        self._write(columns, good)
+        self.rows.clear()
+        self.numbers.clear()
+        self.lines.clear()
+
+    def _reasons(self, c: dict[str, pa.Array]) -> pa.Array:
+        """The first failing check per record, in the order of the record rules (null = a good record)."""
+        start_ok, start = _months(c["period_start"])
+        end_ok, end = _months(c["period_end"])
+        self.start, self.end = start, end
+        self.submitted = _timestamps(c["submitted_at"])
+        identifier = pc.utf8_length(pc.utf8_trim_whitespace(c["document_id"]))
+        checks = [
+            (pc.invert(pc.match_substring_regex(c["person_code"], _CODE)), Reason.INVALID_PERSON_CODE),
+            (pc.or_(pc.equal(identifier, 0), pc.greater(pc.utf8_length(c["document_id"]), 64)), Reason.MISSING_VALUE),
+            (pc.invert(pc.is_in(c["document_type"], pa.array(sorted(DOCUMENT_TYPES)))), Reason.UNKNOWN_ENUM),
+            (pc.invert(pc.and_(pc.and_(start_ok, end_ok), pc.less_equal(start, end))), Reason.BAD_PERIOD),
+            (pc.match_substring_regex(c["amount"], _NEGATIVE), Reason.NEGATIVE_AMOUNT),
+            (pc.invert(pc.match_substring_regex(c["amount"], _AMOUNT)), Reason.BAD_AMOUNT),
+            (pc.is_null(self.submitted), Reason.BAD_DATE),
+        ]
+        reason = pa.nulls(len(self.rows), pa.string())
+        for failed, code in reversed(checks):
+            reason = pc.if_else(failed, pa.scalar(str(code)), reason)
+        return reason
+
+    def _quarantine(self, c: dict[str, pa.Array], reasons: pa.Array) -> None:
+        bad = np.flatnonzero(pc.is_valid(reasons).to_numpy(zero_copy_only=False))
+        codes, ids, texts = reasons.to_pylist(), c["document_id"].to_pylist(), c["person_code"].to_pylist()
+        for index in bad:
+            reason = Reason(codes[index])
+            digits = personcode.normalize(texts[index])
+            self.quarantine.add(
+                file=self.task.label, record=self.numbers[index], line=self.lines[index], reason=reason,
+                detail=f"document {_safe_id(ids[index])}: {PROBLEMS[reason]}",
+                person_key=person_key(self.task.secret, digits) if digits else None,
+                marks_review=digits is not None)
+
+    def _write(self, c: dict[str, pa.Array], good: pa.Array) -> None:
+        keep = good
+        if not pc.any(keep).as_py():
+            return
+        cents = pc.cast(pc.multiply(pc.cast(pc.if_else(keep, c["amount"], pa.scalar("0")), pa.decimal128(16, 2)),
+                                    pa.scalar(100, pa.decimal128(3, 0))), pa.int64())
+        digits = pc.replace_substring(c["person_code"], "-", "")
+        ids = c["document_id"].filter(keep)
+        batch = pa.RecordBatch.from_arrays([
+            ids,
+            pc.cast(digits.filter(keep), pa.int64()),
+            c["document_type"].filter(keep),
+            pc.cast(self.start.filter(keep), pa.int32()),
+            pc.cast(self.end.filter(keep), pa.int32()),
+            cents.filter(keep),
+            self.submitted.filter(keep),
+            pa.array([self.task.label] * len(ids), type=pa.string()),
+            pa.array(self.numbers, type=pa.int64()).filter(keep),
+            pa.array(hash64([row[0] for row in self.rows])[np.asarray(keep.to_numpy(zero_copy_only=False))]),
+        ], schema=SCHEMA)
+        self.writer.write_batch(batch)
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+
+
+PROBLEMS = {
+    Reason.INVALID_PERSON_CODE: "PersonCode is not 11 digits (optionally DDMMYY-NNNNN)",
+    Reason.MISSING_VALUE: "DocumentId is empty or longer than 64 characters",
+    Reason.UNKNOWN_ENUM: f"DocumentType is not one of {'|'.join(sorted(DOCUMENT_TYPES))}",
+    Reason.BAD_PERIOD: "PeriodStart/PeriodEnd is not a YYYY-MM range with start <= end",
+    Reason.NEGATIVE_AMOUNT: "AmountEUR must be >= 0",
+    Reason.BAD_AMOUNT: "AmountEUR must be a number with at most 2 decimals",
+    Reason.BAD_DATE: "SubmittedAt is not an ISO date-time",
+}
+
+
+def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
+    """Stream one extract. Per record only the texts are collected (by position: the XSD fixes the order
+    DocumentId, PersonCode, [GivenName], [Surname], then the last five; a record that breaks it fails the whole
+    file); every check and conversion runs per batch in Arrow."""
+    quarantine = Quarantine(SOURCE)
+    batch = _Batch(task, quarantine)
+    records = 0
+    size = task.batch_rows
+    for record in iter_records(task.path, LAYOUT):
+        records += 1
+        texts = [child.text or "" for child in record.element]
+        batch.rows.append((texts[0], texts[1], *texts[-5:]))
+        batch.numbers.append(record.number)
+        batch.lines.append(record.line)
+        if len(batch.rows) >= size:
+            batch.flush()
+    batch.close()
+    return records, quarantine.rows
 
 
 def _safe_id(document_id: str) -> str:

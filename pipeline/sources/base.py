@@ -10,18 +10,27 @@ from typing import Any
 import pandas as pd
 
 from pipeline.config import Settings, WorkLayout
+from pipeline.logs import get_logger
 from pipeline.sources.common import Quarantine
+from pipeline.sources.xmlstream import Chunk, ChunkMismatch, XmlLayout, plan_chunks
+
+log = get_logger("sources")
+
+
+SPLIT_ABOVE_BYTES = 16 << 20     # a smaller file is always parsed whole
+CHUNK_BYTES = 512 << 20          # a larger file is split into chunks of about this size
 
 
 @dataclass(frozen=True)
 class FileTask:
-    """One input file to parse into one staged part (picklable, so it can go to a worker process)."""
+    """One input file (or one chunk of it) to parse into one staged part; picklable for a worker process."""
 
     path: Path
     label: str
     part: Path
     secret: bytes
     batch_rows: int
+    chunk: Chunk | None = None
 
 
 @dataclass
@@ -41,18 +50,23 @@ class StageContext:
         except ValueError:
             return path.name
 
-    def tasks(self, source: str, files: list[Path]) -> list[FileTask]:
+    def tasks(self, source: str, files: list[Path], layout: XmlLayout | None = None) -> list[FileTask]:
+        """One task per file, or per chunk where a file is large or the files are fewer than the workers."""
         parts = self.part_dir(source)
-        return [
-            FileTask(
-                path=path,
-                label=self.label(path),
-                part=parts / f"part-{index:04d}.parquet",
-                secret=self.settings.pseudonym_secret,
-                batch_rows=self.settings.batch_rows,
-            )
-            for index, path in enumerate(files)
-        ]
+        tasks = []
+        for index, path in enumerate(files):
+            chunks = None
+            size = path.stat().st_size
+            if layout is not None and size > SPLIT_ABOVE_BYTES:
+                wanted = max(-(-size // CHUNK_BYTES), self.settings.workers if len(files) < self.settings.workers
+                             else 1)
+                chunks = plan_chunks(path, layout, wanted)
+            for number, chunk in enumerate(chunks or [None]):
+                name = f"part-{index:04d}-{number:03d}.parquet" if chunks else f"part-{index:04d}.parquet"
+                tasks.append(FileTask(path=path, label=self.label(path), part=parts / name,
+                                      secret=self.settings.pseudonym_secret, batch_rows=self.settings.batch_rows,
+                                      chunk=chunk))
+        return tasks
 
     def part_dir(self, source: str) -> Path:
         """Where a reader writes its parts; `pipeline.ingest` renames it into place only when staging succeeded."""
@@ -68,16 +82,26 @@ class StageContext:
 ParseFile = Callable[[FileTask], tuple[int, list[dict[str, Any]]]]
 
 
-def stage_files(source: str, files: list[Path], ctx: StageContext, parse_file: ParseFile) -> StageResult:
-    """Parse every file of a source into its own part (in worker processes) and gather their quarantines."""
+def stage_files(source: str, files: list[Path], ctx: StageContext, parse_file: ParseFile,
+                layout: XmlLayout) -> StageResult:
+    """Parse every file (or chunk) of a source into its own part, in worker processes, and gather quarantines."""
     from pipeline.sources.common import Quarantine, map_files
 
-    tasks = ctx.tasks(source, files)
+    tasks = ctx.tasks(source, files, layout)
+    try:
+        outcomes = map_files(parse_file, tasks, ctx.settings.workers)
+    except ChunkMismatch as exc:
+        log.warning("%s; parsing %s without chunks", exc, source)
+        for task in tasks:
+            task.part.unlink(missing_ok=True)
+        tasks = ctx.tasks(source, files, None)
+        outcomes = map_files(parse_file, tasks, ctx.settings.workers)
     quarantine = Quarantine(source)
     per_file: dict[str, int] = {}
-    for task, (records, rows) in zip(tasks, map_files(parse_file, tasks, ctx.settings.workers), strict=True):
-        per_file[task.label] = records
+    for task, (records, rows) in zip(tasks, outcomes, strict=True):
+        per_file[task.label] = per_file.get(task.label, 0) + records
         quarantine.extend(rows)
+    quarantine.rows.sort(key=lambda row: (row["file"], row["record"], row["line"]))
     return StageResult(parts=[task.part for task in tasks], quarantine=quarantine, records_per_file=per_file)
 
 

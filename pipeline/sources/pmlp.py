@@ -48,7 +48,7 @@ SCHEMA = pa.schema([f for f in RAW_SCHEMA if f.name not in ("reason", "detail")]
 
 def _parse_file(task: FileTask) -> int:
     writer = PartWriter(task.part.with_suffix(".raw"), RAW_SCHEMA, task.batch_rows)
-    for record in iter_records(task.path, LAYOUT):
+    for record in iter_records(task.path, LAYOUT, task.chunk):
         # The XSD fixes the order of the eight elements (AddressText optional, last): read them by position.
         texts = [child.text or "" for child in record.element]
         code, given, surname, status, vital, kind, aris_code = texts[:7]
@@ -94,7 +94,7 @@ def _record_problem(
 
 
 def stage(files: list, ctx: StageContext) -> StageResult:
-    tasks = ctx.tasks(SOURCE, files)
+    tasks = ctx.tasks(SOURCE, files, LAYOUT)
     counts = map_files(_parse_file, tasks, ctx.settings.workers)
     raw_parts = [task.part.with_suffix(".raw") for task in tasks]
     persons = read_parts(raw_parts)
@@ -124,7 +124,9 @@ def stage(files: list, ctx: StageContext) -> StageResult:
     staged["person_no"] = staged["person_code"].astype("int64")
     part = ctx.part_dir(SOURCE) / "part-0000.parquet"
     write_frame(staged, part, SCHEMA)
-    per_file = dict(zip([t.label for t in tasks], counts, strict=True))
+    per_file: dict[str, int] = {}
+    for task, count in zip(tasks, counts, strict=True):
+        per_file[task.label] = per_file.get(task.label, 0) + count
     return StageResult(parts=[part], quarantine=quarantine, records_per_file=per_file)
 
 

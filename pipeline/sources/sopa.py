@@ -55,7 +55,7 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
     writer = PartWriter(task.part, SCHEMA, task.batch_rows)
     quarantine = Quarantine(SOURCE)
     records = 0
-    for record in iter_records(task.path, LAYOUT):
+    for record in iter_records(task.path, LAYOUT, task.chunk):
         records += 1
         values = [""] * len(FIELDS)
         for child in record.element:
@@ -85,4 +85,4 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
 
 
 def stage(files: list[Path], ctx: StageContext) -> StageResult:
-    return stage_files(SOURCE, files, ctx, _parse_file)
+    return stage_files(SOURCE, files, ctx, _parse_file, LAYOUT)

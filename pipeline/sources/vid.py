@@ -213,7 +213,7 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
     batch = _Batch(task, quarantine)
     records = 0
     size = task.batch_rows
-    for record in iter_records(task.path, LAYOUT):
+    for record in iter_records(task.path, LAYOUT, task.chunk):
         records += 1
         texts = [child.text or "" for child in record.element]
         batch.rows.append((texts[0], texts[1], *texts[-5:]))
@@ -231,4 +231,4 @@ def _safe_id(document_id: str) -> str:
 
 
 def stage(files: list[Path], ctx: StageContext) -> StageResult:
-    return stage_files(SOURCE, files, ctx, _parse_file)
+    return stage_files(SOURCE, files, ctx, _parse_file, LAYOUT)

@@ -43,7 +43,7 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
     writer = PartWriter(task.part, SCHEMA, task.batch_rows)
     quarantine = Quarantine(SOURCE)
     records = 0
-    for record in iter_records(task.path, LAYOUT):
+    for record in iter_records(task.path, LAYOUT, task.chunk):
         code = next((child.text or "" for child in record.element if child.tag == code_tag), "")
         digits = personcode.normalize(code)
         key = person_key(task.secret, digits) if digits else None
@@ -79,7 +79,7 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
 
 
 def stage(files: list[Path], ctx: StageContext) -> StageResult:
-    result = stage_files(SOURCE, files, ctx, _parse_file)
+    result = stage_files(SOURCE, files, ctx, _parse_file, LAYOUT)
     _quarantine_duplicate_months(result.parts, result.quarantine, ctx)
     return result
 

@@ -12,6 +12,7 @@ reports a schema error at the last record it read.
 from __future__ import annotations
 
 import copy
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,23 +53,19 @@ class XmlRecord:
         return {etree.QName(child).localname: (child.text or "") for child in self.element}
 
 
-def root_attributes(path: Path, layout: XmlLayout) -> dict[str, str]:
-    """The root element's attributes (e.g. `extractDate`), read without parsing the whole file."""
-    for _, element in _iterparse(path, layout, events=("start",), tag=None):
-        return dict(element.attrib)
-    return {}
-
-
-def iter_records(path: Path, layout: XmlLayout) -> Iterator[XmlRecord]:
-    """Yield each record of an extract; raise SourceError naming file, line and reason for a whole-file problem."""
+def iter_records(path: Path, layout: XmlLayout, chunk: Chunk | None = None) -> Iterator[XmlRecord]:
+    """Yield each record of an extract (or of one chunk of it); raise SourceError naming file, line and reason
+    for a whole-file problem. Record numbers and lines are always those of the whole file."""
     record_tag = layout.qualified(layout.record)
     root_tag = layout.qualified(layout.root)
     _reject_doctype_in_prolog(path)
-    number = 0
+    number = chunk.records_before if chunk else 0
+    line_shift = chunk.line_shift if chunk else 0
     last_line = 1
     root_closed = False
     checked_prolog = False
-    parser = _iterparse(path, layout, events=("end",), tag=(record_tag, root_tag))
+    source = ChunkStream(path, chunk) if chunk else path
+    parser = _iterparse(source, layout, events=("end",), tag=(record_tag, root_tag))
     try:
         for _, element in parser:
             if not checked_prolog:
@@ -78,14 +75,14 @@ def iter_records(path: Path, layout: XmlLayout) -> Iterator[XmlRecord]:
                 root_closed = True
                 continue
             number += 1
-            last_line = element.sourceline or last_line
+            last_line = (element.sourceline or last_line) + line_shift
             yield XmlRecord(number=number, line=last_line, element=element)
             element.clear(keep_tail=False)
             while element.getprevious() is not None:
                 del element.getparent()[0]
     except etree.XMLSyntaxError as exc:
         if exc.lineno:
-            raise SourceError(_describe(exc), file=path, line=exc.lineno) from None
+            raise SourceError(_describe(exc), file=path, line=exc.lineno + line_shift) from None
         record, line, message = _locate_schema_error(path, layout)
         raise SourceError(_describe(message or exc), file=path, line=line, record=record) from None
     except OSError as exc:
@@ -99,11 +96,15 @@ def iter_records(path: Path, layout: XmlLayout) -> Iterator[XmlRecord]:
             file=path,
             line=last_line,
         )
+    if chunk and number - chunk.records_before != chunk.records:
+        raise ChunkMismatch(f"{path}: chunk at byte {chunk.start} held {number - chunk.records_before} records, "
+                            f"the byte scan counted {chunk.records}")
 
 
-def _iterparse(path: Path, layout: XmlLayout, *, events: tuple[str, ...], tag: object) -> etree.iterparse:
+def _iterparse(source: Path | io.RawIOBase, layout: XmlLayout, *, events: tuple[str, ...],
+               tag: object) -> etree.iterparse:
     return etree.iterparse(
-        str(path),
+        str(source) if isinstance(source, Path) else source,
         events=events,
         tag=tag,
         resolve_entities=False,
@@ -180,3 +181,128 @@ def _describe(exc: etree.XMLSyntaxError | str) -> str:
     message = _VALUE_QUOTE.sub("value <withheld>", message)
     kind = "XSD violation" if "Element '" in message or "attribute" in message.lower() else "malformed XML"
     return f"{kind}: {message}"
+
+
+# ---------------------------------------------------------------- splitting one large extract
+class ChunkMismatch(Exception):
+    """A chunk held a different number of records than the byte scan expected (e.g. a record tag inside a
+    comment); the caller parses the file whole instead."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A byte range of one extract holding whole records. It is parsed on its own, inside the file's own prolog
+    and root start tag (so the XSD still applies), and its numbers are shifted to the whole file's."""
+
+    start: int
+    end: int
+    header_end: int        # the prolog and root start tag are bytes [0, header_end)
+    root_name: bytes       # the root tag as written (maybe prefixed), to close the wrapper
+    records_before: int
+    records: int
+    line_shift: int        # add to a line inside the wrapper to get the line in the file
+
+
+class ChunkStream(io.RawIOBase):
+    """The bytes of a chunk, wrapped: header + file[start:end] + closing root tag."""
+
+    def __init__(self, path: Path, chunk: Chunk) -> None:
+        self.handle = path.open("rb")
+        self.pieces = [("file", 0, chunk.header_end), ("file", chunk.start, chunk.end),
+                       ("bytes", b"</" + chunk.root_name + b">\n", 0)]
+        self.index, self.offset = 0, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        while self.index < len(self.pieces):
+            kind, first, second = self.pieces[self.index]
+            if kind == "bytes":
+                data = first[self.offset:self.offset + len(buffer)]
+            else:
+                remaining = second - first - self.offset
+                self.handle.seek(first + self.offset)
+                data = self.handle.read(min(len(buffer), remaining)) if remaining > 0 else b""
+            if data:
+                buffer[: len(data)] = data
+                self.offset += len(data)
+                return len(data)
+            self.index, self.offset = self.index + 1, 0
+        return 0
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
+
+
+_SCAN_BLOCK = 8 << 20
+
+
+def plan_chunks(path: Path, layout: XmlLayout, count: int) -> list[Chunk] | None:
+    """Split an extract into about `count` chunks at record start tags; None when it should be parsed whole
+    (small, unusual layout, or not cleanly closed, so that the whole-file parse reports the problem)."""
+    size = path.stat().st_size
+    if count <= 1:
+        return None
+    record = layout.record.encode()
+    with path.open("rb") as handle:
+        head = handle.read(1 << 20)
+        first = re.search(rb"<" + record + rb"[\s>]", head)
+        handle.seek(max(0, size - 65536))
+        tail_start = max(0, size - 65536)
+        tail = handle.read()
+    roots = list(re.finditer(rb"<([A-Za-z_][\w.:-]*)[\s>]", head[: first.start()])) if first else []
+    closing = tail.rfind(b"</")
+    if not first or not roots or closing < 0:
+        return None
+    root_name = roots[-1].group(1)
+    if not tail[closing:].startswith(b"</" + root_name) or tail[closing:].split(b">", 1)[-1].strip():
+        return None
+    body_start, body_end = first.start(), tail_start + closing
+    bounds = [body_start]
+    with path.open("rb") as handle:
+        for k in range(1, count):
+            target = body_start + (body_end - body_start) * k // count
+            handle.seek(target)
+            window = handle.read(4 << 20)
+            found = re.search(rb"<" + record + rb"[\s>]", window)
+            if found and target + found.start() > bounds[-1] and target + found.start() < body_end:
+                bounds.append(target + found.start())
+    bounds.append(body_end)
+    if len(bounds) < 3:
+        return None
+    lines, records = _scan(path, bounds, record)
+    header_lines = head[:body_start].count(b"\n")
+    chunks, records_before = [], 0
+    for index in range(len(bounds) - 1):
+        chunks.append(Chunk(start=bounds[index], end=bounds[index + 1], header_end=body_start, root_name=root_name,
+                            records_before=records_before, records=records[index],
+                            line_shift=lines[index] - header_lines))
+        records_before += records[index]
+    return chunks
+
+
+def _scan(path: Path, bounds: list[int], record: bytes) -> tuple[list[int], list[int]]:
+    """Newlines before each boundary, and record start tags between boundaries, in one sequential read."""
+    tags = (b"<" + record + b">", b"<" + record + b" ", b"<" + record + b"\n", b"<" + record + b"\t")
+    lines_before, counts = [], []
+    newlines = 0
+    with path.open("rb") as handle:
+        handle.seek(0)
+        newlines = handle.read(bounds[0]).count(b"\n")
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            lines_before.append(newlines)
+            handle.seek(start)
+            remaining, found, carry = end - start, 0, b""
+            while remaining > 0:
+                block = handle.read(min(_SCAN_BLOCK, remaining))
+                remaining -= len(block)
+                joined = carry + block
+                found += sum(joined.count(tag) for tag in tags)
+                newlines += block.count(b"\n")
+                carry = joined[-(len(record) + 1):]
+                found -= sum(carry.count(tag) for tag in tags)
+            found += sum(carry.count(tag) for tag in tags)
+            counts.append(found)
+    return lines_before, counts

@@ -77,11 +77,12 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.stages import run_month
+    from pipeline.stages import print_source_table, run_month
     from pipeline.store.db import default_url
 
     db_url = None if args.no_db else (args.db or default_url(args.workdir))
     result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings, db_url)
+    print_source_table(result.summaries)
     decision = result.decision
     print(f"run {result.run_id}: {decision.households} households, {decision.eligible} eligible, "
           f"{decision.review} for review; support on: {', '.join(decision.support_types_on) or 'none'}")

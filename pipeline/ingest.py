@@ -47,9 +47,10 @@ def _stage_aris(files: list[Path], ctx: StageContext) -> StageResult:
     register = aris.read_register(files)
     quarantine = Quarantine("aris")
     malformed = ~register["aris_code"].str.fullmatch(r"\d{9}").fillna(False).astype(bool)
+    labels = {path.name: ctx.label(path) for path in files}
     for row in register.loc[malformed].itertuples():
-        quarantine.add(file=row.file, record=int(row.Index) + 1, line=0, reason=Reason.INVALID_ARIS_CODE,
-                       detail="KODS is not 9 digits")
+        quarantine.add(file=labels.get(row.file, row.file), record=int(row.Index) + 1, line=0,
+                       reason=Reason.INVALID_ARIS_CODE, detail="KODS is not 9 digits")
     part = ctx.part_dir("aris") / "part-0000.parquet"
     write_frame(register.loc[~malformed], part, aris.SCHEMA)
     per_file = register.groupby("file").size().to_dict()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import Settings, WorkLayout
@@ -27,6 +27,18 @@ class RunResult:
     report: Path
     decision: DecisionSummary
     files: list[RecipientFile]
+    summaries: dict[str, SourceSummary] = field(default_factory=dict)
+
+
+def release_memory() -> None:
+    """Hand memory back between stages: one process runs the whole month, and Arrow's allocator keeps freed
+    pages otherwise, so the peak would be the sum of stages instead of the largest one."""
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
 
 
 def ingest_and_validate(period: str, inbox: Path, workdir: Path, settings: Settings) -> dict[str, SourceSummary]:
@@ -36,6 +48,7 @@ def ingest_and_validate(period: str, inbox: Path, workdir: Path, settings: Setti
         with timed(log, f"ingest {source}"):
             summaries[source] = ingest_source(source, period, inbox, workdir, settings)
             validate_source(source, period, workdir, settings)
+        release_memory()
     return summaries
 
 
@@ -63,11 +76,13 @@ def run_month(period: str, inbox: Path, outbox: Path, policy_path: Path, workdir
     database URL) the store."""
     policy = load_policy(policy_path, period)
     log.info("policy version %s in force for %s (%s)", policy.version, period, policy.digest)
-    ingest_and_validate(period, inbox, workdir, settings)
+    summaries = ingest_and_validate(period, inbox, workdir, settings)
     with timed(log, "decide"):
         decide_period(period, workdir, policy, settings)
+    release_memory()
     with timed(log, "publish"):
         result = build_and_publish(period, workdir, outbox, policy)
+    result.summaries = summaries
     if db_url:
         from pipeline.store.db import record_period
 

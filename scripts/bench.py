@@ -101,10 +101,12 @@ MARK = "@@stage"
 def run_month_marked(inbox: Path, workdir: Path, outbox: Path) -> None:
     """Run every stage in order in this process, printing `@@stage <name> <seconds>` after each."""
     import pipeline.quality.expectations  # noqa: F401 - import cost counted once, as in `eikis run`
+    from pipeline.stages import release_memory
 
     for stage in STAGES:
         started = time.perf_counter()
         run_stage(stage, inbox, workdir, outbox)
+        release_memory()
         print(f"{MARK} {stage} {time.perf_counter() - started:.3f}", flush=True)
 
 
@@ -222,12 +224,14 @@ def reader_comparison(data: Path, fraction: float, env: dict[str, str]) -> dict[
     vid = sorted((data / f"inbox-{fraction:g}" / PERIOD / "vid").glob("income_*.xml"))[0]
     code = (
         "import sys, time; from pathlib import Path; from pipeline.sources import vid; "
-        "from pipeline.sources.base import FileTask; "
-        "t = time.perf_counter(); "
-        "n, _ = vid._parse_file(FileTask(Path(sys.argv[1]), 'vid', Path(sys.argv[2]), b'k', 200000)); "
-        "print(n, time.perf_counter() - t)"
+        "from pipeline.config import Settings, WorkLayout; from pipeline.sources.base import StageContext; "
+        "ctx = StageContext('2026-11', WorkLayout(Path(sys.argv[2]), '2026-11'), Settings.from_env(), "
+        "Path(sys.argv[1]).parent); "
+        "t = time.perf_counter(); result = vid.stage([Path(sys.argv[1])], ctx); "
+        "print(sum(result.records_per_file.values()), time.perf_counter() - t)"
     )
-    ours = subprocess.run([sys.executable, "-c", code, str(vid), str(data / "reader-part.parquet")], env=env,
+    shutil.rmtree(data / "reader-work", ignore_errors=True)
+    ours = subprocess.run([sys.executable, "-c", code, str(vid), str(data / "reader-work")], env=env,
                           capture_output=True, text=True, check=True).stdout.split()
     records, ours_seconds = int(ours[0]), float(ours[1])
     pandas_code = (
@@ -272,7 +276,7 @@ def main() -> int:
         if results[-1].generate_seconds:
             print(f"  (inbox generated in {results[-1].generate_seconds:.0f} s, not counted)")
 
-    print("\nXML reader: one VID file, project reader vs pandas.read_xml", flush=True)
+    print("\nXML reader: one VID file, project reader (staging it, all cores) vs pandas.read_xml", flush=True)
     reader = reader_comparison(args.data, fractions[-1], env)
     print(f"  {reader['records']:,} records: eikis {reader['eikis_seconds']:.1f} s, pandas.read_xml "
           f"{reader['pandas_seconds']:.1f} s ({reader['pandas_peak_rss'] / 1024**3:.1f} GB), "

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS source_files (
     sha256       TEXT NOT NULL,
     bytes        BIGINT NOT NULL,
     records      BIGINT NOT NULL,
+    quarantined  BIGINT NOT NULL,
     PRIMARY KEY (period, source, file)
 );
 

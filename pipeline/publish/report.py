@@ -42,6 +42,23 @@ def municipality_rows(households: pd.DataFrame) -> list[list[object]]:
     return sorted(rows, key=lambda row: str(row[0]))
 
 
+def recipient_rows(layout: WorkLayout) -> list[list[object]]:
+    """Objects and eligible objects per DSO, trader and heat supplier (from the decided connections)."""
+    rows = []
+    for commodity in ("electricity", "gas", "heat"):
+        decided = pd.read_parquet(layout.decisions / f"{commodity}.parquet",
+                                  columns=["company_name", "company_reg_no", "eligible", "address_error"])
+        decided = decided.loc[decided["address_error"].isna()]
+        eligible = int(decided["eligible"].sum())
+        if commodity != "heat":
+            rows.append([f"DSO {commodity}", "", len(decided), eligible, _share(eligible, len(decided))])
+        role = "supplier" if commodity == "heat" else f"trader ({commodity})"
+        for (name, reg_no), group in decided.groupby(["company_name", "company_reg_no"], sort=True):
+            own = int(group["eligible"].sum())
+            rows.append([f"{name} — {role}", reg_no, len(group), own, _share(own, len(group))])
+    return rows
+
+
 def changes_since(layout: WorkLayout, households: pd.DataFrame) -> list[str]:
     """Compare with the previous month's decisions in the same workdir, if that run exists."""
     previous = WorkLayout(layout.workdir, format_month(parse_month(layout.period) - 1))
@@ -85,7 +102,7 @@ def write_report(layout: WorkLayout, decision: DecisionSummary, files: list[Reci
 
     quarantine_rows = [[s.source, s.records, s.staged, reason, count]
                        for s in summaries.values() for reason, count in s.quarantined.items()]
-    recipient_rows = [[f.path, f.recipient_kind, f.rows] for f in files]
+    file_rows = [[f.path, f.recipient_kind, f.rows] for f in files]
     sections = [
         f"# EIKIS run report — {layout.period}",
         f"Run `{run_id}`, policy `{decision.policy_version}` ({decision.policy_digest[:19]}…).",
@@ -104,6 +121,8 @@ def write_report(layout: WorkLayout, decision: DecisionSummary, files: list[Reci
                [[c, v["objects"], v["eligible"], v["address_errors"]] for c, v in decision.connections.items()]),
         "## By municipality",
         _table(["municipality", "ARIS code", "households", "eligible", "share"], municipalities),
+        "## By recipient",
+        _table(["recipient", "reg. no.", "objects", "eligible", "share"], recipient_rows(layout)),
         "## Sources and quarantine",
         _table(["source", "files", "records", "staged", "quarantined", "seconds"],
                [[s.source, len(s.files), s.records, s.staged, s.quarantined_total, s.seconds]
@@ -111,7 +130,7 @@ def write_report(layout: WorkLayout, decision: DecisionSummary, files: list[Reci
         _table(["source", "records", "staged", "reason", "count"], quarantine_rows) if quarantine_rows
         else "No record was quarantined.",
         "## Recipient files",
-        _table(["file", "recipient", "rows"], recipient_rows),
+        _table(["file", "recipient", "rows"], file_rows),
         "## Since the previous month",
         "\n".join(f"- {line}" for line in changes_since(layout, households)),
     ]

@@ -118,9 +118,11 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
                 period, run_id, "PUBLISHED", decision["policy_version"], decision["policy_digest"],
                 "|".join(decision["support_types_on"]), decision["persons_counting"], decision["households"],
                 decision["eligible"], decision["review"], now)])
+        quarantined = _quarantined_per_file(layout)
         loaded["source_files"] = bulk_load(conn, "source_files", (
-            "period", "source", "file", "sha256", "bytes", "records"),
-            [(period, s.source, f["file"], f["sha256"], f["bytes"], f["records"]) for s in summaries for f in s.files])
+            "period", "source", "file", "sha256", "bytes", "records", "quarantined"),
+            [(period, s.source, f["file"], f["sha256"], f["bytes"], f["records"],
+              quarantined.get((s.source, str(f["file"])), 0)) for s in summaries for f in s.files])
         loaded["source_summaries"] = bulk_load(conn, "source_summaries", (
             "period", "source", "records", "staged", "quarantined", "reasons"),
             [(period, s.source, s.records, s.staged, s.quarantined_total, json.dumps(s.quarantined, sort_keys=True))
@@ -142,6 +144,15 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
     log.info("store: recorded %s (%s)", period, ", ".join(f"{k}={v}" for k, v in loaded.items()))
     return loaded
+
+
+def _quarantined_per_file(layout: WorkLayout) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for path in sorted(layout.quarantine.glob("*.parquet")):
+        table = pd.read_parquet(path, columns=["file"])
+        for file, count in table["file"].value_counts().items():
+            counts[(path.stem, str(file))] = int(count)
+    return counts
 
 
 def _recipient_of(path: str) -> tuple[str, str]:

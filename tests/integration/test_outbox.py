@@ -132,8 +132,8 @@ def test_run_report_has_a_chart_and_the_main_figures(sample_run):
     page = (report / "report.html").read_text(encoding="utf-8")
     markdown = (report / "report.md").read_text(encoding="utf-8")
     assert "<svg" in page and "<rect" in page
-    for heading in ("## Summary", "## By municipality", "## Sources and quarantine", "## Recipient files",
-                    "## Since the previous month"):
+    for heading in ("## Summary", "## By municipality", "## By recipient", "## Sources and quarantine",
+                    "## Recipient files", "## Since the previous month"):
         assert heading in markdown
 
 

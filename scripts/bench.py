@@ -2,7 +2,7 @@
 
 For each scale (10 %, 50 %, 100 % of Latvia by default) it generates the inbox once (cached under bench_data/),
 then runs the month in one child process, as `eikis run` does — ingest + validation per source, decide, publish
-(delivery excluded) — and prints per stage the wall time, records per second and peak memory (RSS summed over
+(delivery excluded) — and prints per stage the wall time, records per second and peak memory (PSS summed over
 the whole process tree, worker processes included, sampled every 50 ms and attributed to the running stage).
 It then compares the project's VID reader with `pandas.read_xml` on one ≈1 M-record VID file, and prints how
 time and memory grow with scale, with a plain PASS / MISS against each target.
@@ -46,13 +46,15 @@ def _children() -> dict[int, list[int]]:
 
 
 def tree_rss(root: int) -> int:
+    """Memory of a process tree: the sum of each process's PSS (proportional set size), so pages that forked
+    workers share copy-on-write with their parent are counted once, not once per process."""
     tree, stack, total = _children(), [root], 0
     while stack:
         pid = stack.pop()
         try:
-            with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
-                total += int(handle.read().split()[1]) * PAGE
-        except OSError:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+                total += next(int(line.split()[1]) * 1024 for line in handle if line.startswith("Pss:"))
+        except (OSError, StopIteration):
             pass
         stack.extend(tree.get(pid, []))
     return total

@@ -36,10 +36,10 @@ lint: $(BIN)/.dev
 sample: $(BIN)/.core
 	$(BIN)/eikis generate --period $(PERIOD) --out sample_data/inbox --scale sample --seed 7 --inject-bad
 
-bench: $(BIN)/.dev
+bench: $(BIN)/.core
 	$(BIN)/python scripts/bench.py
 
-bench-smoke: $(BIN)/.dev
+bench-smoke: $(BIN)/.core
 	$(BIN)/python scripts/bench.py --smoke
 
 clean:

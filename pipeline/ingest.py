@@ -26,7 +26,7 @@ from pipeline.logs import get_logger
 from pipeline.quality.reasons import Reason
 from pipeline.sources import aris, connections, pmlp, prices, sopa, vid, vsaa
 from pipeline.sources.base import StageContext, StageResult
-from pipeline.sources.common import Quarantine, sha256_of, write_frame
+from pipeline.sources.common import Quarantine, map_files, sha256_of, write_frame
 
 log = get_logger("ingest")
 
@@ -151,10 +151,13 @@ def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings
     layout.quarantine.mkdir(parents=True, exist_ok=True)
     pq.write_table(result.quarantine.table(), layout.quarantined(source), compression="zstd")
 
+    unhashed = [path for path in files if ctx.label(path) not in result.digests]
+    digests = {**result.digests, **{ctx.label(path): sha for path, sha in zip(
+        unhashed, map_files(sha256_of, unhashed, settings.workers), strict=True)}}
     summary = SourceSummary(
         source=source,
         files=[
-            {"file": ctx.label(path), "bytes": path.stat().st_size, "sha256": sha256_of(path),
+            {"file": ctx.label(path), "bytes": path.stat().st_size, "sha256": digests[ctx.label(path)],
              "records": result.records_per_file.get(ctx.label(path), 0)}
             for path in files
         ],

@@ -79,7 +79,7 @@ class StageContext:
         return codes.map(self.address_status).eq("EKS").fillna(False).astype(bool)
 
 
-ParseFile = Callable[[FileTask], tuple[int, list[dict[str, Any]]]]
+ParseFile = Callable[[FileTask], tuple[int, list[dict[str, Any]], str | None]]
 
 
 def stage_files(source: str, files: list[Path], ctx: StageContext, parse_file: ParseFile,
@@ -98,11 +98,15 @@ def stage_files(source: str, files: list[Path], ctx: StageContext, parse_file: P
         outcomes = map_files(parse_file, tasks, ctx.settings.workers)
     quarantine = Quarantine(source)
     per_file: dict[str, int] = {}
-    for task, (records, rows) in zip(tasks, outcomes, strict=True):
+    digests: dict[str, str] = {}
+    for task, (records, rows, sha) in zip(tasks, outcomes, strict=True):
         per_file[task.label] = per_file.get(task.label, 0) + records
         quarantine.extend(rows)
+        if sha:
+            digests[task.label] = sha
     quarantine.rows.sort(key=lambda row: (row["file"], row["record"], row["line"]))
-    return StageResult(parts=[task.part for task in tasks], quarantine=quarantine, records_per_file=per_file)
+    return StageResult(parts=[task.part for task in tasks], quarantine=quarantine, records_per_file=per_file,
+                       digests=digests)
 
 
 @dataclass
@@ -112,3 +116,4 @@ class StageResult:
     parts: list[Path]
     quarantine: Quarantine
     records_per_file: dict[str, int] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)  # sha256 per file label, where parsing computed it

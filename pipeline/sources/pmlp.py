@@ -7,6 +7,8 @@ A quarantined person who would have counted marks their household for REVIEW.
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import pyarrow as pa
 
@@ -46,9 +48,10 @@ SCHEMA = pa.schema([f for f in RAW_SCHEMA if f.name not in ("reason", "detail")]
                    + [("person_no", pa.int64()), ("counts", pa.bool_())])
 
 
-def _parse_file(task: FileTask) -> int:
+def _parse_file(task: FileTask) -> tuple[int, str | None]:
     writer = PartWriter(task.part.with_suffix(".raw"), RAW_SCHEMA, task.batch_rows)
-    for record in iter_records(task.path, LAYOUT, task.chunk):
+    digest = None if task.chunk else hashlib.sha256()
+    for record in iter_records(task.path, LAYOUT, task.chunk, digest):
         # The XSD fixes the order of the eight elements (AddressText optional, last): read them by position.
         texts = [child.text or "" for child in record.element]
         code, given, surname, status, vital, kind, aris_code = texts[:7]
@@ -73,7 +76,7 @@ def _parse_file(task: FileTask) -> int:
                 detail,
             )
         )
-    return writer.close()
+    return writer.close(), digest.hexdigest() if digest else None
 
 
 def _record_problem(
@@ -95,7 +98,7 @@ def _record_problem(
 
 def stage(files: list, ctx: StageContext) -> StageResult:
     tasks = ctx.tasks(SOURCE, files, LAYOUT)
-    counts = map_files(_parse_file, tasks, ctx.settings.workers)
+    outcomes = map_files(_parse_file, tasks, ctx.settings.workers)
     raw_parts = [task.part.with_suffix(".raw") for task in tasks]
     persons = read_parts(raw_parts)
     for part in raw_parts:
@@ -105,7 +108,8 @@ def stage(files: list, ctx: StageContext) -> StageResult:
     reason = persons["reason"].astype("object")
     detail = persons["detail"].astype("object")
 
-    unknown = reason.isna() & ~ctx.is_existing_address(persons["aris_code"])
+    existing = ctx.is_existing_address(persons["aris_code"])
+    unknown = reason.isna() & ~existing
     reason[unknown] = str(Reason.UNKNOWN_ADDRESS)
     detail[unknown] = "AddressCode is not an existing (EKS) ARIS address"
 
@@ -116,7 +120,7 @@ def stage(files: list, ctx: StageContext) -> StageResult:
 
     bad = reason.notna()
     quarantine = Quarantine(SOURCE)
-    review_address = ctx.is_existing_address(persons["aris_code"]) & would_count
+    review_address = existing & would_count
     _quarantine_rows(quarantine, persons, bad, reason, detail, review_address)
 
     staged = persons.loc[~bad].copy()
@@ -125,9 +129,12 @@ def stage(files: list, ctx: StageContext) -> StageResult:
     part = ctx.part_dir(SOURCE) / "part-0000.parquet"
     write_frame(staged, part, SCHEMA)
     per_file: dict[str, int] = {}
-    for task, count in zip(tasks, counts, strict=True):
+    digests: dict[str, str] = {}
+    for task, (count, sha) in zip(tasks, outcomes, strict=True):
         per_file[task.label] = per_file.get(task.label, 0) + count
-    return StageResult(parts=[part], quarantine=quarantine, records_per_file=per_file)
+        if sha:
+            digests[task.label] = sha
+    return StageResult(parts=[part], quarantine=quarantine, records_per_file=per_file, digests=digests)
 
 
 def _quarantine_rows(

@@ -7,6 +7,7 @@ get the reduction, and is counted so it can be reported back (DOMAIN, ALDIS cale
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,13 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
-def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
+def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
+    digest = None if task.chunk else hashlib.sha256()
     tags = {LAYOUT.qualified(name): index for index, name in enumerate(FIELDS)}
     writer = PartWriter(task.part, SCHEMA, task.batch_rows)
     quarantine = Quarantine(SOURCE)
     records = 0
-    for record in iter_records(task.path, LAYOUT, task.chunk):
+    for record in iter_records(task.path, LAYOUT, task.chunk, digest):
         records += 1
         values = [""] * len(FIELDS)
         for child in record.element:
@@ -81,7 +83,7 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
         writer.append((key, status, decision, start, end, contract or None, trader or None, reg_no or None,
                        address, task.label, record.number))
     writer.close()
-    return records, quarantine.rows
+    return records, quarantine.rows, digest.hexdigest() if digest else None
 
 
 def stage(files: list[Path], ctx: StageContext) -> StageResult:

@@ -8,6 +8,7 @@ are kept as they arrive; the decision keeps the latest `SubmittedAt` (pipeline.d
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -205,15 +206,16 @@ PROBLEMS = {
 }
 
 
-def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
+def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
     """Stream one extract. Per record only the texts are collected (by position: the XSD fixes the order
     DocumentId, PersonCode, [GivenName], [Surname], then the last five; a record that breaks it fails the whole
     file); every check and conversion runs per batch in Arrow."""
+    digest = None if task.chunk else hashlib.sha256()
     quarantine = Quarantine(SOURCE)
     batch = _Batch(task, quarantine)
     records = 0
     size = task.batch_rows
-    for record in iter_records(task.path, LAYOUT, task.chunk):
+    for record in iter_records(task.path, LAYOUT, task.chunk, digest):
         records += 1
         texts = [child.text or "" for child in record.element]
         batch.rows.append((texts[0], texts[1], *texts[-5:]))
@@ -222,7 +224,7 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
         if len(batch.rows) >= size:
             batch.flush()
     batch.close()
-    return records, quarantine.rows
+    return records, quarantine.rows, digest.hexdigest() if digest else None
 
 
 def _safe_id(document_id: str) -> str:

@@ -7,6 +7,7 @@ is right would decide on a number nobody sent.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,15 @@ SCHEMA = pa.schema(
 )
 
 
-def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
+def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
     """Parse one file; a "record" here is one monthly total (a person with an invalid code counts as one)."""
+    digest = None if task.chunk else hashlib.sha256()
     code_tag = LAYOUT.qualified("PersonCode")
     month_tag = LAYOUT.qualified("Month")
     writer = PartWriter(task.part, SCHEMA, task.batch_rows)
     quarantine = Quarantine(SOURCE)
     records = 0
-    for record in iter_records(task.path, LAYOUT, task.chunk):
+    for record in iter_records(task.path, LAYOUT, task.chunk, digest):
         code = next((child.text or "" for child in record.element if child.tag == code_tag), "")
         digits = personcode.normalize(code)
         key = person_key(task.secret, digits) if digits else None
@@ -75,7 +77,7 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]]]:
                 continue
             writer.append((int(digits), month, cents, task.label, record.number, line))
     writer.close()
-    return records, quarantine.rows
+    return records, quarantine.rows, digest.hexdigest() if digest else None
 
 
 def stage(files: list[Path], ctx: StageContext) -> StageResult:

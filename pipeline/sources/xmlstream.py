@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -53,9 +54,11 @@ class XmlRecord:
         return {etree.QName(child).localname: (child.text or "") for child in self.element}
 
 
-def iter_records(path: Path, layout: XmlLayout, chunk: Chunk | None = None) -> Iterator[XmlRecord]:
+def iter_records(path: Path, layout: XmlLayout, chunk: Chunk | None = None,
+                 digest: Any | None = None) -> Iterator[XmlRecord]:
     """Yield each record of an extract (or of one chunk of it); raise SourceError naming file, line and reason
-    for a whole-file problem. Record numbers and lines are always those of the whole file."""
+    for a whole-file problem. Record numbers and lines are always those of the whole file. A `digest`
+    (hashlib object) is fed every byte of a whole-file parse, so the file's sha256 costs no second read."""
     record_tag = layout.qualified(layout.record)
     root_tag = layout.qualified(layout.root)
     _reject_doctype_in_prolog(path)
@@ -64,7 +67,11 @@ def iter_records(path: Path, layout: XmlLayout, chunk: Chunk | None = None) -> I
     last_line = 1
     root_closed = False
     checked_prolog = False
-    source = ChunkStream(path, chunk) if chunk else path
+    source: Path | io.RawIOBase = path
+    if chunk:
+        source = ChunkStream(path, chunk)
+    elif digest is not None:
+        source = HashingReader(path, digest)
     parser = _iterparse(source, layout, events=("end",), tag=(record_tag, root_tag))
     try:
         for _, element in parser:
@@ -201,6 +208,27 @@ class Chunk:
     records_before: int
     records: int
     line_shift: int        # add to a line inside the wrapper to get the line in the file
+
+
+class HashingReader(io.RawIOBase):
+    """A file read through a hash: the parser's reads feed the digest."""
+
+    def __init__(self, path: Path, digest: Any) -> None:
+        self.handle = path.open("rb")
+        self.digest = digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        count = self.handle.readinto(buffer)
+        if count:
+            self.digest.update(memoryview(buffer)[:count])
+        return count or 0
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
 
 
 class ChunkStream(io.RawIOBase):

@@ -82,3 +82,12 @@ def test_a_schema_break_in_a_later_chunk_names_the_files_record_and_line(tmp_pat
     with pytest.raises(SourceError) as caught:
         stage(tmp_path, path)
     assert caught.value.record == 4322 and caught.value.line == 4324  # declaration and root come first
+
+
+def test_the_digest_fed_while_parsing_is_the_files_sha256(tmp_path):
+    import hashlib
+
+    path = big_extract(tmp_path / "income.xml", 2000)
+    digest = hashlib.sha256()
+    assert len(list(iter_records(path, vid.LAYOUT, None, digest))) == 2000
+    assert digest.hexdigest() == hashlib.sha256(path.read_bytes()).hexdigest()

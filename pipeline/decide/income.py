@@ -114,7 +114,8 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
     superseded = superseded_records(vid_parts, survey.repeated_hashes)
 
     scaled = np.zeros(count, dtype=exact)
-    monthly_vid = np.zeros(count * window_months, dtype=np.float64)
+    cells: list[np.ndarray] = []
+    shares: list[np.ndarray] = []
     documents = 0
     for index, part in enumerate(vid_parts):
         table = pq.read_table(part, columns=["person_no", "period_start", "period_end", "amount_cents", "record"])
@@ -132,8 +133,13 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
         spread, inside = end - start + 1, high - low + 1
         contribution = cents.astype(exact) * inside.astype(exact) * (scale // spread).astype(exact)
         np.add.at(scaled, who, contribution)
-        monthly_vid += _spread_monthly(who, low, inside, cents / spread, count, first, window_months)
+        cell, share = _spread_monthly(who, low, inside, cents / spread, first, window_months)
+        cells.append(cell)
+        shares.append(share)
         documents += len(who)
+    monthly_vid = np.bincount(np.concatenate(cells) if cells else np.empty(0, dtype=np.int64),
+                              weights=np.concatenate(shares) if shares else None, minlength=count * window_months)
+    del cells, shares
 
     monthly_vsaa = np.zeros(count * window_months, dtype=np.int64)
     months_counted = 0
@@ -151,10 +157,10 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
                         monthly_vsaa.reshape(count, window_months))
 
 
-def _spread_monthly(who: np.ndarray, low: np.ndarray, inside: np.ndarray, per_month: np.ndarray, count: int,
-                    first: int, window_months: int) -> np.ndarray:
-    """Each document's per-month share laid out on the flattened persons × months grid."""
+def _spread_monthly(who: np.ndarray, low: np.ndarray, inside: np.ndarray, per_month: np.ndarray, first: int,
+                    window_months: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each document's per-month share as (cell of the flattened persons × months grid, amount); the grid itself
+    is summed once over all parts."""
     rows = np.repeat(np.arange(len(who)), inside)
     step = np.arange(len(rows)) - np.repeat(np.cumsum(inside) - inside, inside)
-    flat = who[rows] * window_months + (low[rows] + step - first)
-    return np.bincount(flat, weights=per_month[rows], minlength=count * window_months)
+    return who[rows] * window_months + (low[rows] + step - first), per_month[rows]

@@ -129,5 +129,4 @@ def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonInco
     columns.update({f"vsaa_{m}": vsaa[:, i] for i, m in enumerate(months)})
     frame = pd.concat([frame, pd.DataFrame(columns)], axis=1)
     frame["total_eur"] = np.round(income.monthly_vid.sum(axis=1) / 100 + vsaa.sum(axis=1), 2)
-    frame.sort_values(["aris_code", "person_key"], kind="stable").to_parquet(
-        layout.decisions / "members.parquet", index=False)
+    frame.to_parquet(layout.decisions / "members.parquet", index=False)  # staged order: already deterministic

@@ -168,6 +168,8 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings)
         frame = pq.read_table(layout.staged(source), columns=suite_columns(suite_json)).to_pandas()
         outcomes = run_suite(suite_json, frame, docs, parameters)
     else:
+        import great_expectations  # noqa: F401 - imported before the workers fork, so none of them pays for it
+
         row_wise, table_wide = split_suite(suite_json)
         tasks = [(row_wise, part, docs / part.stem if docs else None) for part in parts]
         outcomes = _merge(map_files(_validate_part, tasks, settings.workers))

@@ -92,18 +92,15 @@ class PartWriter:
     """Collects rows and writes them to one Parquet file in row groups of `batch_rows`.
 
     Rows are kept as tuples and turned into columns only at flush time, which is the cheapest shape for the
-    per-record loops of the XML readers. `derive` may add columns computed over a whole batch (vectorised).
+    per-record loops of the XML readers.
     """
 
-    def __init__(self, path: Path, schema: pa.Schema, batch_rows: int,
-                 derive: Callable[[dict[str, Sequence[Any]]], dict[str, pa.Array]] | None = None) -> None:
+    def __init__(self, path: Path, schema: pa.Schema, batch_rows: int) -> None:
         self.path = path
         self.schema = schema
         self.batch_rows = batch_rows
-        self.derive = derive
         self.rows: list[tuple[Any, ...]] = []
         self.rows_written = 0
-        self.row_names = [name for name in schema.names]
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = pq.ParquetWriter(path, schema, compression="zstd")
 
@@ -115,13 +112,9 @@ class PartWriter:
     def flush(self) -> None:
         if not self.rows:
             return
-        given = len(self.rows[0])
-        columns = dict(zip(self.row_names[:given], zip(*self.rows, strict=True), strict=True))
-        arrays = self.derive(columns) if self.derive is not None else {}
-        for name, values in columns.items():
-            if name not in arrays:
-                arrays[name] = pa.array(values, type=self.schema.field(name).type)
-        batch = pa.RecordBatch.from_arrays([arrays[name] for name in self.schema.names], schema=self.schema)
+        columns = zip(*self.rows, strict=True)
+        arrays = [pa.array(values, type=field.type) for field, values in zip(self.schema, columns, strict=True)]
+        batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
         self._writer.write_batch(batch)
         self.rows_written += len(self.rows)
         self.rows.clear()

@@ -21,7 +21,6 @@ from pipeline.sources.xmlstream import XmlLayout, iter_records
 
 SOURCE = "pmlp"
 LAYOUT = XmlLayout("urn:eikis:pmlp:persons:v1", "PersonsExtract", "Person", "pmlp_persons_v1.xsd")
-FIELDS = ("PersonCode", "GivenName", "Surname", "Status", "Vital", "AddressKind", "AddressCode", "AddressText")
 STATUSES = {"ACTIVE", "INACTIVE"}
 VITALS = {"ALIVE", "DECEASED"}
 ADDRESS_KINDS = {"DECLARED", "REGISTERED", "UA_CONTACT"}

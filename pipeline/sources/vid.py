@@ -26,7 +26,6 @@ from pipeline.sources.xmlstream import XmlLayout, iter_records
 
 SOURCE = "vid"
 LAYOUT = XmlLayout("urn:eikis:vid:income:v1", "IncomeExtract", "Income", "vid_income_v1.xsd")
-FIELDS = ("DocumentId", "PersonCode", "DocumentType", "PeriodStart", "PeriodEnd", "AmountEUR", "SubmittedAt")
 DOCUMENT_TYPES = frozenset({"EMPLOYER_NOTICE", "ANNUAL_DECLARATION", "MICROENTERPRISE_DECLARATION", "OTHER"})
 
 SCHEMA = pa.schema(

@@ -186,8 +186,3 @@ def load_address_status(layout: WorkLayout) -> pd.Series:
         raise SourceError("ARIS is not staged yet for this period; ingest aris first", file=folder)
     table = pq.read_table(folder, columns=["aris_code", "status"]).to_pandas()
     return pd.Series(table["status"].to_numpy(), index=table["aris_code"].to_numpy())
-
-
-def ingest_all(period: str, inbox: Path, workdir: Path, settings: Settings) -> dict[str, SourceSummary]:
-    """Stage every source in order (ARIS first)."""
-    return {source: ingest_source(source, period, inbox, workdir, settings) for source in SOURCE_ORDER}

@@ -49,8 +49,3 @@ def format_month(index: int) -> str:
 def month_number(index: int) -> int:
     """Calendar month 1..12 of a month index (for heating-season tests)."""
     return index % 12 + 1
-
-
-def income_window(period: int, months: int) -> tuple[int, int]:
-    """The inclusive window `P-months … P-1` (CONTRACTS §9: the 12 calendar months before P)."""
-    return period - months, period - 1

@@ -7,8 +7,6 @@ with a member whose data is quarantined is REVIEW: never flagged, listed for sta
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 import numpy as np
 import pandas as pd
 
@@ -41,7 +39,6 @@ def review_addresses(quarantine: pd.DataFrame, persons: pd.DataFrame) -> pd.Data
 
 def rounded_cents(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """Half-up rounding of non-negative numerator/denominator to whole cents, in integers (display only)."""
-    numerator = numerator.astype(object) if numerator.dtype == object else numerator
     return (2 * numerator + denominator) // (2 * denominator)
 
 
@@ -94,8 +91,3 @@ def _reason(status: str, average: str | None, review_reasons: object, members: i
                 + ("" if members else "; no counting member left at this address"))
     relation = "at or under" if status == ELIGIBLE else "over"
     return f"average monthly income per member {average} EUR is {relation} the threshold"
-
-
-def display_eur(cents: float) -> str:
-    """Half-up rounding of a float cents value for decision records."""
-    return str(Decimal(repr(cents / 100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

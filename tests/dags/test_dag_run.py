@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import DEFAULT_POLICY, ROOT, SAMPLE_INBOX, SAMPLE_PERIOD
-from tests.integration.test_store import _fresh_postgres_database
+from tests.pg import fresh_postgres_database
 from tests.sftp_server import PASSWORD, USER, LoopbackSFTPServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 def test_the_monthly_dag_runs_end_to_end_into_sftp_and_postgres(tmp_path):
     server = LoopbackSFTPServer(tmp_path / "sftp").start()
     try:
-        db_url = _fresh_postgres_database("eikis_test_dag")
+        db_url = fresh_postgres_database("eikis_test_dag")
         recipients = tmp_path / "recipients.yaml"
         recipients.write_text(json.dumps({
             "endpoints": {"suppliers": {"airflow_conn_id": "eikis_sftp"}},

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import psycopg2
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -15,22 +14,9 @@ from pipeline.config import Settings
 from pipeline.stages import run_month
 from pipeline.store.db import purge, record_period
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
+from tests.pg import fresh_postgres_database
 
-PG_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
 PG_DATABASE = "eikis_test_store"
-
-
-def _fresh_postgres_database(name: str) -> str:
-    try:
-        admin = psycopg2.connect(**PG_ADMIN, connect_timeout=5)
-    except psycopg2.OperationalError as exc:  # pragma: no cover - CI starts PostgreSQL first
-        pytest.fail(f"local PostgreSQL is not reachable on 127.0.0.1:5432: {exc}")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +38,7 @@ def counts(url: str) -> dict[str, int]:
 
 @pytest.mark.postgres
 def test_recording_twice_replaces_the_period_without_duplicates(published):
-    url = _fresh_postgres_database(PG_DATABASE)
+    url = fresh_postgres_database(PG_DATABASE)
     run_id = (published / "run_id").read_text()
     first = record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
     record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
@@ -72,7 +58,7 @@ def test_recording_twice_replaces_the_period_without_duplicates(published):
 
 @pytest.mark.postgres
 def test_a_failed_recording_leaves_the_previous_state(published, tmp_path):
-    url = _fresh_postgres_database(PG_DATABASE)
+    url = fresh_postgres_database(PG_DATABASE)
     run_id = (published / "run_id").read_text()
     record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
     before = counts(url)

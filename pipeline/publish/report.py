@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import WorkLayout
 from pipeline.decide.households import ELIGIBLE
-from pipeline.decide.run import DecisionSummary
-from pipeline.ingest import SOURCE_ORDER, SourceSummary
+from pipeline.handoff import DecisionSummary, RecipientFile, source_summaries
 from pipeline.period import format_month, parse_month
-from pipeline.publish.files import RecipientFile
 
 
 def _share(part: int, whole: int) -> str:
@@ -45,8 +44,8 @@ def municipality_rows(households: pd.DataFrame) -> list[list[object]]:
 def recipient_rows(layout: WorkLayout) -> list[list[object]]:
     """Objects and eligible objects per DSO, trader and heat supplier (from the decided connections)."""
     rows = []
-    for commodity in ("electricity", "gas", "heat"):
-        decided = pd.read_parquet(layout.decisions / f"{commodity}.parquet",
+    for commodity in CONNECTION_COMMODITIES:
+        decided = pd.read_parquet(layout.decided(commodity),
                                   columns=["company_name", "company_reg_no", "eligible", "address_error"])
         decided = decided.loc[decided["address_error"].isna()]
         eligible = int(decided["eligible"].sum())
@@ -62,7 +61,7 @@ def recipient_rows(layout: WorkLayout) -> list[list[object]]:
 def changes_since(layout: WorkLayout, households: pd.DataFrame) -> list[str]:
     """Compare with the previous month's decisions in the same workdir, if that run exists."""
     previous = WorkLayout(layout.workdir, format_month(parse_month(layout.period) - 1))
-    path = previous.decisions / "households.parquet"
+    path = previous.decided("households")
     if not path.exists():
         return [f"No run for {previous.period} in this workdir: nothing to compare."]
     before = pd.read_parquet(path, columns=["aris_code", "status"]).set_index("aris_code")["status"]
@@ -95,14 +94,14 @@ def bar_chart_svg(rows: list[list[object]], title: str) -> str:
 
 
 def write_report(layout: WorkLayout, decision: DecisionSummary, files: list[RecipientFile], run_id: str) -> Path:
-    households = pd.read_parquet(layout.decisions / "households.parquet")
-    summaries = {s: SourceSummary.load(layout, s) for s in SOURCE_ORDER if (layout.summaries / f"{s}.json").exists()}
+    households = pd.read_parquet(layout.decided("households"))
+    summaries = source_summaries(layout)
     municipalities = municipality_rows(households)
     lived = int((households["members"] > 0).sum())
 
     quarantine_rows = [[s.source, s.records, s.staged, reason, count]
                        for s in summaries.values() for reason, count in s.quarantined.items()]
-    file_rows = [[f.path, f.recipient_kind, f.rows] for f in files]
+    file_rows = [[f.path, f.recipient, f.rows] for f in files]
     sections = [
         f"# EIKIS run report — {layout.period}",
         f"Run `{run_id}`, policy `{decision.policy_version}` ({decision.policy_digest[:19]}…).",

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from pipeline.config import Settings
-from pipeline.stages import run_month
+from pipeline.flows.monthly import run_month
 from pipeline.store.db import purge, record_period
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.pg import fresh_postgres_database

@@ -83,11 +83,13 @@ def inbox_missing(config: dict[str, Any]) -> list[str]:
 def ingest_one(config: dict[str, Any], source: str) -> dict[str, Any]:
     from pipeline.config import Settings
     from pipeline.ingest import ingest_source
+    from pipeline.publish.lock import period_lock
     from pipeline.quality.expectations import validate_source
 
     settings = Settings.from_env()
-    summary = ingest_source(source, config["period"], Path(config["inbox"]), Path(config["workdir"]), settings)
-    validate_source(source, config["period"], Path(config["workdir"]), settings)
+    with period_lock(config["period"], Path(config["workdir"]), shared=True):  # the run's other ingests share it
+        summary = ingest_source(source, config["period"], Path(config["inbox"]), Path(config["workdir"]), settings)
+        validate_source(source, config["period"], Path(config["workdir"]), settings)
     return {"source": source, "records": summary.records, "staged": summary.staged,
             "quarantined": summary.quarantined}
 
@@ -98,17 +100,21 @@ def decide(config: dict[str, Any]) -> dict[str, Any]:
     from pipeline.config import Settings
     from pipeline.decide.run import decide_period
     from pipeline.policy import load_policy
+    from pipeline.publish.lock import period_lock
 
     policy = load_policy(Path(config["policy"]), config["period"])
-    return as_dict(decide_period(config["period"], Path(config["workdir"]), policy, Settings.from_env()))
+    with period_lock(config["period"], Path(config["workdir"])):
+        return as_dict(decide_period(config["period"], Path(config["workdir"]), policy, Settings.from_env()))
 
 
 def publish(config: dict[str, Any]) -> dict[str, Any]:
     from pipeline.policy import load_policy
+    from pipeline.publish.lock import period_lock
     from pipeline.stages import build_and_publish
 
     policy = load_policy(Path(config["policy"]), config["period"])
-    result = build_and_publish(config["period"], Path(config["workdir"]), Path(config["outbox"]), policy)
+    with period_lock(config["period"], Path(config["workdir"]), Path(config["outbox"])):
+        result = build_and_publish(config["period"], Path(config["workdir"]), Path(config["outbox"]), policy)
     return {"run_id": result.run_id, "outbox": str(result.outbox), "files": len(result.files),
             "report": str(result.report)}
 

@@ -80,6 +80,31 @@ def inbox_missing(config: dict[str, Any]) -> list[str]:
     return missing
 
 
+def inbox_ready(config: dict[str, Any], scheduled: bool) -> bool:
+    """The `wait_for_inbox` sensor's answer: True when every source of P is in, False to keep waiting.
+
+    Only a scheduled run waits, and only once the inbox for P has begun to fill (`<inbox>/<P>/` exists). A
+    scheduled run for a month nothing was delivered for (e.g. the one Airflow creates when the DAG is unpaused)
+    and a manual run with a source missing fail at once with one line instead: with `max_active_runs=1` a run
+    that waits days blocks every manual run behind it.
+    """
+    from pipeline.errors import SourceError
+
+    missing = inbox_missing(config)
+    if not missing:
+        return True
+    folder = Path(config["inbox"]) / config["period"]
+    if not scheduled:
+        raise SourceError(f"no file yet for {', '.join(missing)}; a manual run does not wait: trigger it again "
+                          "once every source has landed", file=folder)
+    if not folder.is_dir():
+        raise SourceError(f"nothing delivered for {config['period']} (no inbox folder); this scheduled run stops "
+                          f"instead of waiting: trigger the DAG with period={config['period']} once the providers "
+                          "have delivered", file=folder)
+    print(f"waiting for sources of {config['period']}: {', '.join(missing)}")
+    return False
+
+
 def ingest_one(config: dict[str, Any], source: str) -> dict[str, Any]:
     from pipeline.config import Settings
     from pipeline.ingest import ingest_source
@@ -137,15 +162,16 @@ def endpoint_entry(config: dict[str, Any], plan_entry: dict[str, Any]) -> dict[s
 
 
 def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
-                endpoint: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Deliver one recipient; `endpoint` (host, port, username, password …) overrides the recipients file."""
+                connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Deliver one recipient; `connection` (an Airflow connection's host, port, login, password and extra)
+    overrides the recipients file's endpoint."""
     from pipeline.deliver.sftp import DeliveryPlan, Endpoint, RecipientsConfig, deliver
 
     plan_obj = DeliveryPlan(**plan_entry)
-    if endpoint is None:
+    if connection is None:
         endpoint_obj = RecipientsConfig.load(Path(config["recipients"])).endpoint(plan_obj.endpoint)
     else:
-        endpoint_obj = Endpoint(**endpoint)
+        endpoint_obj = Endpoint.from_connection(**connection)
     rows = deliver(plan_obj, endpoint_obj, Path(config["outbox"]), config["period"], attempts=2)
     return [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()} for row in rows]
 

@@ -59,6 +59,22 @@ class Endpoint:
     host_key: str | None = None
     timeout: float = 30.0
 
+    @classmethod
+    def from_connection(cls, host: str, port: int | None, login: str | None, password: str | None,
+                        extra: dict[str, Any] | None) -> Endpoint:
+        """An Airflow SFTP connection, read with the extras `SFTPHook` defines (`host_key`, `no_host_key_check`,
+        `key_file`, `conn_timeout`) plus `known_hosts` (a file path, as `SFTPHookAsync` reads it). Skipping the
+        host-key check is refused here, whatever the connection says."""
+        extra = extra or {}
+        if str(extra.get("no_host_key_check", extra.get("ignore_hostkey_verification", "false"))).lower() == "true":
+            raise HostKeyRefused(f"{host}: the connection sets no_host_key_check; EIKIS delivers only to a server "
+                                 "whose host key it can verify (give host_key or known_hosts)")
+        if extra.get("private_key"):
+            raise DeliveryError(f"{host}: the private_key extra is not supported; give key_file (a path) instead")
+        return cls(host=host, port=int(port or 22), username=login or "eikis", password=password,
+                   key_file=extra.get("key_file"), known_hosts=extra.get("known_hosts"),
+                   host_key=extra.get("host_key"), timeout=float(extra.get("conn_timeout") or cls.timeout))
+
     @property
     def known_host_name(self) -> str:
         """How known_hosts names this server (OpenSSH writes a non-22 port as `[host]:port`)."""

@@ -201,3 +201,12 @@ def test_a_permission_refusal_is_said_plainly_and_not_retried(outbox, tmp_path):
         assert refusing.connections == 2
     finally:
         refusing.stop()
+
+
+def test_an_airflow_connection_gives_its_host_key_and_timeout_and_may_not_skip_the_check():
+    endpoint = Endpoint.from_connection("sftp.example", None, "eikis", "pw",
+                                        {"host_key": OTHER_KEY, "conn_timeout": "12"})
+    assert (endpoint.port, endpoint.host_key, endpoint.timeout) == (22, OTHER_KEY, 12.0)
+    assert Endpoint.from_connection("h", 2222, "u", None, {"known_hosts": "/k"}).known_hosts == "/k"
+    with pytest.raises(HostKeyRefused, match="h: the connection sets no_host_key_check; EIKIS delivers only"):
+        Endpoint.from_connection("h", 22, "u", "p", {"no_host_key_check": "true"})

@@ -108,13 +108,15 @@ def inbox_ready(config: dict[str, Any], scheduled: bool) -> bool:
 def ingest_one(config: dict[str, Any], source: str) -> dict[str, Any]:
     from pipeline.config import Settings
     from pipeline.ingest import ingest_source
+    from pipeline.policy import load_policy
     from pipeline.publish.lock import period_lock
     from pipeline.quality.expectations import validate_source
 
     settings = Settings.from_env()
+    policy = load_policy(Path(config["policy"]), config["period"])
     with period_lock(config["period"], Path(config["workdir"]), shared=True):  # the run's other ingests share it
         summary = ingest_source(source, config["period"], Path(config["inbox"]), Path(config["workdir"]), settings)
-        validate_source(source, config["period"], Path(config["workdir"]), settings)
+        validate_source(source, config["period"], Path(config["workdir"]), settings, policy)
     return {"source": source, "records": summary.records, "staged": summary.staged,
             "quarantined": summary.quarantined}
 

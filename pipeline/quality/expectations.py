@@ -180,23 +180,44 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings)
             rows = sum(pq.ParquetFile(part).metadata.num_rows for part in parts)
             frame = pd.DataFrame(index=pd.RangeIndex(rows))
         outcomes += run_suite(table_wide, frame, docs, parameters)
-    failed = [
-        {key: item[key] for key in ("expectation", "column", "unexpected_count", "observed_value")}
-        for item in outcomes if not item["success"]
-    ]
+    failed = failed_outcomes(outcomes)
     summary = ValidationSummary(source=source, success=not failed, evaluated=len(outcomes), failed=failed,
                                 min_staged_rows=min_rows, parts=len(parts))
     summary.save(layout)
     if settings.data_docs:
         write_index(layout)
     log.info("%s: %d expectations over %d part(s), %d failed", source, len(outcomes), len(parts), len(failed))
+    raise_if_failed(source, failed, min_rows, settings.quarantine_tolerance)
+    return summary
+
+
+def failed_outcomes(outcomes: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [
+        {key: item[key] for key in ("expectation", "column", "unexpected_count", "observed_value")}
+        for item in outcomes if not item["success"]
+    ]
+
+
+def raise_if_failed(source: str, failed: list[dict[str, object]], min_rows: int, tolerance: float) -> None:
+    """ValidationFailed naming every failed expectation of a suite (counts only, never values)."""
     if failed:
         names = "; ".join(f"{f['expectation']}({f['column']}) unexpected={f['unexpected_count']}"
                           if f["column"] else f"{f['expectation']} observed={f['observed_value']} (at least {min_rows} "
-                          f"staged rows needed: quarantined share over {settings.quarantine_tolerance:.0%})"
+                          f"staged rows needed: quarantined share over {tolerance:.0%})"
                           for f in failed)
         raise ValidationFailed(f"suite {source} failed: {names}", file=suites_dir() / f"{source}.json")
-    return summary
+
+
+def validate_frame(source: str, frame: pd.DataFrame, records: int, settings: Settings,
+                   docs_dir: Path | None = None) -> list[dict[str, object]]:
+    """Run a source's suite on an in-memory table of `records` input rows (a flow that stages nothing to
+    Parquet, e.g. ALDIS's contract lists); same row-count tolerance as `validate_source`. Returns the outcomes."""
+    min_rows = math.ceil(records * (1 - settings.quarantine_tolerance))
+    outcomes = run_suite(load_suite(source), frame, docs_dir if settings.data_docs else None,
+                         {"min_staged_rows": min_rows})
+    log.info("%s: %d expectations, %d failed", source, len(outcomes), len(failed_outcomes(outcomes)))
+    raise_if_failed(source, failed_outcomes(outcomes), min_rows, settings.quarantine_tolerance)
+    return outcomes
 
 
 def _safe_observed(value: object) -> object:

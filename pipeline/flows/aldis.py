@@ -184,10 +184,10 @@ def build(config: dict[str, Any]) -> dict[str, Any]:
     return result.to_dict()
 
 
-def plan(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """One delivery plan per production trader's file and one for SOPA's returns, each labelled for the UI
-    with the trader's name; none without a recipients file. A file for a trader that is not in production for P
-    is refused here too, so it can never be sent."""
+def plan(config: dict[str, Any], part: str) -> list[dict[str, Any]]:
+    """Delivery plans for `part` "traders" (one per production trader's file, labelled with the trader's name for
+    the UI) or "sopa" (the returns); none without a recipients file. A file for a trader that is not in
+    production for P is refused here too, so it can never be sent."""
     from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
     from pipeline.traders import load_traders
 
@@ -205,7 +205,22 @@ def plan(config: dict[str, Any]) -> list[dict[str, Any]]:
             raise SourceError(f"{item.recipient} is not in production for {config['period']}; not delivered",
                               file=config["traders"])
         item.label = trader.name
-    return [item.to_dict() for item in plans]
+    wanted = [item for item in plans if (item.recipient == "sopa") == (part == "sopa")]
+    return [item.to_dict() for item in wanted]
+
+
+def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
+                endpoint: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on this outbox)."""
+    from pipeline.orchestration import deliver_one as deliver_recipient
+
+    return deliver_recipient(config, plan_entry, endpoint)
+
+
+def endpoint_entry(config: dict[str, Any], plan_entry: dict[str, Any]) -> dict[str, Any]:
+    from pipeline.orchestration import endpoint_entry as entry
+
+    return entry(config, plan_entry)
 
 
 def aldis_recipient_of(path: str) -> str:

@@ -265,3 +265,24 @@ def test_the_run_is_recorded_in_the_store(tmp_path):
     with create_engine(url).connect() as conn:
         rows = conn.execute(text("SELECT period, sopa_records, passed, returned FROM aldis_runs")).all()
     assert rows == [(P, 17, 4, 13)]
+
+
+def test_the_sample_month_exercises_every_reason_and_publishes_the_outbox(tmp_path):
+    from pipeline.decide.aldis import AldisReason
+    from tests.conftest import ROOT, SAMPLE_INBOX, SAMPLE_PERIOD
+
+    args = ["aldis", "--period", SAMPLE_PERIOD, "--inbox", str(SAMPLE_INBOX), "--outbox", str(tmp_path / "outbox"),
+            "--traders", str(ROOT / "policy" / "traders.yaml"), "--workdir", str(tmp_path / "work")]
+    assert main(args) == 0
+    published = tmp_path / "outbox" / SAMPLE_PERIOD
+    reasons = [line.rsplit(";", 1)[1] for line in
+               (published / "sopa_returns.csv").read_text(encoding="utf-8").splitlines()[1:]]
+    assert set(reasons) == {str(reason) for reason in AldisReason}
+    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest["files"]) == ["sopa_returns.csv", f"traders/{LATVENERGO}/protected_contracts.csv",
+                                         f"traders/{TET}/protected_contracts.csv",
+                                         f"traders/{MVBK}/protected_contracts.csv"]
+    assert manifest["files"][f"traders/{MVBK}/protected_contracts.csv"]["rows"] == 0  # production from P, no list
+    before = {p: p.read_bytes() for p in published.rglob("*") if p.is_file()}
+    assert main(args) == 0
+    assert {p: p.read_bytes() for p in published.rglob("*") if p.is_file()} == before

@@ -230,10 +230,11 @@ def test_an_unknown_status_row_is_quarantined_and_its_contract_not_found(tmp_pat
 
 def test_too_many_bad_contract_rows_fail_the_suite_and_publish_nothing(tmp_path, capsys):
     box = every_reason()
-    box.contract(MVBK, "M-2", status="PAUSED")
-    box.contract(MVBK, "", status="ACTIVE")
+    for number in range(60):  # over both limits of the default tolerance: 2 % and 50 rows
+        box.contract(MVBK, f"M-{number + 2}", status="PAUSED")
     inbox, traders = box.write(tmp_path)
-    assert_refused(tmp_path, inbox, traders, capsys, "suite contracts failed", "expect_table_row_count")
+    assert_refused(tmp_path, inbox, traders, capsys, "contracts: data-quality suite failed",
+                   "expect_table_row_count")
 
 
 @pytest.mark.parametrize(("register", "expected"), [

@@ -17,6 +17,7 @@ import yaml
 
 from pipeline.errors import PolicyError
 from pipeline.period import parse_month
+from pipeline.policy import _DuplicateKey, _UniqueKeyLoader  # the policy's strict loader: one YAML dialect
 
 _FIELDS = {"reg_no", "name", "production_from"}
 
@@ -50,23 +51,6 @@ class TraderRegister:
         return sorted((t for t in self.traders if t.in_production(period)), key=lambda t: t.reg_no)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses a repeated mapping key instead of silently keeping the last one."""
-
-
-def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
-
-
 def load_traders(path: Path) -> TraderRegister:
     """Read and validate the register; PolicyError (one line, file named) on any problem."""
     try:
@@ -75,6 +59,8 @@ def load_traders(path: Path) -> TraderRegister:
         raise PolicyError("trader register not found", file=path) from None
     try:
         document = yaml.load(raw.decode("utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as exc:
+        raise PolicyError(str(exc), file=path) from None
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise PolicyError(f"trader register is not valid YAML: {exc}".splitlines()[0], file=path) from None
     if not isinstance(document, dict) or set(document) != {"traders"} or not isinstance(document["traders"], list):

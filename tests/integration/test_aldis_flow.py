@@ -245,8 +245,8 @@ def test_too_many_bad_contract_rows_fail_the_suite_and_publish_nothing(tmp_path,
     ('traders:\n  - {reg_no: "40003032949", name: "X", production_from: 2022-03-01}\n', "production_from"),
     ('traders:\n  - {reg_no: "40003032949", name: "X", production_from: null}\n'
      '  - {reg_no: "40003032949", name: "Y", production_from: null}\n', "listed twice"),
-    ('traders:\n  - {reg_no: "40003032949", name: "X", name: "Y", production_from: null}\n', "duplicate key"),
-    ('traders: []\ntraders: []\n', "duplicate key"),
+    ('traders:\n  - {reg_no: "40003032949", name: "X", name: "Y", production_from: null}\n', "appears more than once"),
+    ('traders: []\ntraders: []\n', "appears more than once"),
     ('traders:\n  - {reg_no: "40003032949", name: "X"}\n', "exactly reg_no, name and production_from"),
 ])
 def test_a_bad_trader_register_is_refused(tmp_path, capsys, register, expected):

@@ -287,3 +287,11 @@ def test_the_sample_month_exercises_every_reason_and_publishes_the_outbox(tmp_pa
     before = {p: p.read_bytes() for p in published.rglob("*") if p.is_file()}
     assert main(args) == 0
     assert {p: p.read_bytes() for p in published.rglob("*") if p.is_file()} == before
+    sopa = "".join(p.read_text(encoding="utf-8") for p in sorted((SAMPLE_INBOX / SAMPLE_PERIOD / "sopa").glob("*.xml")))
+    codes = set(re.findall(r"<PersonCode>([^<]*)</PersonCode>", sopa))
+    surnames = set(re.findall(r"<Surname>([^<]*)</Surname>", sopa))
+    assert len(codes) > 100
+    for data in before.values():
+        text = data.decode("utf-8")
+        assert not any(code in text or code.replace("-", "") in text for code in codes)
+        assert not any(f";{surname}" in text or f"{surname};" in text for surname in surnames)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PERIOD ?= 2026-11
 OUT ?= var
 
-.PHONY: run test lint bench bench-smoke sample clean setup setup-dev airflow
+.PHONY: run aldis test lint bench bench-smoke sample clean setup setup-dev airflow
 
 $(BIN)/.core: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ setup-dev: $(BIN)/.dev
 run: $(BIN)/.core
 	$(BIN)/eikis run --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/outbox \
 		--policy policy/eikis_policy.yaml --workdir $(OUT)/work
+
+# ALDIS protected users for the sample month (CONTRACTS §12): SOPA -> each trader's contracts, returns to SOPA.
+aldis: $(BIN)/.core
+	$(BIN)/eikis aldis --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/aldis_outbox \
+		--traders policy/traders.yaml --workdir $(OUT)/work
 
 test: $(BIN)/.dev
 	$(BIN)/ruff check .

@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
     run.add_argument("--no-db", action="store_true", help="do not record the run in a store")
 
+    aldis = commands.add_parser("aldis", help="ALDIS protected users: SOPA -> each trader's contracts (§12)")
+    _common_run_arguments(aldis)
+    aldis.add_argument("--outbox", type=Path, required=True, help="ALDIS outbox root; files go to OUTBOX/PERIOD/")
+    aldis.add_argument("--traders", type=Path, required=True, help="trader register YAML (policy/traders.yaml)")
+    aldis.add_argument("--db", help="SQLAlchemy URL: also record the run in the store (default: not recorded)")
+
     purge = commands.add_parser("purge", help="delete stored periods older than the retention (24 months)")
     purge.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
     purge.add_argument("--keep-months", type=int, default=24)
@@ -95,6 +101,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         print(f"store: {db_url.split('@')[-1]}")
 
 
+def _aldis(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.flows.aldis import run_aldis
+
+    result = run_aldis(args.period, args.inbox, args.outbox, args.traders, args.workdir, settings, args.db)
+    print(f"aldis run {result.run_id}: {result.sopa_records} SOPA records, {sum(result.passed.values())} passed, "
+          f"{sum(result.returned.values())} returned to SOPA")
+    for reason, count in result.returned.items():
+        print(f"  {reason:<24}{count:>6}")
+    print(f"outbox ({len(result.files)} files and manifest.json): {result.outbox}")
+    print(f"run report: {result.report}")
+
+
 def _purge(args: argparse.Namespace, settings: Settings) -> None:
     import datetime as dt
 
@@ -104,7 +122,7 @@ def _purge(args: argparse.Namespace, settings: Settings) -> None:
     print(f"purged: {deleted}")
 
 
-COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "purge": _purge}
+COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _aldis, "purge": _purge}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -50,10 +50,12 @@ def connect(url: str) -> Engine:
 def ensure_schema(engine: Engine) -> None:
     """Apply every `sql/*.sql` file (idempotent DDL), the sections for this database's dialect (`store/ddl.py`)."""
     with engine.begin() as conn:
+        # The DB-API cursor directly, without parameters: no driver reads `%` or `:name` in a function body.
+        cursor = conn.connection.cursor()
         for path in sorted(sql_dir().glob("*.sql")):
             script = for_dialect(path.read_text(encoding="utf-8"), engine.dialect.name)
             for statement in split_statements(script):
-                conn.exec_driver_sql(statement)
+                cursor.execute(statement)
 
 
 def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:

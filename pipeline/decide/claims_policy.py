@@ -15,8 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.errors import PolicyError
 from pipeline.policy import load_policy
 
@@ -42,26 +40,11 @@ class ClaimsPolicy:
     digest: str
 
 
-def policy_section(path: Path, period: str, name: str) -> Any:
-    """The raw section `name` of the policy version in force for P (None if absent).
-
-    The one place the claims flow reaches into the policy file. TODO(issue 9 merge): becomes
-    `load_policy(path, period).section(name)` once `Policy.section` is on main.
-    """
-    policy = load_policy(path, period)
-    document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    versions = document.get("versions")
-    if versions is None:
-        return document.get(name)
-    entry = next(v for v in versions if str(v.get("effective_from")) == policy.effective_from)
-    return entry.get(name)
-
-
 def load_claims_policy(path: Path, period: str) -> ClaimsPolicy:
     """Validate the `compensation` and `claim_window_months` sections in force for P."""
     base = load_policy(path, period)
-    compensation = policy_section(path, period, "compensation")
-    window = policy_section(path, period, "claim_window_months")
+    compensation = base.section("compensation")
+    window = base.section("claim_window_months")
     if not isinstance(compensation, dict):
         raise PolicyError(f"policy for {period} has no `compensation` section (CONTRACTS §13)", file=path)
     unknown = sorted(str(key) for key in compensation if key not in PAID_TYPES)

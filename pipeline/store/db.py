@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -22,11 +23,12 @@ from pipeline.config import WorkLayout
 from pipeline.ingest import SOURCE_ORDER, SourceSummary
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
+from pipeline.store.portal_index import PORTAL_PERIOD_TABLES, household_rows, new_household_ids, person_rows
 
 log = get_logger("store")
 
 PERIOD_TABLES = ("runs", "source_files", "source_summaries", "household_decisions", "household_members",
-                 "recipient_files")
+                 "recipient_files", *PORTAL_PERIOD_TABLES)
 COPY_CHUNK_ROWS = 200_000
 
 
@@ -47,12 +49,18 @@ def connect(url: str) -> Engine:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Apply every `sql/*.sql` file (idempotent DDL)."""
+    """Apply every `sql/*.sql` file (idempotent DDL) in name order. A file named `*.<dialect>.sql` runs only on
+    that dialect and separates its statements by lines holding `;;` (its trigger bodies contain `;`)."""
+    dialects = {"postgresql", "sqlite"}
     with engine.begin() as conn:
         for path in sorted(sql_dir().glob("*.sql")):
+            dialect = path.suffixes[-2].lstrip(".") if len(path.suffixes) > 1 else None
+            if dialect in dialects and dialect != conn.dialect.name:
+                continue
             script = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
                                if not line.strip().startswith("--"))
-            for statement in script.split(";"):
+            statements = re.split(r"^;;\s*$", script, flags=re.M) if dialect in dialects else script.split(";")
+            for statement in statements:
                 if statement.strip():
                     conn.execute(text(statement))
 
@@ -106,6 +114,8 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
     kinds = files["path"].map(_recipient_of)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     summaries = [SourceSummary.load(layout, s) for s in SOURCE_ORDER if (layout.summaries / f"{s}.json").exists()]
+    persons, name_tokens = person_rows(layout)
+    portal_households = household_rows(layout, households).assign(period=period)
 
     engine = connect(url)
     loaded: dict[str, int] = {}
@@ -141,8 +151,26 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
             "period", "path", "recipient_kind", "recipient_id", "rows", "sha256"),
             [(period, row.path, kind[0], kind[1], row.rows, row.sha256)
              for row, kind in zip(files.itertuples(index=False), kinds, strict=True)])
+        loaded.update(_record_portal_rows(conn, period, persons, name_tokens, portal_households))
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
     log.info("store: recorded %s (%s)", period, ", ".join(f"{k}={v}" for k, v in loaded.items()))
+    return loaded
+
+
+def _record_portal_rows(conn: Connection, period: str, persons: pd.DataFrame, name_tokens: pd.DataFrame,
+                        households: pd.DataFrame) -> dict[str, int]:
+    """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`)."""
+    known = {row[0] for row in conn.execute(text("SELECT aris_code FROM portal_household_ids"))}
+    loaded = {"portal_household_ids": bulk_load(conn, "portal_household_ids", ("aris_code", "household_id"),
+                                                new_household_ids(known, households["aris_code"]))}
+    loaded["portal_persons"] = bulk_load(conn, "portal_persons", ("period", "person_key", "aris_code", "name_sealed"),
+                                         _frame_rows(persons.assign(period=period),
+                                                     ("period", "person_key", "aris_code", "name_sealed")))
+    loaded["portal_name_tokens"] = bulk_load(conn, "portal_name_tokens", ("period", "token_key", "person_key"),
+                                             _frame_rows(name_tokens.assign(period=period),
+                                                         ("period", "token_key", "person_key")))
+    columns = ("period", "aris_code", "address_search", "income_months")
+    loaded["portal_households"] = bulk_load(conn, "portal_households", columns, _frame_rows(households, columns))
     return loaded
 
 

@@ -22,7 +22,6 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from pipeline.config import WorkLayout
 from pipeline.ingest import SOURCE_ORDER, SourceSummary
 from pipeline.logs import get_logger
-from pipeline.period import format_month, parse_month
 from pipeline.store.portal_index import PORTAL_PERIOD_TABLES, household_rows, new_household_ids, person_rows
 
 log = get_logger("store")
@@ -209,16 +208,3 @@ def record_deliveries(url: str, period: str, run_id: str, rows: list[dict[str, o
                          {"period": period, "recipient": recipient})
         bulk_load(conn, "deliveries", columns, [tuple(row[c] for c in columns) for row in rows])
         audit(conn, period, run_id, "DELIVERED", json.dumps({"files": len(rows)}))
-
-
-def purge(url: str, today: dt.date, keep_months: int = 24) -> dict[str, int]:
-    """Delete every period older than `keep_months` (personal data and audit records are kept 24 months)."""
-    cutoff = format_month(parse_month(f"{today.year:04d}-{today.month:02d}") - keep_months)
-    engine = connect(url)
-    deleted: dict[str, int] = {}
-    with engine.begin() as conn:
-        for table in (*PERIOD_TABLES, "deliveries", "audit_events"):
-            result = conn.execute(text(f"DELETE FROM {table} WHERE period < :cutoff"), {"cutoff": cutoff})
-            deleted[table] = result.rowcount
-    log.info("store: purged periods before %s (%s)", cutoff, deleted)
-    return deleted

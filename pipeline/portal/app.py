@@ -136,7 +136,8 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
         return PlainTextResponse("ok")
 
     @app.get("/")
-    def home() -> RedirectResponse:
+    def home(request: Request) -> RedirectResponse:
+        require(request, "search")
         return RedirectResponse("/search", status_code=303)
 
     @app.get("/login")

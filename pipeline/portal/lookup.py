@@ -2,7 +2,7 @@
 decided month, and its status over the last 24 months.
 
 A search never puts the typed text into SQL: a code becomes its person key (HMAC), a name its token keys (HMAC),
-an address a folded prefix bound as a parameter with LIKE wildcards escaped.
+an address a folded prefix (letters, digits and spaces only) bound as a parameter.
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ class Lookup:
         if _ARIS_CODE.match(folded):
             where, params = "h.aris_code = :code", {"code": folded}
         elif len(folded) >= 3:
-            escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where, params = "h.address_search LIKE :prefix ESCAPE '\\'", {"prefix": escaped + "%"}
+            # `fold` leaves only [0-9a-z ]: no LIKE wildcard can come from the query
+            where, params = "h.address_search LIKE :prefix", {"prefix": folded + "%"}
         else:
             return []
         rows = self._rows(f"""

@@ -37,8 +37,6 @@ def name_keys(secret: bytes, *parts: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Text folded for prefix search (addresses): lower case, diacritics removed, single spaces, no NUL or
-    control characters. `Ozolu iela 18, Valmiermuiža` -> `ozolu iela 18, valmiermuiza`."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch) and ch.isprintable())
-    return " ".join(plain.split())
+    """Text folded for prefix search (addresses): its name tokens joined by single spaces, so case, diacritics,
+    quotes and punctuation do not matter: `"Mežmaļi", Vecates pag.` -> `mezmali vecates pag`."""
+    return " ".join(name_tokens(text))

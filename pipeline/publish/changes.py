@@ -43,12 +43,12 @@ def status_changes(before: pd.DataFrame, now: pd.DataFrame) -> tuple[list[dict[s
     columns = ["members", "threshold_eur", "status"]
     left = before.set_index("aris_code")[columns]
     right = now.set_index("aris_code")[[*columns, "review_reasons"]]
-    joined = left.join(right, how="outer", lsuffix="_before", rsuffix="_now")
+    joined = left.add_suffix("_before").join(right.add_suffix("_now"), how="outer")
     changed = joined.loc[joined["status_before"].fillna("") != joined["status_now"].fillna("")]
     counts: dict[tuple[str, str, str], int] = {}
     for _, row in changed.iterrows():
         was = pd.Series({c: row[f"{c}_before"] for c in columns})
-        is_ = pd.Series({**{c: row[f"{c}_now"] for c in columns}, "review_reasons": row["review_reasons"]})
+        is_ = pd.Series({**{c: row[f"{c}_now"] for c in columns}, "review_reasons": row["review_reasons_now"]})
         key = (was["status"] if isinstance(was["status"], str) else NONE,
                is_["status"] if isinstance(is_["status"], str) else NONE, _cause(was, is_))
         counts[key] = counts.get(key, 0) + 1

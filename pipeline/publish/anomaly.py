@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pipeline.errors import EikisError
+from pipeline.errors import EikisError, PolicyError
+from pipeline.policy import Policy
 from pipeline.publish.figures import MonthFigures
 
 DEFAULT_TOLERANCE = 0.05
@@ -44,14 +45,14 @@ class Anomaly:
         return asdict(self)
 
 
-def anomaly_tolerance(policy: object) -> float:
-    """The policy's `anomaly_tolerance` (a fraction from 0 to 1), else 5 %."""
-    section = getattr(policy, "section", None)
-    value = section("anomaly_tolerance") if callable(section) else None
+def anomaly_tolerance(policy: Policy) -> float:
+    """The policy's `anomaly_tolerance` for the version in force (a fraction from 0 to 1), else 5 %. The policy
+    reader keeps this section raw for its flow, so it is checked here."""
+    value = policy.section("anomaly_tolerance")
     if value is None:
         return DEFAULT_TOLERANCE
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise EikisError(f"policy anomaly_tolerance must be a fraction from 0 to 1, not {value!r}")
+        raise PolicyError(f"anomaly_tolerance must be a fraction from 0 to 1, not {value!r}")
     return float(value)
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from pipeline.errors import PolicyError
+from pipeline.policy import load_policy
 from pipeline.publish.anomaly import AnomalyFound, anomaly_tolerance, find_anomalies, gate
 from pipeline.publish.changes import status_changes
 from pipeline.publish.figures import MonthFigures
+from tests.conftest import MINIMAL_POLICY
 
 
 def month(period: str, *, vid: int = 1000, vid_quarantined: int = 10, households: int = 200,
@@ -52,19 +55,14 @@ def test_the_gate_stops_with_one_line_unless_a_reason_accepts():
         gate(anomalies, "   ")
 
 
-def test_tolerance_comes_from_the_policy_section_or_defaults():
-    class WithSection:
-        def __init__(self, value: object) -> None:
-            self.value = value
-
-        def section(self, name: str) -> object:
-            assert name == "anomaly_tolerance"
-            return self.value
-
-    assert anomaly_tolerance(WithSection(None)) == 0.05
-    assert anomaly_tolerance(WithSection(0.1)) == 0.1
-    with pytest.raises(Exception, match="fraction from 0 to 1"):
-        anomaly_tolerance(WithSection(5))
+def test_tolerance_comes_from_the_policy_in_force_or_defaults(tmp_path):
+    base = MINIMAL_POLICY.read_text(encoding="utf-8")
+    assert anomaly_tolerance(load_policy(MINIMAL_POLICY, "2026-11")) == 0.05
+    (tmp_path / "ten.yaml").write_text(base + "anomaly_tolerance: 0.1\n", encoding="utf-8")
+    assert anomaly_tolerance(load_policy(tmp_path / "ten.yaml", "2026-11")) == 0.1
+    (tmp_path / "bad.yaml").write_text(base + "anomaly_tolerance: 5\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match="fraction from 0 to 1, not 5"):
+        anomaly_tolerance(load_policy(tmp_path / "bad.yaml", "2026-11"))
 
 
 def test_status_changes_are_counted_by_cause():

@@ -23,19 +23,22 @@ def _number(value: float, percent: bool) -> str:
 
 
 def _ceiling(value: float, percent: bool) -> float:
-    """A round top for the y axis a little above the largest value."""
-    if value <= 0:
-        return 1.0 if not percent else 0.1
+    """A round top for the y axis a little above the largest value, so the four gridlines carry round numbers."""
     if percent:
-        return min(1.0, max(0.05, (int(value * 1.15 * 20) + 1) / 20))
-    magnitude = 10 ** (len(str(int(value * 1.1))) - 1)
-    return float((int(value * 1.1 / magnitude) + 1) * magnitude)
+        return min(1.0, max(0.05, (int(value * 1.15 * 20) + 1) / 20)) if value > 0 else 0.1
+    if value <= 0:
+        return 4.0
+    raw = value * 1.1 / 4
+    magnitude = 10 ** (len(str(int(raw))) - 1) if raw >= 1 else 1
+    factors = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if magnitude >= 10 else (1, 2, 3, 4, 5, 6, 8, 10)
+    step = next(m * magnitude for m in factors if m * magnitude >= raw)  # whole numbers on every gridline
+    return float(4 * step)
 
 
 def line_chart(title: str, periods: Sequence[str], series: dict[str, Sequence[float | None]], *,
                percent: bool = False, width: int = 460, height: int = 200) -> Markup:
     """One line per series over the months (a dot where there is one month only); gaps where a value is None."""
-    left, right, top, bottom = 56, 12, 26, 34
+    left, right, top, bottom = 56, 30, 26, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for points in series.values() for v in points if v is not None]
     ceiling = _ceiling(max(values, default=0.0), percent)

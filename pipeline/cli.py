@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--policy", type=Path, required=True, help="policy YAML (minimal or effective-dated)")
     run.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
     run.add_argument("--no-db", action="store_true", help="do not record the run in a store")
+    run.add_argument("--accept-anomaly", metavar="REASON",
+                     help="publish although a measure moved beyond the anomaly tolerance; REASON goes to the store")
 
     aldis = commands.add_parser("aldis", help="ALDIS protected users: SOPA -> each trader's contracts (§12)")
     _common_run_arguments(aldis)
@@ -130,7 +132,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
     from pipeline.store.db import default_url
 
     db_url = None if args.no_db else (args.db or default_url(args.workdir))
-    result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings, db_url)
+    result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings, db_url,
+                       args.accept_anomaly)
     print_source_table(result.summaries)
     decision = result.decision
     print(f"run {result.run_id}: {decision.households} households, {decision.eligible} eligible, "

@@ -6,15 +6,19 @@ Numbers the law may change live in the policy file (`pipeline.policy`), not here
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.errors import ConfigError
 from pipeline.logs import get_logger
 
 log = get_logger("config")
 
 # Only for the embedded demo and tests: production sets EIKIS_PSEUDONYM_SECRET (see README, docker-compose.yaml).
 _DEV_SECRET = "eikis-embedded-development-secret-not-for-production"
+# Likewise for EIKIS_PORTAL_DATA_KEY, the key that seals display names for the staff portal.
+_DEV_DATA_KEY = "eikis-embedded-development-data-key-not-for-production"
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,8 @@ class Settings:
     """Operational settings of one run."""
 
     pseudonym_secret: bytes = field(repr=False, default=_DEV_SECRET.encode())
-    quarantine_tolerance: float = 0.02
+    portal_data_key: bytes = field(repr=False, default=_DEV_DATA_KEY.encode())
+    quarantine_tolerance: float | None = None  # overrides the policy's share for every source when set
     workers: int = 2
     batch_rows: int = 200_000
     data_docs: bool = True
@@ -36,9 +41,15 @@ class Settings:
             if needs_secret:
                 log.warning("EIKIS_PSEUDONYM_SECRET is not set: using the embedded development secret")
             secret = _DEV_SECRET
+        data_key = env.get("EIKIS_PORTAL_DATA_KEY")
+        if not data_key:
+            if needs_secret:
+                log.warning("EIKIS_PORTAL_DATA_KEY is not set: using the embedded development data key")
+            data_key = _DEV_DATA_KEY
         return cls(
             pseudonym_secret=secret.encode(),
-            quarantine_tolerance=float(env.get("EIKIS_QUARANTINE_TOLERANCE", cls.quarantine_tolerance)),
+            portal_data_key=data_key.encode(),
+            quarantine_tolerance=_share(env.get("EIKIS_QUARANTINE_TOLERANCE")),
             workers=max(1, int(env.get("EIKIS_WORKERS", min(2, os.cpu_count() or 1)))),
             batch_rows=int(env.get("EIKIS_BATCH_ROWS", cls.batch_rows)),
             data_docs=env.get("EIKIS_DATA_DOCS", "1") not in ("0", "false", "False"),
@@ -89,3 +100,12 @@ class WorkLayout:
     @property
     def report(self) -> Path:
         return self.root / "report"
+
+
+def _share(text: str | None) -> float | None:
+    """`EIKIS_QUARANTINE_TOLERANCE`: a share 0-1 in ASCII decimal form, or unset."""
+    if not text:
+        return None
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or float(text) > 1:
+        raise ConfigError(f"EIKIS_QUARANTINE_TOLERANCE must be a share from 0 to 1, like 0.02 (got {text[:20]!r})")
+    return float(text)

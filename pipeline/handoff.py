@@ -76,6 +76,7 @@ class DecisionSummary:
     eligible: int
     review: int
     input_sha256: list[str] = field(default_factory=list)   # every input file's sha256 (for the run id)
+    anomaly_tolerance: float = 0.05                          # the policy's month-over-month gate (publish)
     connections: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
 

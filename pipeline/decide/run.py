@@ -116,7 +116,8 @@ def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonInco
 
 def _write_municipalities(layout: WorkLayout) -> None:
     """Every existing (EKS) municipality: a novads or state city is its own `municipality_code` in ARIS."""
-    register = _staged(layout, "aris", ["aris_code", "status", "municipality_code"])
+    register = _staged(layout, "aris", ["aris_code", "status", "municipality_code", "municipality_name"])
     own = register.loc[(register["aris_code"] == register["municipality_code"]) & (register["status"] == "EKS")]
-    pd.DataFrame({"municipality_code": sorted(own["aris_code"])}).to_parquet(layout.decided("municipalities"),
-                                                                            index=False)
+    own = own.sort_values("aris_code", kind="stable")
+    pd.DataFrame({"municipality_code": own["aris_code"].to_numpy(), "municipality_name": own["municipality_name"]
+                  .to_numpy()}).to_parquet(layout.decided("municipalities"), index=False)

@@ -23,9 +23,10 @@ import pyarrow.parquet as pq
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import Settings, WorkLayout
 from pipeline.decide.connections import decide_connections, returned_rows
-from pipeline.decide.households import ELIGIBLE, REVIEW, decide_households, review_addresses
+from pipeline.decide.households import decide_households, review_addresses
 from pipeline.decide.income import PersonIncome, person_income
-from pipeline.decide.support import heat_index, period_prices, support_types_on
+from pipeline.decide.rules import ELIGIBLE, REVIEW, is_counting_person
+from pipeline.decide.support import period_heat_index, period_prices, support_for_period
 from pipeline.handoff import DecisionSummary, source_summaries
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
@@ -56,11 +57,12 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
     p = parse_month(period)
 
     prices = period_prices(_staged(layout, "prices"), period)
-    support_on = support_types_on(period, prices, policy)
+    support_on = support_for_period(period, prices, policy)
     log.info("support types on for %s: %s", period, ", ".join(support_on) or "none")
 
-    persons = _staged(layout, "pmlp", ["person_no", "person_key", "aris_code", "counts"])
-    persons = persons.loc[persons["counts"]].drop(columns="counts").reset_index(drop=True)
+    persons = _staged(layout, "pmlp", ["person_no", "person_key", "aris_code", "status", "vital"])
+    persons = persons.loc[is_counting_person(persons["status"], persons["vital"])]    # the household members
+    persons = persons.drop(columns=["status", "vital"]).reset_index(drop=True)
     income = person_income(persons["person_no"].to_numpy(), _parts(layout, "vid"), _parts(layout, "vsaa"), p,
                            policy.income_window_months)
 
@@ -77,7 +79,7 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
         policy_version=policy.version,
         policy_digest=policy.digest,
         support_types_on=support_on,
-        prices={**{k: str(v) for k, v in sorted(prices.items())}, "HEAT_INDEX": str(heat_index(prices))},
+        prices={**{k: str(v) for k, v in sorted(prices.items())}, "HEAT_INDEX": str(period_heat_index(prices))},
         persons_counting=len(persons),
         households=len(households),
         eligible=int((households["status"] == ELIGIBLE).sum()),

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline.config import WorkLayout
+from pipeline.decide.rules import is_counting_person
 from pipeline.quality.pseudonym import fold
 
 PORTAL_PERIOD_TABLES = ("portal_persons", "portal_name_tokens", "portal_households")
@@ -25,9 +26,10 @@ PORTAL_PERIOD_TABLES = ("portal_persons", "portal_name_tokens", "portal_househol
 
 def person_rows(layout: WorkLayout) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counting persons (person_key, aris_code, name_sealed) and their name-token rows (token_key, person_key)."""
-    staged = pq.read_table(layout.staged("pmlp"),
-                           columns=["person_key", "aris_code", "counts", "name_keys", "name_sealed"]).to_pandas()
-    persons = staged.loc[staged["counts"], ["person_key", "aris_code", "name_sealed", "name_keys"]]
+    columns = ["person_key", "aris_code", "status", "vital", "name_keys", "name_sealed"]
+    staged = pq.read_table(layout.staged("pmlp"), columns=columns).to_pandas()
+    persons = staged.loc[is_counting_person(staged["status"], staged["vital"]),
+                         ["person_key", "aris_code", "name_sealed", "name_keys"]]
     tokens = (persons[["person_key"]].assign(token_key=persons["name_keys"].str.split(" "))
               .explode("token_key").dropna().drop_duplicates())
     tokens = tokens.loc[tokens["token_key"] != ""]

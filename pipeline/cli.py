@@ -86,6 +86,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
     decision = result.decision
     print(f"run {result.run_id}: {decision.households} households, {decision.eligible} eligible, "
           f"{decision.review} for review; support on: {', '.join(decision.support_types_on) or 'none'}")
+    if decision.unmatched_income_records:
+        print(f"warning: {decision.unmatched_income_records} quarantined income or benefit records match no counted "
+              "person (their households could not be sent to review; see the quarantine)")
     print(f"recipient files ({len(result.files)}) and manifest.json: {result.outbox}")
     print(f"run report: {result.report}")
     print(f"decision records, staging, quarantine, data docs: {args.workdir / args.period}")

@@ -21,7 +21,13 @@ import pyarrow.parquet as pq
 
 from pipeline.config import Settings, WorkLayout
 from pipeline.decide.connections import decide_connections
-from pipeline.decide.households import ELIGIBLE, REVIEW, decide_households, review_addresses
+from pipeline.decide.households import (
+    ELIGIBLE,
+    REVIEW,
+    decide_households,
+    review_addresses,
+    unmatched_income_records,
+)
 from pipeline.decide.income import PersonIncome, person_income
 from pipeline.decide.support import heat_index, period_prices, support_types_on
 from pipeline.logs import get_logger
@@ -46,6 +52,7 @@ class DecisionSummary:
     review: int
     connections: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
+    unmatched_income_records: int = 0  # quarantined VID/VSAA records no counting person owns (issue 9 point 1)
 
     def save(self, layout: WorkLayout) -> None:
         path = layout.decisions / "decision.json"
@@ -88,7 +95,8 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
 
     addresses = _staged(layout, "aris", ["aris_code", "address", "building_code", "municipality_code",
                                          "municipality_name"])
-    review = review_addresses(_quarantine(layout), persons)
+    quarantine = _quarantine(layout)
+    review = review_addresses(quarantine, persons)
     households = decide_households(persons, income, review, policy, addresses)
     households.to_parquet(layout.decisions / "households.parquet", index=False)
     _write_members(layout, persons, income)
@@ -103,6 +111,7 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
         households=len(households),
         eligible=int((households["status"] == ELIGIBLE).sum()),
         review=int((households["status"] == REVIEW).sum()),
+        unmatched_income_records=unmatched_income_records(quarantine, persons),
     )
     for commodity in COMMODITIES:
         decided = decide_connections(_staged(layout, commodity), households, support_on, commodity)
@@ -116,6 +125,9 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
     summary.save(layout)
     log.info("decided %s: %d households, %d eligible, %d review, in %.2f s", period, summary.households,
              summary.eligible, summary.review, summary.seconds)
+    if summary.unmatched_income_records:
+        log.warning("%d quarantined income or benefit records match no counted person: no household could be "
+                    "sent to REVIEW for them (see the quarantine)", summary.unmatched_income_records)
     return summary
 
 

@@ -113,6 +113,8 @@ def write_report(layout: WorkLayout, decision: DecisionSummary, files: list[Reci
             ["households with a counting member", lived],
             ["eligible households", f"{decision.eligible} ({_share(decision.eligible, lived)})"],
             ["households for REVIEW (staff)", decision.review],
+            ["quarantined income/benefit records matching no counted person",
+             decision.unmatched_income_records],
             ["support types on", ", ".join(decision.support_types_on) or "none"],
             ["prices for P (EUR/MWh)", ", ".join(f"{k} {v}" for k, v in decision.prices.items())],
         ]),

@@ -160,12 +160,12 @@ class _Batch:
         codes, ids, texts = reasons.to_pylist(), c["document_id"].to_pylist(), c["person_code"].to_pylist()
         for index in bad:
             reason = Reason(codes[index])
-            digits = personcode.normalize(texts[index])
+            digits = personcode.normalize(texts[index]) or personcode.candidate_digits(texts[index])
             self.quarantine.add(
                 file=self.task.label, record=self.numbers[index], line=self.lines[index], reason=reason,
                 detail=f"document {_safe_id(ids[index])}: {PROBLEMS[reason]}",
                 person_key=person_key(self.task.secret, digits) if digits else None,
-                marks_review=digits is not None)
+                marks_review=True)  # income left out: its household goes to REVIEW, or the run counts it unmatched
 
     def _write(self, c: dict[str, pa.Array], good: pa.Array) -> None:
         keep = good

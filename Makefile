@@ -23,7 +23,7 @@ setup: $(BIN)/.core
 setup-dev: $(BIN)/.dev
 
 run: $(BIN)/.core
-	$(BIN)/eikis run --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/outbox \
+	EIKIS_DEV_MODE=1 $(BIN)/eikis run --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/outbox \
 		--policy policy/eikis_policy.yaml --workdir $(OUT)/work
 
 test: $(BIN)/.dev

@@ -111,8 +111,8 @@ COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "purge": _pur
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_cli_logging(args.verbose)
-    settings = Settings.from_env(needs_secret=args.command in ("ingest", "run"))
     try:
+        settings = Settings.from_env(needs_secret=args.command in ("ingest", "run"))
         COMMANDS[args.command](args, settings)
     except EikisError as exc:
         print(f"eikis: error: {exc.one_line()}", file=sys.stderr)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,36 +17,59 @@ from pipeline.logs import get_logger
 
 log = get_logger("config")
 
-# Only for the embedded demo and tests: production sets EIKIS_PSEUDONYM_SECRET (see README, docker-compose.yaml).
-_DEV_SECRET = "eikis-embedded-development-secret-not-for-production"
+# Only for the embedded demo and tests (`EIKIS_DEV_MODE=1`, which `make run` and the tests set): anyone who knows
+# it can recompute every pseudonymous key from candidate personal codes, so outside that mode it is refused.
+DEV_SECRET = "eikis-embedded-development-secret-not-for-production"
 
 
 @dataclass(frozen=True)
 class Settings:
     """Operational settings of one run."""
 
-    pseudonym_secret: bytes = field(repr=False, default=_DEV_SECRET.encode())
+    pseudonym_secret: bytes = field(repr=False, default=DEV_SECRET.encode())
     quarantine_tolerance: float | None = None  # overrides the policy's share for every source when set
     workers: int = 2
     batch_rows: int = 200_000
     data_docs: bool = True
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, *, needs_secret: bool = True) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, needs_secret: bool = True) -> Settings:
         """Read `EIKIS_*` variables; anything unset keeps its embedded default."""
         env = os.environ if environ is None else environ
-        secret = env.get("EIKIS_PSEUDONYM_SECRET")
-        if not secret:
-            if needs_secret:
-                log.warning("EIKIS_PSEUDONYM_SECRET is not set: using the embedded development secret")
-            secret = _DEV_SECRET
+        secret = env.get("EIKIS_PSEUDONYM_SECRET") or DEV_SECRET
+        if needs_secret and secret == DEV_SECRET:
+            if env.get("EIKIS_DEV_MODE") != "1":
+                raise ConfigError("EIKIS_PSEUDONYM_SECRET is not set (or is the built-in development secret): set "
+                                  "the bureau's secret, or EIKIS_DEV_MODE=1 for a demo or test run")
+            log.warning("EIKIS_DEV_MODE=1: using the built-in development pseudonym secret")
         return cls(
             pseudonym_secret=secret.encode(),
             quarantine_tolerance=_share(env.get("EIKIS_QUARANTINE_TOLERANCE")),
-            workers=max(1, int(env.get("EIKIS_WORKERS", min(2, os.cpu_count() or 1)))),
-            batch_rows=int(env.get("EIKIS_BATCH_ROWS", cls.batch_rows)),
+            workers=_whole(env, "EIKIS_WORKERS", min(2, os.cpu_count() or 1)),
+            batch_rows=_whole(env, "EIKIS_BATCH_ROWS", cls.batch_rows),
             data_docs=env.get("EIKIS_DATA_DOCS", "1") not in ("0", "false", "False"),
         )
+
+
+@contextmanager
+def private_files() -> Iterator[None]:
+    """Files and folders created inside are owner-only (umask 077): work files hold personal codes and income.
+
+    The umask is per process; each stage that writes work files runs in its own process under Airflow, and one
+    after the other in the CLI, so nothing else is writing meanwhile. Worker processes forked inside inherit it.
+    """
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def make_private(folder: Path) -> Path:
+    """Create `folder` (and parents) and make it owner-only, also when it already existed with a looser mode."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.chmod(0o700)
+    return folder
 
 
 @dataclass(frozen=True)
@@ -57,6 +82,11 @@ class WorkLayout:
     @property
     def root(self) -> Path:
         return self.workdir / self.period
+
+    def make_private(self) -> None:
+        """The workdir and the period folder owner-only: everything under them is unreachable to others."""
+        make_private(self.workdir)
+        make_private(self.root)
 
     @property
     def staging(self) -> Path:
@@ -96,3 +126,13 @@ def _share(text: str | None) -> float | None:
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or float(text) > 1:
         raise ConfigError(f"EIKIS_QUARANTINE_TOLERANCE must be a share from 0 to 1, like 0.02 (got {text[:20]!r})")
     return float(text)
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    """A positive whole number in ASCII digits, or the default when unset."""
+    text = env.get(name)
+    if not text:
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1 (got {text[:20]!r})")
+    return int(text)

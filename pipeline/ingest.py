@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.catalog import SOURCE_ORDER
-from pipeline.config import Settings, WorkLayout
+from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.errors import SourceError
 from pipeline.logs import get_logger
 from pipeline.quality.reasons import Reason
@@ -126,12 +126,19 @@ def source_files(inbox: Path, period: str, spec: SourceSpec) -> list[Path]:
 
 
 def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings: Settings) -> SourceSummary:
-    """Stage one source for P; ARIS must already be staged for every other source."""
-    spec = SOURCES[source]
+    """Stage one source for P; ARIS must already be staged for every other source. Staging, quarantine and
+    summaries hold personal codes and income: they are created owner-only."""
     layout = WorkLayout(Path(workdir), period)
+    with private_files():
+        layout.make_private()
+        return _ingest_source(SOURCES[source], layout, Path(inbox), settings)
+
+
+def _ingest_source(spec: SourceSpec, layout: WorkLayout, inbox: Path, settings: Settings) -> SourceSummary:
+    source, period = spec.name, layout.period
     started = time.perf_counter()
-    files = source_files(Path(inbox), period, spec)
-    ctx = StageContext(period=period, layout=layout, settings=settings, inbox=Path(inbox) / period)
+    files = source_files(inbox, period, spec)
+    ctx = StageContext(period=period, layout=layout, settings=settings, inbox=inbox / period)
     if source != "aris":
         ctx.address_status = load_address_status(layout)
     partial = ctx.part_dir(source)

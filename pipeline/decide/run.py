@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline.config import Settings, WorkLayout
+from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.decide.connections import decide_connections
 from pipeline.decide.households import (
     ELIGIBLE,
@@ -78,9 +78,15 @@ def _quarantine(layout: WorkLayout) -> pd.DataFrame:
 
 
 def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings) -> DecisionSummary:
-    """Run the whole §9 decision for P on staged data."""
-    started = time.perf_counter()
+    """Run the whole §9 decision for P on staged data; the decision records are created owner-only."""
     layout = WorkLayout(Path(workdir), period)
+    with private_files():
+        layout.make_private()
+        return _decide(period, layout, policy)
+
+
+def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
+    started = time.perf_counter()
     layout.decisions.mkdir(parents=True, exist_ok=True)
     p = parse_month(period)
 

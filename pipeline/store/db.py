@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, text
 
-from pipeline.config import WorkLayout
+from pipeline.config import WorkLayout, private_files
 from pipeline.ingest import SOURCE_ORDER, SourceSummary
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
@@ -41,8 +41,14 @@ def default_url(workdir: Path) -> str:
 
 
 def connect(url: str) -> Engine:
+    """An engine with the schema applied. An SQLite store holds pseudonymous keys and incomes: its file (and the
+    journal files SQLite creates beside it) are owner-only."""
     engine = create_engine(url, future=True)
-    ensure_schema(engine)
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    with private_files():
+        ensure_schema(engine)
+    if database and database != ":memory:" and Path(database).exists():
+        Path(database).chmod(0o600)
     return engine
 
 

@@ -47,6 +47,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
     run.add_argument("--no-db", action="store_true", help="do not record the run in a store")
 
+    aldis = commands.add_parser("aldis", help="ALDIS protected users: SOPA -> each trader's contracts (§12)")
+    _common_run_arguments(aldis)
+    aldis.add_argument("--outbox", type=Path, required=True, help="ALDIS outbox root; files go to OUTBOX/PERIOD/")
+    aldis.add_argument("--traders", type=Path, required=True, help="trader register YAML (policy/traders.yaml)")
+    aldis.add_argument("--db", help="SQLAlchemy URL: also record the run in the store (default: not recorded)")
+    claims = commands.add_parser("claims", help="check suppliers' compensation claims for P (--approve: pay them)")
+    claims.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM")
+    claims.add_argument("--claims", type=Path, required=True, help="claims root holding PERIOD/<supplier folder>/")
+    claims.add_argument("--published", type=Path, required=True, help="outbox root of `eikis run` (CONTRACTS §10)")
+    claims.add_argument("--aldis", type=Path, help="outbox root of `eikis aldis` (§12), for PROTECTED_USER claims")
+    claims.add_argument("--outbox", type=Path, required=True, help="claims outbox root; files go to OUTBOX/PERIOD/")
+    claims.add_argument("--policy", type=Path, required=True, help="effective-dated policy YAML with `compensation`")
+    claims.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
+    claims.add_argument("--workdir", type=Path, default=Path("var/work"), help="quarantine list (default var/work)")
+    claims.add_argument("--as-of", type=_period, help="the month the run is made in (default: the current month)")
+    claims.add_argument("--approve", action="store_true", help="record this run's payout in the ledger")
+
+    generate_claims = commands.add_parser("generate-claims", help="write sample claim files from a published outbox")
+    generate_claims.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM")
+    generate_claims.add_argument("--published", type=Path, required=True, help="outbox root of `eikis run`")
+    generate_claims.add_argument("--aldis", type=Path, help="outbox root of `eikis aldis` (adds PROTECTED_USER)")
+    generate_claims.add_argument("--out", type=Path, required=True, help="claims root; files go to OUT/PERIOD/")
+    generate_claims.add_argument("--policy", type=Path, required=True, help="policy YAML (claims stay under the cap)")
+    generate_claims.add_argument("--seed", type=int, default=1)
+
     purge = commands.add_parser("purge", help="delete stored periods older than the retention (24 months)")
     purge.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
     purge.add_argument("--keep-months", type=int, default=24)
@@ -69,9 +94,11 @@ def _generate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.publish.lock import period_lock
     from pipeline.stages import ingest_and_validate, print_source_table
 
-    summaries = ingest_and_validate(args.period, args.inbox, args.workdir, settings)
+    with period_lock(args.period, args.workdir):
+        summaries = ingest_and_validate(args.period, args.inbox, args.workdir, settings)
     print_source_table(summaries)
     print(f"staging, quarantine and data docs in {args.workdir / args.period}")
 
@@ -96,6 +123,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         print(f"store: {db_url.split('@')[-1]}")
 
 
+def _aldis(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.flows.aldis import run_aldis
+
+    result = run_aldis(args.period, args.inbox, args.outbox, args.traders, args.workdir, settings, args.db)
+    print(f"aldis run {result.run_id}: {result.sopa_records} SOPA records, {sum(result.passed.values())} passed, "
+          f"{sum(result.returned.values())} returned to SOPA")
+    for reason, count in result.returned.items():
+        print(f"  {reason:<24}{count:>6}")
+    print(f"outbox ({len(result.files)} files and manifest.json): {result.outbox}")
+    print(f"run report: {result.report}")
+
+
 def _purge(args: argparse.Namespace, settings: Settings) -> None:
     import datetime as dt
 
@@ -105,7 +144,36 @@ def _purge(args: argparse.Namespace, settings: Settings) -> None:
     print(f"purged: {deleted}")
 
 
-COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "purge": _purge}
+def _claims(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.flows.claims import ClaimsConfig, payout_table, run_claims
+    from pipeline.store.db import default_url
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    config = ClaimsConfig(period=args.period, claims=str(args.claims), published=str(args.published),
+                          aldis=str(args.aldis) if args.aldis else None, outbox=str(args.outbox),
+                          policy=str(args.policy), db_url=args.db or default_url(args.workdir),
+                          workdir=str(args.workdir), as_of=args.as_of)
+    summary = run_claims(config, approve_payout=args.approve)
+    print(f"claims run {summary['run_id']}: {summary['claims']} claim(s) {summary['statuses']}, "
+          f"{summary['quarantined']} quarantined line(s), audit sample {summary['audit_sample']}")
+    print(payout_table(summary))
+    print(f"claim results, payout.csv, audit_sample.csv and manifest.json: {summary['outbox']}")
+    if "approved" in summary:
+        print(f"approved: {summary['approved']['entries']} ledger entr(ies), "
+              f"payout total {summary['approved']['payout_total_eur']} EUR")
+    else:
+        print("preview only: the payout ledger is unchanged (add --approve to record the payout)")
+
+
+def _generate_claims(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.generate.claims import generate_claims
+
+    target = generate_claims(args.period, args.published, args.aldis, args.out, args.policy, seed=args.seed)
+    print(f"claims written to {target}")
+
+
+COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _aldis, "claims": _claims,
+            "generate-claims": _generate_claims, "purge": _purge}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -237,6 +237,24 @@ def _validate(source: str, layout: WorkLayout, settings: Settings, policy: Polic
     return summary
 
 
+def validate_frame(source: str, frame: pd.DataFrame, records: int, settings: Settings,
+                   docs_dir: Path | None = None) -> list[dict[str, object]]:
+    """Run a source's suite on an in-memory table kept from `records` input rows (a flow that stages nothing to
+    Parquet, e.g. ALDIS's contract lists), with the default quarantine tolerance on the row count; raise
+    ValidationFailed naming every failed expectation (counts only). Returns the outcomes."""
+    min_rows = max(0, records - tolerance_for(source, None, settings).most_quarantined(records))
+    outcomes = run_suite(load_suite(source), frame, docs_dir if settings.data_docs else None,
+                         {"min_staged_rows": min_rows})
+    failed = [item for item in outcomes if not item["success"]]
+    log.info("%s: %d expectations, %d failed", source, len(outcomes), len(failed))
+    if failed:
+        names = "; ".join(f"{f['expectation']}({f['column']}) unexpected={f['unexpected_count']}" if f["column"]
+                          else f"{f['expectation']} observed={f['observed_value']} (at least {min_rows} of {records} "
+                          "rows needed)" for f in failed)
+        raise ValidationFailed(f"{source}: data-quality suite failed: {names}", file=suites_dir() / f"{source}.json")
+    return outcomes
+
+
 def _safe_observed(value: object) -> object:
     """Only numbers (row counts) are kept; anything else could be data."""
     return value if isinstance(value, int | float) else None

@@ -22,6 +22,7 @@ from pipeline.config import WorkLayout, private_files
 from pipeline.ingest import SOURCE_ORDER, SourceSummary
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
+from pipeline.store.ddl import for_dialect, split_statements
 
 log = get_logger("store")
 
@@ -53,14 +54,14 @@ def connect(url: str) -> Engine:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Apply every `sql/*.sql` file (idempotent DDL)."""
+    """Apply every `sql/*.sql` file (idempotent DDL), the sections for this database's dialect (`store/ddl.py`)."""
     with engine.begin() as conn:
+        # The DB-API cursor directly, without parameters: no driver reads `%` or `:name` in a function body.
+        cursor = conn.connection.cursor()
         for path in sorted(sql_dir().glob("*.sql")):
-            script = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
-                               if not line.strip().startswith("--"))
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(text(statement))
+            script = for_dialect(path.read_text(encoding="utf-8"), engine.dialect.name)
+            for statement in split_statements(script):
+                cursor.execute(statement)
 
 
 def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:

@@ -180,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_cli_logging(args.verbose)
     try:
-        settings = Settings.from_env(needs_secret=args.command in ("ingest", "run"))
+        settings = Settings.from_env(needs_secret=args.command in ("ingest", "run", "aldis"))
         COMMANDS[args.command](args, settings)
     except EikisError as exc:
         print(f"eikis: error: {exc.one_line()}", file=sys.stderr)

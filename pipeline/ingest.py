@@ -46,7 +46,7 @@ class SourceSpec:
 def _stage_aris(files: list[Path], ctx: StageContext) -> StageResult:
     register = aris.read_register(files)
     quarantine = Quarantine("aris")
-    malformed = ~register["aris_code"].str.fullmatch(r"\d{9}").fillna(False).astype(bool)
+    malformed = ~register["aris_code"].str.fullmatch(r"[0-9]{9}").fillna(False).astype(bool)
     labels = {path.name: ctx.label(path) for path in files}
     for row in register.loc[malformed].itertuples():
         quarantine.add(file=labels.get(row.file, row.file), record=int(row.Index) + 1, line=0,
@@ -116,13 +116,37 @@ class SourceSummary:
 
 
 def source_files(inbox: Path, period: str, spec: SourceSpec) -> list[Path]:
-    """The files of one source for P, sorted by name; a missing required source is a whole-run error."""
+    """The files of one source for P, sorted by name; a missing required source is a whole-run error.
+
+    The inbox is written by outsiders, so its shape is checked before anything is read: a symbolic link (to a
+    file or a folder, wherever it points) is refused rather than followed out of the inbox, and an entry named
+    like an input file that is not a regular file (a folder `persons.xml/`, a FIFO that would block the read) is
+    refused rather than skipped, so the month never runs on part of a source.
+    """
     folder = inbox / period / spec.folder
-    files = sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() == spec.suffix) if (
-        folder.is_dir()) else []
+    refuse_links(inbox / period, spec.folder)
+    files = []
+    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if entry.suffix.lower() != spec.suffix:
+            continue
+        if entry.is_symlink():
+            raise SourceError("is a symbolic link; the inbox must hold the files themselves", file=entry)
+        if not entry.is_file():
+            raise SourceError("is named like an input file but is not a regular file (a folder or a pipe?)",
+                              file=entry)
+        files.append(entry)
     if not files and spec.required:
         raise SourceError(f"required source {spec.name} is missing: no *{spec.suffix} files", file=folder)
     return files
+
+
+def refuse_links(base: Path, relative: str) -> None:
+    """Refuse a symbolic link at `base` or at any folder of `relative` under it."""
+    path = base
+    for part in ("", *Path(relative).parts):
+        path = path / part if part else path
+        if path.is_symlink():
+            raise SourceError("is a symbolic link; the inbox must hold the folders and files themselves", file=path)
 
 
 def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings: Settings) -> SourceSummary:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits; fullmatch, so no trailing newline
 
 
 def parse_month(text: str) -> int:
     """`"2025-01"` -> month index. Raises ValueError for anything that is not a real `YYYY-MM` month."""
-    match = _PERIOD.match(text or "")
+    match = _PERIOD.fullmatch(text or "")
     if not match:
         raise ValueError(f"not a YYYY-MM month: {text!r}")
     year, month = int(match.group(1)), int(match.group(2))

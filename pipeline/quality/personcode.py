@@ -10,6 +10,8 @@ import datetime as dt
 import re
 import unicodedata
 
+from pipeline.digits import is_ascii_digits
+
 _WEIGHTS = (1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _NEW = re.compile(r"3[2-9][0-9]{4}-?[0-9]{5}")  # ASCII digits only (`\d` would take any script's digits)
 _CENTURY = {"0": 1800, "1": 1900, "2": 2000}
@@ -17,11 +19,11 @@ _CENTURY = {"0": 1800, "1": 1900, "2": 2000}
 
 def normalize(code: str) -> str | None:
     """The 11 digits of a code written with or without the dash, or None when the shape is wrong."""
-    if len(code) == 11 and code.isdigit() and code.isascii():
+    if is_ascii_digits(code, 11):
         return code
     if len(code) == 12 and code[6] == "-":
         digits = code[:6] + code[6 + 1:]
-        return digits if digits.isdigit() and digits.isascii() else None
+        return digits if is_ascii_digits(digits, 11) else None
     return None
 
 

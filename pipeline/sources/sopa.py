@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.digits import is_ascii_digits
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import person_key
 from pipeline.quality.reasons import Reason
@@ -80,7 +81,7 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
             problem = (Reason.MISSING_VALUE, "DecisionNumber is empty")
         elif start is None or end is None or end < start:
             problem = (Reason.BAD_DATE, "DecisionValidFrom/To is not a date range with from <= to")
-        elif reg_no and not (reg_no.isdigit() and len(reg_no) == 11):
+        elif reg_no and not is_ascii_digits(reg_no, 11):
             problem = (Reason.INVALID_REG_NO, "TraderRegNo is not 11 digits")
         if problem:
             quarantine.add(file=task.label, record=record.number, line=record.line,

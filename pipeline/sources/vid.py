@@ -43,10 +43,10 @@ SCHEMA = pa.schema(
     ]
 )
 RAW = ("document_id", "person_code", "document_type", "period_start", "period_end", "amount", "submitted_at")
-_CODE = r"^\d{6}-?\d{5}$"
-_MONTH = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
-_AMOUNT = r"^\d{1,12}(\.\d{1,2})?$"
-_NEGATIVE = r"^-\d{1,12}(\.\d{1,2})?$"
+_CODE = r"^[0-9]{6}-?[0-9]{5}$"
+_MONTH = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
+_AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+_NEGATIVE = r"^-[0-9]{1,12}(\.[0-9]{1,2})?$"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -81,7 +81,7 @@ def _timestamps(texts: pa.Array) -> pa.Array:
     """ISO texts -> timestamps (null when not a real date-time). The plain form is cast by Arrow and checked by
     formatting it back (Arrow alone would roll 30 February over); other ISO forms go through Python."""
     parsed = pc.strptime(texts, format=_TIME_FORMAT, unit="s", error_is_null=True)
-    plain = pc.match_substring_regex(texts, r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+    plain = pc.match_substring_regex(texts, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$")
     written_day = pc.cast(pc.utf8_slice_codeunits(pc.if_else(plain, texts, pa.scalar("2000-01-01")), 8, 10),
                           pa.int64())
     exact = pc.and_(plain, pc.equal(pc.day(parsed), written_day))  # Arrow rolls 30 February over to 1 March

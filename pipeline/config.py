@@ -18,8 +18,10 @@ from pipeline.logs import get_logger
 log = get_logger("config")
 
 # Only for the embedded demo and tests (`EIKIS_DEV_MODE=1`, which `make run` and the tests set): anyone who knows
-# it can recompute every pseudonymous key from candidate personal codes, so outside that mode it is refused.
+# them can recompute every pseudonymous key from candidate personal codes (or unseal the portal's display names),
+# so outside that mode they are refused.
 DEV_SECRET = "eikis-embedded-development-secret-not-for-production"
+DEV_DATA_KEY = "eikis-embedded-development-data-key-not-for-production"  # seals display names for the staff portal
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Settings:
     """Operational settings of one run."""
 
     pseudonym_secret: bytes = field(repr=False, default=DEV_SECRET.encode())
+    portal_data_key: bytes = field(repr=False, default=DEV_DATA_KEY.encode())
     quarantine_tolerance: float | None = None  # overrides the policy's share for every source when set
     workers: int = 2
     batch_rows: int = 200_000
@@ -36,14 +39,11 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, *, needs_secret: bool = True) -> Settings:
         """Read `EIKIS_*` variables; anything unset keeps its embedded default."""
         env = os.environ if environ is None else environ
-        secret = env.get("EIKIS_PSEUDONYM_SECRET") or DEV_SECRET
-        if needs_secret and secret == DEV_SECRET:
-            if env.get("EIKIS_DEV_MODE") != "1":
-                raise ConfigError("EIKIS_PSEUDONYM_SECRET is not set (or is the built-in development secret): set "
-                                  "the bureau's secret, or EIKIS_DEV_MODE=1 for a demo or test run")
-            log.warning("EIKIS_DEV_MODE=1: using the built-in development pseudonym secret")
+        secret = _key(env, "EIKIS_PSEUDONYM_SECRET", DEV_SECRET, needs_secret)
+        data_key = _key(env, "EIKIS_PORTAL_DATA_KEY", DEV_DATA_KEY, needs_secret)
         return cls(
             pseudonym_secret=secret.encode(),
+            portal_data_key=data_key.encode(),
             quarantine_tolerance=_share(env.get("EIKIS_QUARANTINE_TOLERANCE")),
             workers=_whole(env, "EIKIS_WORKERS", min(2, os.cpu_count() or 1)),
             batch_rows=_whole(env, "EIKIS_BATCH_ROWS", cls.batch_rows),
@@ -136,3 +136,14 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) < 1:
         raise ConfigError(f"{name} must be a whole number of at least 1 (got {text[:20]!r})")
     return int(text)
+
+
+def _key(env: Mapping[str, str], name: str, development: str, needed: bool) -> str:
+    """A secret from the environment; the built-in development value only with `EIKIS_DEV_MODE=1`."""
+    value = env.get(name) or development
+    if needed and value == development:
+        if env.get("EIKIS_DEV_MODE") != "1":
+            raise ConfigError(f"{name} is not set (or is the built-in development value): set the bureau's "
+                              "secret, or EIKIS_DEV_MODE=1 for a demo or test run")
+        log.warning("EIKIS_DEV_MODE=1: using the built-in development value of %s", name)
+    return value

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 from pipeline.csvio import ContractDialect
 from tests.builders import InboxBuilder, months, person_code
+from tests.cli import eikis
 from tests.conftest import MINIMAL_POLICY
 
 P = "2025-01"
@@ -30,12 +29,8 @@ def test_no_recipient_cell_can_be_evaluated_by_a_spreadsheet(tmp_path: Path):
     b.connection("heat", "H1", home, address="-2+3", company=('AS "Rīgas siltums"', "40003286750"))
     b.price(P, electricity="150.01", gas="60.01", woodchip="80.00")
     b.write(tmp_path / "inbox")
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "run", "--period", P, "--inbox", str(tmp_path / "inbox"),
-         "--outbox", str(tmp_path / "out"), "--policy", str(MINIMAL_POLICY), "--workdir", str(tmp_path / "work"),
-         "--no-db"], capture_output=True, text=True, check=False,
-        env={"EIKIS_DATA_DOCS": "0", "EIKIS_WORKERS": "1", "EIKIS_PSEUDONYM_SECRET": "test-secret",
-             "PATH": "/usr/bin"})
+    result = eikis("run", "--period", P, "--inbox", tmp_path / "inbox", "--outbox", tmp_path / "out", "--policy",
+                   MINIMAL_POLICY, "--workdir", tmp_path / "work", "--no-db")
     assert result.returncode == 0, result.stderr
     seen: set[str] = set()
     for path in sorted((tmp_path / "out" / P).rglob("*.csv")):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -15,6 +14,7 @@ import pytest
 from pipeline.config import Settings, WorkLayout
 from pipeline.ingest import ingest_source
 from tests.builders import InboxBuilder, months, person_code
+from tests.cli import eikis, one_line_error
 from tests.conftest import SAMPLE_INBOX, SAMPLE_PERIOD
 
 P = SAMPLE_PERIOD
@@ -22,18 +22,7 @@ SETTINGS = Settings(pseudonym_secret=b"test-secret", workers=1, data_docs=False)
 
 
 def ingest_cli(inbox: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "ingest", "--period", P, "--inbox", str(inbox), "--workdir",
-         str(workdir)], capture_output=True, text=True, check=False, timeout=300,
-        env={"EIKIS_DATA_DOCS": "0", "EIKIS_WORKERS": "1", "EIKIS_DEV_MODE": "1", "PATH": "/usr/bin"})
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
-    line = result.stderr.strip().splitlines()[-1]
-    assert line.startswith("eikis: error: ")
-    return line
+    return eikis("ingest", "--period", P, "--inbox", inbox, "--workdir", workdir, timeout=300)
 
 
 @pytest.fixture

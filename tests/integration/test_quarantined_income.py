@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from pipeline.generate.inbox import generate_inbox
+from tests.cli import eikis
 from tests.conftest import DEFAULT_POLICY
 
 P = "2026-11"
@@ -28,12 +28,8 @@ def run(tmp_path: Path, alter) -> tuple[subprocess.CompletedProcess[str], pd.Dat
     inbox = tmp_path / "inbox"
     generate_inbox(P, inbox, scale="sample", seed=3, workers=1)
     alter(inbox / P)
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "run", "--period", P, "--inbox", str(inbox), "--outbox",
-         str(tmp_path / "out"), "--policy", str(DEFAULT_POLICY), "--workdir", str(tmp_path / "work"), "--no-db"],
-        capture_output=True, text=True, check=False,
-        env={"EIKIS_DATA_DOCS": "0", "EIKIS_WORKERS": "1", "EIKIS_PSEUDONYM_SECRET": "test-secret",
-             "PATH": "/usr/bin"})
+    result = eikis("run", "--period", P, "--inbox", inbox, "--outbox", tmp_path / "out", "--policy", DEFAULT_POLICY,
+                   "--workdir", tmp_path / "work", "--no-db")
     assert result.returncode == 0, result.stderr
     households = pd.read_parquet(tmp_path / "work" / P / "decisions" / "households.parquet")
     return result, households.set_index("aris_code")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,7 @@ from pipeline.publish.claims import PAYOUT_COLUMNS, write_outbox
 from pipeline.publish.manifest import derive_run_id
 from pipeline.sources.claims import SupplierClaims, read_claims, supplier_kind
 from pipeline.sources.published import open_outbox, protected_contracts, supplier_objects
+from pipeline.store.db import default_url
 from pipeline.store.ledger import approve as ledger_approve
 from pipeline.store.ledger import ledger_state, previously_paid
 
@@ -67,6 +69,43 @@ class ClaimsConfig:
     @classmethod
     def of(cls, config: ClaimsConfig | dict[str, Any]) -> ClaimsConfig:
         return config if isinstance(config, ClaimsConfig) else cls(**config)
+
+
+def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """The DAG's run config: each Param, else its environment variable, else the default layout."""
+    env = os.environ if environ is None else environ
+    if not params.get("period"):
+        raise EikisError("the claims run needs a `period` (YYYY-MM) in its config")
+    parse_month(params["period"])
+
+    def pick(name: str, variable: str, default: str | None = None) -> str | None:
+        return params.get(name) or env.get(variable) or default
+
+    workdir = str(pick("workdir", "EIKIS_WORKDIR", "var/work"))
+    return ClaimsConfig(
+        period=params["period"], claims=str(pick("claims", "EIKIS_CLAIMS", "var/claims")),
+        published=str(pick("published", "EIKIS_OUTBOX", "var/outbox")), aldis=pick("aldis", "EIKIS_ALDIS_OUTBOX"),
+        outbox=str(pick("outbox", "EIKIS_CLAIMS_OUTBOX", "var/claims_outbox")),
+        policy=str(pick("policy", "EIKIS_POLICY", "policy/eikis_policy.yaml")),
+        db_url=env.get("EIKIS_DB_URL") or default_url(Path(workdir)), workdir=workdir,
+        as_of=params.get("as_of") or None, recipients=pick("recipients", "EIKIS_CLAIMS_RECIPIENTS"),
+    ).to_dict()
+
+
+def approval_body(summary: dict[str, Any]) -> str:
+    """What the person approving sees in the Airflow UI: the run, the counts and the payout per supplier."""
+    statuses = ", ".join(f"{k} {v}" for k, v in summary["statuses"].items())
+    reasons = ", ".join(f"{k} {v}" for k, v in summary["reasons"].items()) or "none"
+    return (f"**Claims run {summary['run_id']}** for {summary['period']}: {summary['claims']} claim(s) ({statuses}); "
+            f"rejections/reductions: {reasons}; {summary['quarantined']} quarantined line(s); "
+            f"audit sample {summary['audit_sample']} line(s).\n\n{payout_table(summary)}\n\n"
+            f"Approve to record these payouts in the ledger and deliver the files; Reject records nothing.")
+
+
+def endpoint_entry(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """The raw endpoint entry of a plan (it may name an Airflow connection: `airflow_conn_id`)."""
+    cfg = ClaimsConfig.of(config)
+    return dict(RecipientsConfig.load(Path(str(cfg.recipients))).endpoints[plan["endpoint"]])
 
 
 def current_month(today: dt.date | None = None) -> str:

@@ -40,5 +40,5 @@ def test_the_claims_dag_is_on_demand_documented_and_parameterised(dag):
     assert {"period", "as_of", "claims", "published", "aldis", "outbox", "policy", "recipients"} <= set(dag.params)
     for name in dag.params:
         param = dag.params.get_param(name)
-        assert param.title and param.description, name
+        assert param.schema.get("title") and param.description, name
     assert all(task.retries == 0 for task in dag.tasks if task.task_id != "deliver")

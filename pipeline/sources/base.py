@@ -31,6 +31,7 @@ class FileTask:
     secret: bytes
     batch_rows: int
     chunk: Chunk | None = None
+    data_key: bytes = b""      # seals display names (PMLP only)
 
 
 @dataclass
@@ -65,7 +66,7 @@ class StageContext:
                 name = f"part-{index:04d}-{number:03d}.parquet" if chunks else f"part-{index:04d}.parquet"
                 tasks.append(FileTask(path=path, label=self.label(path), part=parts / name,
                                       secret=self.settings.pseudonym_secret, batch_rows=self.settings.batch_rows,
-                                      chunk=chunk))
+                                      chunk=chunk, data_key=self.settings.portal_data_key))
         return tasks
 
     def part_dir(self, source: str) -> Path:

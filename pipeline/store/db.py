@@ -21,13 +21,13 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from pipeline.config import WorkLayout
 from pipeline.ingest import SOURCE_ORDER, SourceSummary
 from pipeline.logs import get_logger
-from pipeline.period import format_month, parse_month
 from pipeline.store.ddl import for_dialect, split_statements
+from pipeline.store.portal_index import PORTAL_PERIOD_TABLES, household_rows, new_household_ids, person_rows
 
 log = get_logger("store")
 
 PERIOD_TABLES = ("runs", "source_files", "source_summaries", "household_decisions", "household_members",
-                 "recipient_files")
+                 "recipient_files", *PORTAL_PERIOD_TABLES)
 COPY_CHUNK_ROWS = 200_000
 
 
@@ -107,6 +107,8 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
     kinds = files["path"].map(_recipient_of)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     summaries = [SourceSummary.load(layout, s) for s in SOURCE_ORDER if (layout.summaries / f"{s}.json").exists()]
+    persons, name_tokens = person_rows(layout)
+    portal_households = household_rows(layout, households).assign(period=period)
 
     engine = connect(url)
     loaded: dict[str, int] = {}
@@ -142,8 +144,26 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
             "period", "path", "recipient_kind", "recipient_id", "rows", "sha256"),
             [(period, row.path, kind[0], kind[1], row.rows, row.sha256)
              for row, kind in zip(files.itertuples(index=False), kinds, strict=True)])
+        loaded.update(_record_portal_rows(conn, period, persons, name_tokens, portal_households))
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
     log.info("store: recorded %s (%s)", period, ", ".join(f"{k}={v}" for k, v in loaded.items()))
+    return loaded
+
+
+def _record_portal_rows(conn: Connection, period: str, persons: pd.DataFrame, name_tokens: pd.DataFrame,
+                        households: pd.DataFrame) -> dict[str, int]:
+    """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`)."""
+    known = {row[0] for row in conn.execute(text("SELECT aris_code FROM portal_household_ids"))}
+    loaded = {"portal_household_ids": bulk_load(conn, "portal_household_ids", ("aris_code", "household_id"),
+                                                new_household_ids(known, households["aris_code"]))}
+    loaded["portal_persons"] = bulk_load(conn, "portal_persons", ("period", "person_key", "aris_code", "name_sealed"),
+                                         _frame_rows(persons.assign(period=period),
+                                                     ("period", "person_key", "aris_code", "name_sealed")))
+    loaded["portal_name_tokens"] = bulk_load(conn, "portal_name_tokens", ("period", "token_key", "person_key"),
+                                             _frame_rows(name_tokens.assign(period=period),
+                                                         ("period", "token_key", "person_key")))
+    columns = ("period", "aris_code", "address_search", "income_months")
+    loaded["portal_households"] = bulk_load(conn, "portal_households", columns, _frame_rows(households, columns))
     return loaded
 
 
@@ -182,16 +202,3 @@ def record_deliveries(url: str, period: str, run_id: str, rows: list[dict[str, o
                          {"period": period, "recipient": recipient})
         bulk_load(conn, "deliveries", columns, [tuple(row[c] for c in columns) for row in rows])
         audit(conn, period, run_id, "DELIVERED", json.dumps({"files": len(rows)}))
-
-
-def purge(url: str, today: dt.date, keep_months: int = 24) -> dict[str, int]:
-    """Delete every period older than `keep_months` (personal data and audit records are kept 24 months)."""
-    cutoff = format_month(parse_month(f"{today.year:04d}-{today.month:02d}") - keep_months)
-    engine = connect(url)
-    deleted: dict[str, int] = {}
-    with engine.begin() as conn:
-        for table in (*PERIOD_TABLES, "deliveries", "audit_events"):
-            result = conn.execute(text(f"DELETE FROM {table} WHERE period < :cutoff"), {"cutoff": cutoff})
-            deleted[table] = result.rowcount
-    log.info("store: purged periods before %s (%s)", cutoff, deleted)
-    return deleted

@@ -7,8 +7,9 @@ for protected users), and publishes each supplier's `claim_result.csv`, `payout.
 `EIKIS_CLAIMS_OUTBOX/P/` (a preview: the payout ledger is only read). Then it **waits for a person to approve the
 payout** in the Airflow UI (*Browse → Required Actions*, or the task's *Required Actions* tab): the request shows
 the payout per supplier, the same table as the `check_claims` log. **Approve** appends the payouts to the ledger
-(append-only; a correction pays only the difference) and delivers each supplier's `claim_result.csv` and the
-`payout.csv` over SFTP. **Reject** skips everything after it: nothing is recorded, nothing is delivered.
+(append-only; a correction pays only the difference) and delivers each supplier's `claim_result.csv`, and
+`payout.csv` with `audit_sample.csv` to the bureau's `payout` recipient, over SFTP. **Reject** skips everything
+after it: nothing is recorded, nothing is delivered.
 
 **When it runs.** On demand: *Trigger DAG w/ config* with `{"period": "YYYY-MM"}` once a period's claims are
 complete (the intake that receives the suppliers' files triggers it the same way, e.g. through the REST API).
@@ -97,12 +98,12 @@ def eikis_claims() -> None:
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["recipient"] = plan["recipient"]
         entry = flow.endpoint_entry(config, plan)
-        endpoint = None
+        connection = None
         if "airflow_conn_id" in entry:
-            connection = Connection.get(entry["airflow_conn_id"])
-            endpoint = {"host": connection.host, "port": connection.port or 22, "username": connection.login,
-                        "password": connection.password}
-        return flow.deliver_one(config, plan, endpoint)
+            found = Connection.get(entry["airflow_conn_id"])
+            connection = {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
+                          "extra": found.extra_dejson}
+        return flow.deliver_one(config, plan, connection)
 
     config = resolve_config()
     summary = check_claims(config)

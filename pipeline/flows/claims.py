@@ -25,9 +25,11 @@ from pipeline.decide.audit_sample import audit_sample
 from pipeline.decide.claims import ClaimResult, Reference, decide_supplier
 from pipeline.decide.claims_policy import Rate, load_claims_policy
 from pipeline.decide.payouts import SupplierPayout, eur, payouts, to_cents
-from pipeline.deliver.sftp import DeliveryPlan, Endpoint, RecipientsConfig, deliver
+from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
 from pipeline.errors import EikisError, SourceError
 from pipeline.logs import get_logger
+from pipeline.orchestration import deliver_one as deliver_recipient
+from pipeline.orchestration import endpoint_entry as recipient_endpoint
 from pipeline.period import format_month, parse_month
 from pipeline.publish.atomic import build_folder, publish
 from pipeline.publish.claims import PAYOUT_COLUMNS, write_outbox
@@ -100,12 +102,6 @@ def approval_body(summary: dict[str, Any]) -> str:
             f"rejections/reductions: {reasons}; {summary['quarantined']} quarantined line(s); "
             f"audit sample {summary['audit_sample']} line(s).\n\n{payout_table(summary)}\n\n"
             f"Approve to record these payouts in the ledger and deliver the files; Reject records nothing.")
-
-
-def endpoint_entry(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
-    """The raw endpoint entry of a plan (it may name an Airflow connection: `airflow_conn_id`)."""
-    cfg = ClaimsConfig.of(config)
-    return dict(RecipientsConfig.load(Path(str(cfg.recipients))).endpoints[plan["endpoint"]])
 
 
 def current_month(today: dt.date | None = None) -> str:
@@ -227,40 +223,32 @@ def _cents(text: str) -> int:
     return to_cents(Decimal(text))
 
 
+def claims_recipient_of(path: str) -> str:
+    """`<supplier folder>/claim_result.csv` goes to that supplier; `payout.csv` and `audit_sample.csv` go to the
+    bureau's payout desk (recipient `payout`), which pays and asks for the sampled bills."""
+    parts = path.split("/")
+    return "/".join(parts[:2]) if len(parts) > 2 else PAYOUT_RECIPIENT
+
+
 def plan_delivery(config: ClaimsConfig | dict[str, Any]) -> list[dict[str, Any]]:
-    """One plan per supplier (its `claim_result.csv`) and one for `payout.csv` (recipient `payout`)."""
+    """One plan per recipient of the claims manifest; none without a recipients file."""
     cfg = ClaimsConfig.of(config)
     if not cfg.recipients:
         return []
     recipients = RecipientsConfig.load(Path(cfg.recipients))
-    manifest = json.loads((Path(cfg.outbox) / cfg.period / "manifest.json").read_text(encoding="utf-8"))
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for entry in manifest["files"]:
-        if entry["path"].endswith("/claim_result.csv"):
-            grouped.setdefault(entry["path"].rsplit("/", 1)[0], []).append(entry)
-        elif entry["path"] == "payout.csv":
-            grouped.setdefault(PAYOUT_RECIPIENT, []).append(entry)
-    plans = []
-    for recipient, files in sorted(grouped.items()):
-        rule = recipients.rule_for(recipient)
-        if rule is None:
-            raise EikisError(f"no delivery rule for recipient {recipient}", file=cfg.recipients)
-        remote = rule.get("remote_dir", "/{recipient}/claims/{period}").format(recipient=recipient, period=cfg.period)
-        plans.append(DeliveryPlan(recipient, rule["endpoint"], remote, files).to_dict())
-    return plans
+    plans = plan_deliveries(Path(cfg.outbox), cfg.period, recipients, recipient_of=claims_recipient_of)
+    return [plan.to_dict() for plan in plans]
 
 
 def deliver_one(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any],
-                endpoint: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Deliver one plan; `endpoint` (host, port, username, password) overrides the recipients file's entry."""
-    cfg = ClaimsConfig.of(config)
-    plan_obj = DeliveryPlan(**plan)
-    if endpoint is None:
-        endpoint_obj = RecipientsConfig.load(Path(str(cfg.recipients))).endpoint(plan_obj.endpoint)
-    else:
-        endpoint_obj = Endpoint(**endpoint)
-    rows = deliver(plan_obj, endpoint_obj, Path(cfg.outbox), cfg.period, attempts=2)
-    return [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()} for row in rows]
+                connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on the claims outbox)."""
+    return deliver_recipient(ClaimsConfig.of(config).to_dict(), plan, connection)
+
+
+def endpoint_entry(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """The raw endpoint entry of a plan (it may name an Airflow connection: `airflow_conn_id`)."""
+    return recipient_endpoint(ClaimsConfig.of(config).to_dict(), plan)
 
 
 def run_claims(config: ClaimsConfig, *, approve_payout: bool) -> dict[str, Any]:

@@ -64,7 +64,8 @@ def test_the_claims_dag_waits_for_approval_then_records_and_delivers(tmp_path):
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
             "AIRFLOW_CONN_EIKIS_SFTP": json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "port": server.port,
-                                                   "login": USER, "password": PASSWORD}),
+                                                   "login": USER, "password": PASSWORD,
+                                                   "extra": {"host_key": server.host_key_line, "conn_timeout": 20}}),
             "EIKIS_DB_URL": db_url,
         }
         migrate = subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, capture_output=True,

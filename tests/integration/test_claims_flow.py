@@ -202,3 +202,24 @@ def test_protected_user_claims_need_the_aldis_outbox(month, tmp_path, capsys):
                  "--outbox", str(month["outbox"]), "--policy", str(DEFAULT_POLICY), "--db", db,
                  "--workdir", str(tmp_path / "w"), "--as-of", "2026-03"])
     assert code == 2 and "--aldis" in capsys.readouterr().err
+
+
+def test_the_generator_makes_a_claims_month_with_every_reason(month, tmp_path):
+    from pipeline.generate.claims import generate_claims
+
+    def generated(out: Path) -> dict[str, bytes]:
+        generate_claims(P, month["published"], month["aldis"], out, DEFAULT_POLICY, seed=3)
+        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.csv"))}
+
+    files = generated(tmp_path / "gen")
+    assert files == generated(tmp_path / "gen2")  # deterministic for a seed
+    config = ClaimsConfig(**{**_config(month, f"sqlite:///{tmp_path / 's.sqlite'}").to_dict(),
+                             "claims": str(tmp_path / "gen")})
+    summary = check(config)
+    assert set(summary["reasons"]) == {"MALFORMED", "NOT_CLAIMABLE", "UNKNOWN_OBJECT", "NOT_ELIGIBLE",
+                                       "SUPPORT_NOT_ON", "DWELLINGS_EXCEEDED", "DUPLICATE_CLAIM", "OVER_CAP"}
+    # every claimable (object, type) of the small month is paid: E1 x2 types, E2, K-1 and H1; two of them are the
+    # generator's over-cap corrections (REDUCED)
+    assert summary["statuses"]["ACCEPTED"] + summary["statuses"]["REDUCED"] == 5
+    results = (month["outbox"] / P / TRADER / "claim_result.csv").read_text(encoding="utf-8")
+    assert ";K-1;PROTECTED_USER;" in results

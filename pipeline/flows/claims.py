@@ -37,8 +37,8 @@ from pipeline.publish.manifest import derive_run_id
 from pipeline.sources.claims import SupplierClaims, read_claims, supplier_kind
 from pipeline.sources.published import open_outbox, protected_contracts, supplier_objects
 from pipeline.store.db import default_url
+from pipeline.store.ledger import LedgerError, ledger_state, previously_paid
 from pipeline.store.ledger import approve as ledger_approve
-from pipeline.store.ledger import ledger_state, previously_paid
 
 log = get_logger("flows.claims")
 
@@ -201,11 +201,18 @@ def payout_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def approve(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
-    """Step 2: append the published `payout.csv` of P to the ledger (verified against the claims manifest)."""
+def approve(config: ClaimsConfig | dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
+    """Step 2: append the published `payout.csv` of P to the ledger (verified against the claims manifest).
+
+    `run_id` is the run a person approved (the DAG passes the one its approval request showed): if the outbox was
+    replaced in between, say by a preview of other files, nothing is recorded.
+    """
     cfg = ClaimsConfig.of(config)
     folder = Path(cfg.outbox) / cfg.period
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    if run_id is not None and manifest["run_id"] != run_id:
+        raise LedgerError(f"the claims outbox for {cfg.period} now holds run {manifest['run_id']}, not the approved "
+                          f"run {run_id}; nothing was recorded")
     path = folder / "payout.csv"
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     listed = {entry["path"]: entry["sha256"] for entry in manifest["files"]}

@@ -133,6 +133,18 @@ def test_approving_the_same_run_twice_pays_once(month, db_url):
     assert _ledger(db_url) == [(HEAT, 1, 0, 1001), (TRADER, 1, 0, 4802)]
 
 
+def test_only_the_approved_run_is_recorded(month, tmp_path):
+    db = f"sqlite:///{tmp_path / 's.sqlite'}"
+    config = _config(month, db)
+    approved_run = check(config)["run_id"]
+    (month["claims"] / P / HEAT / "late.csv").write_text(  # a later preview replaces the outbox before recording
+        CLAIM_HEADER + "\nH-7;2026-02-04T10:00:00;H1;DISTRICT_HEAT;1;1.000;0.04\n", encoding="utf-8")
+    check(config)
+    with pytest.raises(LedgerError, match=f"not the approved run {approved_run}"):
+        approve(config, run_id=approved_run)
+    assert _ledger(db) == []
+
+
 def test_two_checks_against_the_same_ledger_cannot_both_be_approved(month, db_url):
     config = _config(month, db_url)
     check(config)

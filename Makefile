@@ -45,10 +45,12 @@ claims: $(BIN)/.core
 
 test: $(BIN)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest
 
 lint: $(BIN)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
 
 sample: $(BIN)/.core
 	$(BIN)/eikis generate --period $(PERIOD) --out sample_data/inbox --scale sample --seed 7 --inject-bad

@@ -26,14 +26,17 @@ such a run works (the task fails with "already being run by another process": cl
   or truncated file, a wrong namespace, a suite that failed). Ask the provider for a corrected file, replace it in
   the inbox and clear the task. It never retries by itself: the same file fails the same way. Quarantined records
   and the Great Expectations Data Docs are in `EIKIS_WORKDIR/P/quarantine` and `…/data_docs/index.html`.
-- `decide` / `build_files` failed: nothing was published for P (the outbox has no `P/` folder); fix and clear.
+- `decide` / `publish` failed: nothing was published for P (the outbox has no `P/` folder); fix and clear.
 - `deliver` failed for a recipient (mapped task named after it): it retried with backoff; the recipient never saw
   a partial file. Check the endpoint and clear that mapped task only — identical files are not sent twice.
   "refusing to deliver": the endpoint has no verified host key, or the server's key changed — give the Airflow
   connection a `host_key` extra (`ssh-ed25519 AAAA…`) or a `known_hosts` path; never `no_host_key_check`.
   "remote disk full" / "permission denied": the recipient's server refused; not retried, tell the recipient.
   Every SFTP step times out (connection extra `conn_timeout`, default 30 s) and the task after 30 minutes.
-- `record_run` failed: files are published and delivered; clear it once the database is reachable.
+- `record` failed: files are published and delivered; clear it once the database is reachable.
+
+**Stages** (the same functions `eikis run` calls, in `pipeline/flows/monthly.py`): ingest → decide → publish →
+deliver → record.
 """
 
 from __future__ import annotations
@@ -41,10 +44,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow.sdk import Connection, CronDataIntervalTimetable, Param, PokeReturnValue, dag, get_current_context, task
+from airflow.sdk import (
+    Connection,
+    CronDataIntervalTimetable,
+    Param,
+    PokeReturnValue,
+    chain,
+    dag,
+    get_current_context,
+    task,
+)
 
-from pipeline import orchestration as eikis
 from pipeline.catalog import SOURCES_AFTER_ARIS
+from pipeline.flows import monthly
 
 NO_RETRY = {"retries": 0}
 
@@ -74,56 +86,59 @@ def eikis_monthly() -> None:
     @task
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
-        return eikis.resolve_config(dict(context["params"]), context.get("data_interval_start"))
+        return monthly.resolve_config(dict(context["params"]), context.get("data_interval_start"))
 
     @task.sensor(poke_interval=900, timeout=5 * 24 * 3600, mode="reschedule")
     def wait_for_inbox(config: dict[str, Any]) -> PokeReturnValue:
-        ready = eikis.inbox_ready(config, scheduled=get_current_context()["dag_run"].run_type == "scheduled")
+        ready = monthly.inbox_ready(config, scheduled=get_current_context()["dag_run"].run_type == "scheduled")
         return PokeReturnValue(is_done=ready, xcom_value=config)
 
     def ingest_task(source: str):  # noqa: ANN202 - returns a TaskFlow task
         @task(task_id=f"ingest_{source}")
-        def ingest(config: dict[str, Any], after: object = None) -> dict[str, Any]:
-            return eikis.ingest_one(config, source)
+        def ingest(config: dict[str, Any]) -> dict[str, Any]:
+            return monthly.ingest(config, source).to_dict()
 
         return ingest
 
     @task
-    def decide(config: dict[str, Any], ingested: list[Any]) -> dict[str, Any]:
-        return eikis.decide(config)
+    def decide(config: dict[str, Any]) -> dict[str, Any]:
+        return monthly.decide(config).to_dict()
 
     @task
-    def build_files(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
-        return eikis.publish(config)
+    def publish(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+        return monthly.publish(config, decision).to_dict()
 
     @task
-    def plan_deliveries(config: dict[str, Any], published: dict[str, Any]) -> list[dict[str, Any]]:
-        return eikis.plan(config)
+    def plan_delivery(config: dict[str, Any]) -> list[dict[str, Any]]:
+        return monthly.plan_delivery(config)
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
           max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4,
           execution_timeout=dt.timedelta(minutes=30))
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["recipient"] = plan["recipient"]
-        entry = eikis.endpoint_entry(config, plan)
+        entry = monthly.endpoint_entry(config, plan)
         connection = None
         if "airflow_conn_id" in entry:
             found = Connection.get(entry["airflow_conn_id"])
             connection = {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
                           "extra": found.extra_dejson}
-        return eikis.deliver_one(config, plan, connection)
+        return monthly.deliver(config, plan, connection)
 
     @task(trigger_rule="none_failed")
-    def record_run(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:
-        return eikis.record(config, published["run_id"], list(deliveries or []))
+    def record(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:
+        return monthly.record(config, published, list(deliveries or []))
 
     config = wait_for_inbox(resolve_config())
-    aris = ingest_task("aris")(config)
-    others = [ingest_task(source)(config, aris) for source in SOURCES_AFTER_ARIS]
-    decision = decide(config, others)
-    published = build_files(config, decision)
-    deliveries = deliver.partial(config=config).expand(plan=plan_deliveries(config, published))
-    record_run(config, published, deliveries)
+    ingest_aris = ingest_task("aris")(config)
+    ingest_others = [ingest_task(source)(config) for source in SOURCES_AFTER_ARIS]
+    decision = decide(config)
+    published = publish(config, decision)
+    plans = plan_delivery(config)
+    deliveries = deliver.partial(config=config).expand(plan=plans)
+    chain(ingest_aris, ingest_others, decision)
+    chain(published, plans)
+    record(config, published, deliveries)
 
 
 eikis_monthly()

@@ -28,8 +28,6 @@ from pipeline.decide.payouts import SupplierPayout, eur, payouts, to_cents
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
 from pipeline.errors import EikisError, SourceError
 from pipeline.logs import get_logger
-from pipeline.orchestration import deliver_one as deliver_recipient
-from pipeline.orchestration import endpoint_entry as recipient_endpoint
 from pipeline.period import format_month, parse_month
 from pipeline.publish.atomic import build_folder, publish
 from pipeline.publish.claims import PAYOUT_COLUMNS, write_outbox
@@ -250,12 +248,21 @@ def plan_delivery(config: ClaimsConfig | dict[str, Any]) -> list[dict[str, Any]]
 def deliver_one(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any],
                 connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on the claims outbox)."""
-    return deliver_recipient(ClaimsConfig.of(config).to_dict(), plan, connection)
+    from pipeline.flows.monthly import deliver
+
+    return deliver(_as_run_config(config), plan, connection)
 
 
 def endpoint_entry(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     """The raw endpoint entry of a plan (it may name an Airflow connection: `airflow_conn_id`)."""
-    return recipient_endpoint(ClaimsConfig.of(config).to_dict(), plan)
+    from pipeline.flows.monthly import endpoint_entry as monthly_endpoint_entry
+
+    return monthly_endpoint_entry(_as_run_config(config), plan)
+
+
+def _as_run_config(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
+    """The monthly flow's delivery reads `period`, `outbox` and `recipients`; a claims run has no inbox."""
+    return {**ClaimsConfig.of(config).to_dict(), "inbox": ""}
 
 
 def run_claims(config: ClaimsConfig, *, approve_payout: bool) -> dict[str, Any]:

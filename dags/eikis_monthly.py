@@ -15,7 +15,15 @@ recipient's files over SFTP (one mapped task per recipient), and records the run
   or truncated file, a wrong namespace, a suite that failed). Ask the provider for a corrected file, replace it in
   the inbox and clear the task. It never retries by itself: the same file fails the same way. Quarantined records
   and the Great Expectations Data Docs are in `EIKIS_WORKDIR/P/quarantine` and `…/data_docs/index.html`.
+- `check_anomalies` failed: a source's record count or quarantined share, or the eligible share, moved more than
+  the policy's `anomaly_tolerance` (default 5 %) since the previous decided month; the log's last line names the
+  measure, both values and the tolerance. Check the sources; if the change is real, trigger again with the
+  `accept_anomaly` param set to the reason (it is recorded in the store). The store's first month has no gate.
 - `decide` / `build_files` failed: nothing was published for P (the outbox has no `P/` folder); fix and clear.
+  `build_files` prints the path of the run report (`report.html`: trends, changes, drill-down, Data Docs links).
+
+**Assets.** `build_files` updates `eikis://outbox/monthly` and each delivery updates `eikis://deliveries/monthly`,
+with the period (and the recipient) in the event's extra: a downstream DAG can be scheduled on a published month.
 - `deliver` failed for a recipient (mapped task named after it): it retried with backoff; the recipient never saw
   a partial file. Check the endpoint and clear that mapped task only — identical files are not sent twice.
 - `record_run` failed: files are published and delivered; clear it once the database is reachable.
@@ -26,12 +34,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow.sdk import Connection, CronDataIntervalTimetable, Param, PokeReturnValue, dag, get_current_context, task
+from airflow.sdk import (
+    Asset,
+    Connection,
+    CronDataIntervalTimetable,
+    Param,
+    PokeReturnValue,
+    dag,
+    get_current_context,
+    task,
+)
 
 from pipeline import orchestration as eikis
 from pipeline.catalog import SOURCES_AFTER_ARIS
 
 NO_RETRY = {"retries": 0}
+OUTBOX = Asset(uri="eikis://outbox/monthly", name="eikis_outbox_monthly")
+DELIVERIES = Asset(uri="eikis://deliveries/monthly", name="eikis_deliveries_monthly")
 
 
 @dag(
@@ -41,6 +60,8 @@ NO_RETRY = {"retries": 0}
     catchup=False,
     max_active_runs=1,
     tags=["eikis", "monthly"],
+    description="Monthly energy-support eligibility: ingest and validate the sources, decide every household, "
+                "publish and deliver each recipient's file",
     doc_md=__doc__,
     default_args={"owner": "eikis-data", **NO_RETRY},
     params={
@@ -53,6 +74,9 @@ NO_RETRY = {"retries": 0}
         "workdir": Param(None, type=["null", "string"], title="Work folder", description="Empty = EIKIS_WORKDIR."),
         "recipients": Param(None, type=["null", "string"], title="Recipients file",
                             description="SFTP endpoints per recipient; empty = EIKIS_RECIPIENTS (none: no delivery)."),
+        "accept_anomaly": Param(None, type=["null", "string"], title="Accept an anomaly (reason)",
+                                description="Publish although the month differs from the previous one beyond the "
+                                            "anomaly tolerance; the reason is recorded in the store."),
     },
 )
 def eikis_monthly() -> None:
@@ -80,24 +104,37 @@ def eikis_monthly() -> None:
         return eikis.decide(config)
 
     @task
-    def build_files(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
-        return eikis.publish(config)
+    def check_anomalies(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+        return eikis.check_anomalies(config)
+
+    @task(outlets=[OUTBOX])
+    def build_files(config: dict[str, Any], checked: dict[str, Any]) -> dict[str, Any]:
+        published = eikis.publish(config, checked.get("accepted"))
+        print(f"run report: {published['report']}")
+        get_current_context()["outlet_events"][OUTBOX].extra = {
+            "period": config["period"], "run_id": published["run_id"], "outbox": published["outbox"]}
+        return published
 
     @task
     def plan_deliveries(config: dict[str, Any], published: dict[str, Any]) -> list[dict[str, Any]]:
         return eikis.plan(config)
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
-          max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4)
+          max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4,
+          outlets=[DELIVERIES])
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
-        get_current_context()["recipient"] = plan["recipient"]
+        context = get_current_context()
+        context["recipient"] = f"{plan['name']} ({plan['recipient']})" if plan.get("name") else plan["recipient"]
         entry = eikis.endpoint_entry(config, plan)
         endpoint = None
         if "airflow_conn_id" in entry:
             connection = Connection.get(entry["airflow_conn_id"])
             endpoint = {"host": connection.host, "port": connection.port or 22, "username": connection.login,
                         "password": connection.password}
-        return eikis.deliver_one(config, plan, endpoint)
+        delivered = eikis.deliver_one(config, plan, endpoint)
+        context["outlet_events"][DELIVERIES].extra = {"period": config["period"], "recipient": plan["recipient"],
+                                                      "name": plan.get("name", ""), "files": len(delivered)}
+        return delivered
 
     @task(trigger_rule="none_failed")
     def record_run(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:
@@ -107,7 +144,7 @@ def eikis_monthly() -> None:
     aris = ingest_task("aris")(config)
     others = [ingest_task(source)(config, aris) for source in SOURCES_AFTER_ARIS]
     decision = decide(config, others)
-    published = build_files(config, decision)
+    published = build_files(config, check_anomalies(config, decision))
     deliveries = deliver.partial(config=config).expand(plan=plan_deliveries(config, published))
     record_run(config, published, deliveries)
 

@@ -25,6 +25,7 @@ class RunConfig:
     policy: str
     db_url: str
     recipients: str | None
+    accept_anomaly: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,6 +63,7 @@ def resolve_config(params: dict[str, Any], data_interval_start: dt.datetime | No
         policy=pick("policy", "EIKIS_POLICY", "/opt/eikis/policy/eikis_policy.yaml"),
         db_url=pick("db_url", "EIKIS_DB_URL", None) or default_url(Path(workdir)),
         recipients=pick("recipients", "EIKIS_RECIPIENTS", None),
+        accept_anomaly=str(params.get("accept_anomaly") or "").strip() or None,
     )
     return config.to_dict()
 
@@ -82,6 +84,9 @@ def inbox_missing(config: dict[str, Any]) -> list[str]:
 
 def ingest_one(config: dict[str, Any], source: str) -> dict[str, Any]:
     from pipeline.config import Settings
+    from pipeline.logs import quiet_noisy_loggers
+
+    quiet_noisy_loggers()  # before GX is imported: its import logs ~200 "Skipping registering function" lines
     from pipeline.ingest import ingest_source
     from pipeline.policy import load_policy
     from pipeline.quality.expectations import validate_source
@@ -105,24 +110,44 @@ def decide(config: dict[str, Any]) -> dict[str, Any]:
     return as_dict(decide_period(config["period"], Path(config["workdir"]), policy, Settings.from_env()))
 
 
-def publish(config: dict[str, Any]) -> dict[str, Any]:
+def check_anomalies(config: dict[str, Any]) -> dict[str, Any]:
+    """The month-over-month gate: raises AnomalyFound (the task fails with the one-line reason) unless the
+    `accept_anomaly` param gives a reason; returns the accepted anomalies for the report."""
     from pipeline.policy import load_policy
-    from pipeline.stages import build_and_publish
+    from pipeline.stages import check_anomalies as gate
 
     policy = load_policy(Path(config["policy"]), config["period"])
-    result = build_and_publish(config["period"], Path(config["workdir"]), Path(config["outbox"]), policy)
+    anomalies = gate(config["period"], Path(config["workdir"]), policy, config["db_url"], config.get("accept_anomaly"))
+    for anomaly in anomalies:
+        print(f"accepted anomaly: {anomaly.one_line()}")
+    return {"anomalies": [a.one_line() for a in anomalies],
+            "accepted": config.get("accept_anomaly") if anomalies else None}
+
+
+def publish(config: dict[str, Any], accepted_reason: str | None = None) -> dict[str, Any]:
+    from pipeline.policy import load_policy
+    from pipeline.stages import build_and_publish, report_history
+
+    policy = load_policy(Path(config["policy"]), config["period"])
+    history = report_history(config["period"], policy, config["db_url"], accepted_reason)
+    result = build_and_publish(config["period"], Path(config["workdir"]), Path(config["outbox"]), policy, history)
     return {"run_id": result.run_id, "outbox": str(result.outbox), "files": len(result.files),
             "report": str(result.report)}
 
 
 def plan(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """One delivery plan per recipient; none when no recipients file is configured."""
+    """One delivery plan per recipient, each with the company's or municipality's name (for the task's label);
+    none when no recipients file is configured."""
+    from pipeline.config import WorkLayout
     from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
+    from pipeline.publish.recipients import recipient_names
 
     if not config.get("recipients"):
         return []
     recipients = RecipientsConfig.load(Path(config["recipients"]))
-    return [p.to_dict() for p in plan_deliveries(Path(config["outbox"]), config["period"], recipients)]
+    names = recipient_names(WorkLayout(Path(config["workdir"]), config["period"]))
+    plans = plan_deliveries(Path(config["outbox"]), config["period"], recipients)
+    return [{**p.to_dict(), "name": names.get(p.recipient, "")} for p in plans]
 
 
 def endpoint_entry(config: dict[str, Any], plan_entry: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +162,7 @@ def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
     """Deliver one recipient; `endpoint` (host, port, username, password …) overrides the recipients file."""
     from pipeline.deliver.sftp import DeliveryPlan, Endpoint, RecipientsConfig, deliver
 
-    plan_obj = DeliveryPlan(**plan_entry)
+    plan_obj = DeliveryPlan(**{k: v for k, v in plan_entry.items() if k != "name"})  # the name is a label only
     if endpoint is None:
         endpoint_obj = RecipientsConfig.load(Path(config["recipients"])).endpoint(plan_obj.endpoint)
     else:

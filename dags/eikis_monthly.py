@@ -7,10 +7,21 @@ each, in parallel after ARIS, which the others are checked against), decides eve
 writes every recipient's file into `EIKIS_OUTBOX/P/` (built aside, published with one rename), delivers each
 recipient's files over SFTP (one mapped task per recipient), and records the run in the store.
 
-**Run any month by hand:** *Trigger DAG w/ config* and set `period` (and, if needed, `policy`).
+**Run any month by hand:** *Trigger DAG w/ config* and set `period` (and, if needed, `policy`). A manual run
+never waits for the inbox: if a source of P is missing it fails at once, naming the missing sources.
+
+**Waiting for the inbox (scheduled runs only).** A scheduled run waits (up to 5 days, checking every 15 minutes)
+only once `EIKIS_INBOX/P/` exists, i.e. a provider has begun delivering P. If nothing at all was delivered for P —
+typically the run Airflow creates for the previous month when you unpause the DAG — it fails at once instead of
+waiting, so it never blocks a manual run behind it (`max_active_runs=1`).
+
+**One run per period.** Each task that writes P takes P's lock (`.P.lock` in the work folder and beside the
+outbox); a command-line `eikis run` of the same month at the same time is refused, and so is this DAG's task while
+such a run works (the task fails with "already being run by another process": clear it when the other run ends).
 
 **When a task fails**
-- `wait_for_inbox` timed out: a provider has not delivered; the log lists the missing sources.
+- `wait_for_inbox` failed at once: nothing was delivered for P (scheduled run), or a source is missing (manual
+  run); the log's last line says which. Timed out after 5 days: a provider has not delivered the rest.
 - `ingest_<source>` failed: the log's last line names the file, the line or record and the reason (a malformed
   or truncated file, a wrong namespace, a suite that failed). Ask the provider for a corrected file, replace it in
   the inbox and clear the task. It never retries by itself: the same file fails the same way. Quarantined records
@@ -19,14 +30,21 @@ recipient's files over SFTP (one mapped task per recipient), and records the run
   the policy's `anomaly_tolerance` (default 5 %) since the previous decided month; the log's last line names the
   measure, both values and the tolerance. Check the sources; if the change is real, trigger again with the
   `accept_anomaly` param set to the reason (it is recorded in the store). The store's first month has no gate.
-- `decide` / `build_files` failed: nothing was published for P (the outbox has no `P/` folder); fix and clear.
-  `build_files` prints the path of the run report (`report.html`: trends, changes, drill-down, Data Docs links).
-
-**Assets.** `build_files` updates `eikis://outbox/monthly` and each delivery updates `eikis://deliveries/monthly`,
-with the period (and the recipient) in the event's extra: a downstream DAG can be scheduled on a published month.
+- `decide` / `publish` failed: nothing was published for P (the outbox has no `P/` folder); fix and clear.
+  `publish` prints the path of the run report (`report.html`: trends, changes, drill-down, Data Docs links).
 - `deliver` failed for a recipient (mapped task named after it): it retried with backoff; the recipient never saw
   a partial file. Check the endpoint and clear that mapped task only — identical files are not sent twice.
-- `record_run` failed: files are published and delivered; clear it once the database is reachable.
+  "refusing to deliver": the endpoint has no verified host key, or the server's key changed — give the Airflow
+  connection a `host_key` extra (`ssh-ed25519 AAAA…`) or a `known_hosts` path; never `no_host_key_check`.
+  "remote disk full" / "permission denied": the recipient's server refused; not retried, tell the recipient.
+  Every SFTP step times out (connection extra `conn_timeout`, default 30 s) and the task after 30 minutes.
+- `record` failed: files are published and delivered; clear it once the database is reachable.
+
+**Stages** (the same functions `eikis run` calls, in `pipeline/flows/monthly.py`): ingest → decide → publish →
+deliver → record.
+
+**Assets.** `publish` updates `eikis://outbox/monthly` and each delivery updates `eikis://deliveries/monthly`, with
+the period (and the recipient) in the event's extra: a downstream DAG can be scheduled on a published month.
 """
 
 from __future__ import annotations
@@ -40,13 +58,14 @@ from airflow.sdk import (
     CronDataIntervalTimetable,
     Param,
     PokeReturnValue,
+    chain,
     dag,
     get_current_context,
     task,
 )
 
-from pipeline import orchestration as eikis
 from pipeline.catalog import SOURCES_AFTER_ARIS
+from pipeline.flows import monthly
 
 NO_RETRY = {"retries": 0}
 OUTBOX = Asset(uri="eikis://outbox/monthly", name="eikis_outbox_monthly")
@@ -83,70 +102,73 @@ def eikis_monthly() -> None:
     @task
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
-        return eikis.resolve_config(dict(context["params"]), context.get("data_interval_start"))
+        return monthly.resolve_config(dict(context["params"]), context.get("data_interval_start"))
 
     @task.sensor(poke_interval=900, timeout=5 * 24 * 3600, mode="reschedule")
     def wait_for_inbox(config: dict[str, Any]) -> PokeReturnValue:
-        missing = eikis.inbox_missing(config)
-        if missing:
-            print(f"waiting for sources of {config['period']}: {', '.join(missing)}")
-        return PokeReturnValue(is_done=not missing, xcom_value=config)
+        ready = monthly.inbox_ready(config, scheduled=get_current_context()["dag_run"].run_type == "scheduled")
+        return PokeReturnValue(is_done=ready, xcom_value=config)
 
     def ingest_task(source: str):  # noqa: ANN202 - returns a TaskFlow task
         @task(task_id=f"ingest_{source}")
-        def ingest(config: dict[str, Any], after: object = None) -> dict[str, Any]:
-            return eikis.ingest_one(config, source)
+        def ingest(config: dict[str, Any]) -> dict[str, Any]:
+            return monthly.ingest(config, source).to_dict()
 
         return ingest
 
     @task
-    def decide(config: dict[str, Any], ingested: list[Any]) -> dict[str, Any]:
-        return eikis.decide(config)
+    def decide(config: dict[str, Any]) -> dict[str, Any]:
+        return monthly.decide(config).to_dict()
 
     @task
-    def check_anomalies(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
-        return eikis.check_anomalies(config)
+    def check_anomalies(config: dict[str, Any], decision: dict[str, Any]) -> list[str]:
+        return monthly.anomaly_gate(config, decision)
 
     @task(outlets=[OUTBOX])
-    def build_files(config: dict[str, Any], checked: dict[str, Any]) -> dict[str, Any]:
-        published = eikis.publish(config, checked.get("accepted"))
+    def publish(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+        published = monthly.publish(config, decision).to_dict()
         print(f"run report: {published['report']}")
         get_current_context()["outlet_events"][OUTBOX].extra = {
             "period": config["period"], "run_id": published["run_id"], "outbox": published["outbox"]}
         return published
 
     @task
-    def plan_deliveries(config: dict[str, Any], published: dict[str, Any]) -> list[dict[str, Any]]:
-        return eikis.plan(config)
+    def plan_delivery(config: dict[str, Any]) -> list[dict[str, Any]]:
+        return monthly.plan_delivery(config)
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
           max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4,
-          outlets=[DELIVERIES])
+          execution_timeout=dt.timedelta(minutes=30), outlets=[DELIVERIES])
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         context = get_current_context()
         context["recipient"] = f"{plan['name']} ({plan['recipient']})" if plan.get("name") else plan["recipient"]
-        entry = eikis.endpoint_entry(config, plan)
-        endpoint = None
+        entry = monthly.endpoint_entry(config, plan)
+        connection = None
         if "airflow_conn_id" in entry:
-            connection = Connection.get(entry["airflow_conn_id"])
-            endpoint = {"host": connection.host, "port": connection.port or 22, "username": connection.login,
-                        "password": connection.password}
-        delivered = eikis.deliver_one(config, plan, endpoint)
+            found = Connection.get(entry["airflow_conn_id"])
+            connection = {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
+                          "extra": found.extra_dejson}
+        delivered = monthly.deliver(config, plan, connection)
         context["outlet_events"][DELIVERIES].extra = {"period": config["period"], "recipient": plan["recipient"],
                                                       "name": plan.get("name", ""), "files": len(delivered)}
         return delivered
 
     @task(trigger_rule="none_failed")
-    def record_run(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:
-        return eikis.record(config, published["run_id"], list(deliveries or []))
+    def record(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:
+        return monthly.record(config, published, list(deliveries or []))
 
     config = wait_for_inbox(resolve_config())
-    aris = ingest_task("aris")(config)
-    others = [ingest_task(source)(config, aris) for source in SOURCES_AFTER_ARIS]
-    decision = decide(config, others)
-    published = build_files(config, check_anomalies(config, decision))
-    deliveries = deliver.partial(config=config).expand(plan=plan_deliveries(config, published))
-    record_run(config, published, deliveries)
+    ingest_aris = ingest_task("aris")(config)
+    ingest_others = [ingest_task(source)(config) for source in SOURCES_AFTER_ARIS]
+    decision = decide(config)
+    checked = check_anomalies(config, decision)
+    published = publish(config, decision)
+    plans = plan_delivery(config)
+    deliveries = deliver.partial(config=config).expand(plan=plans)
+    chain(ingest_aris, ingest_others, decision)
+    chain(checked, published)
+    chain(published, plans)
+    record(config, published, deliveries)
 
 
 eikis_monthly()

@@ -24,11 +24,11 @@ import pyarrow.parquet as pq
 
 from pipeline.config import Settings, WorkLayout
 from pipeline.errors import ValidationFailed
-from pipeline.ingest import SourceSummary
+from pipeline.filework import map_files
+from pipeline.handoff import SourceSummary
 from pipeline.logs import get_logger
 from pipeline.policy import DEFAULT_TOLERANCE, Policy, QuarantineTolerance
 from pipeline.quality.offline_docs import make_offline
-from pipeline.sources.common import map_files
 
 log = get_logger("quality.expectations")
 
@@ -233,6 +233,24 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings,
                           f"(at least {min_rows} staged rows needed)" for f in failed)
         raise ValidationFailed(f"{source}: data-quality suite failed: {names}", file=layout.staged(source))
     return summary
+
+
+def validate_frame(source: str, frame: pd.DataFrame, records: int, settings: Settings,
+                   docs_dir: Path | None = None) -> list[dict[str, object]]:
+    """Run a source's suite on an in-memory table kept from `records` input rows (a flow that stages nothing to
+    Parquet, e.g. ALDIS's contract lists), with the default quarantine tolerance on the row count; raise
+    ValidationFailed naming every failed expectation (counts only). Returns the outcomes."""
+    min_rows = max(0, records - tolerance_for(source, None, settings).most_quarantined(records))
+    outcomes = run_suite(load_suite(source), frame, docs_dir if settings.data_docs else None,
+                         {"min_staged_rows": min_rows})
+    failed = [item for item in outcomes if not item["success"]]
+    log.info("%s: %d expectations, %d failed", source, len(outcomes), len(failed))
+    if failed:
+        names = "; ".join(f"{f['expectation']}({f['column']}) unexpected={f['unexpected_count']}" if f["column"]
+                          else f"{f['expectation']} observed={f['observed_value']} (at least {min_rows} of {records} "
+                          "rows needed)" for f in failed)
+        raise ValidationFailed(f"{source}: data-quality suite failed: {names}", file=suites_dir() / f"{source}.json")
+    return outcomes
 
 
 def _safe_observed(value: object) -> object:

@@ -10,21 +10,18 @@ import datetime as dt
 import re
 import unicodedata
 
-from pipeline.digits import is_ascii_digits
-
 _WEIGHTS = (1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _NEW = re.compile(r"3[2-9][0-9]{4}-?[0-9]{5}")  # ASCII digits only (`\d` would take any script's digits)
 _CENTURY = {"0": 1800, "1": 1900, "2": 2000}
 
 
+SHAPE = r"^\d{6}-?\d{5}$"   # 11 digits, one '-' after the 6th allowed (§3); also used vectorised by readers
+_SHAPE = re.compile(SHAPE, re.ASCII)
+
+
 def normalize(code: str) -> str | None:
     """The 11 digits of a code written with or without the dash, or None when the shape is wrong."""
-    if is_ascii_digits(code, 11):
-        return code
-    if len(code) == 12 and code[6] == "-":
-        digits = code[:6] + code[6 + 1:]
-        return digits if is_ascii_digits(digits, 11) else None
-    return None
+    return code.replace("-", "") if _SHAPE.fullmatch(code) else None
 
 
 def candidate_digits(code: str) -> str | None:

@@ -46,6 +46,33 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--policy", type=Path, required=True, help="policy YAML (minimal or effective-dated)")
     run.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
     run.add_argument("--no-db", action="store_true", help="do not record the run in a store")
+    run.add_argument("--accept-anomaly", metavar="REASON",
+                     help="publish although a measure moved beyond the anomaly tolerance; REASON goes to the store")
+
+    aldis = commands.add_parser("aldis", help="ALDIS protected users: SOPA -> each trader's contracts (§12)")
+    _common_run_arguments(aldis)
+    aldis.add_argument("--outbox", type=Path, required=True, help="ALDIS outbox root; files go to OUTBOX/PERIOD/")
+    aldis.add_argument("--traders", type=Path, required=True, help="trader register YAML (policy/traders.yaml)")
+    aldis.add_argument("--db", help="SQLAlchemy URL: also record the run in the store (default: not recorded)")
+    claims = commands.add_parser("claims", help="check suppliers' compensation claims for P (--approve: pay them)")
+    claims.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM")
+    claims.add_argument("--claims", type=Path, required=True, help="claims root holding PERIOD/<supplier folder>/")
+    claims.add_argument("--published", type=Path, required=True, help="outbox root of `eikis run` (CONTRACTS §10)")
+    claims.add_argument("--aldis", type=Path, help="outbox root of `eikis aldis` (§12), for PROTECTED_USER claims")
+    claims.add_argument("--outbox", type=Path, required=True, help="claims outbox root; files go to OUTBOX/PERIOD/")
+    claims.add_argument("--policy", type=Path, required=True, help="effective-dated policy YAML with `compensation`")
+    claims.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
+    claims.add_argument("--workdir", type=Path, default=Path("var/work"), help="quarantine list (default var/work)")
+    claims.add_argument("--as-of", type=_period, help="the month the run is made in (default: the current month)")
+    claims.add_argument("--approve", action="store_true", help="record this run's payout in the ledger")
+
+    generate_claims = commands.add_parser("generate-claims", help="write sample claim files from a published outbox")
+    generate_claims.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM")
+    generate_claims.add_argument("--published", type=Path, required=True, help="outbox root of `eikis run`")
+    generate_claims.add_argument("--aldis", type=Path, help="outbox root of `eikis aldis` (adds PROTECTED_USER)")
+    generate_claims.add_argument("--out", type=Path, required=True, help="claims root; files go to OUT/PERIOD/")
+    generate_claims.add_argument("--policy", type=Path, required=True, help="policy YAML (claims stay under the cap)")
+    generate_claims.add_argument("--seed", type=int, default=1)
 
     retention = commands.add_parser("retention", help="list, delete (--apply) or check (--verify) personal data "
                                     "older than 24 months (CONTRACTS §15)")
@@ -91,9 +118,11 @@ def _generate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.publish.lock import period_lock
     from pipeline.stages import ingest_and_validate, print_source_table
 
-    summaries = ingest_and_validate(args.period, args.inbox, args.workdir, settings)
+    with period_lock(args.period, args.workdir):
+        summaries = ingest_and_validate(args.period, args.inbox, args.workdir, settings)
     print_source_table(summaries)
     print(f"staging, quarantine and data docs in {args.workdir / args.period}")
 
@@ -103,7 +132,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
     from pipeline.store.db import default_url
 
     db_url = None if args.no_db else (args.db or default_url(args.workdir))
-    result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings, db_url)
+    result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings, db_url,
+                       args.accept_anomaly)
     print_source_table(result.summaries)
     decision = result.decision
     print(f"run {result.run_id}: {decision.households} households, {decision.eligible} eligible, "
@@ -115,10 +145,50 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         print(f"store: {db_url.split('@')[-1]}")
 
 
+def _aldis(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.flows.aldis import run_aldis
+
+    result = run_aldis(args.period, args.inbox, args.outbox, args.traders, args.workdir, settings, args.db)
+    print(f"aldis run {result.run_id}: {result.sopa_records} SOPA records, {sum(result.passed.values())} passed, "
+          f"{sum(result.returned.values())} returned to SOPA")
+    for reason, count in result.returned.items():
+        print(f"  {reason:<24}{count:>6}")
+    print(f"outbox ({len(result.files)} files and manifest.json): {result.outbox}")
+    print(f"run report: {result.report}")
+
+
 def _retention(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.flows.retention import retention_command
 
     return retention_command(args.db, args.workdir, args.as_of, apply=args.apply, verify=args.verify)
+
+
+def _claims(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.flows.claims import ClaimsConfig, payout_table, run_claims
+    from pipeline.store.db import default_url
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    config = ClaimsConfig(period=args.period, claims=str(args.claims), published=str(args.published),
+                          aldis=str(args.aldis) if args.aldis else None, outbox=str(args.outbox),
+                          policy=str(args.policy), db_url=args.db or default_url(args.workdir),
+                          workdir=str(args.workdir), as_of=args.as_of)
+    summary = run_claims(config, approve_payout=args.approve)
+    print(f"claims run {summary['run_id']}: {summary['claims']} claim(s) {summary['statuses']}, "
+          f"{summary['quarantined']} quarantined line(s), audit sample {summary['audit_sample']}")
+    print(payout_table(summary))
+    print(f"claim results, payout.csv, audit_sample.csv and manifest.json: {summary['outbox']}")
+    if "approved" in summary:
+        print(f"approved: {summary['approved']['entries']} ledger entr(ies), "
+              f"payout total {summary['approved']['payout_total_eur']} EUR")
+    else:
+        print("preview only: the payout ledger is unchanged (add --approve to record the payout)")
+
+
+def _generate_claims(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.generate.claims import generate_claims
+
+    target = generate_claims(args.period, args.published, args.aldis, args.out, args.policy, seed=args.seed)
+    print(f"claims written to {target}")
 
 
 def _portal(args: argparse.Namespace, settings: Settings) -> None:
@@ -134,7 +204,8 @@ def _portal_user(args: argparse.Namespace, settings: Settings) -> None:
                  sys.stdin)
 
 
-COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "retention": _retention, "portal": _portal,
+COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _aldis, "claims": _claims,
+            "generate-claims": _generate_claims, "retention": _retention, "portal": _portal,
             "portal-user": _portal_user}
 
 

@@ -10,10 +10,13 @@ from pipeline.decide.run import DecisionSummary, decide_period
 from pipeline.ingest import SOURCE_ORDER, SourceSummary, ingest_source
 from pipeline.logs import get_logger, timed
 from pipeline.policy import Policy, load_policy
+from pipeline.publish.anomaly import Anomaly, anomaly_tolerance, find_anomalies, gate
 from pipeline.publish.atomic import build_folder, publish
+from pipeline.publish.figures import current_figures
 from pipeline.publish.files import RecipientFile, build_recipient_files
+from pipeline.publish.lock import period_lock
 from pipeline.publish.manifest import derive_run_id, write_manifest
-from pipeline.publish.report import write_report
+from pipeline.publish.report import History, write_report
 from pipeline.quality.expectations import validate_source
 
 log = get_logger("run")
@@ -41,13 +44,14 @@ def release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def ingest_and_validate(period: str, inbox: Path, workdir: Path, settings: Settings) -> dict[str, SourceSummary]:
-    """Stage and validate every source; the first failure stops the run."""
+def ingest_and_validate(period: str, inbox: Path, workdir: Path, settings: Settings,
+                        policy: Policy | None = None) -> dict[str, SourceSummary]:
+    """Stage and validate every source (quarantine tolerance from the policy); the first failure stops the run."""
     summaries: dict[str, SourceSummary] = {}
     for source in SOURCE_ORDER:
         with timed(log, f"ingest {source}"):
             summaries[source] = ingest_source(source, period, inbox, workdir, settings)
-            validate_source(source, period, workdir, settings)
+            validate_source(source, period, workdir, settings, policy)
         release_memory()
     return summaries
 
@@ -57,7 +61,33 @@ def input_digests(layout: WorkLayout) -> list[str]:
             for item in SourceSummary.load(layout, source).files]
 
 
-def build_and_publish(period: str, workdir: Path, outbox: Path, policy: Policy) -> RunResult:
+def check_anomalies(period: str, workdir: Path, policy: Policy, db_url: str,
+                    accept_reason: str | None = None) -> list[Anomaly]:
+    """The month-over-month gate before publishing: raise AnomalyFound naming the first measure beyond the
+    policy's tolerance, unless `accept_reason` is given; accepted anomalies are recorded in the store."""
+    from pipeline.store.history import previous_month, record_accepted_anomalies
+
+    layout = WorkLayout(Path(workdir), period)
+    anomalies = find_anomalies(current_figures(layout), previous_month(db_url, period), anomaly_tolerance(policy))
+    gate(anomalies, accept_reason)
+    if anomalies and accept_reason:
+        run_id = derive_run_id(period, input_digests(layout), policy.digest)
+        record_accepted_anomalies(db_url, period, run_id, anomalies, accept_reason.strip())
+        log.warning("anomaly gate: %d measure(s) accepted: %s", len(anomalies), accept_reason.strip())
+    return anomalies
+
+
+def report_history(period: str, policy: Policy, db_url: str | None, accept_reason: str | None = None) -> History:
+    """Earlier months from the store for the report (nothing without a store)."""
+    if not db_url:
+        return History(tolerance=anomaly_tolerance(policy))
+    from pipeline.store.history import load_history
+
+    return load_history(db_url, period, anomaly_tolerance(policy), accept_reason)
+
+
+def build_and_publish(period: str, workdir: Path, outbox: Path, policy: Policy,
+                      history: History | None = None) -> RunResult:
     """Write every recipient file, the manifest and the report aside, then publish P with one rename."""
     layout = WorkLayout(Path(workdir), period)
     decision = DecisionSummary.load(layout)
@@ -65,23 +95,32 @@ def build_and_publish(period: str, workdir: Path, outbox: Path, policy: Policy) 
     with build_folder(Path(outbox), period) as build:
         files = build_recipient_files(layout, build)
         write_manifest(build, period, run_id, policy.digest, decision.support_types_on, files)
-        report = write_report(layout, decision, files, run_id)
+        report = write_report(layout, decision, files, run_id, history)
         published = publish(build, Path(outbox), period)
     return RunResult(period, run_id, published, report, decision, files)
 
 
 def run_month(period: str, inbox: Path, outbox: Path, policy_path: Path, workdir: Path,
-              settings: Settings, db_url: str | None = None) -> RunResult:
-    """The whole month: ingest + validation, decision, files, manifest, report, publication, and (with a
-    database URL) the store."""
+              settings: Settings, db_url: str | None = None, accept_anomaly: str | None = None) -> RunResult:
+    """The whole month: ingest + validation, decision, the anomaly gate (with a store), files, manifest, report,
+    publication, and (with a database URL) the store — all under P's lock on the workdir and the outbox (one run
+    per period)."""
+    with period_lock(period, workdir, outbox):
+        return _run_month_locked(period, inbox, outbox, policy_path, workdir, settings, db_url, accept_anomaly)
+
+
+def _run_month_locked(period: str, inbox: Path, outbox: Path, policy_path: Path, workdir: Path,
+                      settings: Settings, db_url: str | None, accept_anomaly: str | None) -> RunResult:
     policy = load_policy(policy_path, period)
     log.info("policy version %s in force for %s (%s)", policy.version, period, policy.digest)
-    summaries = ingest_and_validate(period, inbox, workdir, settings)
+    summaries = ingest_and_validate(period, inbox, workdir, settings, policy)
     with timed(log, "decide"):
         decide_period(period, workdir, policy, settings)
     release_memory()
+    accepted = check_anomalies(period, workdir, policy, db_url, accept_anomaly) if db_url else []
     with timed(log, "publish"):
-        result = build_and_publish(period, workdir, outbox, policy)
+        result = build_and_publish(period, workdir, outbox, policy,
+                                   report_history(period, policy, db_url, accept_anomaly if accepted else None))
     result.summaries = summaries
     if db_url:
         from pipeline.store.db import record_period

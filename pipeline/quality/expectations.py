@@ -1,9 +1,12 @@
 """Great Expectations suites (one JSON file per source under `expectations/`) run on each staged table.
 
-A suite's row-count expectation takes `min_staged_rows` at run time: staged rows must be at least
-`(1 - tolerance) × records read`, which is the quarantined-share limit expressed on the staged table, so the
-tolerance lives in settings and not in the suite. Results never carry offending values (they may be personal
-codes): only expectation names and counts. Each source gets its own Data Docs site under
+Before the suite, the quarantine gate: a source stops the run only when its quarantined records exceed BOTH the
+share and the absolute count of its tolerance in the policy (`quarantine_tolerance`, per source, with a default),
+so one bad code in a small month does not stop it and a handful in a national month neither; the message names the
+source, the count, the share and the quarantine file. `EIKIS_QUARANTINE_TOLERANCE` (settings) overrides the share
+for every source. The suite's row-count expectation takes `min_staged_rows` at run time, the same limit expressed
+on the staged table, so the tolerance lives in the policy and not in the suite. Results never carry offending
+values (they may be personal codes): only expectation names and counts. Each source gets its own Data Docs site under
 `<workdir>/<P>/data_docs/<source>/`, and an index page links them, so parallel Airflow tasks never share a store.
 """
 
@@ -11,9 +14,9 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import os
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +26,8 @@ from pipeline.config import Settings, WorkLayout
 from pipeline.errors import ValidationFailed
 from pipeline.ingest import SourceSummary
 from pipeline.logs import get_logger
+from pipeline.policy import DEFAULT_TOLERANCE, Policy, QuarantineTolerance
+from pipeline.quality.offline_docs import make_offline
 from pipeline.sources.common import map_files
 
 log = get_logger("quality.expectations")
@@ -95,7 +100,7 @@ def run_suite(suite_json: dict, frame: pd.DataFrame, docs_dir: Path | None,
         sites["eikis"] = {
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir.resolve())},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False},
         }
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
@@ -148,7 +153,35 @@ def _merge(outcomes: list[list[dict[str, object]]]) -> list[dict[str, object]]:
     return list(merged.values())
 
 
-def validate_source(source: str, period: str, workdir: Path, settings: Settings) -> ValidationSummary:
+def tolerance_for(source: str, policy: Policy | None, settings: Settings) -> QuarantineTolerance:
+    """The policy's tolerance for the source; the settings' share, when set, overrides the policy's."""
+    tolerance = policy.quarantine_tolerance(source) if policy is not None else DEFAULT_TOLERANCE
+    if settings.quarantine_tolerance is None:
+        return tolerance
+    return QuarantineTolerance(Decimal(str(settings.quarantine_tolerance)), tolerance.min_records)
+
+
+def quarantine_gate(ingest: SourceSummary, layout: WorkLayout, tolerance: QuarantineTolerance,
+                    settings: Settings) -> None:
+    """Stop the run when the source's quarantine passes both limits of its tolerance; the failure is recorded in
+    the validation summary and the Data Docs index like a failed suite."""
+    quarantined, records = ingest.quarantined_total, ingest.records
+    if not tolerance.exceeded(quarantined=quarantined, records=records):
+        return
+    ValidationSummary(source=ingest.source, success=False, evaluated=1, failed=[
+        {"expectation": "quarantine_tolerance", "column": "", "unexpected_count": quarantined,
+         "observed_value": records}], min_staged_rows=records - tolerance.most_quarantined(records)).save(layout)
+    if settings.data_docs:
+        write_index(layout)
+    raise ValidationFailed(
+        f"{ingest.source}: {quarantined} of {records} records quarantined ({100 * quarantined / records:.1f} %), "
+        f"more than both {(tolerance.share * 100).normalize():f} % and {tolerance.min_records} records allowed by "
+        "the policy's quarantine_tolerance; reasons and record numbers are in this file",
+        file=layout.quarantined(ingest.source))
+
+
+def validate_source(source: str, period: str, workdir: Path, settings: Settings,
+                    policy: Policy | None = None) -> ValidationSummary:
     """Run the source's suite on its staged table; raise ValidationFailed naming every failed expectation.
 
     A source staged as several parts (one per input file) is validated part by part in worker processes for its
@@ -158,7 +191,9 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings)
     layout = WorkLayout(Path(workdir), period)
     ingest = SourceSummary.load(layout, source)
     suite_json = load_suite(source)
-    min_rows = max(1, math.ceil(ingest.records * (1 - settings.quarantine_tolerance)))
+    tolerance = tolerance_for(source, policy, settings)
+    quarantine_gate(ingest, layout, tolerance, settings)
+    min_rows = max(1, ingest.records - tolerance.most_quarantined(ingest.records))
     if source == "sopa" and not ingest.files:
         min_rows = 0
     parameters = {"min_staged_rows": min_rows}
@@ -184,6 +219,8 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings)
         {key: item[key] for key in ("expectation", "column", "unexpected_count", "observed_value")}
         for item in outcomes if not item["success"]
     ]
+    if docs is not None:
+        make_offline(docs)
     summary = ValidationSummary(source=source, success=not failed, evaluated=len(outcomes), failed=failed,
                                 min_staged_rows=min_rows, parts=len(parts))
     summary.save(layout)
@@ -192,16 +229,38 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings)
     log.info("%s: %d expectations over %d part(s), %d failed", source, len(outcomes), len(parts), len(failed))
     if failed:
         names = "; ".join(f"{f['expectation']}({f['column']}) unexpected={f['unexpected_count']}"
-                          if f["column"] else f"{f['expectation']} observed={f['observed_value']} (at least {min_rows} "
-                          f"staged rows needed: quarantined share over {settings.quarantine_tolerance:.0%})"
-                          for f in failed)
-        raise ValidationFailed(f"suite {source} failed: {names}", file=suites_dir() / f"{source}.json")
+                          if f["column"] else f"{f['expectation']} observed={f['observed_value']} "
+                          f"(at least {min_rows} staged rows needed)" for f in failed)
+        raise ValidationFailed(f"{source}: data-quality suite failed: {names}", file=layout.staged(source))
     return summary
+
+
+def validate_frame(source: str, frame: pd.DataFrame, records: int, settings: Settings,
+                   docs_dir: Path | None = None) -> list[dict[str, object]]:
+    """Run a source's suite on an in-memory table kept from `records` input rows (a flow that stages nothing to
+    Parquet, e.g. ALDIS's contract lists), with the default quarantine tolerance on the row count; raise
+    ValidationFailed naming every failed expectation (counts only). Returns the outcomes."""
+    min_rows = max(0, records - tolerance_for(source, None, settings).most_quarantined(records))
+    outcomes = run_suite(load_suite(source), frame, docs_dir if settings.data_docs else None,
+                         {"min_staged_rows": min_rows})
+    failed = [item for item in outcomes if not item["success"]]
+    log.info("%s: %d expectations, %d failed", source, len(outcomes), len(failed))
+    if failed:
+        names = "; ".join(f"{f['expectation']}({f['column']}) unexpected={f['unexpected_count']}" if f["column"]
+                          else f"{f['expectation']} observed={f['observed_value']} (at least {min_rows} of {records} "
+                          "rows needed)" for f in failed)
+        raise ValidationFailed(f"{source}: data-quality suite failed: {names}", file=suites_dir() / f"{source}.json")
+    return outcomes
 
 
 def _safe_observed(value: object) -> object:
     """Only numbers (row counts) are kept; anything else could be data."""
     return value if isinstance(value, int | float) else None
+
+
+INDEX_STYLE = ("body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:980px;color:#1f2933}"
+               "table{border-collapse:collapse}th,td{border-bottom:1px solid #d9e2ec;padding:4px 10px;"
+               "text-align:left;vertical-align:top}th{background:#f0f4f8;max-width:22em}")
 
 
 def write_index(layout: WorkLayout) -> Path:
@@ -210,7 +269,7 @@ def write_index(layout: WorkLayout) -> Path:
     for path in sorted(layout.summaries.glob("*.validation.json")):
         summary = json.loads(path.read_text(encoding="utf-8"))
         source = html.escape(summary["source"])
-        status = "passed" if summary["success"] else f"FAILED ({len(summary['failed'])})"
+        status = "✔ passed" if summary["success"] else f"✘ FAILED ({len(summary['failed'])})"
         parts = summary.get("parts", 1)
         part_links = "" if parts <= 1 else " ".join(
             f'<a href="{source}/part-{i:04d}/index.html">part {i}</a>' for i in range(parts))
@@ -218,9 +277,13 @@ def write_index(layout: WorkLayout) -> Path:
                     f'<td>{summary["evaluated"]}</td><td>{summary["min_staged_rows"]}</td></tr>')
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>EIKIS data quality "
-        f"{html.escape(layout.period)}</title></head><body><h1>EIKIS data quality, {html.escape(layout.period)}</h1>"
-        "<table border='1' cellpadding='4'><tr><th>source</th><th>suite</th><th>expectations</th>"
-        "<th>min staged rows</th></tr>" + "".join(rows) + "</table></body></html>\n"
+        f"{html.escape(layout.period)}</title><style>{INDEX_STYLE}</style></head><body>"
+        f"<h1>EIKIS data quality, {html.escape(layout.period)}</h1>"
+        "<p>One row per source: its Great Expectations suite's result, and a link to the source's Data Docs "
+        "(validation results with a pass/fail mark per expectation; they open without internet).</p>"
+        "<table><tr><th>source (Data Docs)</th><th>suite result</th><th>expectations evaluated</th>"
+        "<th>min staged rows: the row-count expectation's threshold (records read minus the most the policy's "
+        "quarantine tolerance allows)</th></tr>" + "".join(rows) + "</table></body></html>\n"
     )
     layout.data_docs.mkdir(parents=True, exist_ok=True)
     target = layout.data_docs / "index.html"

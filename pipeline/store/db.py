@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import json
 import os
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from pipeline.config import WorkLayout
 from pipeline.ingest import SOURCE_ORDER, SourceSummary
 from pipeline.logs import get_logger
+from pipeline.store.ddl import for_dialect, split_statements
 from pipeline.store.portal_index import PORTAL_PERIOD_TABLES, household_rows, new_household_ids, person_rows
 
 log = get_logger("store")
@@ -48,20 +48,14 @@ def connect(url: str) -> Engine:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Apply every `sql/*.sql` file (idempotent DDL) in name order. A file named `*.<dialect>.sql` runs only on
-    that dialect and separates its statements by lines holding `;;` (its trigger bodies contain `;`)."""
-    dialects = {"postgresql", "sqlite"}
+    """Apply every `sql/*.sql` file (idempotent DDL), the sections for this database's dialect (`store/ddl.py`)."""
     with engine.begin() as conn:
+        # The DB-API cursor directly, without parameters: no driver reads `%` or `:name` in a function body.
+        cursor = conn.connection.cursor()
         for path in sorted(sql_dir().glob("*.sql")):
-            dialect = path.suffixes[-2].lstrip(".") if len(path.suffixes) > 1 else None
-            if dialect in dialects and dialect != conn.dialect.name:
-                continue
-            script = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
-                               if not line.strip().startswith("--"))
-            statements = re.split(r"^;;\s*$", script, flags=re.M) if dialect in dialects else script.split(";")
-            for statement in statements:
-                if statement.strip():
-                    conn.execute(text(statement))
+            script = for_dialect(path.read_text(encoding="utf-8"), engine.dialect.name)
+            for statement in split_statements(script):
+                cursor.execute(statement)
 
 
 def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.errors import EikisError
+from pipeline.handoff import SourceSummary
 from pipeline.logs import configure_cli_logging
 from pipeline.period import parse_month
 
@@ -37,10 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--fraction", type=float, default=1.0, help="shrink the national scale (0-1]")
     generate.add_argument("--inject-bad", action="store_true", help="add one bad record of every kind")
 
-    ingest = commands.add_parser("ingest", help="stage and validate every source of a month")
+    ingest = commands.add_parser("ingest", help="stage and validate every source of a month (the ingest stage)")
     _common_run_arguments(ingest)
 
-    run = commands.add_parser("run", help="run the whole month: ingest, validate, decide, publish")
+    run = commands.add_parser("run", help="run the whole month: ingest, decide, publish, deliver, record")
     _common_run_arguments(run)
     run.add_argument("--outbox", type=Path, required=True, help="outbox root; files go to OUTBOX/PERIOD/")
     run.add_argument("--policy", type=Path, required=True, help="policy YAML (minimal or effective-dated)")
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-db", action="store_true", help="do not record the run in a store")
     run.add_argument("--accept-anomaly", metavar="REASON",
                      help="publish although a measure moved beyond the anomaly tolerance; REASON goes to the store")
+    run.add_argument("--recipients", type=Path, help="SFTP endpoints per recipient: deliver after publishing")
 
     aldis = commands.add_parser("aldis", help="ALDIS protected users: SOPA -> each trader's contracts (§12)")
     _common_run_arguments(aldis)
@@ -118,22 +120,20 @@ def _generate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.publish.lock import period_lock
-    from pipeline.stages import ingest_and_validate, print_source_table
+    from pipeline.flows.monthly import RunConfig, ingest_all
 
-    with period_lock(args.period, args.workdir):
-        summaries = ingest_and_validate(args.period, args.inbox, args.workdir, settings)
-    print_source_table(summaries)
+    config = RunConfig(period=args.period, inbox=str(args.inbox), workdir=str(args.workdir))
+    print_source_table(ingest_all(config, settings))
     print(f"staging, quarantine and data docs in {args.workdir / args.period}")
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.stages import print_source_table, run_month
+    from pipeline.flows.monthly import run_month
     from pipeline.store.db import default_url
 
     db_url = None if args.no_db else (args.db or default_url(args.workdir))
     result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings, db_url,
-                       args.accept_anomaly)
+                       args.accept_anomaly, args.recipients)
     print_source_table(result.summaries)
     decision = result.decision
     print(f"run {result.run_id}: {decision.households} households, {decision.eligible} eligible, "
@@ -143,6 +143,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
     print(f"decision records, staging, quarantine, data docs: {args.workdir / args.period}")
     if db_url:
         print(f"store: {db_url.split('@')[-1]}")
+
+
+def print_source_table(summaries: dict[str, SourceSummary]) -> None:
+    print(f"{'source':<12}{'files':>6}{'records':>12}{'staged':>12}{'quarantined':>13}  reasons")
+    for name, summary in summaries.items():
+        reasons = ", ".join(f"{reason}={count}" for reason, count in summary.quarantined.items())
+        print(f"{name:<12}{len(summary.files):>6}{summary.records:>12}{summary.staged:>12}"
+              f"{summary.quarantined_total:>13}  {reasons}")
 
 
 def _aldis(args: argparse.Namespace, settings: Settings) -> None:

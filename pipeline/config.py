@@ -93,6 +93,10 @@ class WorkLayout:
     def decisions(self) -> Path:
         return self.root / "decisions"
 
+    def decided(self, name: str) -> Path:
+        """A decision table decide hands to publish and the store: `households`, `<commodity>`, …"""
+        return self.decisions / f"{name}.parquet"
+
     @property
     def report(self) -> Path:
         return self.root / "report"

@@ -212,13 +212,13 @@ def plan(config: dict[str, Any], part: str) -> list[dict[str, Any]]:
 def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
                 endpoint: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on this outbox)."""
-    from pipeline.orchestration import deliver_one as deliver_recipient
+    from pipeline.flows.monthly import deliver
 
-    return deliver_recipient(config, plan_entry, endpoint)
+    return deliver(config, plan_entry, endpoint)
 
 
 def endpoint_entry(config: dict[str, Any], plan_entry: dict[str, Any]) -> dict[str, Any]:
-    from pipeline.orchestration import endpoint_entry as entry
+    from pipeline.flows.monthly import endpoint_entry as entry
 
     return entry(config, plan_entry)
 

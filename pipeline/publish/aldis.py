@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline.csvio import render_csv
 from pipeline.decide.aldis import AldisDecision, AldisReason
-from pipeline.publish.files import RecipientFile
+from pipeline.handoff import RecipientFile
 from pipeline.publish.manifest import file_sha256
 from pipeline.quality import personcode
 from pipeline.traders import TraderRegister, is_reg_no

@@ -24,11 +24,11 @@ import pyarrow.parquet as pq
 
 from pipeline.config import Settings, WorkLayout
 from pipeline.errors import ValidationFailed
-from pipeline.ingest import SourceSummary
+from pipeline.filework import map_files
+from pipeline.handoff import SourceSummary
 from pipeline.logs import get_logger
 from pipeline.policy import DEFAULT_TOLERANCE, Policy, QuarantineTolerance
 from pipeline.quality.offline_docs import make_offline
-from pipeline.sources.common import map_files
 
 log = get_logger("quality.expectations")
 

@@ -16,12 +16,13 @@ import hashlib
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.filework import map_files
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import name_keys, person_key
 from pipeline.quality.reasons import Reason
 from pipeline.quality.sealing import Sealer
 from pipeline.sources.base import FileTask, StageContext, StageResult
-from pipeline.sources.common import PartWriter, Quarantine, map_files, read_parts, write_frame
+from pipeline.sources.common import PartWriter, Quarantine, read_parts, write_frame
 from pipeline.sources.xmlstream import XmlLayout, iter_records
 
 SOURCE = "pmlp"
@@ -133,13 +134,9 @@ def stage(files: list, ctx: StageContext) -> StageResult:
     staged["person_no"] = staged["person_code"].astype("int64")
     part = ctx.part_dir(SOURCE) / "part-0000.parquet"
     write_frame(staged, part, SCHEMA)
-    per_file: dict[str, int] = {}
-    digests: dict[str, str] = {}
-    for task, (count, sha) in zip(tasks, outcomes, strict=True):
-        per_file[task.label] = per_file.get(task.label, 0) + count
-        if sha:
-            digests[task.label] = sha
-    return StageResult(parts=[part], quarantine=quarantine, records_per_file=per_file, digests=digests)
+    result = StageResult(parts=[part], quarantine=quarantine)
+    result.add_file_outcomes(tasks, outcomes)
+    return result
 
 
 def _quarantine_rows(

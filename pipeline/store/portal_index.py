@@ -39,7 +39,7 @@ def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pd.DataFrame
 
     Each member's month is taken as recorded in members.parquet (rounded to the cent there) and summed exactly
     in integer cents."""
-    members = pd.read_parquet(layout.decisions / "members.parquet")
+    members = pd.read_parquet(layout.decided("members"))
     months = sorted(c[len("vid_"):] for c in members.columns if c.startswith("vid_"))
     cents = pd.DataFrame({"aris_code": members["aris_code"]})
     for source in ("vid", "vsaa"):

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline.config import WorkLayout
-from pipeline.quality.pseudonym import fold
+from pipeline.quality.pseudonym import fold_series
 
 PORTAL_PERIOD_TABLES = ("portal_persons", "portal_name_tokens", "portal_households")
 
@@ -51,7 +51,7 @@ def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pd.DataFrame
              for month in months]
     income = parts[0].str.cat(parts[1:], sep="|") if parts else pd.Series("", index=totals.index)
     return pd.DataFrame({"aris_code": households["aris_code"].to_numpy(),
-                         "address_search": households["address"].fillna("").map(fold).to_numpy(),
+                         "address_search": fold_series(households["address"]).to_numpy(),
                          "income_months": income.to_numpy()})
 
 

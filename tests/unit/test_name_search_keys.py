@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.quality.pseudonym import fold, name_keys, name_tokens, token_key
+import pandas as pd
+
+from pipeline.quality.pseudonym import fold, fold_series, name_keys, name_tokens, token_key
 from pipeline.quality.sealing import Sealer
 
 
@@ -32,3 +34,9 @@ def test_sealed_names_open_only_with_their_key_and_differ_each_time():
     assert sealer.open(first) == sealer.open(second) == "Raivis Bērziņš"
     assert Sealer(b"another key").open(first) is None
     assert sealer.open("not base64!") is None and sealer.open(first[:-4] + "AAAA") is None
+
+
+def test_the_column_fold_matches_the_query_fold():
+    texts = ['"Mežmaļi", Vecates pag., LV-1004', "Bjørn Æsir Straße", "  ĶĒNIŅA -- iela 5 ", "", "٠١ 😀", "a\x00b"]
+    assert fold_series(pd.Series(texts)).tolist() == [fold(text) for text in texts]
+    assert fold_series(pd.Series([None], dtype="object")).tolist() == [""]

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from pipeline.cli import main
+from pipeline.flows.monthly import run_month
 from pipeline.flows.retention import PERSONAL_TABLES, find_expired
-from pipeline.stages import run_month
 from pipeline.store.db import connect, record_period
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.pg import fresh_postgres_database

@@ -107,7 +107,8 @@ def read_contract_lists(period_inbox: Path) -> ContractLists:
                                          aris_code=row["aris_code"], record_key=row["contract_number"],
                                          sender_text=row["address"])
                     continue
-                rows.append({"trader_reg_no": reg_no, **row, "file": label, "line": line, "record": count})
+                rows.append({"trader_reg_no": reg_no, **row, "contract_number": row["contract_number"].strip(),
+                             "file": label, "line": line, "record": count})
             lists.files.append({"file": label, "sha256": sha256_of(path), "records": count})
         kept = _without_repeats(rows, lists.quarantine)
         lists.contracts[reg_no] = {

@@ -6,9 +6,11 @@ Numbers the law may change live in the policy file (`pipeline.policy`), not here
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.errors import ConfigError
 from pipeline.logs import get_logger
 
 log = get_logger("config")
@@ -22,7 +24,7 @@ class Settings:
     """Operational settings of one run."""
 
     pseudonym_secret: bytes = field(repr=False, default=_DEV_SECRET.encode())
-    quarantine_tolerance: float = 0.02
+    quarantine_tolerance: float | None = None  # overrides the policy's share for every source when set
     workers: int = 2
     batch_rows: int = 200_000
     data_docs: bool = True
@@ -38,7 +40,7 @@ class Settings:
             secret = _DEV_SECRET
         return cls(
             pseudonym_secret=secret.encode(),
-            quarantine_tolerance=float(env.get("EIKIS_QUARANTINE_TOLERANCE", cls.quarantine_tolerance)),
+            quarantine_tolerance=_share(env.get("EIKIS_QUARANTINE_TOLERANCE")),
             workers=max(1, int(env.get("EIKIS_WORKERS", min(2, os.cpu_count() or 1)))),
             batch_rows=int(env.get("EIKIS_BATCH_ROWS", cls.batch_rows)),
             data_docs=env.get("EIKIS_DATA_DOCS", "1") not in ("0", "false", "False"),
@@ -85,3 +87,12 @@ class WorkLayout:
     @property
     def report(self) -> Path:
         return self.root / "report"
+
+
+def _share(text: str | None) -> float | None:
+    """`EIKIS_QUARANTINE_TOLERANCE`: a share 0-1 in ASCII decimal form, or unset."""
+    if not text:
+        return None
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or float(text) > 1:
+        raise ConfigError(f"EIKIS_QUARANTINE_TOLERANCE must be a share from 0 to 1, like 0.02 (got {text[:20]!r})")
+    return float(text)

@@ -53,3 +53,7 @@ class PolicyError(EikisError):
 
 class DeliveryError(EikisError):
     """A recipient's file could not be delivered (after retries) or failed verification."""
+
+
+class ConfigError(EikisError):
+    """A setting (environment variable or command-line option) is missing or out of range."""

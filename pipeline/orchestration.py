@@ -83,11 +83,13 @@ def inbox_missing(config: dict[str, Any]) -> list[str]:
 def ingest_one(config: dict[str, Any], source: str) -> dict[str, Any]:
     from pipeline.config import Settings
     from pipeline.ingest import ingest_source
+    from pipeline.policy import load_policy
     from pipeline.quality.expectations import validate_source
 
     settings = Settings.from_env()
+    policy = load_policy(Path(config["policy"]), config["period"])
     summary = ingest_source(source, config["period"], Path(config["inbox"]), Path(config["workdir"]), settings)
-    validate_source(source, config["period"], Path(config["workdir"]), settings)
+    validate_source(source, config["period"], Path(config["workdir"]), settings, policy)
     return {"source": source, "records": summary.records, "staged": summary.staged,
             "quarantined": summary.quarantined}
 

@@ -41,13 +41,14 @@ def release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def ingest_and_validate(period: str, inbox: Path, workdir: Path, settings: Settings) -> dict[str, SourceSummary]:
-    """Stage and validate every source; the first failure stops the run."""
+def ingest_and_validate(period: str, inbox: Path, workdir: Path, settings: Settings,
+                        policy: Policy | None = None) -> dict[str, SourceSummary]:
+    """Stage and validate every source (quarantine tolerance from the policy); the first failure stops the run."""
     summaries: dict[str, SourceSummary] = {}
     for source in SOURCE_ORDER:
         with timed(log, f"ingest {source}"):
             summaries[source] = ingest_source(source, period, inbox, workdir, settings)
-            validate_source(source, period, workdir, settings)
+            validate_source(source, period, workdir, settings, policy)
         release_memory()
     return summaries
 
@@ -76,7 +77,7 @@ def run_month(period: str, inbox: Path, outbox: Path, policy_path: Path, workdir
     database URL) the store."""
     policy = load_policy(policy_path, period)
     log.info("policy version %s in force for %s (%s)", policy.version, period, policy.digest)
-    summaries = ingest_and_validate(period, inbox, workdir, settings)
+    summaries = ingest_and_validate(period, inbox, workdir, settings, policy)
     with timed(log, "decide"):
         decide_period(period, workdir, policy, settings)
     release_memory()

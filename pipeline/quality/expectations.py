@@ -1,9 +1,12 @@
 """Great Expectations suites (one JSON file per source under `expectations/`) run on each staged table.
 
-A suite's row-count expectation takes `min_staged_rows` at run time: staged rows must be at least
-`(1 - tolerance) × records read`, which is the quarantined-share limit expressed on the staged table, so the
-tolerance lives in settings and not in the suite. Results never carry offending values (they may be personal
-codes): only expectation names and counts. Each source gets its own Data Docs site under
+Before the suite, the quarantine gate: a source stops the run only when its quarantined records exceed BOTH the
+share and the absolute count of its tolerance in the policy (`quarantine_tolerance`, per source, with a default),
+so one bad code in a small month does not stop it and a handful in a national month neither; the message names the
+source, the count, the share and the quarantine file. `EIKIS_QUARANTINE_TOLERANCE` (settings) overrides the share
+for every source. The suite's row-count expectation takes `min_staged_rows` at run time, the same limit expressed
+on the staged table, so the tolerance lives in the policy and not in the suite. Results never carry offending
+values (they may be personal codes): only expectation names and counts. Each source gets its own Data Docs site under
 `<workdir>/<P>/data_docs/<source>/`, and an index page links them, so parallel Airflow tasks never share a store.
 """
 
@@ -11,9 +14,9 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import os
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +26,7 @@ from pipeline.config import Settings, WorkLayout
 from pipeline.errors import ValidationFailed
 from pipeline.ingest import SourceSummary
 from pipeline.logs import get_logger
+from pipeline.policy import DEFAULT_TOLERANCE, Policy, QuarantineTolerance
 from pipeline.sources.common import map_files
 
 log = get_logger("quality.expectations")
@@ -148,7 +152,35 @@ def _merge(outcomes: list[list[dict[str, object]]]) -> list[dict[str, object]]:
     return list(merged.values())
 
 
-def validate_source(source: str, period: str, workdir: Path, settings: Settings) -> ValidationSummary:
+def tolerance_for(source: str, policy: Policy | None, settings: Settings) -> QuarantineTolerance:
+    """The policy's tolerance for the source; the settings' share, when set, overrides the policy's."""
+    tolerance = policy.quarantine_tolerance(source) if policy is not None else DEFAULT_TOLERANCE
+    if settings.quarantine_tolerance is None:
+        return tolerance
+    return QuarantineTolerance(Decimal(str(settings.quarantine_tolerance)), tolerance.min_records)
+
+
+def quarantine_gate(ingest: SourceSummary, layout: WorkLayout, tolerance: QuarantineTolerance,
+                    settings: Settings) -> None:
+    """Stop the run when the source's quarantine passes both limits of its tolerance; the failure is recorded in
+    the validation summary and the Data Docs index like a failed suite."""
+    quarantined, records = ingest.quarantined_total, ingest.records
+    if not tolerance.exceeded(quarantined=quarantined, records=records):
+        return
+    ValidationSummary(source=ingest.source, success=False, evaluated=1, failed=[
+        {"expectation": "quarantine_tolerance", "column": "", "unexpected_count": quarantined,
+         "observed_value": records}], min_staged_rows=records - tolerance.most_quarantined(records)).save(layout)
+    if settings.data_docs:
+        write_index(layout)
+    raise ValidationFailed(
+        f"{ingest.source}: {quarantined} of {records} records quarantined ({100 * quarantined / records:.1f} %), "
+        f"more than both {(tolerance.share * 100).normalize():f} % and {tolerance.min_records} records allowed by "
+        "the policy's quarantine_tolerance; reasons and record numbers are in this file",
+        file=layout.quarantined(ingest.source))
+
+
+def validate_source(source: str, period: str, workdir: Path, settings: Settings,
+                    policy: Policy | None = None) -> ValidationSummary:
     """Run the source's suite on its staged table; raise ValidationFailed naming every failed expectation.
 
     A source staged as several parts (one per input file) is validated part by part in worker processes for its
@@ -158,7 +190,9 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings)
     layout = WorkLayout(Path(workdir), period)
     ingest = SourceSummary.load(layout, source)
     suite_json = load_suite(source)
-    min_rows = max(1, math.ceil(ingest.records * (1 - settings.quarantine_tolerance)))
+    tolerance = tolerance_for(source, policy, settings)
+    quarantine_gate(ingest, layout, tolerance, settings)
+    min_rows = max(1, ingest.records - tolerance.most_quarantined(ingest.records))
     if source == "sopa" and not ingest.files:
         min_rows = 0
     parameters = {"min_staged_rows": min_rows}
@@ -192,10 +226,9 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings)
     log.info("%s: %d expectations over %d part(s), %d failed", source, len(outcomes), len(parts), len(failed))
     if failed:
         names = "; ".join(f"{f['expectation']}({f['column']}) unexpected={f['unexpected_count']}"
-                          if f["column"] else f"{f['expectation']} observed={f['observed_value']} (at least {min_rows} "
-                          f"staged rows needed: quarantined share over {settings.quarantine_tolerance:.0%})"
-                          for f in failed)
-        raise ValidationFailed(f"suite {source} failed: {names}", file=suites_dir() / f"{source}.json")
+                          if f["column"] else f"{f['expectation']} observed={f['observed_value']} "
+                          f"(at least {min_rows} staged rows needed)" for f in failed)
+        raise ValidationFailed(f"{source}: data-quality suite failed: {names}", file=layout.staged(source))
     return summary
 
 

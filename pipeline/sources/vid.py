@@ -56,12 +56,13 @@ _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD
                 dtype=np.uint64)
 
 
-def hash64(texts: list[str]) -> np.ndarray:
+def hash64(texts: pa.Array) -> np.ndarray:
     """A stable 64-bit hash of each text, vectorised: the texts as fixed-width UTF-32, read as 64-bit words and
     folded with multiply-xorshift. Only used to find candidate corrections, which are then compared on the real
     text, so a collision costs a comparison, never a wrong decision."""
-    width = max(2, max((len(t) for t in texts), default=2) + 1) // 2 * 2
-    words = np.array(texts, dtype=f"<U{width}").view(np.uint64).reshape(len(texts), -1)
+    longest = pc.max(pc.utf8_length(texts)).as_py() if len(texts) else None
+    width = max(2, (longest or 0) + 1) // 2 * 2
+    words = np.array(texts.to_numpy(zero_copy_only=False), dtype=f"<U{width}").view(np.uint64).reshape(len(texts), -1)
     state = np.full(len(texts), width, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for column in range(words.shape[1]):
@@ -191,7 +192,7 @@ class _Batch:
             self.submitted.filter(keep),
             pa.array([self.task.label] * len(ids), type=pa.string()),
             pa.array(self.numbers, type=pa.int64()).filter(keep),
-            pa.array(hash64(c["document_id"].to_pylist())[np.asarray(keep.to_numpy(zero_copy_only=False))]),
+            pa.array(hash64(c["document_id"])[np.asarray(keep.to_numpy(zero_copy_only=False))]),
         ], schema=SCHEMA)
         self.writer.write_batch(batch)
 

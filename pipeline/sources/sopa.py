@@ -18,7 +18,8 @@ from pipeline.quality.pseudonym import person_key
 from pipeline.quality.reasons import Reason
 from pipeline.sources.base import FileTask, StageContext, StageResult, stage_files
 from pipeline.sources.common import PartWriter, Quarantine
-from pipeline.sources.xmlstream import XmlLayout, iter_records
+from pipeline.sources.xmlcolumns import ColumnMap, iter_rows
+from pipeline.sources.xmlstream import XmlLayout
 
 SOURCE = "sopa"
 LAYOUT = XmlLayout("urn:eikis:sopa:protected:v1", "ProtectedUsersExtract", "ProtectedUser", "sopa_protected_v1.xsd")
@@ -26,6 +27,7 @@ FIELDS = (
     "PersonCode", "ApplicationStatus", "DecisionNumber", "DecisionValidFrom", "DecisionValidTo",
     "ContractNumber", "TraderName", "TraderRegNo", "SupplyAddress",
 )
+COLUMNS = ColumnMap(LAYOUT, tuple((name, name) for name in FIELDS))
 
 SCHEMA = pa.schema(
     [
@@ -53,18 +55,12 @@ def _date(text: str) -> dt.date | None:
 
 def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
     digest = None if task.chunk else hashlib.sha256()
-    tags = {LAYOUT.qualified(name): index for index, name in enumerate(FIELDS)}
     writer = PartWriter(task.part, SCHEMA, task.batch_rows)
     quarantine = Quarantine(SOURCE)
     records = 0
-    for record in iter_records(task.path, LAYOUT, task.chunk, digest):
+    for record in iter_rows(task.path, COLUMNS, task.chunk, digest, task.batch_rows):
         records += 1
-        values = [""] * len(FIELDS)
-        for child in record.element:
-            index = tags.get(child.tag)
-            if index is not None:
-                values[index] = child.text or ""
-        code, status, decision, valid_from, valid_to, contract, trader, reg_no, address = values
+        code, status, decision, valid_from, valid_to, contract, trader, reg_no, address = record.texts
         start, end = _date(valid_from), _date(valid_to)
         problem = None
         if not personcode.is_valid(code):

@@ -234,7 +234,7 @@ def _parse_columns(task: FileTask) -> tuple[int, list[dict[str, Any]], str | Non
         batch.numbers, batch.lines = part.numbers(), [0] * part.rows
         batch.check_and_write(part.columns)
     batch.writer.close()
-    xmlcolumns.fill_lines(quarantine.rows, task.path, LAYOUT, task.chunk, records)
+    xmlcolumns.fill_lines(quarantine.rows, task.path, LAYOUT, task.chunk)
     return records, quarantine.rows, digest.hexdigest() if digest else None
 
 

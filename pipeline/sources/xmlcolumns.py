@@ -172,28 +172,63 @@ def _raise_if_invalid(path: Path, layout: XmlLayout, chunk: Chunk | None, verdic
 _SCAN_BLOCK = 16 << 20
 
 
-def fill_lines(rows: list[dict[str, Any]], path: Path, layout: XmlLayout, chunk: Chunk | None,
-               records: int) -> None:
+def fill_lines(rows: list[dict[str, Any]], path: Path, layout: XmlLayout, chunk: Chunk | None) -> None:
     """Set the `line` of quarantine rows (records of this file or chunk) to the line of their record's start tag.
-
-    Done once per file, after reading, and only if some record was quarantined. A byte scan finds the start
-    tags; if it counts a different number than the parser read (a record tag inside a comment or CDATA), the
-    lines come from the exact lxml walk instead."""
+    Done once per file, after reading, and only if some record was quarantined."""
     if not rows:
         return
     first = chunk.records_before + 1 if chunk else 1
-    lines = _scan_lines(path, layout, chunk)
-    if len(lines) != records:
-        lines = np.array([r.line for r in iter_records(path, layout, chunk)], dtype=np.int64)
+    lines = record_lines(path, layout, chunk)
     for row in rows:
         row["line"] = int(lines[row["record"] - first])
 
 
-def _scan_lines(path: Path, layout: XmlLayout, chunk: Chunk | None) -> np.ndarray:
+@dataclass
+class RowRecord:
+    """One record's mapped texts (in ColumnMap order, "" when absent), its whole-file number and line."""
+
+    number: int
+    line: int
+    texts: tuple[str, ...]
+
+
+def iter_rows(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
+              batch_rows: int = 100_000) -> Iterator[RowRecord]:
+    """Records one by one, for sources whose checks still run per record (PMLP, SOPA): the parse costs the
+    compiled readers' price and only the checks stay in Python. Falls back to the lxml walk where the compiled
+    readers are missing (same texts, numbers and lines)."""
+    if not available():
+        for record in iter_records(path, columns.layout, chunk, digest):
+            texts = record.child_texts()
+            yield RowRecord(record.number, record.line, tuple(texts.get(name, "") for _, name in columns.fields))
+        return
+    lines = record_lines(path, columns.layout, chunk)
+    index = 0
+    for batch in read_columns(path, columns, chunk, digest, batch_rows):
+        values = [batch.columns[name].to_pylist() for name, _ in columns.fields]
+        for offset, texts in enumerate(zip(*values, strict=True)):
+            yield RowRecord(batch.first + offset, int(lines[index + offset]), texts)
+        index += batch.rows
+
+
+_SCAN_BLOCK = 16 << 20
+_UNSCANNABLE = (b"<!--", b"<![CDATA[", b"<?")
+
+
+def record_lines(path: Path, layout: XmlLayout, chunk: Chunk | None) -> np.ndarray:
+    """The line of every record start tag in the file (or chunk), in order.
+
+    Outside comments, CDATA sections and processing instructions a `<` always starts markup, so in a body with
+    none of those (checked first, in C) every `<[prefix:]Record` followed by a space, `>` or `/` is a record
+    start tag of an XSD-valid file. A body with any of them gets its lines from the exact lxml walk instead."""
     record = re.escape(layout.record.encode())
     pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + record + rb"[\s>/]")
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         start, end = (chunk.start, chunk.end) if chunk else (0, len(data))
+        declaration = re.match(rb"(\xef\xbb\xbf)?<\?xml[^>]*\?>", data[:4096])
+        checked_from = max(start, declaration.end() if declaration else 0)
+        if any(data.find(marker, checked_from, end) >= 0 for marker in _UNSCANNABLE):
+            return np.array([r.line for r in iter_records(path, layout, chunk)], dtype=np.int64)
         base = 1 + (chunk.line_shift + data[: chunk.header_end].count(b"\n") if chunk else 0)
         starts = np.fromiter((m.start() for m in pattern.finditer(data, start, end)), dtype=np.int64)
         newlines = [np.flatnonzero(np.frombuffer(data, np.uint8, min(_SCAN_BLOCK, end - offset), offset) == 10)

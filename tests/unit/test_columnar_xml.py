@@ -20,8 +20,9 @@ from xml2arrow.exceptions import Xml2ArrowError
 
 from pipeline.config import Settings, WorkLayout
 from pipeline.errors import SourceError
-from pipeline.sources import vid, xmlcolumns, xsdstream
+from pipeline.sources import pmlp, sopa, vid, xmlcolumns, xsdstream
 from pipeline.sources.base import StageContext
+from tests.conftest import SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.unit.test_xml_hardening import RECORD, extract
 
 pytestmark = pytest.mark.skipif(not xmlcolumns.available(), reason="xml2arrow or libxml2's C API not available")
@@ -200,3 +201,20 @@ def test_vid_staging_is_identical_to_the_lxml_path_with_bad_records_and_a_commen
     quarantine = json.loads(columnar[1])[0]
     assert len(quarantine) == 6 * 8  # "-0.00" is zero, not a bad amount
     assert {row["line"] for row in quarantine} >= {4, 155}  # record 152 sits one line lower after the comment
+
+
+@pytest.mark.parametrize(("module", "pattern"), [(pmlp, "pmlp/*.xml"), (sopa, "sopa/*.xml")])
+def test_per_record_sources_get_the_same_texts_numbers_and_lines_from_both_readers(monkeypatch, module, pattern):
+    files = sorted((SAMPLE_INBOX / SAMPLE_PERIOD).glob(pattern))
+    assert files
+    columnar = [list(xmlcolumns.iter_rows(path, module.COLUMNS, batch_rows=7)) for path in files]
+    monkeypatch.setattr(xmlcolumns, "available", lambda: False)
+    walked = [list(xmlcolumns.iter_rows(path, module.COLUMNS)) for path in files]
+    assert columnar == walked and sum(map(len, walked)) >= 5
+    assert all(row.line > 1 for rows in walked for row in rows)
+
+
+def test_record_lines_fall_back_to_the_exact_walk_when_a_comment_could_hide_a_tag(tmp_path):
+    path = tmp_path / "c.xml"
+    path.write_bytes(extract(records(2) + "<!-- <Income> -->\n" + records(1), prolog='<?xml version="1.0"?>\n'))
+    assert list(xmlcolumns.record_lines(path, vid.LAYOUT, None)) == [3, 4, 6]

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PERIOD ?= 2026-11
 OUT ?= var
 
-.PHONY: run test lint bench bench-smoke sample clean setup setup-dev
+.PHONY: run test lint bench bench-smoke sample clean setup setup-dev airflow
 
 $(BIN)/.core: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,17 @@ bench: $(BIN)/.core
 
 bench-smoke: $(BIN)/.core
 	$(BIN)/python scripts/bench.py --smoke
+
+# Airflow on this machine (UI on http://localhost:8080, credentials printed at start-up), on the sample inbox.
+# `airflow standalone` starts its components by the bare name `airflow`: without .venv/bin on PATH they die.
+AIRFLOW_HOME ?= $(CURDIR)/$(OUT)/airflow
+airflow: $(BIN)/.dev
+	PATH="$(CURDIR)/$(BIN):$$PATH" \
+	AIRFLOW_HOME="$(AIRFLOW_HOME)" AIRFLOW__CORE__DAGS_FOLDER="$(CURDIR)/dags" AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	EIKIS_INBOX="$${EIKIS_INBOX:-$(CURDIR)/sample_data/inbox}" EIKIS_OUTBOX="$${EIKIS_OUTBOX:-$(CURDIR)/$(OUT)/outbox}" \
+	EIKIS_WORKDIR="$${EIKIS_WORKDIR:-$(CURDIR)/$(OUT)/work}" \
+	EIKIS_POLICY="$${EIKIS_POLICY:-$(CURDIR)/policy/eikis_policy.yaml}" \
+	$(BIN)/airflow standalone
 
 clean:
 	rm -rf var .pytest_cache

@@ -7,10 +7,21 @@ each, in parallel after ARIS, which the others are checked against), decides eve
 writes every recipient's file into `EIKIS_OUTBOX/P/` (built aside, published with one rename), delivers each
 recipient's files over SFTP (one mapped task per recipient), and records the run in the store.
 
-**Run any month by hand:** *Trigger DAG w/ config* and set `period` (and, if needed, `policy`).
+**Run any month by hand:** *Trigger DAG w/ config* and set `period` (and, if needed, `policy`). A manual run
+never waits for the inbox: if a source of P is missing it fails at once, naming the missing sources.
+
+**Waiting for the inbox (scheduled runs only).** A scheduled run waits (up to 5 days, checking every 15 minutes)
+only once `EIKIS_INBOX/P/` exists, i.e. a provider has begun delivering P. If nothing at all was delivered for P —
+typically the run Airflow creates for the previous month when you unpause the DAG — it fails at once instead of
+waiting, so it never blocks a manual run behind it (`max_active_runs=1`).
+
+**One run per period.** Each task that writes P takes P's lock (`.P.lock` in the work folder and beside the
+outbox); a command-line `eikis run` of the same month at the same time is refused, and so is this DAG's task while
+such a run works (the task fails with "already being run by another process": clear it when the other run ends).
 
 **When a task fails**
-- `wait_for_inbox` timed out: a provider has not delivered; the log lists the missing sources.
+- `wait_for_inbox` failed at once: nothing was delivered for P (scheduled run), or a source is missing (manual
+  run); the log's last line says which. Timed out after 5 days: a provider has not delivered the rest.
 - `ingest_<source>` failed: the log's last line names the file, the line or record and the reason (a malformed
   or truncated file, a wrong namespace, a suite that failed). Ask the provider for a corrected file, replace it in
   the inbox and clear the task. It never retries by itself: the same file fails the same way. Quarantined records
@@ -18,6 +29,10 @@ recipient's files over SFTP (one mapped task per recipient), and records the run
 - `decide` / `build_files` failed: nothing was published for P (the outbox has no `P/` folder); fix and clear.
 - `deliver` failed for a recipient (mapped task named after it): it retried with backoff; the recipient never saw
   a partial file. Check the endpoint and clear that mapped task only — identical files are not sent twice.
+  "refusing to deliver": the endpoint has no verified host key, or the server's key changed — give the Airflow
+  connection a `host_key` extra (`ssh-ed25519 AAAA…`) or a `known_hosts` path; never `no_host_key_check`.
+  "remote disk full" / "permission denied": the recipient's server refused; not retried, tell the recipient.
+  Every SFTP step times out (connection extra `conn_timeout`, default 30 s) and the task after 30 minutes.
 - `record_run` failed: files are published and delivered; clear it once the database is reachable.
 """
 
@@ -63,10 +78,8 @@ def eikis_monthly() -> None:
 
     @task.sensor(poke_interval=900, timeout=5 * 24 * 3600, mode="reschedule")
     def wait_for_inbox(config: dict[str, Any]) -> PokeReturnValue:
-        missing = eikis.inbox_missing(config)
-        if missing:
-            print(f"waiting for sources of {config['period']}: {', '.join(missing)}")
-        return PokeReturnValue(is_done=not missing, xcom_value=config)
+        ready = eikis.inbox_ready(config, scheduled=get_current_context()["dag_run"].run_type == "scheduled")
+        return PokeReturnValue(is_done=ready, xcom_value=config)
 
     def ingest_task(source: str):  # noqa: ANN202 - returns a TaskFlow task
         @task(task_id=f"ingest_{source}")
@@ -88,16 +101,17 @@ def eikis_monthly() -> None:
         return eikis.plan(config)
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
-          max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4)
+          max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4,
+          execution_timeout=dt.timedelta(minutes=30))
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["recipient"] = plan["recipient"]
         entry = eikis.endpoint_entry(config, plan)
-        endpoint = None
+        connection = None
         if "airflow_conn_id" in entry:
-            connection = Connection.get(entry["airflow_conn_id"])
-            endpoint = {"host": connection.host, "port": connection.port or 22, "username": connection.login,
-                        "password": connection.password}
-        return eikis.deliver_one(config, plan, endpoint)
+            found = Connection.get(entry["airflow_conn_id"])
+            connection = {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
+                          "extra": found.extra_dejson}
+        return eikis.deliver_one(config, plan, connection)
 
     @task(trigger_rule="none_failed")
     def record_run(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:

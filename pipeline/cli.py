@@ -69,9 +69,11 @@ def _generate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.publish.lock import period_lock
     from pipeline.stages import ingest_and_validate, print_source_table
 
-    summaries = ingest_and_validate(args.period, args.inbox, args.workdir, settings)
+    with period_lock(args.period, args.workdir):
+        summaries = ingest_and_validate(args.period, args.inbox, args.workdir, settings)
     print_source_table(summaries)
     print(f"staging, quarantine and data docs in {args.workdir / args.period}")
 

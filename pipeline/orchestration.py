@@ -80,16 +80,43 @@ def inbox_missing(config: dict[str, Any]) -> list[str]:
     return missing
 
 
+def inbox_ready(config: dict[str, Any], scheduled: bool) -> bool:
+    """The `wait_for_inbox` sensor's answer: True when every source of P is in, False to keep waiting.
+
+    Only a scheduled run waits, and only once the inbox for P has begun to fill (`<inbox>/<P>/` exists). A
+    scheduled run for a month nothing was delivered for (e.g. the one Airflow creates when the DAG is unpaused)
+    and a manual run with a source missing fail at once with one line instead: with `max_active_runs=1` a run
+    that waits days blocks every manual run behind it.
+    """
+    from pipeline.errors import SourceError
+
+    missing = inbox_missing(config)
+    if not missing:
+        return True
+    folder = Path(config["inbox"]) / config["period"]
+    if not scheduled:
+        raise SourceError(f"no file yet for {', '.join(missing)}; a manual run does not wait: trigger it again "
+                          "once every source has landed", file=folder)
+    if not folder.is_dir():
+        raise SourceError(f"nothing delivered for {config['period']} (no inbox folder); this scheduled run stops "
+                          f"instead of waiting: trigger the DAG with period={config['period']} once the providers "
+                          "have delivered", file=folder)
+    print(f"waiting for sources of {config['period']}: {', '.join(missing)}")
+    return False
+
+
 def ingest_one(config: dict[str, Any], source: str) -> dict[str, Any]:
     from pipeline.config import Settings
     from pipeline.ingest import ingest_source
     from pipeline.policy import load_policy
+    from pipeline.publish.lock import period_lock
     from pipeline.quality.expectations import validate_source
 
     settings = Settings.from_env()
     policy = load_policy(Path(config["policy"]), config["period"])
-    summary = ingest_source(source, config["period"], Path(config["inbox"]), Path(config["workdir"]), settings)
-    validate_source(source, config["period"], Path(config["workdir"]), settings, policy)
+    with period_lock(config["period"], Path(config["workdir"]), shared=True):  # the run's other ingests share it
+        summary = ingest_source(source, config["period"], Path(config["inbox"]), Path(config["workdir"]), settings)
+        validate_source(source, config["period"], Path(config["workdir"]), settings, policy)
     return {"source": source, "records": summary.records, "staged": summary.staged,
             "quarantined": summary.quarantined}
 
@@ -100,17 +127,21 @@ def decide(config: dict[str, Any]) -> dict[str, Any]:
     from pipeline.config import Settings
     from pipeline.decide.run import decide_period
     from pipeline.policy import load_policy
+    from pipeline.publish.lock import period_lock
 
     policy = load_policy(Path(config["policy"]), config["period"])
-    return as_dict(decide_period(config["period"], Path(config["workdir"]), policy, Settings.from_env()))
+    with period_lock(config["period"], Path(config["workdir"])):
+        return as_dict(decide_period(config["period"], Path(config["workdir"]), policy, Settings.from_env()))
 
 
 def publish(config: dict[str, Any]) -> dict[str, Any]:
     from pipeline.policy import load_policy
+    from pipeline.publish.lock import period_lock
     from pipeline.stages import build_and_publish
 
     policy = load_policy(Path(config["policy"]), config["period"])
-    result = build_and_publish(config["period"], Path(config["workdir"]), Path(config["outbox"]), policy)
+    with period_lock(config["period"], Path(config["workdir"]), Path(config["outbox"])):
+        result = build_and_publish(config["period"], Path(config["workdir"]), Path(config["outbox"]), policy)
     return {"run_id": result.run_id, "outbox": str(result.outbox), "files": len(result.files),
             "report": str(result.report)}
 
@@ -133,15 +164,16 @@ def endpoint_entry(config: dict[str, Any], plan_entry: dict[str, Any]) -> dict[s
 
 
 def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
-                endpoint: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Deliver one recipient; `endpoint` (host, port, username, password …) overrides the recipients file."""
+                connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Deliver one recipient; `connection` (an Airflow connection's host, port, login, password and extra)
+    overrides the recipients file's endpoint."""
     from pipeline.deliver.sftp import DeliveryPlan, Endpoint, RecipientsConfig, deliver
 
     plan_obj = DeliveryPlan(**plan_entry)
-    if endpoint is None:
+    if connection is None:
         endpoint_obj = RecipientsConfig.load(Path(config["recipients"])).endpoint(plan_obj.endpoint)
     else:
-        endpoint_obj = Endpoint(**endpoint)
+        endpoint_obj = Endpoint.from_connection(**connection)
     rows = deliver(plan_obj, endpoint_obj, Path(config["outbox"]), config["period"], attempts=2)
     return [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()} for row in rows]
 

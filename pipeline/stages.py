@@ -12,6 +12,7 @@ from pipeline.logs import get_logger, timed
 from pipeline.policy import Policy, load_policy
 from pipeline.publish.atomic import build_folder, publish
 from pipeline.publish.files import RecipientFile, build_recipient_files
+from pipeline.publish.lock import period_lock
 from pipeline.publish.manifest import derive_run_id, write_manifest
 from pipeline.publish.report import write_report
 from pipeline.quality.expectations import validate_source
@@ -74,7 +75,13 @@ def build_and_publish(period: str, workdir: Path, outbox: Path, policy: Policy) 
 def run_month(period: str, inbox: Path, outbox: Path, policy_path: Path, workdir: Path,
               settings: Settings, db_url: str | None = None) -> RunResult:
     """The whole month: ingest + validation, decision, files, manifest, report, publication, and (with a
-    database URL) the store."""
+    database URL) the store — all under P's lock on the workdir and the outbox (one run per period)."""
+    with period_lock(period, workdir, outbox):
+        return _run_month_locked(period, inbox, outbox, policy_path, workdir, settings, db_url)
+
+
+def _run_month_locked(period: str, inbox: Path, outbox: Path, policy_path: Path, workdir: Path,
+                      settings: Settings, db_url: str | None) -> RunResult:
     policy = load_policy(policy_path, period)
     log.info("policy version %s in force for %s (%s)", policy.version, period, policy.digest)
     summaries = ingest_and_validate(period, inbox, workdir, settings, policy)

@@ -5,14 +5,22 @@ Per file: upload under a hidden temporary name, check the remote size and sha256
 complete manifest means complete files. A file already on the server with the same sha256 is not sent again.
 A dropped connection is retried with backoff on a fresh connection; leftover temporary files are removed first.
 Recipients and endpoints come from a recipients file (or Airflow connections, resolved by the DAG), never code.
+
+Trust and time (issue 9, point 4): every endpoint must name the server's host key (`host_key: "<type> <base64>"`,
+or a `known_hosts` file); an unknown or different key refuses the delivery, there is no "accept anyway". Every
+network step has the endpoint's timeout — connect, banner, authentication, opening the channel and each SFTP
+request — so a server that stops answering fails the attempt instead of hanging it. A failed upload's temporary
+file is removed, and a full disk or a permission refusal is said plainly and not retried (it would fail again).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import errno
 import fnmatch
 import hashlib
-import io
 import json
 import os
 import socket
@@ -34,6 +42,7 @@ log = get_logger("deliver.sftp")
 
 TEMP_PREFIX = ".eikis-"
 TEMP_SUFFIX = ".part"
+CONFIRM_EVERY = 4 << 20  # bytes written between checks of the server's answers (bounded memory, no silent loss)
 RETRYABLE = (paramiko.SSHException, EOFError, OSError, socket.timeout)
 
 
@@ -47,7 +56,29 @@ class Endpoint:
     password: str | None = field(default=None, repr=False)
     key_file: str | None = None
     known_hosts: str | None = None
+    host_key: str | None = None
     timeout: float = 30.0
+
+    @classmethod
+    def from_connection(cls, host: str, port: int | None, login: str | None, password: str | None,
+                        extra: dict[str, Any] | None) -> Endpoint:
+        """An Airflow SFTP connection, read with the extras `SFTPHook` defines (`host_key`, `no_host_key_check`,
+        `key_file`, `conn_timeout`) plus `known_hosts` (a file path, as `SFTPHookAsync` reads it). Skipping the
+        host-key check is refused here, whatever the connection says."""
+        extra = extra or {}
+        if str(extra.get("no_host_key_check", extra.get("ignore_hostkey_verification", "false"))).lower() == "true":
+            raise HostKeyRefused(f"{host}: the connection sets no_host_key_check; EIKIS delivers only to a server "
+                                 "whose host key it can verify (give host_key or known_hosts)")
+        if extra.get("private_key"):
+            raise DeliveryError(f"{host}: the private_key extra is not supported; give key_file (a path) instead")
+        return cls(host=host, port=int(port or 22), username=login or "eikis", password=password,
+                   key_file=extra.get("key_file"), known_hosts=extra.get("known_hosts"),
+                   host_key=extra.get("host_key"), timeout=float(extra.get("conn_timeout") or cls.timeout))
+
+    @property
+    def known_host_name(self) -> str:
+        """How known_hosts names this server (OpenSSH writes a non-22 port as `[host]:port`)."""
+        return self.host if self.port == 22 else f"[{self.host}]:{self.port}"
 
 
 @dataclass
@@ -81,6 +112,9 @@ class RecipientsConfig:
         password_env = raw.pop("password_env", None)
         if password_env:
             raw["password"] = env.get(password_env)
+        unknown = set(raw) - set(Endpoint.__dataclass_fields__)
+        if unknown:
+            raise DeliveryError(f"endpoint {name}: unknown setting(s) {', '.join(sorted(unknown))}")
         return Endpoint(**raw)
 
     def rule_for(self, recipient: str) -> dict[str, str] | None:
@@ -120,22 +154,69 @@ def recipient_manifest(outbox: Path, period: str, plan: DeliveryPlan) -> bytes:
     return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+class HostKeyRefused(DeliveryError):
+    """The server's host key is not configured or not the configured one: nothing is sent."""
+
+
+class _RefuseUnknownHost(paramiko.MissingHostKeyPolicy):
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        raise HostKeyRefused(f"{hostname}: the server's {key.get_name()} host key is not among the configured "
+                             "ones; refusing to deliver")
+
+
+def trusted_host_keys(endpoint: Endpoint) -> dict[str, paramiko.PKey]:
+    """The host keys (by type) this endpoint may present; none configured is a refusal, not a warning."""
+    keys = paramiko.HostKeys()
+    if endpoint.known_hosts:
+        path = Path(endpoint.known_hosts)
+        if not path.is_file():
+            raise HostKeyRefused(f"{endpoint.host}: known_hosts file not found; refusing to deliver", file=path)
+        keys.load(str(path))
+    if endpoint.host_key:
+        kind, _, body = endpoint.host_key.strip().partition(" ")
+        try:
+            key = paramiko.PKey.from_type_string(kind, base64.b64decode(body.split()[0], validate=True))
+        except (binascii.Error, IndexError, paramiko.SSHException, ValueError):
+            raise HostKeyRefused(f"{endpoint.host}: host_key must be '<type> <base64>' as in known_hosts") from None
+        keys.add(endpoint.known_host_name, kind, key)
+    trusted = keys.lookup(endpoint.known_host_name)
+    if not trusted:
+        raise HostKeyRefused(f"{endpoint.known_host_name}: no verified host key configured (give the endpoint a "
+                             "host_key or a known_hosts file that lists it); refusing to deliver")
+    return dict(trusted)
+
+
 @contextmanager
 def open_sftp(endpoint: Endpoint) -> Iterator[paramiko.SFTPClient]:
+    """A verified SFTP session whose every request times out after `endpoint.timeout` seconds."""
     client = paramiko.SSHClient()
-    if endpoint.known_hosts:
-        client.load_host_keys(endpoint.known_hosts)
-        client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    else:
-        log.warning("%s: no known_hosts configured, accepting the server key unchecked", endpoint.host)
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-    client.connect(endpoint.host, port=endpoint.port, username=endpoint.username, password=endpoint.password,
-                   key_filename=endpoint.key_file, timeout=endpoint.timeout, banner_timeout=endpoint.timeout,
-                   auth_timeout=endpoint.timeout, allow_agent=False, look_for_keys=False)
+    for kind, key in trusted_host_keys(endpoint).items():
+        client.get_host_keys().add(endpoint.known_host_name, kind, key)
+    client.set_missing_host_key_policy(_RefuseUnknownHost())
     try:
-        yield client.open_sftp()
+        try:
+            client.connect(endpoint.host, port=endpoint.port, username=endpoint.username,
+                           password=endpoint.password, key_filename=endpoint.key_file, timeout=endpoint.timeout,
+                           banner_timeout=endpoint.timeout, auth_timeout=endpoint.timeout,
+                           channel_timeout=endpoint.timeout, allow_agent=False, look_for_keys=False)
+        except paramiko.BadHostKeyException as exc:
+            raise HostKeyRefused(f"{exc.hostname}: the server presented a different {exc.key.get_name()} host "
+                                 "key than the configured one; refusing to deliver") from None
+        sftp = client.open_sftp()
+        sftp.get_channel().settimeout(endpoint.timeout)
+        yield sftp
     finally:
         client.close()
+
+
+def plain_failure(exc: BaseException, where: str) -> DeliveryError | None:
+    """A failure said plainly; None when another attempt may succeed (a dropped or silent connection)."""
+    text = str(exc).lower()
+    if isinstance(exc, PermissionError) or getattr(exc, "errno", None) == errno.EACCES:
+        return DeliveryError(f"{where}: permission denied by the remote server")
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "no space" in text or "quota" in text:
+        return DeliveryError(f"{where}: remote disk full (or quota exceeded)")
+    return None
 
 
 def _makedirs(sftp: paramiko.SFTPClient, remote_dir: str) -> None:
@@ -173,15 +254,64 @@ def _remove_leftovers(sftp: paramiko.SFTPClient, remote_dir: str) -> None:
             log.info("removed leftover temporary file %s/%s", remote_dir, name)
 
 
+def _upload(sftp: paramiko.SFTPClient, data: bytes, path: str) -> None:
+    """Pipelined writes whose answers are checked every `CONFIRM_EVERY` bytes and at the end.
+
+    `SFTPClient.putfo` pipelines too but drops the server's answers to the writes (paramiko reads them only to
+    match request numbers), so a full disk surfaces later as a bare size mismatch. Reading the pending answers
+    ourselves (paramiko's `_reqs` / `_read_response`, stable since paramiko 1.x) raises the server's own status:
+    "No space left on device", "Permission denied".
+    """
+    with sftp.open(path, "wb") as remote:
+        remote.set_pipelined(True)
+        for offset in range(0, len(data), CONFIRM_EVERY):
+            remote.write(data[offset:offset + CONFIRM_EVERY])
+            _confirm_writes(remote)
+        _confirm_writes(remote)
+
+
+def _confirm_writes(remote: paramiko.SFTPFile) -> None:
+    remote.flush()
+    pending = getattr(remote, "_reqs", None)
+    while pending:
+        remote.sftp._read_response(pending.popleft())  # raises the server's status for a refused write
+
+
 def _put_verified(sftp: paramiko.SFTPClient, data: bytes, remote_dir: str, name: str, sha256: str) -> str:
     final = f"{remote_dir}/{name}"
     temporary = f"{remote_dir}/{TEMP_PREFIX}{name}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}"
-    sftp.putfo(io.BytesIO(data), temporary, file_size=len(data), confirm=True)
-    if sftp.stat(temporary).st_size != len(data) or _remote_sha256(sftp, temporary) != sha256:
-        sftp.remove(temporary)
-        raise OSError(f"verification failed for {final}")
-    sftp.posix_rename(temporary, final)
+    try:
+        _upload(sftp, data, temporary)
+        if sftp.stat(temporary).st_size != len(data) or _remote_sha256(sftp, temporary) != sha256:
+            raise OSError(f"verification failed for {final}")
+        sftp.posix_rename(temporary, final)
+    except BaseException:
+        _remove_quietly(sftp, temporary)
+        raise
     return final
+
+
+def _remove_quietly(sftp: paramiko.SFTPClient, path: str) -> None:
+    """Best effort (the session may be the thing that failed); the next attempt removes what is left."""
+    try:
+        sftp.remove(path)
+    except (OSError, EOFError, paramiko.SSHException):
+        log.info("could not remove %s now; the next attempt removes it", path)
+
+
+def _cleanup_after_failure(endpoint: Endpoint, remote_dir: str) -> None:
+    """After the last failed attempt, one fresh session to remove temporary files the failed ones left."""
+    try:
+        with open_sftp(endpoint) as sftp:
+            _remove_leftovers(sftp, remote_dir)
+    except (DeliveryError, OSError, EOFError, paramiko.SSHException):
+        log.warning("temporary files in %s could not be removed; the next delivery removes them", remote_dir)
+
+
+def _describe(exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return f"the server stopped answering (no reply within {timeout:g} s)"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def deliver(plan: DeliveryPlan, endpoint: Endpoint, outbox: Path, period: str, *, attempts: int = 4,
@@ -207,12 +337,17 @@ def deliver(plan: DeliveryPlan, endpoint: Endpoint, outbox: Path, period: str, *
                     statuses[name] = "DELIVERED"
             break
         except RETRYABLE as exc:
+            plain = plain_failure(exc, f"{plan.recipient} ({plan.remote_dir})")
+            if plain is not None or attempt == attempts:
+                _cleanup_after_failure(endpoint, plan.remote_dir)
+            if plain is not None:
+                raise plain from None
             if attempt == attempts:
                 raise DeliveryError(f"{plan.recipient}: delivery failed after {attempts} attempts: "
-                                    f"{type(exc).__name__}: {exc}") from None
+                                    f"{_describe(exc, endpoint.timeout)}") from None
             wait = backoff_seconds * 2 ** (attempt - 1)
-            log.warning("%s: attempt %d failed (%s: %s); retrying in %.1f s", plan.recipient, attempt,
-                        type(exc).__name__, exc, wait)
+            log.warning("%s: attempt %d failed (%s); retrying in %.1f s", plan.recipient, attempt,
+                        _describe(exc, endpoint.timeout), wait)
             time.sleep(wait)
     finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     log.info("%s: %d file(s) delivered, %d unchanged, in %d attempt(s)", plan.recipient,

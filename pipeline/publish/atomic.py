@@ -1,12 +1,19 @@
 """Publishing `<outbox>/<P>` all at once: a failed run leaves no outbox for P (CONTRACTS §10).
 
-Files are built in a hidden sibling folder on the same file system and renamed into place. A previous
-publication of P is first renamed aside and removed only after the new one is in place, so a crash between the
-two renames leaves the old publication recoverable under `.replaced-<P>-*`, never a half-written one.
+Files are built in a hidden sibling folder on the same file system and swapped into place. A previous publication
+of P is replaced with one `renameat2(RENAME_EXCHANGE)` (Linux ≥ 3.15, glibc ≥ 2.28): the kernel swaps the two
+directories atomically, so `<outbox>/<P>` exists at every moment and a reader (a delivery, a municipality's sync)
+never finds it missing. The old publication then sits under the build folder's name and is removed; a crash before
+that leaves a `.build-P-*` folder, which the next run of P removes once it holds P's lock (`remove_stale`).
+
+Where the exchange is unavailable (another OS, a file system that refuses it) publication falls back to two
+renames, the old one aside first, and says so in the log: there `<outbox>/<P>` is missing for a moment.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shutil
 import uuid
@@ -17,6 +24,10 @@ from pathlib import Path
 from pipeline.logs import get_logger
 
 log = get_logger("publish.atomic")
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+STALE_PREFIXES = (".build-", ".replaced-")
 
 
 @contextmanager
@@ -32,19 +43,47 @@ def build_folder(outbox: Path, period: str) -> Iterator[Path]:
         raise
 
 
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (`renameat2(RENAME_EXCHANGE)`); False when this system cannot."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(first), None, str(second))
+
+
 def publish(build: Path, outbox: Path, period: str) -> Path:
-    """Rename the built folder to `<outbox>/<P>`, replacing an earlier publication of P."""
+    """Put the built folder at `<outbox>/<P>`, replacing an earlier publication of P without a gap."""
     target = outbox / period
-    aside = None
-    if target.exists():
+    if not target.exists():
+        os.rename(build, target)
+    elif exchange(build, target):
+        shutil.rmtree(build, ignore_errors=True)  # it now holds the previous publication
+    else:
+        log.warning("atomic exchange unavailable here: %s is replaced with two renames (briefly absent)", target)
         aside = outbox / f".replaced-{period}-{uuid.uuid4().hex[:8]}"
         os.rename(target, aside)
-    os.rename(build, target)
-    if aside is not None:
+        os.rename(build, target)
         shutil.rmtree(aside, ignore_errors=True)
     _fsync_dir(outbox)
     log.info("published %s", target)
     return target
+
+
+def remove_stale(outbox: Path, period: str) -> None:
+    """Remove P's build and replaced folders left by a killed run. Only call it holding P's lock."""
+    if not Path(outbox).is_dir():
+        return
+    for prefix in STALE_PREFIXES:
+        for stale in Path(outbox).glob(f"{prefix}{period}-*"):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+                log.info("removed %s left by an earlier run that did not finish", stale)
 
 
 def _fsync_dir(folder: Path) -> None:

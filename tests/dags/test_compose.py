@@ -48,3 +48,65 @@ def test_images_are_pinned_and_volumes_declared():
     assert {"postgres-data", "sftp-data", "eikis-inbox", "eikis-outbox", "eikis-work"} <= set(document["volumes"])
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "FROM apache/airflow:3.3.2-python3.11" in dockerfile and "pip check" in dockerfile
+
+
+def test_airflow_init_gives_the_data_volumes_to_the_task_user():
+    init = compose()["services"]["airflow-init"]
+    script = init["command"][-1]
+    assert init["user"] == "0:0"
+    for folder in ("/opt/eikis/data/inbox", "/opt/eikis/data/outbox", "/opt/eikis/data/work"):
+        assert folder in script.split("chown -R 50000:0", 1)[1].splitlines()[0], folder
+    assert script.index("chown") < script.index("airflow db migrate")
+
+
+def test_secrets_stay_out_of_the_image_and_out_of_git():
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {".env", "secrets"} <= set(ignored)
+    assert "secrets/" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+
+
+def test_every_delivery_endpoint_verifies_the_host_key_the_example_known_hosts_describes():
+    import json
+
+    env = compose()["x-airflow-common"]["environment"]
+    extra = json.loads(env["AIRFLOW_CONN_EIKIS_SFTP"])["extra"]
+    assert extra["known_hosts"] == "/opt/eikis/config/known_hosts" and "no_host_key_check" not in extra
+    recipients = yaml.safe_load((ROOT / "config" / "recipients.example.yaml").read_text(encoding="utf-8"))
+    for name, endpoint in recipients["endpoints"].items():
+        assert "airflow_conn_id" in endpoint or endpoint.get("known_hosts") or endpoint.get("host_key"), name
+    example = (ROOT / "config" / "known_hosts.example").read_text(encoding="utf-8")
+    assert "ssh-keyscan" in example and "secrets/sftp_host_ed25519_key.pub" in example
+    sftp = compose()["services"]["sftp"]
+    assert "./secrets/sftp_host_ed25519_key:/etc/ssh/ssh_host_ed25519_key:ro" in sftp["volumes"]
+
+
+def test_providers_have_an_inbound_sftp_drop_into_the_inbox_volume():
+    services = compose()["services"]
+    drops = [name for name, service in services.items() if name != "airflow-init" and "sftp" in
+             service.get("image", "") and any(m.startswith("eikis-inbox:") for m in service.get("volumes", []))]
+    assert drops == ["sftp-inbox"]
+    drop = services["sftp-inbox"]
+    assert drop["command"].endswith("}:50000:0"), "providers write as the tasks' user"
+    assert "${EIKIS_INBOX_SFTP_PASSWORD:?" in drop["command"] and drop["ports"]
+
+
+def test_the_env_example_has_no_invalid_placeholder_and_says_how_to_make_a_fernet_key():
+    import base64
+
+    lines = (ROOT / "config" / "env.example").read_text(encoding="utf-8").splitlines()
+    values = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    assert values["AIRFLOW_FERNET_KEY"] == "" or len(base64.urlsafe_b64decode(values["AIRFLOW_FERNET_KEY"])) == 32
+    assert any("Fernet.generate_key()" in line for line in lines)
+    assert "EIKIS_INBOX_SFTP_PASSWORD" in values
+    assert "${AIRFLOW_FERNET_KEY:?" in compose()["x-airflow-common"]["environment"]["AIRFLOW__CORE__FERNET_KEY"]
+
+
+def test_the_celery_worker_runs_only_as_many_tasks_as_its_memory_holds():
+    import re
+
+    worker = compose()["services"]["airflow-worker"]
+    concurrency = int(worker["environment"]["AIRFLOW__CELERY__WORKER_CONCURRENCY"])
+    limit_gb = float(worker["mem_limit"].rstrip("g"))
+    benchmarks = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    peak_gb = float(re.search(r"\*\*total\*\*.*\*\*([\d.]+) GB\*\*", benchmarks).group(1))
+    assert concurrency >= 1 and concurrency * peak_gb <= limit_gb

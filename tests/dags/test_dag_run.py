@@ -19,6 +19,35 @@ from tests.sftp_server import PASSWORD, USER, LoopbackSFTPServer
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
+BIN = Path(sys.executable).parent
+
+
+def airflow_env(tmp_path: Path, extra: dict[str, str]) -> dict[str, str]:
+    """A migrated temporary AIRFLOW_HOME with the repository's dags folder, and the run's variables."""
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "AIRFLOW_HOME": str(tmp_path / "airflow"),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+           "EIKIS_DATA_DOCS": "0", "EIKIS_WORKERS": "1", **extra}
+    migrate = subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True,
+                             timeout=300, check=False)
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    return env
+
+
+def dags_test(conf: dict[str, str], env: dict[str, str], timeout: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "airflow"), "dags", "test", "eikis_monthly", "-c", json.dumps(conf)], env=env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_a_manual_run_whose_inbox_is_missing_fails_at_once_instead_of_waiting(tmp_path):
+    env = airflow_env(tmp_path, {"EIKIS_DB_URL": f"sqlite:///{tmp_path / 'store.sqlite'}"})
+    conf = {"period": "2026-10", "inbox": str(tmp_path / "empty-inbox"), "outbox": str(tmp_path / "outbox"),
+            "workdir": str(tmp_path / "work"), "policy": str(DEFAULT_POLICY)}
+    run = dags_test(conf, env, timeout=300)  # before: the sensor waited up to 5 days
+    log = run.stdout + run.stderr
+    assert run.returncode != 0 and "no file yet for aris" in log and "a manual run does not wait" in log, log[-5000:]
+    assert not (tmp_path / "outbox").exists()
+
+
 def test_the_monthly_dag_runs_end_to_end_into_sftp_and_postgres(tmp_path):
     server = LoopbackSFTPServer(tmp_path / "sftp").start()
     try:
@@ -28,26 +57,15 @@ def test_the_monthly_dag_runs_end_to_end_into_sftp_and_postgres(tmp_path):
             "endpoints": {"suppliers": {"airflow_conn_id": "eikis_sftp"}},
             "recipients": [{"match": "*", "endpoint": "suppliers", "remote_dir": "/{recipient}/{period}"}],
         }), encoding="utf-8")
-        bin_dir = Path(sys.executable).parent
-        env = {
-            **os.environ,
-            "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
-            "AIRFLOW_HOME": str(tmp_path / "airflow"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        env = airflow_env(tmp_path, {
             "AIRFLOW_CONN_EIKIS_SFTP": json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "port": server.port,
-                                                   "login": USER, "password": PASSWORD}),
+                                                   "login": USER, "password": PASSWORD,
+                                                   "extra": {"host_key": server.host_key_line, "conn_timeout": 20}}),
             "EIKIS_DB_URL": db_url,
-            "EIKIS_DATA_DOCS": "0",
-            "EIKIS_WORKERS": "1",
-        }
-        migrate = subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True,
-                                 timeout=300, check=False)
-        assert migrate.returncode == 0, migrate.stderr[-3000:]
+        })
         conf = {"period": SAMPLE_PERIOD, "inbox": str(SAMPLE_INBOX), "outbox": str(tmp_path / "outbox"),
                 "workdir": str(tmp_path / "work"), "policy": str(DEFAULT_POLICY), "recipients": str(recipients)}
-        run = subprocess.run([str(bin_dir / "airflow"), "dags", "test", "eikis_monthly", "-c", json.dumps(conf)],
-                             env=env, capture_output=True, text=True, timeout=900, check=False)
+        run = dags_test(conf, env, timeout=900)
         log = run.stdout + run.stderr
         assert run.returncode == 0, log[-5000:]
         assert "state=success" in log, log[-5000:]

@@ -1,0 +1,40 @@
+"""Which runs wait for the inbox (issue 9, point 9): only a scheduled run whose inbox for P has begun to fill."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pipeline.errors import SourceError
+from pipeline.orchestration import inbox_ready
+from tests.conftest import SAMPLE_INBOX, SAMPLE_PERIOD
+
+
+def config(inbox) -> dict[str, str]:
+    return {"inbox": str(inbox), "period": SAMPLE_PERIOD}
+
+
+def partial_inbox(tmp_path):
+    shutil.copytree(SAMPLE_INBOX / SAMPLE_PERIOD / "aris", tmp_path / SAMPLE_PERIOD / "aris")
+    return tmp_path
+
+
+def test_a_scheduled_run_with_nothing_delivered_fails_at_once(tmp_path):
+    with pytest.raises(SourceError, match=rf"nothing delivered for {SAMPLE_PERIOD} \(no inbox folder\); this "
+                                          "scheduled run stops instead of waiting"):
+        inbox_ready(config(tmp_path), scheduled=True)
+
+
+def test_a_scheduled_run_waits_for_the_rest_once_delivery_has_begun(tmp_path, capsys):
+    assert inbox_ready(config(partial_inbox(tmp_path)), scheduled=True) is False
+    assert "waiting for sources of 2026-11: pmlp, vid" in capsys.readouterr().out
+
+
+def test_a_manual_run_never_waits(tmp_path):
+    with pytest.raises(SourceError, match=r"no file yet for pmlp, vid, .*a manual run does not wait"):
+        inbox_ready(config(partial_inbox(tmp_path)), scheduled=False)
+
+
+def test_a_complete_inbox_is_ready_for_any_run():
+    assert inbox_ready(config(SAMPLE_INBOX), scheduled=True) and inbox_ready(config(SAMPLE_INBOX), scheduled=False)

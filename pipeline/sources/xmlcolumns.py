@@ -202,6 +202,7 @@ def iter_rows(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest
             texts = record.child_texts()
             yield RowRecord(record.number, record.line, tuple(texts.get(name, "") for _, name in columns.fields))
         return
+    _reject_doctype_in_prolog(path)  # also turns an unreadable file into a SourceError before the scan
     lines = record_lines(path, columns.layout, chunk)
     index = 0
     for batch in read_columns(path, columns, chunk, digest, batch_rows):
@@ -221,6 +222,8 @@ def record_lines(path: Path, layout: XmlLayout, chunk: Chunk | None) -> np.ndarr
     Outside comments, CDATA sections and processing instructions a `<` always starts markup, so in a body with
     none of those (checked first, in C) every `<[prefix:]Record` followed by a space, `>` or `/` is a record
     start tag of an XSD-valid file. A body with any of them gets its lines from the exact lxml walk instead."""
+    if path.stat().st_size == 0:
+        return np.zeros(0, dtype=np.int64)  # nothing to map; the parsers report the empty file
     record = re.escape(layout.record.encode())
     pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + record + rb"[\s>/]")
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:

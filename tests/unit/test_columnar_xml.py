@@ -218,3 +218,12 @@ def test_record_lines_fall_back_to_the_exact_walk_when_a_comment_could_hide_a_ta
     path = tmp_path / "c.xml"
     path.write_bytes(extract(records(2) + "<!-- <Income> -->\n" + records(1), prolog='<?xml version="1.0"?>\n'))
     assert list(xmlcolumns.record_lines(path, vid.LAYOUT, None)) == [3, 4, 6]
+
+
+@pytest.mark.parametrize("module", [vid, pmlp, sopa])
+def test_an_empty_or_missing_file_is_a_one_line_error(tmp_path, module):
+    empty = tmp_path / "empty.xml"
+    empty.write_bytes(b"")
+    for path in (empty, tmp_path / "missing.xml"):
+        with pytest.raises(SourceError, match=path.name):
+            list(xmlcolumns.iter_rows(path, module.COLUMNS))

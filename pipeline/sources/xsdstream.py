@@ -121,8 +121,8 @@ def validate_stream(source: io.RawIOBase, schema_file: str) -> XsdOutcome:
     def read(_context: int | None, buffer: ctypes._Pointer, size: int) -> int:  # type: ignore[type-arg]
         try:
             data = source.read(size)
-        except OSError as exc:
-            failure.append(exc.strerror or str(exc))
+        except (OSError, ValueError) as exc:  # an exception must not cross the C frames: report it after
+            failure.append(getattr(exc, "strerror", None) or str(exc))
             return -1
         if data:
             ctypes.memmove(buffer, data, len(data))

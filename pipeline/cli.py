@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.errors import EikisError
+from pipeline.handoff import SourceSummary
 from pipeline.logs import configure_cli_logging
 from pipeline.period import parse_month
 
@@ -37,19 +38,69 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--fraction", type=float, default=1.0, help="shrink the national scale (0-1]")
     generate.add_argument("--inject-bad", action="store_true", help="add one bad record of every kind")
 
-    ingest = commands.add_parser("ingest", help="stage and validate every source of a month")
+    ingest = commands.add_parser("ingest", help="stage and validate every source of a month (the ingest stage)")
     _common_run_arguments(ingest)
 
-    run = commands.add_parser("run", help="run the whole month: ingest, validate, decide, publish")
+    run = commands.add_parser("run", help="run the whole month: ingest, decide, publish, deliver, record")
     _common_run_arguments(run)
     run.add_argument("--outbox", type=Path, required=True, help="outbox root; files go to OUTBOX/PERIOD/")
     run.add_argument("--policy", type=Path, required=True, help="policy YAML (minimal or effective-dated)")
     run.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
     run.add_argument("--no-db", action="store_true", help="do not record the run in a store")
+    run.add_argument("--accept-anomaly", metavar="REASON",
+                     help="publish although a measure moved beyond the anomaly tolerance; REASON goes to the store")
+    run.add_argument("--recipients", type=Path, help="SFTP endpoints per recipient: deliver after publishing")
 
-    purge = commands.add_parser("purge", help="delete stored periods older than the retention (24 months)")
-    purge.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
-    purge.add_argument("--keep-months", type=int, default=24)
+    aldis = commands.add_parser("aldis", help="ALDIS protected users: SOPA -> each trader's contracts (§12)")
+    _common_run_arguments(aldis)
+    aldis.add_argument("--outbox", type=Path, required=True, help="ALDIS outbox root; files go to OUTBOX/PERIOD/")
+    aldis.add_argument("--traders", type=Path, required=True, help="trader register YAML (policy/traders.yaml)")
+    aldis.add_argument("--db", help="SQLAlchemy URL: also record the run in the store (default: not recorded)")
+    claims = commands.add_parser("claims", help="check suppliers' compensation claims for P (--approve: pay them)")
+    claims.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM")
+    claims.add_argument("--claims", type=Path, required=True, help="claims root holding PERIOD/<supplier folder>/")
+    claims.add_argument("--published", type=Path, required=True, help="outbox root of `eikis run` (CONTRACTS §10)")
+    claims.add_argument("--aldis", type=Path, help="outbox root of `eikis aldis` (§12), for PROTECTED_USER claims")
+    claims.add_argument("--outbox", type=Path, required=True, help="claims outbox root; files go to OUTBOX/PERIOD/")
+    claims.add_argument("--policy", type=Path, required=True, help="effective-dated policy YAML with `compensation`")
+    claims.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
+    claims.add_argument("--workdir", type=Path, default=Path("var/work"), help="quarantine list (default var/work)")
+    claims.add_argument("--as-of", type=_period, help="the month the run is made in (default: the current month)")
+    claims.add_argument("--approve", action="store_true", help="record this run's payout in the ledger")
+
+    generate_claims = commands.add_parser("generate-claims", help="write sample claim files from a published outbox")
+    generate_claims.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM")
+    generate_claims.add_argument("--published", type=Path, required=True, help="outbox root of `eikis run`")
+    generate_claims.add_argument("--aldis", type=Path, help="outbox root of `eikis aldis` (adds PROTECTED_USER)")
+    generate_claims.add_argument("--out", type=Path, required=True, help="claims root; files go to OUT/PERIOD/")
+    generate_claims.add_argument("--policy", type=Path, required=True, help="policy YAML (claims stay under the cap)")
+    generate_claims.add_argument("--seed", type=int, default=1)
+
+    retention = commands.add_parser("retention", help="list, delete (--apply) or check (--verify) personal data "
+                                    "older than 24 months (CONTRACTS §15)")
+    retention.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
+    retention.add_argument("--workdir", type=Path, required=True, help="the runs' workdir (period folders)")
+    retention.add_argument("--as-of", type=_period, help="the current month YYYY-MM (default: this month)")
+    action = retention.add_mutually_exclusive_group()
+    action.add_argument("--apply", action="store_true", help="delete and record each deletion")
+    action.add_argument("--verify", action="store_true", help="exit 1 when anything past retention is left")
+
+    portal = commands.add_parser("portal", help="serve the staff lookup portal (CONTRACTS §14)")
+    portal.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
+    portal.add_argument("--host", default="127.0.0.1")
+    portal.add_argument("--port", type=int, default=8000)
+
+    users = commands.add_parser("portal-user", help="add, disable or list portal users")
+    user_commands = users.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="add a user; the password is read from standard input")
+    add.add_argument("--db", required=True)
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True, choices=("staff", "auditor", "admin"))
+    disable = user_commands.add_parser("disable", help="disable a user (kept for the access log)")
+    disable.add_argument("--db", required=True)
+    disable.add_argument("--username", required=True)
+    listing = user_commands.add_parser("list", help="list users and roles")
+    listing.add_argument("--db", required=True)
 
     return parser
 
@@ -69,21 +120,20 @@ def _generate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.publish.lock import period_lock
-    from pipeline.stages import ingest_and_validate, print_source_table
+    from pipeline.flows.monthly import RunConfig, ingest_all
 
-    with period_lock(args.period, args.workdir):
-        summaries = ingest_and_validate(args.period, args.inbox, args.workdir, settings)
-    print_source_table(summaries)
+    config = RunConfig(period=args.period, inbox=str(args.inbox), workdir=str(args.workdir))
+    print_source_table(ingest_all(config, settings))
     print(f"staging, quarantine and data docs in {args.workdir / args.period}")
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.stages import print_source_table, run_month
+    from pipeline.flows.monthly import run_month
     from pipeline.store.db import default_url
 
     db_url = None if args.no_db else (args.db or default_url(args.workdir))
-    result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings, db_url)
+    result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings, db_url,
+                       args.accept_anomaly, args.recipients)
     print_source_table(result.summaries)
     decision = result.decision
     print(f"run {result.run_id}: {decision.households} households, {decision.eligible} eligible, "
@@ -95,16 +145,76 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         print(f"store: {db_url.split('@')[-1]}")
 
 
-def _purge(args: argparse.Namespace, settings: Settings) -> None:
-    import datetime as dt
+def print_source_table(summaries: dict[str, SourceSummary]) -> None:
+    print(f"{'source':<12}{'files':>6}{'records':>12}{'staged':>12}{'quarantined':>13}  reasons")
+    for name, summary in summaries.items():
+        reasons = ", ".join(f"{reason}={count}" for reason, count in summary.quarantined.items())
+        print(f"{name:<12}{len(summary.files):>6}{summary.records:>12}{summary.staged:>12}"
+              f"{summary.quarantined_total:>13}  {reasons}")
 
-    from pipeline.store.db import purge
 
-    deleted = purge(args.db, dt.date.today(), args.keep_months)
-    print(f"purged: {deleted}")
+def _aldis(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.flows.aldis import run_aldis
+
+    result = run_aldis(args.period, args.inbox, args.outbox, args.traders, args.workdir, settings, args.db)
+    print(f"aldis run {result.run_id}: {result.sopa_records} SOPA records, {sum(result.passed.values())} passed, "
+          f"{sum(result.returned.values())} returned to SOPA")
+    for reason, count in result.returned.items():
+        print(f"  {reason:<24}{count:>6}")
+    print(f"outbox ({len(result.files)} files and manifest.json): {result.outbox}")
+    print(f"run report: {result.report}")
 
 
-COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "purge": _purge}
+def _retention(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.flows.retention import retention_command
+
+    return retention_command(args.db, args.workdir, args.as_of, apply=args.apply, verify=args.verify)
+
+
+def _claims(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.flows.claims import ClaimsConfig, payout_table, run_claims
+    from pipeline.store.db import default_url
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    config = ClaimsConfig(period=args.period, claims=str(args.claims), published=str(args.published),
+                          aldis=str(args.aldis) if args.aldis else None, outbox=str(args.outbox),
+                          policy=str(args.policy), db_url=args.db or default_url(args.workdir),
+                          workdir=str(args.workdir), as_of=args.as_of)
+    summary = run_claims(config, approve_payout=args.approve)
+    print(f"claims run {summary['run_id']}: {summary['claims']} claim(s) {summary['statuses']}, "
+          f"{summary['quarantined']} quarantined line(s), audit sample {summary['audit_sample']}")
+    print(payout_table(summary))
+    print(f"claim results, payout.csv, audit_sample.csv and manifest.json: {summary['outbox']}")
+    if "approved" in summary:
+        print(f"approved: {summary['approved']['entries']} ledger entr(ies), "
+              f"payout total {summary['approved']['payout_total_eur']} EUR")
+    else:
+        print("preview only: the payout ledger is unchanged (add --approve to record the payout)")
+
+
+def _generate_claims(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.generate.claims import generate_claims
+
+    target = generate_claims(args.period, args.published, args.aldis, args.out, args.policy, seed=args.seed)
+    print(f"claims written to {target}")
+
+
+def _portal(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.portal.serve import serve
+
+    serve(args.db, args.host, args.port)
+
+
+def _portal_user(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.portal.serve import user_command
+
+    user_command(args.user_command, args.db, getattr(args, "username", None), getattr(args, "role", None),
+                 sys.stdin)
+
+
+COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _aldis, "claims": _claims,
+            "generate-claims": _generate_claims, "retention": _retention, "portal": _portal,
+            "portal-user": _portal_user}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,11 +222,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_cli_logging(args.verbose)
     settings = Settings.from_env(needs_secret=args.command in ("ingest", "run"))
     try:
-        COMMANDS[args.command](args, settings)
+        status = COMMANDS[args.command](args, settings)
     except EikisError as exc:
         print(f"eikis: error: {exc.one_line()}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

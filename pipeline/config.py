@@ -17,6 +17,8 @@ log = get_logger("config")
 
 # Only for the embedded demo and tests: production sets EIKIS_PSEUDONYM_SECRET (see README, docker-compose.yaml).
 _DEV_SECRET = "eikis-embedded-development-secret-not-for-production"
+# Likewise for EIKIS_PORTAL_DATA_KEY, the key that seals display names for the staff portal.
+_DEV_DATA_KEY = "eikis-embedded-development-data-key-not-for-production"
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Settings:
     """Operational settings of one run."""
 
     pseudonym_secret: bytes = field(repr=False, default=_DEV_SECRET.encode())
+    portal_data_key: bytes = field(repr=False, default=_DEV_DATA_KEY.encode())
     quarantine_tolerance: float | None = None  # overrides the policy's share for every source when set
     workers: int = 2
     batch_rows: int = 200_000
@@ -38,8 +41,14 @@ class Settings:
             if needs_secret:
                 log.warning("EIKIS_PSEUDONYM_SECRET is not set: using the embedded development secret")
             secret = _DEV_SECRET
+        data_key = env.get("EIKIS_PORTAL_DATA_KEY")
+        if not data_key:
+            if needs_secret:
+                log.warning("EIKIS_PORTAL_DATA_KEY is not set: using the embedded development data key")
+            data_key = _DEV_DATA_KEY
         return cls(
             pseudonym_secret=secret.encode(),
+            portal_data_key=data_key.encode(),
             quarantine_tolerance=_share(env.get("EIKIS_QUARANTINE_TOLERANCE")),
             workers=max(1, int(env.get("EIKIS_WORKERS", min(2, os.cpu_count() or 1)))),
             batch_rows=int(env.get("EIKIS_BATCH_ROWS", cls.batch_rows)),
@@ -83,6 +92,10 @@ class WorkLayout:
     @property
     def decisions(self) -> Path:
         return self.root / "decisions"
+
+    def decided(self, name: str) -> Path:
+        """A decision table decide hands to publish and the store: `households`, `<commodity>`, …"""
+        return self.decisions / f"{name}.parquet"
 
     @property
     def report(self) -> Path:

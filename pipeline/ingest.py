@@ -8,11 +8,10 @@ the rest are independent, so Airflow runs them as parallel tasks.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -22,11 +21,13 @@ import pyarrow.parquet as pq
 from pipeline.catalog import SOURCE_ORDER
 from pipeline.config import Settings, WorkLayout
 from pipeline.errors import SourceError
+from pipeline.filework import map_files, sha256_of
+from pipeline.handoff import SourceSummary
 from pipeline.logs import get_logger
 from pipeline.quality.reasons import Reason
 from pipeline.sources import aris, connections, pmlp, prices, sopa, vid, vsaa
 from pipeline.sources.base import StageContext, StageResult
-from pipeline.sources.common import Quarantine, map_files, sha256_of, write_frame
+from pipeline.sources.common import Quarantine, write_frame
 
 log = get_logger("ingest")
 
@@ -41,6 +42,12 @@ class SourceSpec:
     required: bool
     stage: Callable[[list[Path], StageContext], StageResult]
     schema: pa.Schema
+
+    def files_in(self, folder: Path) -> list[Path]:
+        """This source's files in a folder (by suffix, any case), sorted by name."""
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() == self.suffix)
 
 
 def _stage_aris(files: list[Path], ctx: StageContext) -> StageResult:
@@ -84,42 +91,10 @@ if tuple(SOURCES) != SOURCE_ORDER:
     raise RuntimeError("pipeline.catalog.SOURCE_ORDER must list the sources of pipeline.ingest.SOURCES in order")
 
 
-@dataclass
-class SourceSummary:
-    """What one source delivered and what became of it; saved as JSON for the run report and the store."""
-
-    source: str
-    files: list[dict[str, object]] = field(default_factory=list)
-    records: int = 0
-    staged: int = 0
-    quarantined: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def quarantined_total(self) -> int:
-        return sum(self.quarantined.values())
-
-    @property
-    def quarantined_share(self) -> float:
-        return self.quarantined_total / self.records if self.records else 0.0
-
-    def save(self, layout: WorkLayout) -> Path:
-        layout.summaries.mkdir(parents=True, exist_ok=True)
-        path = layout.summaries / f"{self.source}.json"
-        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
-        return path
-
-    @classmethod
-    def load(cls, layout: WorkLayout, source: str) -> SourceSummary:
-        path = layout.summaries / f"{source}.json"
-        return cls(**json.loads(path.read_text(encoding="utf-8")))
-
-
 def source_files(inbox: Path, period: str, spec: SourceSpec) -> list[Path]:
     """The files of one source for P, sorted by name; a missing required source is a whole-run error."""
     folder = inbox / period / spec.folder
-    files = sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() == spec.suffix) if (
-        folder.is_dir()) else []
+    files = spec.files_in(folder)
     if not files and spec.required:
         raise SourceError(f"required source {spec.name} is missing: no *{spec.suffix} files", file=folder)
     return files
@@ -152,8 +127,9 @@ def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings
     pq.write_table(result.quarantine.table(), layout.quarantined(source), compression="zstd")
 
     unhashed = [path for path in files if ctx.label(path) not in result.digests]
-    digests = {**result.digests, **{ctx.label(path): sha for path, sha in zip(
-        unhashed, map_files(sha256_of, unhashed, settings.workers), strict=True)}}
+    for path, sha in zip(unhashed, map_files(sha256_of, unhashed, settings.workers), strict=True):
+        result.digests[ctx.label(path)] = sha
+    digests = result.digests
     summary = SourceSummary(
         source=source,
         files=[

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 LOGGER_NAME = "eikis"
+NOISY_LOGGERS = ("great_expectations", "py4j", "paramiko", "asyncssh")
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -21,7 +22,13 @@ def configure_cli_logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("great_expectations", "py4j", "paramiko", "asyncssh"):
+    quiet_noisy_loggers()
+
+
+def quiet_noisy_loggers() -> None:
+    """Only warnings from libraries whose INFO lines bury ours (GX logs ~200 "Skipping registering function"
+    lines on import). The CLI calls it at start; Airflow task bodies call it because Airflow owns the handlers."""
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

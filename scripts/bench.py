@@ -108,7 +108,7 @@ MARK = "@@stage"
 def run_month_marked(inbox: Path, workdir: Path, outbox: Path) -> None:
     """Run every stage in order in this process, printing `@@stage <name> <seconds>` after each."""
     import pipeline.quality.expectations  # noqa: F401 - import cost counted once, as in `eikis run`
-    from pipeline.stages import release_memory
+    from pipeline.flows.monthly import release_memory
 
     for stage in STAGES:
         started, cpu = time.perf_counter(), _cpu_seconds()
@@ -124,26 +124,20 @@ def _cpu_seconds() -> float:
 
 
 def run_stage(stage: str, inbox: Path, workdir: Path, outbox: Path) -> None:
-    from pipeline.config import Settings
-    from pipeline.policy import load_policy
+    """One stage through the monthly flow's own functions (`pipeline.flows.monthly`), as `eikis run` calls them."""
+    from pipeline.config import Settings, WorkLayout
+    from pipeline.flows import monthly
+    from pipeline.handoff import DecisionSummary
 
     settings = Settings.from_env()
-    policy = load_policy(ROOT / "policy" / "eikis_policy.yaml", PERIOD)
+    config = monthly.RunConfig(period=PERIOD, inbox=str(inbox), workdir=str(workdir), outbox=str(outbox),
+                               policy=str(ROOT / "policy" / "eikis_policy.yaml"))
     if stage.startswith("ingest:"):
-        from pipeline.ingest import ingest_source
-        from pipeline.quality.expectations import validate_source
-
-        source = stage.split(":", 1)[1]
-        ingest_source(source, PERIOD, inbox, workdir, settings)
-        validate_source(source, PERIOD, workdir, settings)
+        monthly.ingest(config, stage.split(":", 1)[1], settings)
     elif stage == "decide":
-        from pipeline.decide.run import decide_period
-
-        decide_period(PERIOD, workdir, policy, settings)
+        monthly.decide(config, settings)
     elif stage == "publish":
-        from pipeline.stages import build_and_publish
-
-        build_and_publish(PERIOD, workdir, outbox, policy)
+        monthly.publish(config, DecisionSummary.load(WorkLayout(workdir, PERIOD)))
 
 
 def stage_records(stage: str, workdir: Path, outbox: Path) -> int:

@@ -43,3 +43,19 @@ def decide_connections(connections: pd.DataFrame, households: pd.DataFrame, supp
     frame["support_types"] = np.where(frame["eligible"] == 1, types, "")
     frame["address_error"] = np.where(exists, None, frame["address_status"].map(ADDRESS_ERROR_REASONS))
     return frame
+
+
+def returned_rows(decided: pd.DataFrame, quarantined: pd.DataFrame) -> pd.DataFrame:
+    """Rows that go back to their sender (`address_errors.csv`, §10): non-existing addresses, and rows quarantined
+    with their reason code, each with the `company_reg_no` of the sender file it came from (a heat supplier gets
+    only its own rows back; a rejected row of a file with no valid row has no known sender and stays in the
+    quarantine only). Sorted by `object_id` then `reason`."""
+    unknown = decided.loc[decided["address_error"].notna(), ["object_id", "aris_code", "address", "address_error",
+                                                               "file", "company_reg_no"]]
+    unknown = unknown.rename(columns={"address_error": "reason"})
+    sender_of_file = decided.groupby("file")["company_reg_no"].agg(lambda values: values.mode().iloc[0])
+    rejected = quarantined.rename(columns={"record_key": "object_id", "sender_text": "address"})
+    rejected = rejected.loc[rejected["object_id"].notna(), ["object_id", "aris_code", "address", "reason", "file"]]
+    rejected["company_reg_no"] = rejected["file"].map(sender_of_file)
+    both = pd.concat([unknown, rejected], ignore_index=True)
+    return both.sort_values(["object_id", "reason"], kind="stable").reset_index(drop=True)

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pandas as pd
 
-from pipeline.errors import SourceError
 from pipeline.period import month_number, parse_month
 from pipeline.policy import Policy
 
@@ -19,13 +18,10 @@ COMMODITY_SUPPORT = {
 
 
 def period_prices(prices: pd.DataFrame, period: str) -> dict[str, Decimal]:
-    """P's price per commodity, exact (from the text as sent). A missing one stops the run (§7)."""
+    """P's price per commodity, exact (from the text as sent). Staging already stopped the run if one is missing
+    (`sources.prices.require_period_prices`)."""
     rows = prices.loc[prices["month"] == period]
-    found = {row.commodity: Decimal(row.price_text) for row in rows.itertuples(index=False)}
-    missing = [c for c in ("ELECTRICITY", "GAS", "WOODCHIP") if c not in found]
-    if missing:
-        raise SourceError(f"missing price for {period}: {', '.join(missing)}", file="prices")
-    return found
+    return {row.commodity: Decimal(row.price_text) for row in rows.itertuples(index=False)}
 
 
 def heat_index(prices: dict[str, Decimal]) -> Decimal:

@@ -26,7 +26,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
@@ -36,6 +36,7 @@ import paramiko
 import yaml
 
 from pipeline.errors import DeliveryError
+from pipeline.handoff import recipient_of
 from pipeline.logs import get_logger
 
 log = get_logger("deliver.sftp")
@@ -89,6 +90,7 @@ class DeliveryPlan:
     endpoint: str
     remote_dir: str
     files: list[dict[str, Any]]
+    label: str = ""  # how the recipient is shown in the Airflow UI (e.g. a trader's name); defaults to recipient
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,17 +123,20 @@ class RecipientsConfig:
         return next((rule for rule in self.rules if fnmatch.fnmatchcase(recipient, rule["match"])), None)
 
 
-def recipient_of(path: str) -> str:
-    """The recipient a published file belongs to: `dso_electricity`, `heat/<reg no>`, `municipalities/<code>` …"""
-    parts = PurePosixPath(path).parts
-    return parts[0] if parts[0].startswith("dso_") else "/".join(parts[:2])
+def manifest_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """A manifest's files as `{path, rows, sha256}` entries: §10 lists them, §12 (ALDIS) maps path -> entry."""
+    files = manifest["files"]
+    if isinstance(files, dict):
+        return [{"path": path, **entry} for path, entry in sorted(files.items())]
+    return list(files)
 
 
-def plan_deliveries(outbox: Path, period: str, config: RecipientsConfig) -> list[DeliveryPlan]:
+def plan_deliveries(outbox: Path, period: str, config: RecipientsConfig,
+                    recipient_of: Callable[[str], str] = recipient_of) -> list[DeliveryPlan]:
     """One plan per recipient in P's manifest; a recipient no rule covers is a configuration error."""
     manifest = json.loads((Path(outbox) / period / "manifest.json").read_text(encoding="utf-8"))
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for entry in manifest["files"]:
+    for entry in manifest_entries(manifest):
         grouped.setdefault(recipient_of(entry["path"]), []).append(entry)
     plans, missing = [], []
     for recipient, files in sorted(grouped.items()):
@@ -149,7 +154,11 @@ def plan_deliveries(outbox: Path, period: str, config: RecipientsConfig) -> list
 def recipient_manifest(outbox: Path, period: str, plan: DeliveryPlan) -> bytes:
     """The recipient's own manifest: P's manifest with only its files, paths relative to its folder."""
     manifest = json.loads((Path(outbox) / period / "manifest.json").read_text(encoding="utf-8"))
-    own = [{**entry, "path": PurePosixPath(entry["path"]).name} for entry in plan.files]
+    own: list[dict[str, Any]] | dict[str, Any] = [
+        {**entry, "path": PurePosixPath(entry["path"]).name} for entry in plan.files]
+    if isinstance(manifest["files"], dict):  # keep the manifest's own shape (§12 maps path -> entry)
+        own = {PurePosixPath(entry["path"]).name: {k: v for k, v in entry.items() if k != "path"}
+               for entry in plan.files}
     body = {**manifest, "recipient": plan.recipient, "files": own}
     return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 

@@ -130,14 +130,19 @@ def _timestamp(month: int, day: int) -> str:
 
 
 def write_protected_users(path: Path, people: Population, rows: np.ndarray, period: int, extract_date: str,
-                          rng: np.random.Generator) -> None:
+                          rng: np.random.Generator) -> list[tuple[int, str, str]]:
+    """Write the SOPA extract; returns (person row, trader reg no, contract number) of each record with a contract,
+    so the traders' contract lists can hold them (the ALDIS sample, `pipeline.generate.aldis`)."""
+    written: list[tuple[int, str, str]] = []
     with path.open("w", encoding="utf-8") as out:
         out.write(xml_open("ProtectedUsersExtract", SOPA_NS, extract_date, f' period="{format_month(period)}"'))
         for number, i in enumerate(rows, start=1):
             trader, reg_no, _ = names.ELECTRICITY_TRADERS[int(rng.integers(0, 3))]
             status = "Pabeigts" if rng.random() < 0.9 else "Procesā"
-            contract = f"<ContractNumber>E-{int(rng.integers(100000, 999999))}</ContractNumber>" if (
-                rng.random() < 0.9) else ""
+            number_text = f"E-{int(rng.integers(100000, 999999))}" if rng.random() < 0.9 else ""
+            contract = f"<ContractNumber>{number_text}</ContractNumber>" if number_text else ""
+            if number_text:
+                written.append((int(i), reg_no, number_text))
             start = format_month(period - int(rng.integers(1, 6)))
             out.write(
                 f"  <ProtectedUser><PersonCode>{people.dashed[i]}</PersonCode><GivenName>{people.given[i]}</GivenName>"
@@ -148,3 +153,4 @@ def write_protected_users(path: Path, people: Population, rows: np.ndarray, peri
                 f"<TraderName>{escape(trader)}</TraderName><TraderRegNo>{reg_no}</TraderRegNo>"
                 f"<SupplyAddress>{escape(people.address[i])}</SupplyAddress></ProtectedUser>\n")
         out.write("</ProtectedUsersExtract>\n")
+    return written

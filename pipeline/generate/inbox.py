@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.csvio import render_csv
-from pipeline.generate import documents, geography, population, supply
+from pipeline.generate import aldis, documents, geography, population, supply
 from pipeline.generate.geography import GeoScale
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
@@ -109,10 +109,11 @@ def generate_inbox(period: str, out: Path, scale: str = "sample", seed: int = 1,
     supply.write_prices(target / "prices" / "monthly_prices.csv", p, rng)
     (target / "sopa").mkdir()
     protected = np.sort(rng.choice(len(people), size=max(5, len(people) // 100), replace=False))
-    documents.write_protected_users(target / "sopa" / "protected_users.xml", people, protected, p,
-                                    f"{format_month(p)}-01", rng)
+    sopa_contracts = documents.write_protected_users(target / "sopa" / "protected_users.xml", people, protected, p,
+                                                     f"{format_month(p)}-01", rng)
     if inject_bad:
         inject_bad_records(target, people, extract_date)
+    aldis.write_aldis_sample(target, people, p, seed, sopa_contracts, inject_bad)
     log.info("generate: %s inbox for %s written to %s in %.1f s", scale, period, target,
              time.perf_counter() - started)
     return target

@@ -1,149 +1,225 @@
-"""The run report a data engineer reads in a minute: `<workdir>/<P>/report/report.md` and `report.html`.
+"""The run report: `<workdir>/<P>/report/report.html` (a page a new user reads without internet) and `report.md`.
 
-Aggregates only (counts and shares): persons, households, eligible share by municipality and by recipient,
-quarantine by reason, support types on, and what changed since the previous month's run when there is one.
-The HTML version carries a bar chart (inline SVG, no plotting library needed).
+Both come from one set of figures rendered through Jinja2 templates in `pipeline/publish/templates/`. The month
+being decided is read from the run's hand-off in the workdir (decision and source summaries, decided households,
+quarantine); earlier months come from the store as a `History`, built by the flow (`pipeline.store.history`), so
+this module never reaches into the database. Contents: summary; trends over the last 24 decided months (inline
+SVG, see `pipeline.publish.charts`); the anomaly gate's measures; households that changed status since the
+previous month, counted by cause; eligible share by municipality (Latvian order) and by recipient with company
+names; quarantine by file and reason with line numbers; REVIEW households by cause (address and pseudonymous
+member keys only: no personal code, name or income); links to each source's Data Docs.
 """
 
 from __future__ import annotations
 
-import html
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from pipeline.catalog import CONNECTION_COMMODITIES, SOURCE_ORDER
 from pipeline.config import WorkLayout
-from pipeline.decide.households import ELIGIBLE
-from pipeline.decide.run import DecisionSummary
-from pipeline.ingest import SOURCE_ORDER, SourceSummary
-from pipeline.period import format_month, parse_month
-from pipeline.publish.files import RecipientFile
+from pipeline.decide.households import ELIGIBLE, REVIEW
+from pipeline.handoff import DecisionSummary, RecipientFile, source_summaries
+from pipeline.publish import charts
+from pipeline.publish.anomaly import DEFAULT_TOLERANCE, compared_measures
+from pipeline.publish.changes import status_changes
+from pipeline.publish.collation import latvian_sort_key
+from pipeline.publish.figures import MonthFigures, current_figures
+from pipeline.publish.recipients import DSO_NAMES, company_names
+
+TREND_MONTHS = 24
+DRILL_DOWN_ROWS = 100
+LINES_SHOWN = 12
+SUPPORT_ORDER = ("ELECTRICITY_BASE", "ELECTRICITY_HEATING", "GAS_HEATING", "DISTRICT_HEAT", "DECENTRALISED_FUEL")
 
 
-def _share(part: int, whole: int) -> str:
+@dataclass
+class History:
+    """What the store knows about earlier months; empty for a store's first month or a run without a store."""
+
+    months: list[MonthFigures] = field(default_factory=list)
+    previous_households: pd.DataFrame | None = None
+    tolerance: float = DEFAULT_TOLERANCE
+    accepted_reason: str | None = None
+
+
+def share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f} %" if whole else "–"
 
 
-def _table(header: list[str], rows: list[list[object]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def municipality_rows(households: pd.DataFrame) -> list[list[object]]:
+def municipality_rows(households: pd.DataFrame) -> list[dict[str, Any]]:
+    """Households and eligible share per municipality, in Latvian alphabetical order."""
     lived = households.loc[households["members"] > 0]
-    grouped = lived.groupby(["municipality_code", "municipality_name"], dropna=False)
     rows = []
-    for (code, name), group in grouped:
+    for (code, name), group in lived.groupby(["municipality_code", "municipality_name"], dropna=False):
         eligible = int((group["status"] == ELIGIBLE).sum())
-        rows.append([name if isinstance(name, str) else "(none)", code if isinstance(code, str) else "–",
-                     len(group), eligible, _share(eligible, len(group))])
-    return sorted(rows, key=lambda row: str(row[0]))
+        rows.append({"name": name if isinstance(name, str) else "(none)", "code": code if isinstance(code, str)
+                     else "–", "households": len(group), "eligible": eligible,
+                     "share": eligible / len(group) if len(group) else 0.0, "share_text": share(eligible, len(group))})
+    return sorted(rows, key=lambda row: latvian_sort_key(row["name"]))
 
 
-def recipient_rows(layout: WorkLayout) -> list[list[object]]:
-    """Objects and eligible objects per DSO, trader and heat supplier (from the decided connections)."""
+def recipient_rows(layout: WorkLayout) -> list[dict[str, Any]]:
+    """Objects and eligible objects per DSO, trader and heat supplier, each company by name."""
     rows = []
-    for commodity in ("electricity", "gas", "heat"):
-        decided = pd.read_parquet(layout.decisions / f"{commodity}.parquet",
-                                  columns=["company_name", "company_reg_no", "eligible", "address_error"])
+    for commodity in CONNECTION_COMMODITIES:
+        decided = pd.read_parquet(layout.decided(commodity),
+                                  columns=["company_reg_no", "eligible", "address_error"])
         decided = decided.loc[decided["address_error"].isna()]
-        eligible = int(decided["eligible"].sum())
+        names = company_names(layout, commodity)
         if commodity != "heat":
-            rows.append([f"DSO {commodity}", "", len(decided), eligible, _share(eligible, len(decided))])
-        role = "supplier" if commodity == "heat" else f"trader ({commodity})"
-        for (name, reg_no), group in decided.groupby(["company_name", "company_reg_no"], sort=True):
+            eligible = int(decided["eligible"].sum())
+            rows.append({"name": DSO_NAMES[f"dso_{commodity}"], "role": "DSO", "reg_no": "",
+                         "objects": len(decided), "eligible": eligible, "share": share(eligible, len(decided))})
+        role = "heat supplier" if commodity == "heat" else f"{commodity} trader"
+        companies = []
+        for reg_no, group in decided.groupby("company_reg_no", sort=True):
             own = int(group["eligible"].sum())
-            rows.append([f"{name} — {role}", reg_no, len(group), own, _share(own, len(group))])
+            companies.append({"name": names.get(str(reg_no), ""), "role": role, "reg_no": str(reg_no),
+                              "objects": len(group), "eligible": own, "share": share(own, len(group))})
+        rows += sorted(companies, key=lambda row: latvian_sort_key(row["name"]))
     return rows
 
 
-def changes_since(layout: WorkLayout, households: pd.DataFrame) -> list[str]:
-    """Compare with the previous month's decisions in the same workdir, if that run exists."""
-    previous = WorkLayout(layout.workdir, format_month(parse_month(layout.period) - 1))
-    path = previous.decisions / "households.parquet"
-    if not path.exists():
-        return [f"No run for {previous.period} in this workdir: nothing to compare."]
-    before = pd.read_parquet(path, columns=["aris_code", "status"]).set_index("aris_code")["status"]
-    now = households.set_index("aris_code")["status"]
-    joined = pd.concat([before.rename("before"), now.rename("now")], axis=1)
-    became = int(((joined["now"] == ELIGIBLE) & (joined["before"] != ELIGIBLE)).sum())
-    lost = int(((joined["before"] == ELIGIBLE) & (joined["now"] != ELIGIBLE)).sum())
-    return [
-        f"Compared with {previous.period}: households {len(before)} → {len(now)}; eligible "
-        f"{int((before == ELIGIBLE).sum())} → {int((now == ELIGIBLE).sum())}.",
-        f"Newly eligible addresses: {became}; no longer eligible: {lost}; new addresses: "
-        f"{int(joined['before'].isna().sum())}; gone: {int(joined['now'].isna().sum())}.",
-    ]
+def _quarantine(layout: WorkLayout) -> pd.DataFrame:
+    tables = [pq.read_table(path, columns=["source", "file", "line", "record", "reason", "person_key",
+                                           "aris_code", "marks_review"]).to_pandas()
+              for path in sorted(layout.quarantine.glob("*.parquet"))]
+    tables = [table for table in tables if len(table)]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(
+        columns=["source", "file", "line", "record", "reason", "person_key", "aris_code", "marks_review"])
 
 
-def bar_chart_svg(rows: list[list[object]], title: str) -> str:
-    """Horizontal bars: eligible share per municipality."""
-    height = 22 * len(rows) + 40
-    bars = []
-    for index, row in enumerate(rows):
-        share = row[3] / row[2] if row[2] else 0
-        y = 30 + index * 22
-        bars.append(
-            f'<text x="0" y="{y + 14}" font-size="12">{html.escape(str(row[0]))}</text>'
-            f'<rect x="200" y="{y}" width="{share * 400:.1f}" height="16" fill="#2b6cb0"/>'
-            f'<text x="{205 + share * 400:.1f}" y="{y + 13}" font-size="11">{100 * share:.1f} %</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="680" height="{height}" role="img" '
-            f'aria-label="{html.escape(title)}"><text x="0" y="16" font-size="14" font-weight="bold">'
-            f'{html.escape(title)}</text>{"".join(bars)}</svg>')
+def quarantine_rows(quarantine: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per file and reason: how many records and at which lines (XML record numbers where there is no line)."""
+    rows = []
+    for (file, reason), group in quarantine.groupby(["file", "reason"], sort=True):
+        lines = sorted(int(v) for v in (group["line"] if (group["line"] > 0).any() else group["record"]))
+        shown = ", ".join(str(v) for v in lines[:LINES_SHOWN])
+        rows.append({"file": file, "reason": reason, "count": len(group),
+                     "lines": shown + (f" … (+{len(lines) - LINES_SHOWN})" if len(lines) > LINES_SHOWN else "")})
+    return rows
 
 
-def write_report(layout: WorkLayout, decision: DecisionSummary, files: list[RecipientFile], run_id: str) -> Path:
-    households = pd.read_parquet(layout.decisions / "households.parquet")
-    summaries = {s: SourceSummary.load(layout, s) for s in SOURCE_ORDER if (layout.summaries / f"{s}.json").exists()}
+def review_rows(households: pd.DataFrame, quarantine: pd.DataFrame, members: pd.DataFrame) -> list[dict[str, Any]]:
+    """REVIEW households by cause: the address, its code and the pseudonymous keys of the members whose data is
+    quarantined (found at the address through the quarantine row itself, or through the decided members)."""
+    review = households.loc[households["status"] == REVIEW]
+    marked = quarantine.loc[quarantine["marks_review"].astype(bool) & quarantine["person_key"].notna()]
+    pairs = pd.concat([marked.loc[marked["aris_code"].notna(), ["aris_code", "person_key"]],
+                       members.loc[members["person_key"].isin(set(marked["person_key"])), ["aris_code", "person_key"]]])
+    keys = pairs.groupby("aris_code")["person_key"].agg(lambda values: ", ".join(sorted(set(values))))
+    rows = [{"cause": cause if isinstance(cause, str) else "member data quarantined", "aris_code": code,
+             "address": address, "member_keys": keys.get(code, "")}
+            for cause, code, address in zip(review["review_reasons"], review["aris_code"], review["address"],
+                                            strict=True)]
+    return sorted(rows, key=lambda row: (row["cause"], row["aris_code"]))
+
+
+def trend_months(history: History, current: MonthFigures) -> list[MonthFigures]:
+    return [*history.months[-(TREND_MONTHS - 1):], current]
+
+
+def trend_charts(months: list[MonthFigures]) -> dict[str, Any]:
+    periods = [m.period for m in months]
+    sources = [s for s in SOURCE_ORDER if any(s in m.records for m in months)]
+    quarantined = [s for s in sources if any(m.quarantined.get(s) for m in months)]
+    return {
+        "households": charts.line_chart("Households decided", periods, {
+            "households": [m.households for m in months], "eligible": [m.eligible for m in months]}),
+        "eligible_share": charts.line_chart("Eligible share of households", periods, {
+            "eligible share": [m.eligible_share for m in months]}, percent=True),
+        "records": [charts.line_chart(f"Records: {source}", periods, {
+            source: [m.records.get(source) for m in months]}, width=300, height=150) for source in sources],
+        "quarantined": charts.line_chart("Quarantined records per source", periods, {
+            source: [m.quarantined.get(source) for m in months] for source in quarantined}, width=620)
+        if quarantined else None,
+        "support": charts.on_off_grid("Support types on", periods, {
+            kind: [kind in m.support_types for m in months] for kind in SUPPORT_ORDER}),
+    }
+
+
+def data_docs_links(layout: WorkLayout) -> list[dict[str, str]]:
+    """Relative links from `report/` to each source's Data Docs, for the sources that have a site."""
+    links = []
+    for source in SOURCE_ORDER:
+        if (layout.data_docs / source / "index.html").exists():
+            links.append({"source": source, "href": f"../data_docs/{source}/index.html"})
+    if links and (layout.data_docs / "index.html").exists():
+        links.insert(0, {"source": "all sources (index)", "href": "../data_docs/index.html"})
+    return links
+
+
+def build_context(layout: WorkLayout, decision: DecisionSummary, files: list[RecipientFile], run_id: str,
+                  history: History) -> dict[str, Any]:
+    households = pd.read_parquet(layout.decided("households"))
+    summaries = list(source_summaries(layout).values())
+    quarantine = _quarantine(layout)
+    current = current_figures(layout)
+    months = trend_months(history, current)
+    previous = history.months[-1] if history.months else None
+    changes, unchanged = ([], 0)
+    if previous is not None and history.previous_households is not None:
+        changes, unchanged = status_changes(history.previous_households, households)
     municipalities = municipality_rows(households)
+    drill = quarantine_rows(quarantine)
     lived = int((households["members"] > 0).sum())
+    return {
+        "period": layout.period,
+        "run_id": run_id,
+        "decision": decision,
+        "lived": lived,
+        "eligible_share": share(decision.eligible, decision.households),
+        "summaries": summaries,
+        "months": months,
+        "charts": trend_charts(months),
+        "previous": previous,
+        "checks": compared_measures(current, previous, history.tolerance) if previous else [],
+        "tolerance": history.tolerance,
+        "accepted_reason": history.accepted_reason,
+        "changes": changes,
+        "unchanged": unchanged,
+        "municipalities": municipalities,
+        "municipality_chart": charts.share_bars("Eligible share of households by municipality",
+                                                [(row["name"], row["share"]) for row in municipalities]),
+        "recipients": recipient_rows(layout),
+        "quarantine": drill[:DRILL_DOWN_ROWS],
+        "quarantine_more": max(0, len(drill) - DRILL_DOWN_ROWS),
+        "review": review_rows(households, quarantine, pd.read_parquet(
+            layout.decided("members"), columns=["aris_code", "person_key"]))[:DRILL_DOWN_ROWS],
+        "review_more": max(0, decision.review - DRILL_DOWN_ROWS),
+        "files": files,
+        "data_docs": data_docs_links(layout),
+    }
 
-    quarantine_rows = [[s.source, s.records, s.staged, reason, count]
-                       for s in summaries.values() for reason, count in s.quarantined.items()]
-    file_rows = [[f.path, f.recipient_kind, f.rows] for f in files]
-    sections = [
-        f"# EIKIS run report — {layout.period}",
-        f"Run `{run_id}`, policy `{decision.policy_version}` ({decision.policy_digest[:19]}…).",
-        "## Summary",
-        _table(["measure", "value"], [
-            ["persons counting (ACTIVE + ALIVE)", decision.persons_counting],
-            ["households", decision.households],
-            ["households with a counting member", lived],
-            ["eligible households", f"{decision.eligible} ({_share(decision.eligible, lived)})"],
-            ["households for REVIEW (staff)", decision.review],
-            ["support types on", ", ".join(decision.support_types_on) or "none"],
-            ["prices for P (EUR/MWh)", ", ".join(f"{k} {v}" for k, v in decision.prices.items())],
-        ]),
-        "## Connections",
-        _table(["commodity", "objects", "eligible", "address errors"],
-               [[c, v["objects"], v["eligible"], v["address_errors"]] for c, v in decision.connections.items()]),
-        "## By municipality",
-        _table(["municipality", "ARIS code", "households", "eligible", "share"], municipalities),
-        "## By recipient",
-        _table(["recipient", "reg. no.", "objects", "eligible", "share"], recipient_rows(layout)),
-        "## Sources and quarantine",
-        _table(["source", "files", "records", "staged", "quarantined", "seconds"],
-               [[s.source, len(s.files), s.records, s.staged, s.quarantined_total, s.seconds]
-                for s in summaries.values()]),
-        _table(["source", "records", "staged", "reason", "count"], quarantine_rows) if quarantine_rows
-        else "No record was quarantined.",
-        "## Recipient files",
-        _table(["file", "recipient", "rows"], file_rows),
-        "## Since the previous month",
-        "\n".join(f"- {line}" for line in changes_since(layout, households)),
-    ]
-    markdown = "\n\n".join(sections) + "\n"
+
+def _markdown_cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("pipeline.publish", "templates"), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html.j2"]), trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
+    env.filters["cell"] = _markdown_cell
+    env.filters["pct"] = lambda value: f"{100 * value:.1f} %"
+    return env
+
+
+def write_report(layout: WorkLayout, decision: DecisionSummary, files: list[RecipientFile], run_id: str,
+                 history: History | None = None) -> Path:
+    """Render `report.md` and `report.html` for P and return the HTML path."""
+    context = build_context(layout, decision, files, run_id, history or History())
+    env = environment()
     layout.report.mkdir(parents=True, exist_ok=True)
-    (layout.report / "report.md").write_text(markdown, encoding="utf-8")
-    chart = bar_chart_svg(municipalities, "Eligible share of households by municipality")
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>EIKIS " + html.escape(layout.period)
-            + "</title><style>body{font-family:sans-serif;max-width:980px;margin:2em auto}"
-            "pre{white-space:pre-wrap}</style></head><body>" + chart
-            + "<pre>" + html.escape(markdown) + "</pre></body></html>\n")
+    (layout.report / "report.md").write_text(env.get_template("report.md.j2").render(context), encoding="utf-8")
     path = layout.report / "report.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(env.get_template("report.html.j2").render(context), encoding="utf-8")
     (layout.report / "run.json").write_text(json.dumps({"run_id": run_id, "files": len(files)}) + "\n",
                                             encoding="utf-8")
     return path

@@ -24,10 +24,11 @@ import pyarrow.parquet as pq
 
 from pipeline.config import Settings, WorkLayout
 from pipeline.errors import ValidationFailed
-from pipeline.ingest import SourceSummary
+from pipeline.filework import map_files
+from pipeline.handoff import SourceSummary
 from pipeline.logs import get_logger
 from pipeline.policy import DEFAULT_TOLERANCE, Policy, QuarantineTolerance
-from pipeline.sources.common import map_files
+from pipeline.quality.offline_docs import make_offline
 
 log = get_logger("quality.expectations")
 
@@ -99,7 +100,7 @@ def run_suite(suite_json: dict, frame: pd.DataFrame, docs_dir: Path | None,
         sites["eikis"] = {
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir.resolve())},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False},
         }
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
@@ -218,6 +219,8 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings,
         {key: item[key] for key in ("expectation", "column", "unexpected_count", "observed_value")}
         for item in outcomes if not item["success"]
     ]
+    if docs is not None:
+        make_offline(docs)
     summary = ValidationSummary(source=source, success=not failed, evaluated=len(outcomes), failed=failed,
                                 min_staged_rows=min_rows, parts=len(parts))
     summary.save(layout)
@@ -232,9 +235,32 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings,
     return summary
 
 
+def validate_frame(source: str, frame: pd.DataFrame, records: int, settings: Settings,
+                   docs_dir: Path | None = None) -> list[dict[str, object]]:
+    """Run a source's suite on an in-memory table kept from `records` input rows (a flow that stages nothing to
+    Parquet, e.g. ALDIS's contract lists), with the default quarantine tolerance on the row count; raise
+    ValidationFailed naming every failed expectation (counts only). Returns the outcomes."""
+    min_rows = max(0, records - tolerance_for(source, None, settings).most_quarantined(records))
+    outcomes = run_suite(load_suite(source), frame, docs_dir if settings.data_docs else None,
+                         {"min_staged_rows": min_rows})
+    failed = [item for item in outcomes if not item["success"]]
+    log.info("%s: %d expectations, %d failed", source, len(outcomes), len(failed))
+    if failed:
+        names = "; ".join(f"{f['expectation']}({f['column']}) unexpected={f['unexpected_count']}" if f["column"]
+                          else f"{f['expectation']} observed={f['observed_value']} (at least {min_rows} of {records} "
+                          "rows needed)" for f in failed)
+        raise ValidationFailed(f"{source}: data-quality suite failed: {names}", file=suites_dir() / f"{source}.json")
+    return outcomes
+
+
 def _safe_observed(value: object) -> object:
     """Only numbers (row counts) are kept; anything else could be data."""
     return value if isinstance(value, int | float) else None
+
+
+INDEX_STYLE = ("body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:980px;color:#1f2933}"
+               "table{border-collapse:collapse}th,td{border-bottom:1px solid #d9e2ec;padding:4px 10px;"
+               "text-align:left;vertical-align:top}th{background:#f0f4f8;max-width:22em}")
 
 
 def write_index(layout: WorkLayout) -> Path:
@@ -243,7 +269,7 @@ def write_index(layout: WorkLayout) -> Path:
     for path in sorted(layout.summaries.glob("*.validation.json")):
         summary = json.loads(path.read_text(encoding="utf-8"))
         source = html.escape(summary["source"])
-        status = "passed" if summary["success"] else f"FAILED ({len(summary['failed'])})"
+        status = "✔ passed" if summary["success"] else f"✘ FAILED ({len(summary['failed'])})"
         parts = summary.get("parts", 1)
         part_links = "" if parts <= 1 else " ".join(
             f'<a href="{source}/part-{i:04d}/index.html">part {i}</a>' for i in range(parts))
@@ -251,9 +277,13 @@ def write_index(layout: WorkLayout) -> Path:
                     f'<td>{summary["evaluated"]}</td><td>{summary["min_staged_rows"]}</td></tr>')
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>EIKIS data quality "
-        f"{html.escape(layout.period)}</title></head><body><h1>EIKIS data quality, {html.escape(layout.period)}</h1>"
-        "<table border='1' cellpadding='4'><tr><th>source</th><th>suite</th><th>expectations</th>"
-        "<th>min staged rows</th></tr>" + "".join(rows) + "</table></body></html>\n"
+        f"{html.escape(layout.period)}</title><style>{INDEX_STYLE}</style></head><body>"
+        f"<h1>EIKIS data quality, {html.escape(layout.period)}</h1>"
+        "<p>One row per source: its Great Expectations suite's result, and a link to the source's Data Docs "
+        "(validation results with a pass/fail mark per expectation; they open without internet).</p>"
+        "<table><tr><th>source (Data Docs)</th><th>suite result</th><th>expectations evaluated</th>"
+        "<th>min staged rows: the row-count expectation's threshold (records read minus the most the policy's "
+        "quarantine tolerance allows)</th></tr>" + "".join(rows) + "</table></body></html>\n"
     )
     layout.data_docs.mkdir(parents=True, exist_ok=True)
     target = layout.data_docs / "index.html"

@@ -136,12 +136,6 @@ def read_file(path: Path) -> pd.DataFrame:
     return frame
 
 
-def aris_files(folder: Path) -> list[Path]:
-    """`aw_*.csv` and older `AW_*.CSV` files, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().startswith("aw_")
-                  and p.suffix.lower() == ".csv")
-
-
 def read_register(files: list[Path]) -> pd.DataFrame:
     """All VZD files as one staged table (SCHEMA), with building and municipality resolved."""
     frames = [read_file(path) for path in files]

@@ -3,6 +3,10 @@
 Per record: the personal code rule, the allowed values. Across files: a code seen twice sends every copy to
 quarantine (DUPLICATE_PERSON), and an address code that is not an existing ARIS address is UNKNOWN_ADDRESS.
 A quarantined person who would have counted marks their household for REVIEW.
+
+Names never reach staging in plain text: each record keeps the keyed hashes of its normalised name tokens
+(`name_keys`, for the staff portal's name search) and its display name sealed with the portal data key
+(`name_sealed`), both computed while parsing.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ import hashlib
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.filework import map_files
 from pipeline.quality import personcode
-from pipeline.quality.pseudonym import person_key
+from pipeline.quality.pseudonym import name_keys, person_key
 from pipeline.quality.reasons import Reason
+from pipeline.quality.sealing import Sealer
 from pipeline.sources.base import FileTask, StageContext, StageResult
-from pipeline.sources.common import PartWriter, Quarantine, map_files, read_parts, write_frame
+from pipeline.sources.common import PartWriter, Quarantine, read_parts, write_frame
 from pipeline.sources.xmlcolumns import ColumnMap, iter_rows
 from pipeline.sources.xmlstream import XmlLayout
 
@@ -32,8 +38,8 @@ RAW_SCHEMA = pa.schema(
     [
         ("person_code", pa.string()),
         ("person_key", pa.string()),
-        ("given_name", pa.string()),
-        ("surname", pa.string()),
+        ("name_keys", pa.string()),
+        ("name_sealed", pa.string()),
         ("status", pa.string()),
         ("vital", pa.string()),
         ("address_kind", pa.string()),
@@ -53,6 +59,7 @@ SCHEMA = pa.schema([f for f in RAW_SCHEMA if f.name not in ("reason", "detail")]
 def _parse_file(task: FileTask) -> tuple[int, str | None]:
     writer = PartWriter(task.part.with_suffix(".raw"), RAW_SCHEMA, task.batch_rows)
     digest = None if task.chunk else hashlib.sha256()
+    sealer = Sealer(task.data_key)
     for record in iter_rows(task.path, COLUMNS, task.chunk, digest, task.batch_rows):
         code, given, surname, status, vital, kind, aris_code, address_text = record.texts
         digits = personcode.normalize(code) if personcode.is_valid(code) else None
@@ -61,8 +68,8 @@ def _parse_file(task: FileTask) -> tuple[int, str | None]:
             (
                 digits,
                 person_key(task.secret, digits) if digits else None,
-                given,
-                surname,
+                name_keys(task.secret, given, surname),
+                sealer.seal(f"{given} {surname}"),
                 status,
                 vital,
                 kind,
@@ -127,13 +134,9 @@ def stage(files: list, ctx: StageContext) -> StageResult:
     staged["person_no"] = staged["person_code"].astype("int64")
     part = ctx.part_dir(SOURCE) / "part-0000.parquet"
     write_frame(staged, part, SCHEMA)
-    per_file: dict[str, int] = {}
-    digests: dict[str, str] = {}
-    for task, (count, sha) in zip(tasks, outcomes, strict=True):
-        per_file[task.label] = per_file.get(task.label, 0) + count
-        if sha:
-            digests[task.label] = sha
-    return StageResult(parts=[part], quarantine=quarantine, records_per_file=per_file, digests=digests)
+    result = StageResult(parts=[part], quarantine=quarantine)
+    result.add_file_outcomes(tasks, outcomes)
+    return result
 
 
 def _quarantine_rows(

@@ -18,7 +18,7 @@ from pipeline.sources.common import Quarantine, write_frame
 
 SOURCE = "prices"
 HEADER = ("month", "commodity", "price_eur_mwh", "source")
-COMMODITIES = ("ELECTRICITY", "GAS", "WOODCHIP")
+EXCHANGE_COMMODITIES = ("ELECTRICITY", "GAS", "WOODCHIP")  # the price series of §7 (not the connection lists)
 
 SCHEMA = pa.schema(
     [
@@ -46,8 +46,8 @@ def stage(files: list[Path], ctx: StageContext) -> StageResult:
             problem = None
             if try_parse_month(row["month"]) is None:
                 problem = (Reason.BAD_PERIOD, "month is not a real YYYY-MM")
-            elif row["commodity"] not in COMMODITIES:
-                problem = (Reason.UNKNOWN_ENUM, f"commodity is not one of {'|'.join(COMMODITIES)}")
+            elif row["commodity"] not in EXCHANGE_COMMODITIES:
+                problem = (Reason.UNKNOWN_ENUM, f"commodity is not one of {'|'.join(EXCHANGE_COMMODITIES)}")
             elif price is None:
                 problem = (Reason.BAD_AMOUNT, "price_eur_mwh is not a number")
             if problem:
@@ -58,7 +58,7 @@ def stage(files: list[Path], ctx: StageContext) -> StageResult:
         per_file[label] = count
     frame = pd.DataFrame(rows, columns=SCHEMA.names)
     frame = _one_price_per_month(frame)
-    _require_period_prices(frame, ctx.period, files)
+    require_period_prices(frame, ctx.period, files)
     part = ctx.part_dir(SOURCE) / "part-0000.parquet"
     write_frame(frame, part, SCHEMA)
     return StageResult(parts=[part], quarantine=quarantine, records_per_file=per_file)
@@ -84,9 +84,10 @@ def _one_price_per_month(frame: pd.DataFrame) -> pd.DataFrame:
     return unique.sort_values(["month", "commodity"], kind="stable").reset_index(drop=True)
 
 
-def _require_period_prices(frame: pd.DataFrame, period: str, files: list[Path]) -> None:
+def require_period_prices(frame: pd.DataFrame, period: str, files: list[Path]) -> None:
+    """The one missing-price check (§7): P needs every series, or the run stops before anything is decided."""
     present = set(frame.loc[frame["month"] == period, "commodity"])
-    missing = [commodity for commodity in COMMODITIES if commodity not in present]
+    missing = [commodity for commodity in EXCHANGE_COMMODITIES if commodity not in present]
     if missing:
         names = ", ".join(path.name for path in files) or "prices/"
         raise SourceError(f"missing price for {period}: {', '.join(missing)} (run stopped; support is never "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +86,34 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
 
 def stage(files: list[Path], ctx: StageContext) -> StageResult:
     return stage_files(SOURCE, files, ctx, _parse_file, LAYOUT)
+
+
+@dataclass(frozen=True)
+class ProtectedUser:
+    """One SOPA record as the ALDIS flow needs it (CONTRACTS §12): where it sits, and the texts the rules read.
+
+    Every record is kept, whatever is wrong with it, because each one is either passed to its trader or returned
+    to SOPA with a reason. The personal code is held only to check it (rule 1) and never leaves this object;
+    names and the supply address are not read at all. Texts are stripped; a missing element is "".
+    """
+
+    file: str          # the file's name, as SOPA knows it
+    record: int        # 1-based position of the ProtectedUser element in the file
+    person_code: str = field(repr=False)
+    application_status: str = ""
+    decision_number: str = ""
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    contract_number: str = ""
+    trader_reg_no: str = ""
+
+
+def read_protected_users(path: Path) -> Iterator[ProtectedUser]:
+    """Every ProtectedUser of one extract, streamed through the hardened reader (a DOCTYPE, malformed XML or an
+    XSD violation raises SourceError naming the file and line)."""
+    for record in iter_rows(path, COLUMNS):
+        code, status, decision, valid_from, valid_to, contract, _, reg_no, _ = (
+            value.strip() for value in record.texts)
+        yield ProtectedUser(file=path.name, record=record.number, person_code=code, application_status=status,
+                            decision_number=decision, valid_from=_date(valid_from), valid_to=_date(valid_to),
+                            contract_number=contract, trader_reg_no=reg_no)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.period import parse_months
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import person_key
 from pipeline.quality.reasons import Reason
@@ -45,8 +46,6 @@ SCHEMA = pa.schema(
     ]
 )
 RAW = ("document_id", "person_code", "document_type", "period_start", "period_end", "amount", "submitted_at")
-_CODE = r"^\d{6}-?\d{5}$"
-_MONTH = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
 _AMOUNT = r"^\d{1,12}(\.\d{1,2})?$"
 _NEGATIVE = r"^-\d{1,12}(\.\d{1,2})?$"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -69,15 +68,6 @@ def hash64(texts: pa.Array) -> np.ndarray:
             state = (state ^ words[:, column]) * _MIX[column % 4]
             state ^= state >> np.uint64(29)
     return state.view(np.int64)
-
-
-def _months(texts: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """`YYYY-MM` texts -> (valid mask, month index) for a whole batch."""
-    valid = pc.match_substring_regex(texts, _MONTH)
-    safe = pc.if_else(valid, texts, pa.scalar("2000-01"))
-    year = pc.cast(pc.utf8_slice_codeunits(safe, 0, 4), pa.int32())
-    month = pc.cast(pc.utf8_slice_codeunits(safe, 5, 7), pa.int32())
-    return valid, pc.add(pc.multiply(year, 12), pc.subtract(month, 1))
 
 
 def _timestamps(texts: pa.Array) -> pa.Array:
@@ -143,13 +133,13 @@ class _Batch:
 
     def _reasons(self, c: dict[str, pa.Array]) -> pa.Array:
         """The first failing check per record, in the order of the record rules (null = a good record)."""
-        start_ok, start = _months(c["period_start"])
-        end_ok, end = _months(c["period_end"])
+        start_ok, start = parse_months(c["period_start"])
+        end_ok, end = parse_months(c["period_end"])
         self.start, self.end = start, end
         self.submitted = _timestamps(c["submitted_at"])
         identifier = pc.utf8_length(pc.utf8_trim_whitespace(c["document_id"]))
         checks = [
-            (pc.invert(pc.match_substring_regex(c["person_code"], _CODE)), Reason.INVALID_PERSON_CODE),
+            (pc.invert(pc.match_substring_regex(c["person_code"], personcode.SHAPE)), Reason.INVALID_PERSON_CODE),
             (pc.or_(pc.equal(identifier, 0), pc.greater(pc.utf8_length(c["document_id"]), 64)), Reason.MISSING_VALUE),
             (pc.invert(pc.is_in(c["document_type"], pa.array(sorted(DOCUMENT_TYPES)))), Reason.UNKNOWN_ENUM),
             (pc.invert(pc.and_(pc.and_(start_ok, end_ok), pc.less_equal(start, end))), Reason.BAD_PERIOD),

@@ -19,14 +19,15 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from pipeline.config import WorkLayout
-from pipeline.ingest import SOURCE_ORDER, SourceSummary
+from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, source_summaries
 from pipeline.logs import get_logger
-from pipeline.period import format_month, parse_month
+from pipeline.store.ddl import for_dialect, split_statements
+from pipeline.store.portal_index import PORTAL_PERIOD_TABLES, household_rows, new_household_ids, person_rows
 
 log = get_logger("store")
 
 PERIOD_TABLES = ("runs", "source_files", "source_summaries", "household_decisions", "household_members",
-                 "recipient_files")
+                 "recipient_files", *PORTAL_PERIOD_TABLES)
 COPY_CHUNK_ROWS = 200_000
 
 
@@ -47,14 +48,14 @@ def connect(url: str) -> Engine:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Apply every `sql/*.sql` file (idempotent DDL)."""
+    """Apply every `sql/*.sql` file (idempotent DDL), the sections for this database's dialect (`store/ddl.py`)."""
     with engine.begin() as conn:
+        # The DB-API cursor directly, without parameters: no driver reads `%` or `:name` in a function body.
+        cursor = conn.connection.cursor()
         for path in sorted(sql_dir().glob("*.sql")):
-            script = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
-                               if not line.strip().startswith("--"))
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(text(statement))
+            script = for_dialect(path.read_text(encoding="utf-8"), engine.dialect.name)
+            for statement in split_statements(script):
+                cursor.execute(statement)
 
 
 def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
@@ -98,14 +99,16 @@ def _frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[o
 def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: str) -> dict[str, int]:
     """Replace period P's rows with what the run in `workdir` decided and published, in one transaction."""
     layout = WorkLayout(Path(workdir), period)
-    decision = json.loads((layout.decisions / "decision.json").read_text(encoding="utf-8"))
+    decision = DecisionSummary.load(layout)
     manifest = json.loads((Path(outbox) / period / "manifest.json").read_text(encoding="utf-8"))
-    households = pd.read_parquet(layout.decisions / "households.parquet")
-    members = pd.read_parquet(layout.decisions / "members.parquet", columns=["aris_code", "person_key", "total_eur"])
+    households = pd.read_parquet(layout.decided("households"))
+    members = pd.read_parquet(layout.decided("members"), columns=["aris_code", "person_key", "total_eur"])
     files = pd.DataFrame(manifest["files"])
-    kinds = files["path"].map(_recipient_of)
+    recipients = files["path"].map(recipient_of)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    summaries = [SourceSummary.load(layout, s) for s in SOURCE_ORDER if (layout.summaries / f"{s}.json").exists()]
+    summaries = list(source_summaries(layout).values())
+    persons, name_tokens = person_rows(layout)
+    portal_households = household_rows(layout, households).assign(period=period)
 
     engine = connect(url)
     loaded: dict[str, int] = {}
@@ -115,9 +118,9 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
         loaded["runs"] = bulk_load(conn, "runs", (
             "period", "run_id", "status", "policy_version", "policy_digest", "support_types", "persons",
             "households", "eligible", "review", "recorded_at"), [(
-                period, run_id, "PUBLISHED", decision["policy_version"], decision["policy_digest"],
-                "|".join(decision["support_types_on"]), decision["persons_counting"], decision["households"],
-                decision["eligible"], decision["review"], now)])
+                period, run_id, "PUBLISHED", decision.policy_version, decision.policy_digest,
+                "|".join(decision.support_types_on), decision.persons_counting, decision.households,
+                decision.eligible, decision.review, now)])
         quarantined = _quarantined_per_file(layout)
         loaded["source_files"] = bulk_load(conn, "source_files", (
             "period", "source", "file", "sha256", "bytes", "records", "quarantined"),
@@ -139,10 +142,28 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
             _frame_rows(members.assign(period=period), ("period", "aris_code", "person_key", "total_eur")))
         loaded["recipient_files"] = bulk_load(conn, "recipient_files", (
             "period", "path", "recipient_kind", "recipient_id", "rows", "sha256"),
-            [(period, row.path, kind[0], kind[1], row.rows, row.sha256)
-             for row, kind in zip(files.itertuples(index=False), kinds, strict=True)])
+            [(period, row.path, recipient_kind(recipient), recipient, row.rows, row.sha256)
+             for row, recipient in zip(files.itertuples(index=False), recipients, strict=True)])
+        loaded.update(_record_portal_rows(conn, period, persons, name_tokens, portal_households))
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
     log.info("store: recorded %s (%s)", period, ", ".join(f"{k}={v}" for k, v in loaded.items()))
+    return loaded
+
+
+def _record_portal_rows(conn: Connection, period: str, persons: pd.DataFrame, name_tokens: pd.DataFrame,
+                        households: pd.DataFrame) -> dict[str, int]:
+    """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`)."""
+    known = {row[0] for row in conn.execute(text("SELECT aris_code FROM portal_household_ids"))}
+    loaded = {"portal_household_ids": bulk_load(conn, "portal_household_ids", ("aris_code", "household_id"),
+                                                new_household_ids(known, households["aris_code"]))}
+    loaded["portal_persons"] = bulk_load(conn, "portal_persons", ("period", "person_key", "aris_code", "name_sealed"),
+                                         _frame_rows(persons.assign(period=period),
+                                                     ("period", "person_key", "aris_code", "name_sealed")))
+    loaded["portal_name_tokens"] = bulk_load(conn, "portal_name_tokens", ("period", "token_key", "person_key"),
+                                             _frame_rows(name_tokens.assign(period=period),
+                                                         ("period", "token_key", "person_key")))
+    columns = ("period", "aris_code", "address_search", "income_months")
+    loaded["portal_households"] = bulk_load(conn, "portal_households", columns, _frame_rows(households, columns))
     return loaded
 
 
@@ -153,13 +174,6 @@ def _quarantined_per_file(layout: WorkLayout) -> dict[tuple[str, str], int]:
         for file, count in table["file"].value_counts().items():
             counts[(path.stem, str(file))] = int(count)
     return counts
-
-
-def _recipient_of(path: str) -> tuple[str, str]:
-    parts = path.split("/")
-    if parts[0].startswith("dso_"):
-        return "dso", parts[0]
-    return parts[0], "/".join(parts[:2])
 
 
 def audit(conn: Connection, period: str, run_id: str, event: str, detail: str) -> None:
@@ -181,16 +195,3 @@ def record_deliveries(url: str, period: str, run_id: str, rows: list[dict[str, o
                          {"period": period, "recipient": recipient})
         bulk_load(conn, "deliveries", columns, [tuple(row[c] for c in columns) for row in rows])
         audit(conn, period, run_id, "DELIVERED", json.dumps({"files": len(rows)}))
-
-
-def purge(url: str, today: dt.date, keep_months: int = 24) -> dict[str, int]:
-    """Delete every period older than `keep_months` (personal data and audit records are kept 24 months)."""
-    cutoff = format_month(parse_month(f"{today.year:04d}-{today.month:02d}") - keep_months)
-    engine = connect(url)
-    deleted: dict[str, int] = {}
-    with engine.begin() as conn:
-        for table in (*PERIOD_TABLES, "deliveries", "audit_events"):
-            result = conn.execute(text(f"DELETE FROM {table} WHERE period < :cutoff"), {"cutoff": cutoff})
-            deleted[table] = result.rowcount
-    log.info("store: purged periods before %s (%s)", cutoff, deleted)
-    return deleted

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -11,8 +10,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from pipeline.config import Settings
-from pipeline.stages import run_month
-from pipeline.store.db import purge, record_period
+from pipeline.flows.monthly import run_month
+from pipeline.flows.retention import apply_retention
+from pipeline.store.db import record_period
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.pg import fresh_postgres_database
 
@@ -78,6 +78,7 @@ def test_embedded_sqlite_store_and_retention_purge(published, tmp_path):
     run_id = (published / "run_id").read_text()
     record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
     assert counts(url)["household_decisions"] > 200
-    assert purge(url, dt.date(2028, 11, 1))["household_decisions"] == 0      # 24 months kept
-    assert purge(url, dt.date(2028, 12, 1))["household_decisions"] > 200     # then deleted
-    assert counts(url)["household_decisions"] == 0
+    assert apply_retention(url, tmp_path / "no-files", "2028-11") == []          # 24 months kept
+    deleted = {item.target: item.items for item in apply_retention(url, tmp_path / "no-files", "2028-12")}
+    assert deleted["household_decisions"] == 232                               # then deleted (the sample's 232)
+    assert counts(url)["household_decisions"] == 0 and counts(url)["runs"] == 1  # the run record stays

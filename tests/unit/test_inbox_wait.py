@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from pipeline.errors import SourceError
-from pipeline.orchestration import inbox_ready
+from pipeline.flows.monthly import inbox_ready
 from tests.conftest import SAMPLE_INBOX, SAMPLE_PERIOD
 
 

@@ -1,0 +1,229 @@
+"""The ALDIS protected-user flow for consumption month P (CONTRACTS §12), without Airflow.
+
+`run_aldis` is what `eikis aldis` does: read SOPA and the traders' contract lists (everything is read and checked
+before anything is written), apply the §12 rules, then build the outbox aside and publish it with one rename, and
+write the run report. The task bodies below it are what the `aldis_protected_users` DAG calls: JSON-serialisable
+arguments and results, heavy imports inside the functions.
+
+Calendar (seed 000): SOPA prepares P on the 1st of P+1, the system loads on the 5th, traders receive their files
+on the 7th (00:00 Europe/Riga) and bill P with the reduction from then on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pipeline.config import Settings
+from pipeline.errors import SourceError
+from pipeline.logs import get_logger
+from pipeline.period import format_month, parse_month
+
+log = get_logger("flows.aldis")
+
+RIGA = ZoneInfo("Europe/Riga")
+DELIVERY_DAY = 7  # of the month after P (seed 000)
+
+
+@dataclass
+class AldisResult:
+    """What one ALDIS run published: counts only, JSON-serialisable."""
+
+    period: str
+    run_id: str
+    outbox: str
+    report: str
+    sopa_records: int
+    passed: dict[str, int] = field(default_factory=dict)     # trader reg_no -> records passed
+    returned: dict[str, int] = field(default_factory=dict)   # reason -> records returned
+    files: dict[str, int] = field(default_factory=dict)      # path under <outbox>/<P> -> rows
+    quarantined: dict[str, int] = field(default_factory=dict)  # "<source>:<reason>" -> rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sopa_files(period_inbox: Path) -> list[Path]:
+    """`<inbox>/<P>/sopa/*.xml`: required, because with no SOPA extract every trader would get an empty file."""
+    folder = period_inbox / "sopa"
+    files = sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() == ".xml") if (
+        folder.is_dir()) else []
+    if not files:
+        raise SourceError("required source sopa is missing: no *.xml files", file=folder)
+    return files
+
+
+def aldis_workdir(workdir: Path, period: str) -> Path:
+    """Internal files of one ALDIS run (quarantine, report, data docs): never the outbox."""
+    return Path(workdir) / period / "aldis"
+
+
+def run_aldis(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Path, settings: Settings,
+              db_url: str | None = None) -> AldisResult:
+    """Read, decide and publish P's ALDIS outbox; nothing is published unless every step succeeds."""
+    from pipeline.decide.aldis import AldisFacts, AldisReason, decide_protected_users
+    from pipeline.publish.aldis import (
+        write_aldis_manifest,
+        write_aldis_report,
+        write_returns,
+        write_trader_files,
+    )
+    from pipeline.publish.atomic import build_folder, publish
+    from pipeline.publish.manifest import derive_run_id
+    from pipeline.quality.expectations import validate_frame
+    from pipeline.sources.common import Quarantine, sha256_of
+    from pipeline.sources.contracts import read_contract_lists
+    from pipeline.sources.sopa import read_protected_users
+    from pipeline.traders import load_traders
+
+    parse_month(period)
+    register = load_traders(traders)
+    period_inbox = Path(inbox) / period
+    files = sopa_files(period_inbox)
+    users = [user for path in files for user in read_protected_users(path)]
+    contracts = read_contract_lists(period_inbox)
+    work = aldis_workdir(workdir, period)
+    validate_frame("contracts", contracts.staged, contracts.records, settings, work / "data_docs" / "contracts")
+    decision = decide_protected_users(users, AldisFacts(period, register, contracts))
+
+    sopa_quarantine = Quarantine("sopa")
+    for item in decision.returned:
+        if item.reason == AldisReason.INVALID_PERSON_CODE:
+            sopa_quarantine.add(file=f"sopa/{item.user.file}", record=item.user.record, line=0,
+                                reason=item.reason, detail="PersonCode fails the §3 rule")
+    _save_quarantine(work, sopa_quarantine, contracts.quarantine)
+
+    digests = [sha256_of(path) for path in files] + [str(item["sha256"]) for item in contracts.files]
+    run_id = derive_run_id(period, digests, register.digest)
+    with build_folder(Path(outbox), period) as build:
+        written = write_trader_files(build, period, register, decision)
+        written.append(write_returns(build, decision))
+        write_aldis_manifest(build, period, run_id, written)
+        published = publish(build, Path(outbox), period)
+    quarantined = {f"{q.source}:{reason}": count for q in (sopa_quarantine, contracts.quarantine)
+                   for reason, count in q.counts().items()}
+    report = write_aldis_report(work / "report.md", period, run_id, register, decision, len(users),
+                                contracts.quarantine.counts())
+    result = AldisResult(
+        period=period, run_id=run_id, outbox=str(published), report=str(report), sopa_records=len(users),
+        passed=dict(sorted(Counter(item.user.trader_reg_no for item in decision.passed).items())),
+        returned=dict(sorted(Counter(str(item.reason) for item in decision.returned).items())),
+        files={item.path: item.rows for item in sorted(written, key=lambda item: item.path)},
+        quarantined=quarantined,
+    )
+    log.info("aldis %s: %d SOPA records, %d passed, %d returned %s", period, len(users), len(decision.passed),
+             len(decision.returned), result.returned)
+    if db_url:
+        from pipeline.store.aldis import record_aldis_run
+
+        record_aldis_run(db_url, result)
+    return result
+
+
+def _save_quarantine(work: Path, *quarantines: Any) -> None:
+    import pyarrow.parquet as pq
+
+    folder = work / "quarantine"
+    folder.mkdir(parents=True, exist_ok=True)
+    for quarantine in quarantines:
+        pq.write_table(quarantine.table(), folder / f"{quarantine.source}.parquet", compression="zstd")
+
+
+# ---------------------------------------------------------------- task bodies for the DAG
+def previous_month(logical_date: dt.datetime) -> str:
+    """The run on the 5th of a month (Latvian time) is for the month before it."""
+    local = logical_date.astimezone(RIGA) if logical_date.tzinfo else logical_date
+    return format_month(local.year * 12 + local.month - 1 - 1)
+
+
+def delivery_time(period: str) -> dt.datetime:
+    """00:00 Europe/Riga on the 7th of the month after P: when traders may receive P's file."""
+    following = parse_month(period) + 1
+    return dt.datetime(following // 12, following % 12 + 1, DELIVERY_DAY, tzinfo=RIGA)
+
+
+def resolve_config(params: dict[str, Any], logical_date: dt.datetime | None,
+                   environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Params win over `EIKIS_*` variables, which win over defaults. The period is the month before the run's
+    logical date unless a param names one; `wait_until` is the 7th, or P's first day (already past, so the
+    deferrable wait ends at once) when the `wait_for_delivery_day` param is off."""
+    env = os.environ if environ is None else environ
+
+    def pick(name: str, variable: str, default: str | None) -> str | None:
+        value = params.get(name)
+        return str(value) if value not in (None, "") else env.get(variable, default)
+
+    period = params.get("period") or (previous_month(logical_date) if logical_date else None)
+    if not period:
+        raise ValueError("no period: give the `period` param or run the DAG on a schedule")
+    parse_month(str(period))
+    wait = params.get("wait_for_delivery_day", True) is not False
+    first_day = dt.datetime(parse_month(str(period)) // 12, parse_month(str(period)) % 12 + 1, 1, tzinfo=RIGA)
+    workdir = pick("workdir", "EIKIS_WORKDIR", "/opt/eikis/work")
+    return {
+        "period": str(period),
+        "inbox": pick("inbox", "EIKIS_INBOX", "/opt/eikis/inbox"),
+        "outbox": pick("outbox", "EIKIS_ALDIS_OUTBOX", "/opt/eikis/aldis_outbox"),
+        "workdir": workdir,
+        "traders": pick("traders", "EIKIS_TRADERS", "/opt/eikis/policy/traders.yaml"),
+        "recipients": pick("recipients", "EIKIS_ALDIS_RECIPIENTS", None),
+        "db_url": pick("db_url", "EIKIS_DB_URL", None),
+        "wait_until": (delivery_time(str(period)) if wait else first_day).isoformat(),
+    }
+
+
+def build(config: dict[str, Any]) -> dict[str, Any]:
+    """Task body: the whole embedded run (read, decide, publish, report)."""
+    result = run_aldis(config["period"], Path(config["inbox"]), Path(config["outbox"]), Path(config["traders"]),
+                       Path(config["workdir"]), Settings.from_env(), config.get("db_url"))
+    return result.to_dict()
+
+
+def plan(config: dict[str, Any], part: str) -> list[dict[str, Any]]:
+    """Delivery plans for `part` "traders" (one per production trader's file, labelled with the trader's name for
+    the UI) or "sopa" (the returns); none without a recipients file. A file for a trader that is not in
+    production for P is refused here too, so it can never be sent."""
+    from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
+    from pipeline.traders import load_traders
+
+    if not config.get("recipients"):
+        return []
+    register = load_traders(Path(config["traders"]))
+    plans = plan_deliveries(Path(config["outbox"]), config["period"], RecipientsConfig.load(
+        Path(config["recipients"])), recipient_of=aldis_recipient_of)
+    for item in plans:
+        if item.recipient == "sopa":
+            item.label = "SOPA"
+            continue
+        trader = register.get(item.recipient.split("/")[-1])
+        if trader is None or not trader.in_production(config["period"]):
+            raise SourceError(f"{item.recipient} is not in production for {config['period']}; not delivered",
+                              file=config["traders"])
+        item.label = trader.name
+    wanted = [item for item in plans if (item.recipient == "sopa") == (part == "sopa")]
+    return [item.to_dict() for item in wanted]
+
+
+def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
+                endpoint: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on this outbox)."""
+    from pipeline.flows.monthly import deliver
+
+    return deliver(config, plan_entry, endpoint)
+
+
+def endpoint_entry(config: dict[str, Any], plan_entry: dict[str, Any]) -> dict[str, Any]:
+    from pipeline.flows.monthly import endpoint_entry as entry
+
+    return entry(config, plan_entry)
+
+
+def aldis_recipient_of(path: str) -> str:
+    """`traders/<reg_no>/protected_contracts.csv` -> `traders/<reg_no>`; `sopa_returns.csv` -> `sopa`."""
+    parts = path.split("/")
+    return "/".join(parts[:2]) if len(parts) > 1 else "sopa"

@@ -1,0 +1,229 @@
+"""The portal's web application: paths of CONTRACTS §14, sign-in, CSRF, roles and the access log.
+
+Every page but `/healthz` and `/login` needs a signed-in, enabled user; roles are checked on the server for every
+request (`pipeline.portal.users.PERMISSIONS`). Every POST carries the session's CSRF token. Searches are POSTed so
+the typed text (perhaps a personal code) never lands in a URL, a proxy log or uvicorn's access log; household pages
+are keyed by an opaque id. Any input gets a page: the handlers below turn a malformed request into a 400 page and
+an unexpected failure into a 500 page that says nothing about the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from pipeline.logs import get_logger
+from pipeline.portal import access_log
+from pipeline.portal.lookup import KINDS, Lookup
+from pipeline.portal.settings import PortalSettings
+from pipeline.portal.users import (
+    User,
+    active_user,
+    check_password,
+    clear_failures,
+    list_users,
+    locked_out,
+    record_failure,
+)
+from pipeline.store.db import connect
+
+log = get_logger("portal")
+HERE = Path(__file__).resolve().parent
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class Denied(Exception):
+    """Signed in, but the role does not allow this page."""
+
+
+class SignInRequired(Exception):
+    """No signed-in, enabled user."""
+
+
+class BadForm(Exception):
+    """A POST without a valid CSRF token, or a form that cannot be read."""
+
+
+def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAPI:
+    engine = engine or connect(settings.db_url)
+    lookup = Lookup(engine, settings.pseudonym_secret, settings.data_key, settings.page_size)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app = FastAPI(title="EIKIS staff portal", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_key, session_cookie="eikis_session",
+                       max_age=settings.session_hours * 3600, same_site="strict", https_only=settings.secure_cookie)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette's signature
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    def page(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
+        context.setdefault("user", getattr(request.state, "user", None))
+        return templates.TemplateResponse(request, name, {"csrf": csrf_token(request), **context},
+                                          status_code=status)
+
+    def require(request: Request, permission: str) -> User:
+        user = active_user(engine, request.session.get("user"))
+        if user is None:
+            request.session.pop("user", None)
+            raise SignInRequired
+        request.state.user = user
+        if not user.can(permission):
+            raise Denied
+        return user
+
+    async def posted(request: Request) -> dict[str, str]:
+        try:
+            form = await request.form(max_files=0, max_fields=20, max_part_size=64 * 1024)
+        except Exception as exc:  # noqa: BLE001 - any unreadable body is the sender's fault: a 400 page
+            raise BadForm from exc
+        values = {key: value for key, value in form.items() if isinstance(value, str)}
+        expected = request.session.get("csrf")
+        if not expected or not secrets.compare_digest(values.get("csrf_token", ""), expected):
+            raise BadForm
+        return values
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(Denied)
+    async def _denied(request: Request, exc: Denied) -> Response:
+        return page(request, "error.html", 403, title="Not allowed",
+                    message="Your role does not allow this page.")
+
+    @app.exception_handler(BadForm)
+    async def _bad_form(request: Request, exc: BadForm) -> Response:
+        return page(request, "error.html", 400, title="Form expired",
+                    message="The form was not accepted (expired or not sent from this site). Please try again.")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        return page(request, "error.html", 400, title="Bad request", message="The request could not be read.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return page(request, "error.html", exc.status_code, title="Not found" if exc.status_code == 404 else "Error",
+                    message="There is no such page." if exc.status_code == 404 else "The request was refused.")
+
+    @app.exception_handler(Exception)
+    async def _failed(request: Request, exc: Exception) -> Response:
+        log.error("portal: %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return page(request, "error.html", 500, title="Something went wrong",
+                    message="The page could not be produced. The error was logged without its data.")
+
+    @app.get("/healthz")
+    def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.get("/")
+    def home(request: Request) -> RedirectResponse:
+        require(request, "search")
+        return RedirectResponse("/search", status_code=303)
+
+    @app.get("/login")
+    def login_form(request: Request) -> HTMLResponse:
+        return page(request, "login.html")
+
+    @app.post("/login")
+    async def login(request: Request) -> Response:
+        form = await posted(request)
+        username = form.get("username", "")[:64]
+        client = request.client.host if request.client else "unknown"
+        subjects = [f"user:{username}", f"client:{client}"]
+        if locked_out(engine, subjects, settings.max_failures, settings.failure_window_minutes):
+            return page(request, "login.html", 429, error="Too many failed sign-ins. Try again later.")
+        user = check_password(engine, username, form.get("password", "")[:1024])
+        if user is None:
+            record_failure(engine, subjects)
+            return page(request, "login.html", 401, error="Wrong user name or password.")
+        clear_failures(engine, f"user:{username}")
+        request.session.clear()
+        request.session["user"] = user.username
+        request.session["csrf"] = secrets.token_urlsafe(32)
+        return RedirectResponse("/search", status_code=303)
+
+    @app.get("/logout")
+    @app.post("/logout")
+    def logout(request: Request) -> RedirectResponse:
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/search")
+    def search_form(request: Request) -> HTMLResponse:
+        require(request, "search")
+        return page(request, "search.html", kinds=KINDS, kind="code", hits=None)
+
+    @app.post("/search")
+    async def search(request: Request) -> HTMLResponse:
+        user = require(request, "search")
+        form = await posted(request)
+        kind = form.get("kind", "code")
+        if kind not in KINDS:
+            kind = "code"
+        hits = lookup.search(kind, form.get("q", "").replace("\x00", ""))
+        access_log.append(engine, user.username, "search", kind=kind, result_count=len(hits))
+        return page(request, "search.html", kinds=KINDS, kind=kind, hits=hits)
+
+    @app.get("/household/{household_id}")
+    def household(request: Request, household_id: str, month: str | None = None) -> HTMLResponse:
+        user = require(request, "search")
+        found = lookup.household(household_id, month)
+        access_log.append(engine, user.username, "view", household_id=found.household_id if found else None,
+                          period=found.period if found else None, result_count=1 if found else 0)
+        if found is None:
+            return page(request, "error.html", 404, title="Not found", message="There is no such household.")
+        return page(request, "household.html", household=found)
+
+    @app.get("/audit", response_model=None)
+    def audit(request: Request, user: str = "", since: str = "", until: str = "", kind: str = "",
+              format: str = "html") -> Response:
+        require(request, "audit")
+        wanted = access_log.AuditFilter(user, _date(since), _date(until), kind)
+        if format == "csv":
+            body = access_log.as_csv(access_log.read(engine, wanted, limit=None))
+            return Response(body, media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="access_log.csv"'})
+        return page(request, "audit.html", rows=access_log.read(engine, wanted), wanted=wanted,
+                    kinds=("search", "view", *KINDS))
+
+    @app.get("/users")
+    def users(request: Request) -> HTMLResponse:
+        require(request, "users")
+        return page(request, "users.html", users=list_users(engine))
+
+    return app
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created for an anonymous session too, so the sign-in form carries one)."""
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None

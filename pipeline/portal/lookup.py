@@ -1,0 +1,163 @@
+"""The portal's reads of the store: searches by personal code, name or address, one household's figures for a
+decided month, and its status over the last 24 months.
+
+A search never puts the typed text into SQL: a code becomes its person key (HMAC), a name its token keys (HMAC),
+an address a folded prefix (letters, digits and spaces only) bound as a parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Engine, text
+
+from pipeline.period import format_month, parse_month
+from pipeline.quality import personcode
+from pipeline.quality.pseudonym import fold, name_tokens, person_key, token_key
+from pipeline.quality.sealing import Sealer
+
+KINDS = ("code", "name", "address")
+MAX_QUERY = 200          # characters of a query that are looked at; anything longer is cut, never an error
+MAX_NAME_TOKENS = 6
+HISTORY_MONTHS = 24
+_ARIS_CODE = re.compile(r"^\d{9}$")
+
+
+@dataclass(frozen=True)
+class Hit:
+    household_id: str
+    period: str
+    address: str
+    name: str | None = None     # only for code and name searches: the person the search found
+
+
+@dataclass
+class Household:
+    household_id: str
+    period: str
+    periods: list[str]
+    address: str
+    members: int
+    avg_income_eur: Decimal | None
+    status: str
+    reason: str
+    support_types: list[str]
+    income: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)   # month, VID, VSAA
+    history: list[tuple[str, str]] = field(default_factory=list)              # month, status or "—"
+
+
+class Lookup:
+    def __init__(self, engine: Engine, pseudonym_secret: bytes, data_key: bytes, limit: int = 50) -> None:
+        self.engine = engine
+        self.secret = pseudonym_secret
+        self.sealer = Sealer(data_key)
+        self.limit = limit
+
+    def search(self, kind: str, query: str) -> list[Hit]:
+        query = query[:MAX_QUERY]
+        if kind == "code":
+            return self._by_code(query.strip())
+        if kind == "name":
+            return self._by_name(query)
+        if kind == "address":
+            return self._by_address(query)
+        return []
+
+    def _persons(self, where: str, params: dict[str, object]) -> list[Hit]:
+        rows = self._rows(f"""
+            SELECT p.person_key, p.name_sealed, i.household_id, d.period, d.address
+            FROM portal_persons p
+            JOIN household_decisions d ON d.period = p.period AND d.aris_code = p.aris_code
+            JOIN portal_household_ids i ON i.aris_code = p.aris_code
+            WHERE {where}
+            ORDER BY d.period DESC""", params)
+        latest: dict[tuple[str, str], Hit] = {}
+        for key, sealed, household_id, period, address in rows:
+            if (key, household_id) not in latest:
+                latest[(key, household_id)] = Hit(household_id, period, address or "",
+                                                  self.sealer.open(sealed) or "(name unreadable)")
+        return sorted(latest.values(), key=lambda hit: (hit.name or "", hit.address))[: self.limit]
+
+    def _by_code(self, query: str) -> list[Hit]:
+        digits = personcode.normalize(query)
+        if digits is None:
+            return []
+        return self._persons("p.person_key = :key", {"key": person_key(self.secret, digits)})
+
+    def _by_name(self, query: str) -> list[Hit]:
+        tokens = sorted(set(name_tokens(query)))[:MAX_NAME_TOKENS]
+        if not tokens:
+            return []
+        params: dict[str, object] = {}
+        clauses = []
+        for index, token in enumerate(tokens):
+            params[f"t{index}"] = token_key(self.secret, token)
+            clauses.append(f"EXISTS (SELECT 1 FROM portal_name_tokens n WHERE n.period = p.period "
+                           f"AND n.person_key = p.person_key AND n.token_key = :t{index})")
+        return self._persons(" AND ".join(clauses), params)
+
+    def _by_address(self, query: str) -> list[Hit]:
+        folded = fold(query)
+        if _ARIS_CODE.match(folded):
+            where, params = "h.aris_code = :code", {"code": folded}
+        elif len(folded) >= 3:
+            # `fold` leaves only [0-9a-z ]: no LIKE wildcard can come from the query
+            where, params = "h.address_search LIKE :prefix", {"prefix": folded + "%"}
+        else:
+            return []
+        rows = self._rows(f"""
+            SELECT i.household_id, h.period, d.address
+            FROM portal_households h
+            JOIN household_decisions d ON d.period = h.period AND d.aris_code = h.aris_code
+            JOIN portal_household_ids i ON i.aris_code = h.aris_code
+            WHERE {where}
+            ORDER BY h.period DESC, d.address""", params)
+        latest: dict[str, Hit] = {}
+        for household_id, period, address in rows:
+            latest.setdefault(household_id, Hit(household_id, period, address or ""))
+        return sorted(latest.values(), key=lambda hit: hit.address)[: self.limit]
+
+    def household(self, household_id: str, month: str | None) -> Household | None:
+        """The household's figures for `month` (default: the latest decided month it appears in)."""
+        found = self._rows("SELECT aris_code FROM portal_household_ids WHERE household_id = :h",
+                           {"h": household_id[:64]})
+        if not found:
+            return None
+        aris_code = found[0][0]
+        periods = [row[0] for row in self._rows(
+            "SELECT period FROM portal_households WHERE aris_code = :a ORDER BY period DESC", {"a": aris_code})]
+        if not periods:
+            return None
+        period = month if month in periods else periods[0]
+        row = self._rows("""
+            SELECT d.address, d.members, d.avg_income_eur, d.status, d.reason, r.support_types, h.income_months
+            FROM household_decisions d
+            JOIN portal_households h ON h.period = d.period AND h.aris_code = d.aris_code
+            JOIN runs r ON r.period = d.period
+            WHERE d.period = :p AND d.aris_code = :a""", {"p": period, "a": aris_code})[0]
+        address, members, avg, status, reason, support, income_months = row
+        statuses = dict(self._rows(
+            "SELECT period, status FROM household_decisions WHERE aris_code = :a AND period > :since "
+            "AND period <= :p", {"a": aris_code, "p": period,
+                                 "since": format_month(parse_month(period) - HISTORY_MONTHS)}))
+        first = parse_month(period) - HISTORY_MONTHS + 1
+        history = [(m, statuses.get(m, "—")) for m in (format_month(first + i) for i in range(HISTORY_MONTHS))]
+        return Household(household_id, period, periods, address or "", int(members),
+                         None if avg is None else Decimal(str(avg)).quantize(Decimal("0.01")), status, reason,
+                         [s for s in (support or "").split("|") if s], _income(income_months), history[::-1])
+
+    def _rows(self, sql: str, params: dict[str, object]) -> list[tuple]:
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+
+
+def _income(encoded: str) -> list[tuple[str, Decimal, Decimal]]:
+    """`YYYY-MM=<VID cents>/<VSAA cents>|…` (see `pipeline.store.portal_index`) -> rows in EUR."""
+    rows = []
+    for item in filter(None, encoded.split("|")):
+        month, amounts = item.split("=")
+        vid, vsaa = amounts.split("/")
+        rows.append((month, Decimal(int(vid)) / 100, Decimal(int(vsaa)) / 100))
+    return rows

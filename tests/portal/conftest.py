@@ -1,0 +1,89 @@
+"""A store filled by a real `eikis run` of the sample month, with one user per role, and signed-in test clients.
+
+The sample person used throughout: Raivis Bērziņš, 261148-13241, at "Mežmaļi", Vecates pag., Valmieras nov.
+(ARIS 101000047), a household of five counted persons (persons_01.xml); another Raivis Bērziņš lives elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pipeline.cli import main
+from pipeline.portal.app import create_app
+from pipeline.portal.settings import PortalSettings
+from pipeline.portal.users import add_user
+from pipeline.store.db import connect
+from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
+
+PASSWORD = "correct horse battery staple"
+KEYS = {"EIKIS_PSEUDONYM_SECRET": "test-secret", "EIKIS_PORTAL_DATA_KEY": "test-data-key",
+        "EIKIS_PORTAL_SESSION_KEY": "test-session-key", "EIKIS_DATA_DOCS": "0", "EIKIS_WORKERS": "1"}
+CODE, CODE_NO_DASH = "261148-13241", "26114813241"
+ARIS_CODE, ADDRESS = "101000047", '"Mežmaļi", Vecates pag., Valmieras nov., LV-1004'
+OTHER_MEMBERS = {"32068894071": "Evita Liepiņa", "01075913248": "Inese Balode", "25090123240": "Inese Žagare",
+                 "20116513245": "Jānis Zariņš"}
+
+
+@dataclass(frozen=True)
+class Store:
+    url: str
+    workdir: Path
+    outbox: Path
+
+
+@pytest.fixture(scope="session")
+def portal_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    root = tmp_path_factory.mktemp("portal")
+    url = f"sqlite:///{root / 'eikis.sqlite'}"
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in KEYS.items():
+            env.setenv(name, value)
+        assert main(["run", "--period", SAMPLE_PERIOD, "--inbox", str(SAMPLE_INBOX), "--outbox", str(root / "outbox"),
+                     "--policy", str(DEFAULT_POLICY), "--workdir", str(root / "work"), "--db", url]) == 0
+    engine = connect(url)
+    for role in ("staff", "auditor", "admin"):
+        add_user(engine, role, role, PASSWORD)
+    return Store(url, root / "work", root / "outbox")
+
+
+def portal_settings(url: str, **changes: object) -> PortalSettings:
+    return PortalSettings.from_env(url, environ={**KEYS, **{k: str(v) for k, v in changes.items()}})
+
+
+@pytest.fixture
+def app(portal_store: Store):
+    return create_app(portal_settings(portal_store.url))
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD):
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                       follow_redirects=False)
+
+
+@pytest.fixture
+def signed_in(app):
+    """A factory: a TestClient signed in with the given role."""
+    def make(role: str = "staff") -> TestClient:
+        client = TestClient(app, raise_server_exceptions=False)
+        assert sign_in(client, role).status_code == 303
+        return client
+    return make
+
+
+def search(client: TestClient, kind: str, query: str):
+    token = csrf_of(client.get("/search").text)
+    return client.post("/search", data={"kind": kind, "q": query, "csrf_token": token})
+
+
+def household_links(html: str) -> list[str]:
+    return re.findall(r'href="(/household/[^"]+)"', html)

@@ -26,7 +26,12 @@ such a run works (the task fails with "already being run by another process": cl
   or truncated file, a wrong namespace, a suite that failed). Ask the provider for a corrected file, replace it in
   the inbox and clear the task. It never retries by itself: the same file fails the same way. Quarantined records
   and the Great Expectations Data Docs are in `EIKIS_WORKDIR/P/quarantine` and `…/data_docs/index.html`.
+- `check_anomalies` failed: a source's record count or quarantined share, or the eligible share, moved more than
+  the policy's `anomaly_tolerance` (default 5 %) since the previous decided month; the log's last line names the
+  measure, both values and the tolerance. Check the sources; if the change is real, trigger again with the
+  `accept_anomaly` param set to the reason (it is recorded in the store). The store's first month has no gate.
 - `decide` / `publish` failed: nothing was published for P (the outbox has no `P/` folder); fix and clear.
+  `publish` prints the path of the run report (`report.html`: trends, changes, drill-down, Data Docs links).
 - `deliver` failed for a recipient (mapped task named after it): it retried with backoff; the recipient never saw
   a partial file. Check the endpoint and clear that mapped task only — identical files are not sent twice.
   "refusing to deliver": the endpoint has no verified host key, or the server's key changed — give the Airflow
@@ -37,6 +42,9 @@ such a run works (the task fails with "already being run by another process": cl
 
 **Stages** (the same functions `eikis run` calls, in `pipeline/flows/monthly.py`): ingest → decide → publish →
 deliver → record.
+
+**Assets.** `publish` updates `eikis://outbox/monthly` and each delivery updates `eikis://deliveries/monthly`, with
+the period (and the recipient) in the event's extra: a downstream DAG can be scheduled on a published month.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ import datetime as dt
 from typing import Any
 
 from airflow.sdk import (
+    Asset,
     Connection,
     CronDataIntervalTimetable,
     Param,
@@ -59,6 +68,8 @@ from pipeline.catalog import SOURCES_AFTER_ARIS
 from pipeline.flows import monthly
 
 NO_RETRY = {"retries": 0}
+OUTBOX = Asset(uri="eikis://outbox/monthly", name="eikis_outbox_monthly")
+DELIVERIES = Asset(uri="eikis://deliveries/monthly", name="eikis_deliveries_monthly")
 
 
 @dag(
@@ -68,6 +79,8 @@ NO_RETRY = {"retries": 0}
     catchup=False,
     max_active_runs=1,
     tags=["eikis", "monthly"],
+    description="Monthly energy-support eligibility: ingest and validate the sources, decide every household, "
+                "publish and deliver each recipient's file",
     doc_md=__doc__,
     default_args={"owner": "eikis-data", **NO_RETRY},
     params={
@@ -80,6 +93,9 @@ NO_RETRY = {"retries": 0}
         "workdir": Param(None, type=["null", "string"], title="Work folder", description="Empty = EIKIS_WORKDIR."),
         "recipients": Param(None, type=["null", "string"], title="Recipients file",
                             description="SFTP endpoints per recipient; empty = EIKIS_RECIPIENTS (none: no delivery)."),
+        "accept_anomaly": Param(None, type=["null", "string"], title="Accept an anomaly (reason)",
+                                description="Publish although the month differs from the previous one beyond the "
+                                            "anomaly tolerance; the reason is recorded in the store."),
     },
 )
 def eikis_monthly() -> None:
@@ -105,8 +121,16 @@ def eikis_monthly() -> None:
         return monthly.decide(config).to_dict()
 
     @task
+    def check_anomalies(config: dict[str, Any], decision: dict[str, Any]) -> list[str]:
+        return monthly.anomaly_gate(config, decision)
+
+    @task(outlets=[OUTBOX])
     def publish(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
-        return monthly.publish(config, decision).to_dict()
+        published = monthly.publish(config, decision).to_dict()
+        print(f"run report: {published['report']}")
+        get_current_context()["outlet_events"][OUTBOX].extra = {
+            "period": config["period"], "run_id": published["run_id"], "outbox": published["outbox"]}
+        return published
 
     @task
     def plan_delivery(config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -114,16 +138,20 @@ def eikis_monthly() -> None:
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
           max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4,
-          execution_timeout=dt.timedelta(minutes=30))
+          execution_timeout=dt.timedelta(minutes=30), outlets=[DELIVERIES])
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
-        get_current_context()["recipient"] = plan["recipient"]
+        context = get_current_context()
+        context["recipient"] = f"{plan['name']} ({plan['recipient']})" if plan.get("name") else plan["recipient"]
         entry = monthly.endpoint_entry(config, plan)
         connection = None
         if "airflow_conn_id" in entry:
             found = Connection.get(entry["airflow_conn_id"])
             connection = {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
                           "extra": found.extra_dejson}
-        return monthly.deliver(config, plan, connection)
+        delivered = monthly.deliver(config, plan, connection)
+        context["outlet_events"][DELIVERIES].extra = {"period": config["period"], "recipient": plan["recipient"],
+                                                      "name": plan.get("name", ""), "files": len(delivered)}
+        return delivered
 
     @task(trigger_rule="none_failed")
     def record(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:
@@ -133,10 +161,12 @@ def eikis_monthly() -> None:
     ingest_aris = ingest_task("aris")(config)
     ingest_others = [ingest_task(source)(config) for source in SOURCES_AFTER_ARIS]
     decision = decide(config)
+    checked = check_anomalies(config, decision)
     published = publish(config, decision)
     plans = plan_delivery(config)
     deliveries = deliver.partial(config=config).expand(plan=plans)
     chain(ingest_aris, ingest_others, decision)
+    chain(checked, published)
     chain(published, plans)
     record(config, published, deliveries)
 

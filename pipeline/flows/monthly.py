@@ -42,6 +42,7 @@ class RunConfig:
     policy: str = ""      # decide
     db_url: str | None = None
     recipients: str | None = None
+    accept_anomaly: str | None = None  # a reason to publish past the anomaly gate (stored)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,6 +89,7 @@ def resolve_config(params: dict[str, Any], data_interval_start: dt.datetime | No
         policy=pick("policy", "EIKIS_POLICY", "/opt/eikis/policy/eikis_policy.yaml"),
         db_url=pick("db_url", "EIKIS_DB_URL", None) or default_url(Path(workdir)),
         recipients=pick("recipients", "EIKIS_RECIPIENTS", None),
+        accept_anomaly=str(params.get("accept_anomaly") or "").strip() or None,
     )
     return config.to_dict()
 
@@ -172,8 +174,10 @@ def ingest(config: RunConfig | dict[str, Any], source: str, settings: Settings |
     """Stage one source of P and run its data-quality suite (quarantine tolerance from the policy, if the config
     names one); ARIS must be ingested before the others. Parallel ingests of one run share P's lock."""
     from pipeline.ingest import ingest_source
+    from pipeline.logs import quiet_noisy_loggers
     from pipeline.quality.expectations import validate_source
 
+    quiet_noisy_loggers()  # before GX is imported: in a task log its import adds ~200 "Skipping registering" lines
     run = RunConfig.of(config)
     settings = settings or Settings.from_env()
     policy = _policy(run)
@@ -225,6 +229,7 @@ def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict
     from pipeline.publish.report import History, write_report
 
     run = RunConfig.of(config)
+    accept_anomaly = accept_anomaly or run.accept_anomaly
     decided = decision if isinstance(decision, DecisionSummary) else DecisionSummary.from_dict(decision)
     layout = WorkLayout(Path(run.workdir), run.period)
     run_id = derive_run_id(run.period, decided.input_sha256, decided.policy_digest)
@@ -242,6 +247,22 @@ def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict
             report = write_report(layout, decided, files, run_id, history)
             published = publish_folder(build, Path(run.outbox), run.period)
     return PublishedOutbox(run.period, run_id, str(published), str(report), files)
+
+
+def anomaly_gate(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict[str, Any]) -> list[str]:
+    """The DAG's `check_anomalies` task: the same gate `publish` runs, as a task of its own so that a month unlike
+    the previous one is a visible failed task whose log ends with the reason. Returns the accepted anomalies."""
+    from pipeline.publish.manifest import derive_run_id
+
+    run = RunConfig.of(config)
+    decided = decision if isinstance(decision, DecisionSummary) else DecisionSummary.from_dict(decision)
+    if not run.db_url:
+        return []
+    run_id = derive_run_id(run.period, decided.input_sha256, decided.policy_digest)
+    accepted = [anomaly.one_line() for anomaly in check_anomalies(run, decided, run_id, run.accept_anomaly)]
+    for line in accepted:
+        print(f"accepted anomaly ({run.accept_anomaly}): {line}")
+    return accepted
 
 
 def check_anomalies(run: RunConfig, decision: DecisionSummary, run_id: str,
@@ -264,14 +285,19 @@ def check_anomalies(run: RunConfig, decision: DecisionSummary, run_id: str,
 
 # ---------------------------------------------------------------- deliver
 def plan_delivery(config: RunConfig | dict[str, Any]) -> list[dict[str, Any]]:
-    """One delivery plan per recipient of the published outbox; none when no recipients file is configured."""
+    """One delivery plan per recipient of the published outbox, each with the company's or municipality's name
+    (`name`, a label for the DAG's mapped task); none when no recipients file is configured."""
+    from pipeline.config import WorkLayout
     from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
+    from pipeline.publish.recipients import recipient_names
 
     run = RunConfig.of(config)
     if not run.recipients:
         return []
     recipients = RecipientsConfig.load(Path(run.recipients))
-    return [plan.to_dict() for plan in plan_deliveries(Path(run.outbox), run.period, recipients)]
+    names = recipient_names(WorkLayout(Path(run.workdir), run.period))
+    return [{**plan.to_dict(), "name": names.get(plan.recipient, "")}
+            for plan in plan_deliveries(Path(run.outbox), run.period, recipients)]
 
 
 def endpoint_entry(config: RunConfig | dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
@@ -290,7 +316,7 @@ def deliver(config: RunConfig | dict[str, Any], plan: dict[str, Any],
     from pipeline.deliver.sftp import deliver as deliver_plan
 
     run = RunConfig.of(config)
-    planned = DeliveryPlan(**plan)
+    planned = DeliveryPlan(**{key: value for key, value in plan.items() if key != "name"})  # name: a label only
     if connection is None:
         target = RecipientsConfig.load(Path(run.recipients)).endpoint(planned.endpoint)
     else:

@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 PERIOD ?= 2026-11
 OUT ?= var
 
-.PHONY: run aldis claims test lint bench bench-smoke sample clean setup setup-dev airflow
+PORTAL_DB ?= sqlite:///$(abspath $(OUT))/work/eikis.sqlite
+
+.PHONY: run aldis claims test lint bench bench-smoke sample clean setup setup-dev airflow portal
 
 $(BIN)/.core: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +25,7 @@ setup: $(BIN)/.core
 setup-dev: $(BIN)/.dev
 
 run: $(BIN)/.core
-	$(BIN)/eikis run --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/outbox \
+	EIKIS_DEV_MODE=1 $(BIN)/eikis run --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/outbox \
 		--policy policy/eikis_policy.yaml --workdir $(OUT)/work
 
 # ALDIS protected users for the sample month (CONTRACTS §12): SOPA -> each trader's contracts, returns to SOPA.
@@ -74,3 +76,7 @@ airflow: $(BIN)/.dev
 
 clean:
 	rm -rf var .pytest_cache
+
+# The staff lookup portal on the store `make run` filled (add a user first: README, "Staff lookup portal").
+portal: $(BIN)/.core
+	$(BIN)/eikis portal --db $(PORTAL_DB)

@@ -79,6 +79,7 @@ class DecisionSummary:
     anomaly_tolerance: float = 0.05                          # the policy's month-over-month gate (publish)
     connections: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
+    unmatched_income_records: int = 0  # quarantined VID/VSAA records no counting person owns (issue 9 point 1)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -40,6 +40,9 @@ def timed(logger: logging.Logger, stage: str) -> Iterator[dict[str, float]]:
     logger.info("%s: started", stage)
     try:
         yield result
-    finally:
+    except BaseException as exc:  # a failed stage says so (class only: a message may hold data), never "finished"
         result["seconds"] = time.perf_counter() - started
-        logger.info("%s: finished in %.2f s", stage, result["seconds"])
+        logger.error("%s: failed after %.2f s (%s)", stage, result["seconds"], type(exc).__name__)
+        raise
+    result["seconds"] = time.perf_counter() - started
+    logger.info("%s: finished in %.2f s", stage, result["seconds"])

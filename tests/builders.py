@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from pipeline.csvio import render_csv
+from pipeline.csvio import render_provider_csv
 from pipeline.generate.geography import quote_row
 from pipeline.quality.personcode import with_check_digit
 from pipeline.sources.connections import HEADERS
@@ -110,10 +110,10 @@ class InboxBuilder:
         for commodity, rows in self.connections.items():
             folder = base / "connections" / commodity
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "objects.csv").write_bytes(render_csv(HEADERS[commodity], rows))
+            (folder / "objects.csv").write_bytes(render_provider_csv(HEADERS[commodity], rows))
         (base / "prices").mkdir(parents=True, exist_ok=True)
         (base / "prices" / "prices.csv").write_bytes(
-            render_csv(("month", "commodity", "price_eur_mwh", "source"), self.prices))
+            render_provider_csv(("month", "commodity", "price_eur_mwh", "source"), self.prices))
         return base
 
     @staticmethod

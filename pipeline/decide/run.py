@@ -21,9 +21,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline.catalog import CONNECTION_COMMODITIES
-from pipeline.config import Settings, WorkLayout
+from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.decide.connections import decide_connections, returned_rows
-from pipeline.decide.households import ELIGIBLE, REVIEW, decide_households, review_addresses
+from pipeline.decide.households import (
+    ELIGIBLE,
+    REVIEW,
+    decide_households,
+    review_addresses,
+    unmatched_income_records,
+)
 from pipeline.decide.income import PersonIncome, person_income
 from pipeline.decide.support import heat_index, period_prices, support_types_on
 from pipeline.handoff import DecisionSummary, source_summaries
@@ -49,9 +55,15 @@ def _quarantine(layout: WorkLayout) -> pd.DataFrame:
 
 
 def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings) -> DecisionSummary:
-    """Run the whole §9 decision for P on staged data."""
-    started = time.perf_counter()
+    """Run the whole §9 decision for P on staged data; the decision records are created owner-only."""
     layout = WorkLayout(Path(workdir), period)
+    with private_files():
+        layout.make_private()
+        return _decide(period, layout, policy)
+
+
+def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
+    started = time.perf_counter()
     layout.decisions.mkdir(parents=True, exist_ok=True)
     p = parse_month(period)
 
@@ -66,7 +78,8 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
 
     addresses = _staged(layout, "aris", ["aris_code", "address", "building_code", "municipality_code",
                                          "municipality_name"])
-    review = review_addresses(_quarantine(layout), persons)
+    quarantine = _quarantine(layout)
+    review = review_addresses(quarantine, persons)
     households = decide_households(persons, income, review, policy, addresses)
     households.to_parquet(layout.decided("households"), index=False)
     _write_members(layout, persons, income)
@@ -82,6 +95,7 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
         households=len(households),
         eligible=int((households["status"] == ELIGIBLE).sum()),
         review=int((households["status"] == REVIEW).sum()),
+        unmatched_income_records=unmatched_income_records(quarantine, persons),
         input_sha256=[str(item["sha256"]) for summary in source_summaries(layout).values() for item in summary.files],
     )
     for commodity in CONNECTION_COMMODITIES:
@@ -98,6 +112,9 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
     summary.save(layout)
     log.info("decided %s: %d households, %d eligible, %d review, in %.2f s", period, summary.households,
              summary.eligible, summary.review, summary.seconds)
+    if summary.unmatched_income_records:
+        log.warning("%d quarantined income or benefit records match no counted person: no household could be "
+                    "sent to REVIEW for them (see the quarantine)", summary.unmatched_income_records)
     return summary
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline.config import Settings, WorkLayout
+from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.errors import ValidationFailed
 from pipeline.filework import map_files
 from pipeline.handoff import SourceSummary
@@ -186,9 +186,14 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings,
 
     A source staged as several parts (one per input file) is validated part by part in worker processes for its
     row-wise expectations, and once, on only the columns they need, for its table-wide ones: memory stays
-    bounded at national scale and both cores work.
+    bounded at national scale and both cores work. Summaries and Data Docs are created owner-only.
     """
     layout = WorkLayout(Path(workdir), period)
+    with private_files():
+        return _validate(source, layout, settings, policy)
+
+
+def _validate(source: str, layout: WorkLayout, settings: Settings, policy: Policy | None) -> ValidationSummary:
     ingest = SourceSummary.load(layout, source)
     suite_json = load_suite(source)
     tolerance = tolerance_for(source, policy, settings)

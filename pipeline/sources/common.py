@@ -12,10 +12,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.digits import is_ascii_digits
 from pipeline.filework import map_files, sha256_of  # noqa: F401 - re-exported for readers
 from pipeline.quality.reasons import Reason
 
-_AMOUNT = re.compile(r"^(-?)(\d{1,12})(?:\.(\d{1,2}))?$")
+_AMOUNT = re.compile(r"(-?)([0-9]{1,12})(?:\.([0-9]{1,2}))?")  # ASCII digits only
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -127,9 +128,9 @@ class PartWriter:
 def parse_cents(text: str) -> tuple[int | None, Reason | None]:
     """`"1234.5"` -> 123450 cents. Money is integer cents everywhere so sums are exact (CONTRACTS conventions)."""
     whole, dot, fraction = text.partition(".")
-    if whole.isdigit() and len(whole) <= 12 and (not dot or (fraction.isdigit() and len(fraction) <= 2)):
+    if is_ascii_digits(whole) and len(whole) <= 12 and (not dot or (is_ascii_digits(fraction) and len(fraction) <= 2)):
         return int(whole) * 100 + int(fraction.ljust(2, "0")), None  # the common case, without a regex
-    match = _AMOUNT.match(text.strip())
+    match = _AMOUNT.fullmatch(text.strip())
     if not match:
         return None, Reason.BAD_AMOUNT
     sign, whole, fraction = match.groups()

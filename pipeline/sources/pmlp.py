@@ -23,10 +23,13 @@ from pipeline.quality.reasons import Reason
 from pipeline.quality.sealing import Sealer
 from pipeline.sources.base import FileTask, StageContext, StageResult
 from pipeline.sources.common import PartWriter, Quarantine, read_parts, write_frame
-from pipeline.sources.xmlstream import XmlLayout, iter_records
+from pipeline.sources.xmlcolumns import ColumnMap, iter_rows
+from pipeline.sources.xmlstream import XmlLayout
 
 SOURCE = "pmlp"
 LAYOUT = XmlLayout("urn:eikis:pmlp:persons:v1", "PersonsExtract", "Person", "pmlp_persons_v1.xsd")
+COLUMNS = ColumnMap(LAYOUT, tuple((name, name) for name in (
+    "PersonCode", "GivenName", "Surname", "Status", "Vital", "AddressKind", "AddressCode", "AddressText")))
 STATUSES = {"ACTIVE", "INACTIVE"}
 VITALS = {"ALIVE", "DECEASED"}
 ADDRESS_KINDS = {"DECLARED", "REGISTERED", "UA_CONTACT"}
@@ -57,11 +60,8 @@ def _parse_file(task: FileTask) -> tuple[int, str | None]:
     writer = PartWriter(task.part.with_suffix(".raw"), RAW_SCHEMA, task.batch_rows)
     digest = None if task.chunk else hashlib.sha256()
     sealer = Sealer(task.data_key)
-    for record in iter_records(task.path, LAYOUT, task.chunk, digest):
-        # The XSD fixes the order of the eight elements (AddressText optional, last): read them by position.
-        texts = [child.text or "" for child in record.element]
-        code, given, surname, status, vital, kind, aris_code = texts[:7]
-        address_text = texts[7] if len(texts) > 7 else ""
+    for record in iter_rows(task.path, COLUMNS, task.chunk, digest, task.batch_rows):
+        code, given, surname, status, vital, kind, aris_code, address_text = record.texts
         digits = personcode.normalize(code) if personcode.is_valid(code) else None
         reason, detail = _record_problem(code, digits, status, vital, kind, aris_code)
         writer.append(

@@ -3,7 +3,8 @@ be switched on or off by a gap in the data."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -42,14 +43,14 @@ def stage(files: list[Path], ctx: StageContext) -> StageResult:
         count = 0
         for line, row in read_rows(path, HEADER):
             count += 1
-            price = _decimal(row["price_eur_mwh"])
+            price = parse_price(row["price_eur_mwh"])
             problem = None
             if try_parse_month(row["month"]) is None:
                 problem = (Reason.BAD_PERIOD, "month is not a real YYYY-MM")
             elif row["commodity"] not in EXCHANGE_COMMODITIES:
                 problem = (Reason.UNKNOWN_ENUM, f"commodity is not one of {'|'.join(EXCHANGE_COMMODITIES)}")
             elif price is None:
-                problem = (Reason.BAD_AMOUNT, "price_eur_mwh is not a number")
+                problem = (Reason.BAD_AMOUNT, "price_eur_mwh is not a decimal number with at most 2 decimals")
             if problem:
                 quarantine.add(file=label, record=count, line=line, reason=problem[0], detail=problem[1])
                 continue
@@ -64,12 +65,14 @@ def stage(files: list[Path], ctx: StageContext) -> StageResult:
     return StageResult(parts=[part], quarantine=quarantine, records_per_file=per_file)
 
 
-def _decimal(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+_PRICE = re.compile(r"-?[0-9]{1,9}(\.[0-9]{1,2})?")
+
+
+def parse_price(text: str) -> Decimal | None:
+    """A price in the decimal form of CONTRACTS §7 (`.` point, at most 2 decimals; a monthly average may be
+    negative), else None. `Decimal()` alone would also take `1e3`, `1_000`, ` 12`, `+5`, `NaN` and other scripts'
+    digits, and read them as numbers nobody wrote."""
+    return Decimal(text) if _PRICE.fullmatch(text) else None
 
 
 def _one_price_per_month(frame: pd.DataFrame) -> pd.DataFrame:

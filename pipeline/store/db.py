@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 
-from pipeline.config import WorkLayout
+from pipeline.config import WorkLayout, private_files
 from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, source_summaries
 from pipeline.logs import get_logger
 from pipeline.store.ddl import for_dialect, split_statements
@@ -29,6 +29,7 @@ log = get_logger("store")
 PERIOD_TABLES = ("runs", "source_files", "source_summaries", "household_decisions", "household_members",
                  "recipient_files", *PORTAL_PERIOD_TABLES)
 COPY_CHUNK_ROWS = 200_000
+CONNECT_TIMEOUT_S = 10  # a store that does not answer fails the run in seconds instead of hanging it
 
 
 def sql_dir() -> Path:
@@ -42,8 +43,16 @@ def default_url(workdir: Path) -> str:
 
 
 def connect(url: str) -> Engine:
-    engine = create_engine(url, future=True)
-    ensure_schema(engine)
+    """An engine with the schema applied. An SQLite store holds pseudonymous keys and incomes: its file (and the
+    journal files SQLite creates beside it) are owner-only."""
+    parsed = make_url(url)
+    timeout = {"connect_timeout": CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" else {}
+    engine = create_engine(parsed, future=True, connect_args=timeout)
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    with private_files():
+        ensure_schema(engine)
+    if database and database != ":memory:" and Path(database).exists():
+        Path(database).chmod(0o600)
     return engine
 
 

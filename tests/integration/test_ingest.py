@@ -94,7 +94,8 @@ def _run_cli(inbox: Path, outbox: Path, workdir: Path) -> subprocess.CompletedPr
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "run", "--period", SAMPLE_PERIOD, "--inbox", str(inbox),
          "--outbox", str(outbox), "--policy", str(DEFAULT_POLICY), "--workdir", str(workdir)],
-        capture_output=True, text=True, env={"EIKIS_DATA_DOCS": "0", "EIKIS_WORKERS": "1", "PATH": "/usr/bin"},
+        capture_output=True, text=True, env={"EIKIS_DATA_DOCS": "0", "EIKIS_WORKERS": "1", "PATH": "/usr/bin",
+                                             "EIKIS_DEV_MODE": "1"},
         check=False)
 
 

@@ -12,7 +12,7 @@ from tests.conftest import SAMPLE_INBOX, SAMPLE_PERIOD
 
 
 def config(inbox) -> dict[str, str]:
-    return {"inbox": str(inbox), "period": SAMPLE_PERIOD}
+    return {"inbox": str(inbox), "period": SAMPLE_PERIOD, "workdir": str(inbox / "work")}
 
 
 def partial_inbox(tmp_path):

@@ -59,7 +59,7 @@ def line_chart(title: str, periods: Sequence[str], series: dict[str, Sequence[fl
     fits = max(2, plot_w // 56)  # month labels that fit side by side
     label_every = max(1, -(-len(periods) // fits))
     for index, period in enumerate(periods):
-        if index % label_every == 0 or index == len(periods) - 1:
+        if (len(periods) - 1 - index) % label_every == 0:  # counted back from the latest month, always shown
             parts.append(f"<text x='{x(index):.1f}' y='{height - bottom + 16}' font-size='10' text-anchor='middle' "
                          f"fill='#4b5563' {FONT}>{escape(period)}</text>")
     for number, (name, points) in enumerate(series.items()):

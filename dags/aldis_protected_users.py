@@ -39,9 +39,9 @@ def _endpoint(config: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any] | 
     entry = flow.endpoint_entry(config, plan)
     if "airflow_conn_id" not in entry:
         return None
-    connection = Connection.get(entry["airflow_conn_id"])
-    return {"host": connection.host, "port": connection.port or 22, "username": connection.login,
-            "password": connection.password}
+    connection = Connection.get(entry["airflow_conn_id"])  # its extras carry the host key (host_key / known_hosts)
+    return {"host": connection.host, "port": connection.port, "login": connection.login,
+            "password": connection.password, "extra": connection.extra_dejson}
 
 
 @dag(

@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 PERIOD ?= 2026-11
 OUT ?= var
 
-.PHONY: run aldis test lint bench bench-smoke sample clean setup setup-dev airflow
+PORTAL_DB ?= sqlite:///$(abspath $(OUT))/work/eikis.sqlite
+
+.PHONY: run aldis claims test lint bench bench-smoke sample clean setup setup-dev airflow portal
 
 $(BIN)/.core: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +25,7 @@ setup: $(BIN)/.core
 setup-dev: $(BIN)/.dev
 
 run: $(BIN)/.core
-	$(BIN)/eikis run --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/outbox \
+	EIKIS_DEV_MODE=1 $(BIN)/eikis run --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/outbox \
 		--policy policy/eikis_policy.yaml --workdir $(OUT)/work
 
 # ALDIS protected users for the sample month (CONTRACTS §12): SOPA -> each trader's contracts, returns to SOPA.
@@ -31,12 +33,26 @@ aldis: $(BIN)/.core
 	$(BIN)/eikis aldis --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/aldis_outbox \
 		--traders policy/traders.yaml --workdir $(OUT)/work
 
+# Supplier compensation claims for the sample month (CONTRACTS §13), after `make run` (and `make aldis`, for the
+# protected-user claims): sample claim files from the published outbox, then a preview of the claims check.
+# Approve the payout with `make claims APPROVE=--approve` (the ledger is $(OUT)/work/eikis.sqlite).
+CLAIMS_AS_OF ?= $(PERIOD)
+claims: $(BIN)/.core
+	rm -rf $(OUT)/claims/$(PERIOD)
+	$(BIN)/eikis generate-claims --period $(PERIOD) --published $(OUT)/outbox --out $(OUT)/claims \
+		--policy policy/eikis_policy.yaml --seed 7 $(if $(wildcard $(OUT)/aldis_outbox/$(PERIOD)),--aldis $(OUT)/aldis_outbox)
+	$(BIN)/eikis claims --period $(PERIOD) --claims $(OUT)/claims --published $(OUT)/outbox \
+		$(if $(wildcard $(OUT)/aldis_outbox/$(PERIOD)),--aldis $(OUT)/aldis_outbox) --outbox $(OUT)/claims_outbox \
+		--policy policy/eikis_policy.yaml --workdir $(OUT)/work --as-of $(CLAIMS_AS_OF) $(APPROVE)
+
 test: $(BIN)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest
 
 lint: $(BIN)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
 
 sample: $(BIN)/.core
 	$(BIN)/eikis generate --period $(PERIOD) --out sample_data/inbox --scale sample --seed 7 --inject-bad
@@ -60,3 +76,7 @@ airflow: $(BIN)/.dev
 
 clean:
 	rm -rf var .pytest_cache
+
+# The staff lookup portal on the store `make run` filled (add a user first: README, "Staff lookup portal").
+portal: $(BIN)/.core
+	$(BIN)/eikis portal --db $(PORTAL_DB)

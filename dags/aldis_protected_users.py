@@ -18,6 +18,8 @@ now (e.g. a corrected re-run after the 7th, or a test) instead of waiting for th
   register, a failed contract-list suite). Nothing was published for P. Fix the input and clear the task.
 - `deliver_returns_to_sopa` / `deliver_to_traders` (mapped, named after the trader): retried with backoff; the
   recipient never saw a partial file. Check the endpoint and clear that task only: identical files are not resent.
+  Every endpoint must name the server's host key: give the Airflow SFTP connection a `host_key` extra
+  (`ssh-ed25519 AAAA…`) or a `known_hosts` path; an unknown or changed key refuses the delivery.
 """
 
 from __future__ import annotations
@@ -31,17 +33,18 @@ from airflow.sdk import Connection, CronTriggerTimetable, Param, dag, get_curren
 from pipeline.flows import aldis as flow
 
 DELIVERY_RETRIES = {"retries": 3, "retry_delay": dt.timedelta(minutes=2), "retry_exponential_backoff": True,
-                    "max_retry_delay": dt.timedelta(minutes=30)}
+                    "max_retry_delay": dt.timedelta(minutes=30), "execution_timeout": dt.timedelta(minutes=30)}
 
 
-def _endpoint(config: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any] | None:
-    """Credentials from an Airflow connection when the recipients file names one, else from the file."""
+def _connection(config: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any] | None:
+    """The Airflow connection the recipients file names for this plan (its extra carries the mandatory
+    `host_key` or `known_hosts`), else None: the endpoint comes from the file."""
     entry = flow.endpoint_entry(config, plan)
     if "airflow_conn_id" not in entry:
         return None
-    connection = Connection.get(entry["airflow_conn_id"])  # its extras carry the host key (host_key / known_hosts)
-    return {"host": connection.host, "port": connection.port, "login": connection.login,
-            "password": connection.password, "extra": connection.extra_dejson}
+    found = Connection.get(entry["airflow_conn_id"])
+    return {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
+            "extra": found.extra_dejson}
 
 
 @dag(
@@ -83,7 +86,7 @@ def aldis_protected_users() -> None:
 
     @task(**DELIVERY_RETRIES)
     def deliver_returns_to_sopa(config: dict[str, Any], built: dict[str, Any]) -> list[list[dict[str, Any]]]:
-        return [flow.deliver_one(config, plan, _endpoint(config, plan)) for plan in flow.plan(config, "sopa")]
+        return [flow.deliver_one(config, plan, _connection(config, plan)) for plan in flow.plan(config, "sopa")]
 
     wait_for_delivery_day = DateTimeSensorAsync(
         task_id="wait_for_delivery_day", target_time="{{ ti.xcom_pull(task_ids='resolve_config')['wait_until'] }}")
@@ -95,7 +98,7 @@ def aldis_protected_users() -> None:
     @task(**DELIVERY_RETRIES, map_index_template="{{ trader_name }}", max_active_tis_per_dag=4)
     def deliver_to_traders(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["trader_name"] = plan["label"] or plan["recipient"]
-        return flow.deliver_one(config, plan, _endpoint(config, plan))
+        return flow.deliver_one(config, plan, _connection(config, plan))
 
     config = resolve_config()
     built = build_outbox(config)

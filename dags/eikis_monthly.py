@@ -26,14 +26,25 @@ such a run works (the task fails with "already being run by another process": cl
   or truncated file, a wrong namespace, a suite that failed). Ask the provider for a corrected file, replace it in
   the inbox and clear the task. It never retries by itself: the same file fails the same way. Quarantined records
   and the Great Expectations Data Docs are in `EIKIS_WORKDIR/P/quarantine` and `…/data_docs/index.html`.
-- `decide` / `build_files` failed: nothing was published for P (the outbox has no `P/` folder); fix and clear.
+- `check_anomalies` failed: a source's record count or quarantined share, or the eligible share, moved more than
+  the policy's `anomaly_tolerance` (default 5 %) since the previous decided month; the log's last line names the
+  measure, both values and the tolerance. Check the sources; if the change is real, trigger again with the
+  `accept_anomaly` param set to the reason (it is recorded in the store). The store's first month has no gate.
+- `decide` / `publish` failed: nothing was published for P (the outbox has no `P/` folder); fix and clear.
+  `publish` prints the path of the run report (`report.html`: trends, changes, drill-down, Data Docs links).
 - `deliver` failed for a recipient (mapped task named after it): it retried with backoff; the recipient never saw
   a partial file. Check the endpoint and clear that mapped task only — identical files are not sent twice.
   "refusing to deliver": the endpoint has no verified host key, or the server's key changed — give the Airflow
   connection a `host_key` extra (`ssh-ed25519 AAAA…`) or a `known_hosts` path; never `no_host_key_check`.
   "remote disk full" / "permission denied": the recipient's server refused; not retried, tell the recipient.
   Every SFTP step times out (connection extra `conn_timeout`, default 30 s) and the task after 30 minutes.
-- `record_run` failed: files are published and delivered; clear it once the database is reachable.
+- `record` failed: files are published and delivered; clear it once the database is reachable.
+
+**Stages** (the same functions `eikis run` calls, in `pipeline/flows/monthly.py`): ingest → decide → publish →
+deliver → record.
+
+**Assets.** `publish` updates `eikis://outbox/monthly` and each delivery updates `eikis://deliveries/monthly`, with
+the period (and the recipient) in the event's extra: a downstream DAG can be scheduled on a published month.
 """
 
 from __future__ import annotations
@@ -41,12 +52,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow.sdk import Connection, CronDataIntervalTimetable, Param, PokeReturnValue, dag, get_current_context, task
+from airflow.sdk import (
+    Asset,
+    Connection,
+    CronDataIntervalTimetable,
+    Param,
+    PokeReturnValue,
+    chain,
+    dag,
+    get_current_context,
+    task,
+)
 
-from pipeline import orchestration as eikis
 from pipeline.catalog import SOURCES_AFTER_ARIS
+from pipeline.flows import monthly
 
 NO_RETRY = {"retries": 0}
+OUTBOX = Asset(uri="eikis://outbox/monthly", name="eikis_outbox_monthly")
+DELIVERIES = Asset(uri="eikis://deliveries/monthly", name="eikis_deliveries_monthly")
 
 
 @dag(
@@ -56,6 +79,8 @@ NO_RETRY = {"retries": 0}
     catchup=False,
     max_active_runs=1,
     tags=["eikis", "monthly"],
+    description="Monthly energy-support eligibility: ingest and validate the sources, decide every household, "
+                "publish and deliver each recipient's file",
     doc_md=__doc__,
     default_args={"owner": "eikis-data", **NO_RETRY},
     params={
@@ -68,62 +93,82 @@ NO_RETRY = {"retries": 0}
         "workdir": Param(None, type=["null", "string"], title="Work folder", description="Empty = EIKIS_WORKDIR."),
         "recipients": Param(None, type=["null", "string"], title="Recipients file",
                             description="SFTP endpoints per recipient; empty = EIKIS_RECIPIENTS (none: no delivery)."),
+        "accept_anomaly": Param(None, type=["null", "string"], title="Accept an anomaly (reason)",
+                                description="Publish although the month differs from the previous one beyond the "
+                                            "anomaly tolerance; the reason is recorded in the store."),
     },
 )
 def eikis_monthly() -> None:
     @task
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
-        return eikis.resolve_config(dict(context["params"]), context.get("data_interval_start"))
+        return monthly.resolve_config(dict(context["params"]), context.get("data_interval_start"))
 
     @task.sensor(poke_interval=900, timeout=5 * 24 * 3600, mode="reschedule")
     def wait_for_inbox(config: dict[str, Any]) -> PokeReturnValue:
-        ready = eikis.inbox_ready(config, scheduled=get_current_context()["dag_run"].run_type == "scheduled")
+        ready = monthly.inbox_ready(config, scheduled=get_current_context()["dag_run"].run_type == "scheduled")
         return PokeReturnValue(is_done=ready, xcom_value=config)
 
     def ingest_task(source: str):  # noqa: ANN202 - returns a TaskFlow task
         @task(task_id=f"ingest_{source}")
-        def ingest(config: dict[str, Any], after: object = None) -> dict[str, Any]:
-            return eikis.ingest_one(config, source)
+        def ingest(config: dict[str, Any]) -> dict[str, Any]:
+            return monthly.ingest(config, source).to_dict()
 
         return ingest
 
     @task
-    def decide(config: dict[str, Any], ingested: list[Any]) -> dict[str, Any]:
-        return eikis.decide(config)
+    def decide(config: dict[str, Any]) -> dict[str, Any]:
+        return monthly.decide(config).to_dict()
 
     @task
-    def build_files(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
-        return eikis.publish(config)
+    def check_anomalies(config: dict[str, Any], decision: dict[str, Any]) -> list[str]:
+        return monthly.anomaly_gate(config, decision)
+
+    @task(outlets=[OUTBOX])
+    def publish(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+        published = monthly.publish(config, decision).to_dict()
+        print(f"run report: {published['report']}")
+        get_current_context()["outlet_events"][OUTBOX].extra = {
+            "period": config["period"], "run_id": published["run_id"], "outbox": published["outbox"]}
+        return published
 
     @task
-    def plan_deliveries(config: dict[str, Any], published: dict[str, Any]) -> list[dict[str, Any]]:
-        return eikis.plan(config)
+    def plan_delivery(config: dict[str, Any]) -> list[dict[str, Any]]:
+        return monthly.plan_delivery(config)
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
           max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4,
-          execution_timeout=dt.timedelta(minutes=30))
+          execution_timeout=dt.timedelta(minutes=30), outlets=[DELIVERIES])
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
-        get_current_context()["recipient"] = plan["recipient"]
-        entry = eikis.endpoint_entry(config, plan)
+        context = get_current_context()
+        context["recipient"] = f"{plan['name']} ({plan['recipient']})" if plan.get("name") else plan["recipient"]
+        entry = monthly.endpoint_entry(config, plan)
         connection = None
         if "airflow_conn_id" in entry:
             found = Connection.get(entry["airflow_conn_id"])
             connection = {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
                           "extra": found.extra_dejson}
-        return eikis.deliver_one(config, plan, connection)
+        delivered = monthly.deliver(config, plan, connection)
+        context["outlet_events"][DELIVERIES].extra = {"period": config["period"], "recipient": plan["recipient"],
+                                                      "name": plan.get("name", ""), "files": len(delivered)}
+        return delivered
 
     @task(trigger_rule="none_failed")
-    def record_run(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:
-        return eikis.record(config, published["run_id"], list(deliveries or []))
+    def record(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:
+        return monthly.record(config, published, list(deliveries or []))
 
     config = wait_for_inbox(resolve_config())
-    aris = ingest_task("aris")(config)
-    others = [ingest_task(source)(config, aris) for source in SOURCES_AFTER_ARIS]
-    decision = decide(config, others)
-    published = build_files(config, decision)
-    deliveries = deliver.partial(config=config).expand(plan=plan_deliveries(config, published))
-    record_run(config, published, deliveries)
+    ingest_aris = ingest_task("aris")(config)
+    ingest_others = [ingest_task(source)(config) for source in SOURCES_AFTER_ARIS]
+    decision = decide(config)
+    checked = check_anomalies(config, decision)
+    published = publish(config, decision)
+    plans = plan_delivery(config)
+    deliveries = deliver.partial(config=config).expand(plan=plans)
+    chain(ingest_aris, ingest_others, decision)
+    chain(checked, published)
+    chain(published, plans)
+    record(config, published, deliveries)
 
 
 eikis_monthly()

@@ -7,3 +7,4 @@ from __future__ import annotations
 
 SOURCE_ORDER = ("aris", "pmlp", "vid", "vsaa", "electricity", "gas", "heat", "prices", "sopa")
 SOURCES_AFTER_ARIS = SOURCE_ORDER[1:]
+CONNECTION_COMMODITIES = ("electricity", "gas", "heat")  # the connection lists of §6 (not the §7 price series)

@@ -6,14 +6,19 @@ Exit 0 on success; on failure, exit non-zero with one line on stderr naming the 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from pipeline.config import Settings
 from pipeline.errors import EikisError
-from pipeline.logs import configure_cli_logging
+from pipeline.handoff import SourceSummary
+from pipeline.logs import configure_cli_logging, get_logger
 from pipeline.period import parse_month
+
+log = get_logger("cli")
 
 
 def _period(text: str) -> str:
@@ -24,8 +29,31 @@ def _period(text: str) -> str:
     return text
 
 
+def _fraction(text: str) -> float:
+    """A share of the national scale: a plain decimal in (0, 1] (no `nan`, `1e-3`, other scripts' digits)."""
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or not 0 < float(text) <= 1:
+        raise argparse.ArgumentTypeError(f"must be a decimal number above 0 and at most 1, got {text[:20]!r}")
+    return float(text)
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,10}", text) or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}, got {text[:20]!r}")
+        return int(text)
+
+    return parse
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A wrong option is one line on stderr and exit 2, like every other failure (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"eikis: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="eikis", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="eikis", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -33,14 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM")
     generate.add_argument("--out", type=Path, required=True, help="inbox root; files go to OUT/PERIOD/")
     generate.add_argument("--scale", choices=("sample", "national"), default="sample")
-    generate.add_argument("--seed", type=int, default=1)
-    generate.add_argument("--fraction", type=float, default=1.0, help="shrink the national scale (0-1]")
+    generate.add_argument("--seed", type=_whole(0, 2**32 - 1), default=1)
+    generate.add_argument("--fraction", type=_fraction, default=1.0, help="shrink the national scale (0-1]")
     generate.add_argument("--inject-bad", action="store_true", help="add one bad record of every kind")
 
-    ingest = commands.add_parser("ingest", help="stage and validate every source of a month")
+    ingest = commands.add_parser("ingest", help="stage and validate every source of a month (the ingest stage)")
     _common_run_arguments(ingest)
 
-    run = commands.add_parser("run", help="run the whole month: ingest, validate, decide, publish")
+    run = commands.add_parser("run", help="run the whole month: ingest, decide, publish, deliver, record")
     _common_run_arguments(run)
     run.add_argument("--outbox", type=Path, required=True, help="outbox root; files go to OUTBOX/PERIOD/")
     run.add_argument("--policy", type=Path, required=True, help="policy YAML (minimal or effective-dated)")
@@ -48,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-db", action="store_true", help="do not record the run in a store")
     run.add_argument("--accept-anomaly", metavar="REASON",
                      help="publish although a measure moved beyond the anomaly tolerance; REASON goes to the store")
+    run.add_argument("--recipients", type=Path, help="SFTP endpoints per recipient: deliver after publishing")
 
     aldis = commands.add_parser("aldis", help="ALDIS protected users: SOPA -> each trader's contracts (§12)")
     _common_run_arguments(aldis)
@@ -72,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate_claims.add_argument("--aldis", type=Path, help="outbox root of `eikis aldis` (adds PROTECTED_USER)")
     generate_claims.add_argument("--out", type=Path, required=True, help="claims root; files go to OUT/PERIOD/")
     generate_claims.add_argument("--policy", type=Path, required=True, help="policy YAML (claims stay under the cap)")
-    generate_claims.add_argument("--seed", type=int, default=1)
+    generate_claims.add_argument("--seed", type=_whole(0, 2**32 - 1), default=1)
 
     retention = commands.add_parser("retention", help="list, delete (--apply) or check (--verify) personal data "
                                     "older than 24 months (CONTRACTS §15)")
@@ -86,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     portal = commands.add_parser("portal", help="serve the staff lookup portal (CONTRACTS §14)")
     portal.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
     portal.add_argument("--host", default="127.0.0.1")
-    portal.add_argument("--port", type=int, default=8000)
+    portal.add_argument("--port", type=_whole(1, 65535), default=8000)
 
     users = commands.add_parser("portal-user", help="add, disable or list portal users")
     user_commands = users.add_subparsers(dest="user_command", required=True)
@@ -118,31 +147,44 @@ def _generate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.publish.lock import period_lock
-    from pipeline.stages import ingest_and_validate, print_source_table
+    from pipeline.flows.monthly import RunConfig, ingest_all
 
-    with period_lock(args.period, args.workdir):
-        summaries = ingest_and_validate(args.period, args.inbox, args.workdir, settings)
-    print_source_table(summaries)
+    config = RunConfig(period=args.period, inbox=str(args.inbox), workdir=str(args.workdir))
+    print_source_table(ingest_all(config, settings))
     print(f"staging, quarantine and data docs in {args.workdir / args.period}")
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.stages import print_source_table, run_month
+    from pipeline.flows.monthly import run_month
     from pipeline.store.db import default_url
+    from pipeline.store.health import check_store
 
     db_url = None if args.no_db else (args.db or default_url(args.workdir))
+    if db_url:
+        args.workdir.mkdir(parents=True, exist_ok=True)  # the default SQLite store lives there
+        check_store(db_url)  # before any work: a run whose store is down must publish nothing
     result = run_month(args.period, args.inbox, args.outbox, args.policy, args.workdir, settings, db_url,
-                       args.accept_anomaly)
+                       args.accept_anomaly, args.recipients)
     print_source_table(result.summaries)
     decision = result.decision
     print(f"run {result.run_id}: {decision.households} households, {decision.eligible} eligible, "
           f"{decision.review} for review; support on: {', '.join(decision.support_types_on) or 'none'}")
+    if decision.unmatched_income_records:
+        print(f"warning: {decision.unmatched_income_records} quarantined income or benefit records match no counted "
+              "person (their households could not be sent to review; see the quarantine)")
     print(f"recipient files ({len(result.files)}) and manifest.json: {result.outbox}")
     print(f"run report: {result.report}")
     print(f"decision records, staging, quarantine, data docs: {args.workdir / args.period}")
     if db_url:
         print(f"store: {db_url.split('@')[-1]}")
+
+
+def print_source_table(summaries: dict[str, SourceSummary]) -> None:
+    print(f"{'source':<12}{'files':>6}{'records':>12}{'staged':>12}{'quarantined':>13}  reasons")
+    for name, summary in summaries.items():
+        reasons = ", ".join(f"{reason}={count}" for reason, count in summary.quarantined.items())
+        print(f"{name:<12}{len(summary.files):>6}{summary.records:>12}{summary.staged:>12}"
+              f"{summary.quarantined_total:>13}  {reasons}")
 
 
 def _aldis(args: argparse.Namespace, settings: Settings) -> None:
@@ -212,13 +254,38 @@ COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _ald
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_cli_logging(args.verbose)
-    settings = Settings.from_env(needs_secret=args.command in ("ingest", "run"))
     try:
+        settings = Settings.from_env(needs_secret=args.command in ("ingest", "run", "aldis"))
         status = COMMANDS[args.command](args, settings)
-    except EikisError as exc:
-        print(f"eikis: error: {exc.one_line()}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - only the expected kinds become one line; the rest is re-raised
+        line = one_line(exc)
+        if line is None:
+            raise
+        log.debug("failure details", exc_info=True)  # -v only: a traceback for the engineer
+        print(f"eikis: error: {line}", file=sys.stderr)
         return 2
     return status or 0
+
+
+def one_line(exc: BaseException) -> str | None:
+    """The one-line reason for an expected failure, without personal data; None for a bug (shown in full).
+
+    EikisError messages are written to be safe. An OSError names the path and the system's reason (paths hold
+    no personal data). A store error names the store without its password (pipeline.store.health). A ValueError
+    that escaped the readers' checks is named by class only, because its message may quote the value.
+    """
+    if isinstance(exc, EikisError):
+        return exc.one_line()
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or type(exc).__name__}".replace("\n", " ")
+    if type(exc).__module__.startswith("sqlalchemy"):
+        from pipeline.store.health import describe
+
+        return f"store error: {describe(exc)}"  # type: ignore[arg-type]
+    if isinstance(exc, ValueError):
+        return f"an input or option value could not be read ({type(exc).__name__}; details withheld, -v logs them)"
+    return None
 
 
 if __name__ == "__main__":

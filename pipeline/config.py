@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,45 +17,59 @@ from pipeline.logs import get_logger
 
 log = get_logger("config")
 
-# Only for the embedded demo and tests: production sets EIKIS_PSEUDONYM_SECRET (see README, docker-compose.yaml).
-_DEV_SECRET = "eikis-embedded-development-secret-not-for-production"
-# Likewise for EIKIS_PORTAL_DATA_KEY, the key that seals display names for the staff portal.
-_DEV_DATA_KEY = "eikis-embedded-development-data-key-not-for-production"
+# Only for the embedded demo and tests (`EIKIS_DEV_MODE=1`, which `make run` and the tests set): anyone who knows
+# them can recompute every pseudonymous key from candidate personal codes (or unseal the portal's display names),
+# so outside that mode they are refused.
+DEV_SECRET = "eikis-embedded-development-secret-not-for-production"
+DEV_DATA_KEY = "eikis-embedded-development-data-key-not-for-production"  # seals display names for the staff portal
 
 
 @dataclass(frozen=True)
 class Settings:
     """Operational settings of one run."""
 
-    pseudonym_secret: bytes = field(repr=False, default=_DEV_SECRET.encode())
-    portal_data_key: bytes = field(repr=False, default=_DEV_DATA_KEY.encode())
+    pseudonym_secret: bytes = field(repr=False, default=DEV_SECRET.encode())
+    portal_data_key: bytes = field(repr=False, default=DEV_DATA_KEY.encode())
     quarantine_tolerance: float | None = None  # overrides the policy's share for every source when set
     workers: int = 2
     batch_rows: int = 200_000
     data_docs: bool = True
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, *, needs_secret: bool = True) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, needs_secret: bool = True) -> Settings:
         """Read `EIKIS_*` variables; anything unset keeps its embedded default."""
         env = os.environ if environ is None else environ
-        secret = env.get("EIKIS_PSEUDONYM_SECRET")
-        if not secret:
-            if needs_secret:
-                log.warning("EIKIS_PSEUDONYM_SECRET is not set: using the embedded development secret")
-            secret = _DEV_SECRET
-        data_key = env.get("EIKIS_PORTAL_DATA_KEY")
-        if not data_key:
-            if needs_secret:
-                log.warning("EIKIS_PORTAL_DATA_KEY is not set: using the embedded development data key")
-            data_key = _DEV_DATA_KEY
+        secret = _key(env, "EIKIS_PSEUDONYM_SECRET", DEV_SECRET, needs_secret)
+        data_key = _key(env, "EIKIS_PORTAL_DATA_KEY", DEV_DATA_KEY, needs_secret)
         return cls(
             pseudonym_secret=secret.encode(),
             portal_data_key=data_key.encode(),
             quarantine_tolerance=_share(env.get("EIKIS_QUARANTINE_TOLERANCE")),
-            workers=max(1, int(env.get("EIKIS_WORKERS", min(2, os.cpu_count() or 1)))),
-            batch_rows=int(env.get("EIKIS_BATCH_ROWS", cls.batch_rows)),
+            workers=_whole(env, "EIKIS_WORKERS", min(2, os.cpu_count() or 1)),
+            batch_rows=_whole(env, "EIKIS_BATCH_ROWS", cls.batch_rows),
             data_docs=env.get("EIKIS_DATA_DOCS", "1") not in ("0", "false", "False"),
         )
+
+
+@contextmanager
+def private_files() -> Iterator[None]:
+    """Files and folders created inside are owner-only (umask 077): work files hold personal codes and income.
+
+    The umask is per process; each stage that writes work files runs in its own process under Airflow, and one
+    after the other in the CLI, so nothing else is writing meanwhile. Worker processes forked inside inherit it.
+    """
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def make_private(folder: Path) -> Path:
+    """Create `folder` (and parents) and make it owner-only, also when it already existed with a looser mode."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.chmod(0o700)
+    return folder
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,11 @@ class WorkLayout:
     @property
     def root(self) -> Path:
         return self.workdir / self.period
+
+    def make_private(self) -> None:
+        """The workdir and the period folder owner-only: everything under them is unreachable to others."""
+        make_private(self.workdir)
+        make_private(self.root)
 
     @property
     def staging(self) -> Path:
@@ -93,6 +114,10 @@ class WorkLayout:
     def decisions(self) -> Path:
         return self.root / "decisions"
 
+    def decided(self, name: str) -> Path:
+        """A decision table decide hands to publish and the store: `households`, `<commodity>`, …"""
+        return self.decisions / f"{name}.parquet"
+
     @property
     def report(self) -> Path:
         return self.root / "report"
@@ -105,3 +130,24 @@ def _share(text: str | None) -> float | None:
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or float(text) > 1:
         raise ConfigError(f"EIKIS_QUARANTINE_TOLERANCE must be a share from 0 to 1, like 0.02 (got {text[:20]!r})")
     return float(text)
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    """A positive whole number in ASCII digits, or the default when unset."""
+    text = env.get(name)
+    if not text:
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1 (got {text[:20]!r})")
+    return int(text)
+
+
+def _key(env: Mapping[str, str], name: str, development: str, needed: bool) -> str:
+    """A secret from the environment; the built-in development value only with `EIKIS_DEV_MODE=1`."""
+    value = env.get(name) or development
+    if needed and value == development:
+        if env.get("EIKIS_DEV_MODE") != "1":
+            raise ConfigError(f"{name} is not set (or is the built-in development value): set the bureau's "
+                              "secret, or EIKIS_DEV_MODE=1 for a demo or test run")
+        log.warning("EIKIS_DEV_MODE=1: using the built-in development value of %s", name)
+    return value

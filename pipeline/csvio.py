@@ -1,12 +1,22 @@
 """The one CSV dialect of CONTRACTS §6 and §10: `;`, RFC 4180 quoting, header row, UTF-8 without BOM, `\\n` ends.
 
 Reading and writing both live here so that what EIKIS sends back is byte-for-byte the dialect it accepts.
+
+Formula neutralisation (OWASP "CSV Injection"): recipients open these files in Excel, and a cell that begins with
+`=`, `+`, `-`, `@`, TAB or CR may be evaluated as a formula (`=HYPERLINK(...)` from an address text, `@SUM(...)`
+from a supplier's id). Every cell EIKIS writes, header included, that begins with one of those characters gets a
+leading single quote `'`, which spreadsheets show as text; the csv module then quotes the cell if it holds `;`,
+`"` or a line break, so a quote inside cannot end the cell early. One exception, so that money stays a number:
+a cell that is wholly a plain decimal number (`-12.50`, ASCII digits) is left alone — a spreadsheet reads it as
+that number and can evaluate nothing else. Input files written by the generator and the tests' builders opt out
+(`neutralise_cells=False`) because they stand for what providers send.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -58,10 +68,46 @@ def read_rows(path: Path, expected_header: Sequence[str]) -> Iterator[tuple[int,
         raise SourceError(f"malformed CSV: {exc}", file=path) from exc
 
 
-def render_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """The bytes of a contract CSV: header, rows, `\\n` line ends, UTF-8 without BOM."""
+FORMULA_START = frozenset("=+-@\t\r")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def neutralise(value: object) -> object:
+    """A text cell a spreadsheet would evaluate, prefixed with `'`; anything else unchanged (see module doc)."""
+    if isinstance(value, str) and value[:1] in FORMULA_START and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+class _CarriageReturnDialect(ContractDialect):
+    """Same dialect; CR in the line terminator makes the csv module quote a cell holding a bare CR, which with
+    `\\n` alone it writes unquoted (a reader would then split the row there)."""
+
+    lineterminator = "\r\n"
+
+
+def render_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, neutralise_cells: bool = True) -> bytes:
+    """The bytes of a contract CSV: header, rows, `\\n` line ends, UTF-8 without BOM, formulas neutralised."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, dialect=ContractDialect)
-    writer.writerow(header)
-    writer.writerows(rows)
+    guarded = csv.writer(buffer, dialect=_CarriageReturnDialect)
+    for row in _with_header(header, rows):
+        cells = [neutralise(cell) for cell in row] if neutralise_cells else row
+        if any(isinstance(cell, str) and "\r" in cell for cell in cells):
+            guarded.writerow(cells)
+            buffer.seek(buffer.tell() - 2)
+            buffer.truncate()
+            buffer.write("\n")
+        else:
+            writer.writerow(cells)
     return buffer.getvalue().encode("utf-8")
+
+
+def render_provider_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A file as a provider sends it (generator, test builders): the same dialect, cells written as they are."""
+    return render_csv(header, rows, neutralise_cells=False)
+
+
+def _with_header(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[Sequence[object]]:
+    yield header
+    yield from rows

@@ -51,6 +51,10 @@ class PolicyError(EikisError):
     """The policy file is missing, malformed, or has no version in force for the period."""
 
 
+class StoreError(EikisError):
+    """The store (database) cannot be reached or used."""
+
+
 class DeliveryError(EikisError):
     """A recipient's file could not be delivered (after retries) or failed verification."""
 

@@ -8,11 +8,10 @@ the rest are independent, so Airflow runs them as parallel tasks.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -20,13 +19,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.catalog import SOURCE_ORDER
-from pipeline.config import Settings, WorkLayout
+from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.errors import SourceError
+from pipeline.filework import map_files, sha256_of
+from pipeline.handoff import SourceSummary
 from pipeline.logs import get_logger
 from pipeline.quality.reasons import Reason
 from pipeline.sources import aris, connections, pmlp, prices, sopa, vid, vsaa
 from pipeline.sources.base import StageContext, StageResult
-from pipeline.sources.common import Quarantine, map_files, sha256_of, write_frame
+from pipeline.sources.common import Quarantine, write_frame
 
 log = get_logger("ingest")
 
@@ -42,11 +43,28 @@ class SourceSpec:
     stage: Callable[[list[Path], StageContext], StageResult]
     schema: pa.Schema
 
+    def files_in(self, folder: Path) -> list[Path]:
+        """This source's files in a folder (by suffix, any case), sorted by name. An entry with the suffix that is
+        a symbolic link or not a regular file is refused (SourceError), never followed or skipped."""
+        if not folder.is_dir():
+            return []
+        files = []
+        for entry in sorted(folder.iterdir()):
+            if entry.suffix.lower() != self.suffix:
+                continue
+            if entry.is_symlink():
+                raise SourceError("is a symbolic link; the inbox must hold the files themselves", file=entry)
+            if not entry.is_file():
+                raise SourceError("is named like an input file but is not a regular file (a folder or a pipe?)",
+                                  file=entry)
+            files.append(entry)
+        return files
+
 
 def _stage_aris(files: list[Path], ctx: StageContext) -> StageResult:
     register = aris.read_register(files)
     quarantine = Quarantine("aris")
-    malformed = ~register["aris_code"].str.fullmatch(r"\d{9}").fillna(False).astype(bool)
+    malformed = ~register["aris_code"].str.fullmatch(r"[0-9]{9}").fillna(False).astype(bool)
     labels = {path.name: ctx.label(path) for path in files}
     for row in register.loc[malformed].itertuples():
         quarantine.add(file=labels.get(row.file, row.file), record=int(row.Index) + 1, line=0,
@@ -84,54 +102,45 @@ if tuple(SOURCES) != SOURCE_ORDER:
     raise RuntimeError("pipeline.catalog.SOURCE_ORDER must list the sources of pipeline.ingest.SOURCES in order")
 
 
-@dataclass
-class SourceSummary:
-    """What one source delivered and what became of it; saved as JSON for the run report and the store."""
-
-    source: str
-    files: list[dict[str, object]] = field(default_factory=list)
-    records: int = 0
-    staged: int = 0
-    quarantined: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def quarantined_total(self) -> int:
-        return sum(self.quarantined.values())
-
-    @property
-    def quarantined_share(self) -> float:
-        return self.quarantined_total / self.records if self.records else 0.0
-
-    def save(self, layout: WorkLayout) -> Path:
-        layout.summaries.mkdir(parents=True, exist_ok=True)
-        path = layout.summaries / f"{self.source}.json"
-        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
-        return path
-
-    @classmethod
-    def load(cls, layout: WorkLayout, source: str) -> SourceSummary:
-        path = layout.summaries / f"{source}.json"
-        return cls(**json.loads(path.read_text(encoding="utf-8")))
-
-
 def source_files(inbox: Path, period: str, spec: SourceSpec) -> list[Path]:
-    """The files of one source for P, sorted by name; a missing required source is a whole-run error."""
+    """The files of one source for P, sorted by name; a missing required source is a whole-run error.
+
+    The inbox is written by outsiders, so its shape is checked before anything is read: a symbolic link (to a
+    file or a folder, wherever it points) is refused rather than followed out of the inbox, and an entry named
+    like an input file that is not a regular file (a folder `persons.xml/`, a FIFO that would block the read) is
+    refused rather than skipped, so the month never runs on part of a source.
+    """
     folder = inbox / period / spec.folder
-    files = sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() == spec.suffix) if (
-        folder.is_dir()) else []
+    refuse_links(inbox / period, spec.folder)
+    files = spec.files_in(folder)
     if not files and spec.required:
         raise SourceError(f"required source {spec.name} is missing: no *{spec.suffix} files", file=folder)
     return files
 
 
+def refuse_links(base: Path, relative: str) -> None:
+    """Refuse a symbolic link at `base` or at any folder of `relative` under it."""
+    path = base
+    for part in ("", *Path(relative).parts):
+        path = path / part if part else path
+        if path.is_symlink():
+            raise SourceError("is a symbolic link; the inbox must hold the folders and files themselves", file=path)
+
+
 def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings: Settings) -> SourceSummary:
-    """Stage one source for P; ARIS must already be staged for every other source."""
-    spec = SOURCES[source]
+    """Stage one source for P; ARIS must already be staged for every other source. Staging, quarantine and
+    summaries hold personal codes and income: they are created owner-only."""
     layout = WorkLayout(Path(workdir), period)
+    with private_files():
+        layout.make_private()
+        return _ingest_source(SOURCES[source], layout, Path(inbox), settings)
+
+
+def _ingest_source(spec: SourceSpec, layout: WorkLayout, inbox: Path, settings: Settings) -> SourceSummary:
+    source, period = spec.name, layout.period
     started = time.perf_counter()
-    files = source_files(Path(inbox), period, spec)
-    ctx = StageContext(period=period, layout=layout, settings=settings, inbox=Path(inbox) / period)
+    files = source_files(inbox, period, spec)
+    ctx = StageContext(period=period, layout=layout, settings=settings, inbox=inbox / period)
     if source != "aris":
         ctx.address_status = load_address_status(layout)
     partial = ctx.part_dir(source)
@@ -152,8 +161,9 @@ def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings
     pq.write_table(result.quarantine.table(), layout.quarantined(source), compression="zstd")
 
     unhashed = [path for path in files if ctx.label(path) not in result.digests]
-    digests = {**result.digests, **{ctx.label(path): sha for path, sha in zip(
-        unhashed, map_files(sha256_of, unhashed, settings.workers), strict=True)}}
+    for path, sha in zip(unhashed, map_files(sha256_of, unhashed, settings.workers), strict=True):
+        result.digests[ctx.label(path)] = sha
+    digests = result.digests
     summary = SourceSummary(
         source=source,
         files=[

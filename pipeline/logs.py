@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 LOGGER_NAME = "eikis"
+NOISY_LOGGERS = ("great_expectations", "py4j", "paramiko", "asyncssh")
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -21,7 +22,13 @@ def configure_cli_logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("great_expectations", "py4j", "paramiko", "asyncssh"):
+    quiet_noisy_loggers()
+
+
+def quiet_noisy_loggers() -> None:
+    """Only warnings from libraries whose INFO lines bury ours (GX logs ~200 "Skipping registering function"
+    lines on import). The CLI calls it at start; Airflow task bodies call it because Airflow owns the handlers."""
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -33,6 +40,9 @@ def timed(logger: logging.Logger, stage: str) -> Iterator[dict[str, float]]:
     logger.info("%s: started", stage)
     try:
         yield result
-    finally:
+    except BaseException as exc:  # a failed stage says so (class only: a message may hold data), never "finished"
         result["seconds"] = time.perf_counter() - started
-        logger.info("%s: finished in %.2f s", stage, result["seconds"])
+        logger.error("%s: failed after %.2f s (%s)", stage, result["seconds"], type(exc).__name__)
+        raise
+    result["seconds"] = time.perf_counter() - started
+    logger.info("%s: finished in %.2f s", stage, result["seconds"])

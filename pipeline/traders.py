@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from pipeline.digits import is_ascii_digits
 from pipeline.errors import PolicyError
 from pipeline.period import parse_month
 from pipeline.policy import _DuplicateKey, _UniqueKeyLoader  # the policy's strict loader: one YAML dialect
@@ -24,7 +25,7 @@ _FIELDS = {"reg_no", "name", "production_from"}
 
 def is_reg_no(text: str) -> bool:
     """A Latvian company registration number: exactly 11 ASCII digits."""
-    return len(text) == 11 and text.isascii() and text.isdigit()
+    return is_ascii_digits(text, 11)
 
 
 @dataclass(frozen=True)

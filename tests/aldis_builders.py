@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from pipeline.csvio import render_csv
+from pipeline.csvio import render_provider_csv
 from pipeline.sources.contracts import HEADER
 from tests.builders import person_code
 
@@ -68,7 +68,7 @@ class AldisInbox:
             folder = base / "contracts" / reg_no
             folder.mkdir(parents=True, exist_ok=True)
             for name, rows in files.items():
-                (folder / name).write_bytes(render_csv(HEADER, rows))
+                (folder / name).write_bytes(render_provider_csv(HEADER, rows))
         traders = root / "traders.yaml"
         traders.write_text(self.register, encoding="utf-8")
         return inbox, traders

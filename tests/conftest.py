@@ -17,6 +17,7 @@ MINIMAL_POLICY = ROOT / "policy" / "minimal_policy.yaml"
 DEFAULT_POLICY = ROOT / "policy" / "eikis_policy.yaml"
 
 os.environ.setdefault("EIKIS_PSEUDONYM_SECRET", "test-secret")
+os.environ.setdefault("EIKIS_DEV_MODE", "1")  # tests may use the built-in pseudonym secret
 
 
 @pytest.fixture

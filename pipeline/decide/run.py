@@ -1,59 +1,38 @@
-"""Decide period P from the staged tables and write the internal decision records.
+"""Decide period P from the staged tables and hand publish everything it needs.
 
-Written under `<workdir>/<P>/decisions/` (never the outbox):
+Written under `<workdir>/<P>/decisions/` (never the outbox), read by publish and the store:
 - `households.parquet`: every household, with member count, total, average, threshold, policy version, status
-  and the reason in words;
+  (with the REVIEW reasons from the quarantine) and the reason in words, and its address and municipality;
 - `members.parquet`: each member's monthly income items by source under a pseudonymous key;
 - `<commodity>.parquet`: every staged connection with its decision columns;
-- `decision.json`: support types on, P's prices, the policy in force, and counts.
+- `<commodity>_returned.parquet`: the rows that go back to their sender (`address_errors.csv`);
+- `municipalities.parquet`: every existing municipality (each gets a file, even an empty one);
+- `decision.json`: the `DecisionSummary` hand-off: support types on, P's prices, the policy version and digest,
+  the input files' sha256 (for the run id), and counts.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline.config import Settings, WorkLayout
-from pipeline.decide.connections import decide_connections
-from pipeline.decide.households import ELIGIBLE, REVIEW, decide_households, review_addresses
+from pipeline.catalog import CONNECTION_COMMODITIES
+from pipeline.config import Settings, WorkLayout, private_files
+from pipeline.decide.connections import decide_connections, returned_rows
+from pipeline.decide.households import decide_households, review_addresses, unmatched_income_records
 from pipeline.decide.income import PersonIncome, person_income
-from pipeline.decide.support import heat_index, period_prices, support_types_on
+from pipeline.decide.rules import ELIGIBLE, REVIEW, is_counting_person
+from pipeline.decide.support import period_heat_index, period_prices, support_for_period
+from pipeline.handoff import DecisionSummary, source_summaries
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 from pipeline.policy import Policy
 
 log = get_logger("decide")
-
-COMMODITIES = ("electricity", "gas", "heat")
-
-
-@dataclass
-class DecisionSummary:
-    period: str
-    policy_version: str
-    policy_digest: str
-    support_types_on: list[str]
-    prices: dict[str, str]
-    persons_counting: int
-    households: int
-    eligible: int
-    review: int
-    connections: dict[str, dict[str, int]] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def save(self, layout: WorkLayout) -> None:
-        path = layout.decisions / "decision.json"
-        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, layout: WorkLayout) -> DecisionSummary:
-        return cls(**json.loads((layout.decisions / "decision.json").read_text(encoding="utf-8")))
 
 
 def _staged(layout: WorkLayout, source: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -71,42 +50,55 @@ def _quarantine(layout: WorkLayout) -> pd.DataFrame:
 
 
 def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings) -> DecisionSummary:
-    """Run the whole §9 decision for P on staged data."""
-    started = time.perf_counter()
+    """Run the whole §9 decision for P on staged data; the decision records are created owner-only."""
     layout = WorkLayout(Path(workdir), period)
+    with private_files():
+        layout.make_private()
+        return _decide(period, layout, policy)
+
+
+def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
+    started = time.perf_counter()
     layout.decisions.mkdir(parents=True, exist_ok=True)
     p = parse_month(period)
 
     prices = period_prices(_staged(layout, "prices"), period)
-    support_on = support_types_on(period, prices, policy)
+    support_on = support_for_period(period, prices, policy)
     log.info("support types on for %s: %s", period, ", ".join(support_on) or "none")
 
-    persons = _staged(layout, "pmlp", ["person_no", "person_key", "aris_code", "counts"])
-    persons = persons.loc[persons["counts"]].drop(columns="counts").reset_index(drop=True)
+    persons = _staged(layout, "pmlp", ["person_no", "person_key", "aris_code", "status", "vital"])
+    persons = persons.loc[is_counting_person(persons["status"], persons["vital"])]    # the household members
+    persons = persons.drop(columns=["status", "vital"]).reset_index(drop=True)
     income = person_income(persons["person_no"].to_numpy(), _parts(layout, "vid"), _parts(layout, "vsaa"), p,
                            policy.income_window_months)
 
     addresses = _staged(layout, "aris", ["aris_code", "address", "building_code", "municipality_code",
                                          "municipality_name"])
-    review = review_addresses(_quarantine(layout), persons)
+    quarantine = _quarantine(layout)
+    review = review_addresses(quarantine, persons)
     households = decide_households(persons, income, review, policy, addresses)
-    households.to_parquet(layout.decisions / "households.parquet", index=False)
+    households.to_parquet(layout.decided("households"), index=False)
     _write_members(layout, persons, income)
+    _write_municipalities(layout)
 
     summary = DecisionSummary(
         period=period,
         policy_version=policy.version,
         policy_digest=policy.digest,
         support_types_on=support_on,
-        prices={**{k: str(v) for k, v in sorted(prices.items())}, "HEAT_INDEX": str(heat_index(prices))},
+        prices={**{k: str(v) for k, v in sorted(prices.items())}, "HEAT_INDEX": str(period_heat_index(prices))},
         persons_counting=len(persons),
         households=len(households),
         eligible=int((households["status"] == ELIGIBLE).sum()),
         review=int((households["status"] == REVIEW).sum()),
+        unmatched_income_records=unmatched_income_records(quarantine, persons),
+        input_sha256=[str(item["sha256"]) for summary in source_summaries(layout).values() for item in summary.files],
     )
-    for commodity in COMMODITIES:
+    for commodity in CONNECTION_COMMODITIES:
         decided = decide_connections(_staged(layout, commodity), households, support_on, commodity)
-        decided.to_parquet(layout.decisions / f"{commodity}.parquet", index=False)
+        decided.to_parquet(layout.decided(commodity), index=False)
+        quarantined = pq.read_table(layout.quarantined(commodity)).to_pandas()
+        returned_rows(decided, quarantined).to_parquet(layout.decided(f"{commodity}_returned"), index=False)
         summary.connections[commodity] = {
             "objects": len(decided),
             "eligible": int(decided["eligible"].sum()),
@@ -116,6 +108,9 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
     summary.save(layout)
     log.info("decided %s: %d households, %d eligible, %d review, in %.2f s", period, summary.households,
              summary.eligible, summary.review, summary.seconds)
+    if summary.unmatched_income_records:
+        log.warning("%d quarantined income or benefit records match no counted person: no household could be "
+                    "sent to REVIEW for them (see the quarantine)", summary.unmatched_income_records)
     return summary
 
 
@@ -129,4 +124,13 @@ def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonInco
     columns.update({f"vsaa_{m}": vsaa[:, i] for i, m in enumerate(months)})
     frame = pd.concat([frame, pd.DataFrame(columns)], axis=1)
     frame["total_eur"] = np.round(income.monthly_vid.sum(axis=1) / 100 + vsaa.sum(axis=1), 2)
-    frame.to_parquet(layout.decisions / "members.parquet", index=False)  # staged order: already deterministic
+    frame.to_parquet(layout.decided("members"), index=False)  # staged order: already deterministic
+
+
+def _write_municipalities(layout: WorkLayout) -> None:
+    """Every existing (EKS) municipality: a novads or state city is its own `municipality_code` in ARIS."""
+    register = _staged(layout, "aris", ["aris_code", "status", "municipality_code", "municipality_name"])
+    own = register.loc[(register["aris_code"] == register["municipality_code"]) & (register["status"] == "EKS")]
+    own = own.sort_values("aris_code", kind="stable")
+    pd.DataFrame({"municipality_code": own["aris_code"].to_numpy(), "municipality_name": own["municipality_name"]
+                  .to_numpy()}).to_parquet(layout.decided("municipalities"), index=False)

@@ -36,6 +36,7 @@ import paramiko
 import yaml
 
 from pipeline.errors import DeliveryError
+from pipeline.handoff import recipient_of
 from pipeline.logs import get_logger
 
 log = get_logger("deliver.sftp")
@@ -120,12 +121,6 @@ class RecipientsConfig:
 
     def rule_for(self, recipient: str) -> dict[str, str] | None:
         return next((rule for rule in self.rules if fnmatch.fnmatchcase(recipient, rule["match"])), None)
-
-
-def recipient_of(path: str) -> str:
-    """The recipient a published file belongs to: `dso_electricity`, `heat/<reg no>`, `municipalities/<code>` …"""
-    parts = PurePosixPath(path).parts
-    return parts[0] if parts[0].startswith("dso_") else "/".join(parts[:2])
 
 
 def manifest_entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:

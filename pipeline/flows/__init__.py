@@ -1,1 +1,1 @@
-"""One Airflow-free orchestrator per flow: the CLI and the DAGs both call these."""
+"""One Airflow-free orchestrator per flow: the `eikis` CLI and the DAGs call the same functions."""

@@ -67,6 +67,7 @@ def run_aldis(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Pa
               db_url: str | None = None) -> AldisResult:
     """Read, decide and publish P's ALDIS outbox; nothing is published unless every step succeeds."""
     from pipeline.decide.aldis import AldisFacts, AldisReason, decide_protected_users
+    from pipeline.filework import sha256_of
     from pipeline.publish.aldis import (
         write_aldis_manifest,
         write_aldis_report,
@@ -76,7 +77,7 @@ def run_aldis(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Pa
     from pipeline.publish.atomic import build_folder, publish
     from pipeline.publish.manifest import derive_run_id
     from pipeline.quality.expectations import validate_frame
-    from pipeline.sources.common import Quarantine, sha256_of
+    from pipeline.sources.common import Quarantine
     from pipeline.sources.contracts import read_contract_lists
     from pipeline.sources.sopa import read_protected_users
     from pipeline.traders import load_traders
@@ -210,15 +211,16 @@ def plan(config: dict[str, Any], part: str) -> list[dict[str, Any]]:
 
 
 def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
-                endpoint: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on this outbox)."""
-    from pipeline.orchestration import deliver_one as deliver_recipient
+                connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on this outbox);
+    `connection` is an Airflow connection's host, port, login, password and extra."""
+    from pipeline.flows.monthly import deliver
 
-    return deliver_recipient(config, plan_entry, endpoint)
+    return deliver(config, plan_entry, connection)
 
 
 def endpoint_entry(config: dict[str, Any], plan_entry: dict[str, Any]) -> dict[str, Any]:
-    from pipeline.orchestration import endpoint_entry as entry
+    from pipeline.flows.monthly import endpoint_entry as entry
 
     return entry(config, plan_entry)
 

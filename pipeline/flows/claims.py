@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +25,7 @@ from pipeline.decide.audit_sample import audit_sample
 from pipeline.decide.claims import ClaimResult, Reference, decide_supplier
 from pipeline.decide.claims_policy import Rate, load_claims_policy
 from pipeline.decide.payouts import SupplierPayout, eur, payouts, to_cents
-from pipeline.deliver.sftp import DeliveryPlan, Endpoint, RecipientsConfig, deliver
+from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
 from pipeline.errors import EikisError, SourceError
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
@@ -33,8 +34,9 @@ from pipeline.publish.claims import PAYOUT_COLUMNS, write_outbox
 from pipeline.publish.manifest import derive_run_id
 from pipeline.sources.claims import SupplierClaims, read_claims, supplier_kind
 from pipeline.sources.published import open_outbox, protected_contracts, supplier_objects
+from pipeline.store.db import default_url
+from pipeline.store.ledger import LedgerError, ledger_state, previously_paid
 from pipeline.store.ledger import approve as ledger_approve
-from pipeline.store.ledger import ledger_state, previously_paid
 
 log = get_logger("flows.claims")
 
@@ -67,6 +69,37 @@ class ClaimsConfig:
     @classmethod
     def of(cls, config: ClaimsConfig | dict[str, Any]) -> ClaimsConfig:
         return config if isinstance(config, ClaimsConfig) else cls(**config)
+
+
+def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """The DAG's run config: each Param, else its environment variable, else the default layout."""
+    env = os.environ if environ is None else environ
+    if not params.get("period"):
+        raise EikisError("the claims run needs a `period` (YYYY-MM) in its config")
+    parse_month(params["period"])
+
+    def pick(name: str, variable: str, default: str | None = None) -> str | None:
+        return params.get(name) or env.get(variable) or default
+
+    workdir = str(pick("workdir", "EIKIS_WORKDIR", "var/work"))
+    return ClaimsConfig(
+        period=params["period"], claims=str(pick("claims", "EIKIS_CLAIMS", "var/claims")),
+        published=str(pick("published", "EIKIS_OUTBOX", "var/outbox")), aldis=pick("aldis", "EIKIS_ALDIS_OUTBOX"),
+        outbox=str(pick("outbox", "EIKIS_CLAIMS_OUTBOX", "var/claims_outbox")),
+        policy=str(pick("policy", "EIKIS_POLICY", "policy/eikis_policy.yaml")),
+        db_url=env.get("EIKIS_DB_URL") or default_url(Path(workdir)), workdir=workdir,
+        as_of=params.get("as_of") or None, recipients=pick("recipients", "EIKIS_CLAIMS_RECIPIENTS"),
+    ).to_dict()
+
+
+def approval_body(summary: dict[str, Any]) -> str:
+    """What the person approving sees in the Airflow UI: the run, the counts and the payout per supplier."""
+    statuses = ", ".join(f"{k} {v}" for k, v in summary["statuses"].items())
+    reasons = ", ".join(f"{k} {v}" for k, v in summary["reasons"].items()) or "none"
+    return (f"**Claims run {summary['run_id']}** for {summary['period']}: {summary['claims']} claim(s) ({statuses}); "
+            f"rejections/reductions: {reasons}; {summary['quarantined']} quarantined line(s); "
+            f"audit sample {summary['audit_sample']} line(s).\n\n{payout_table(summary)}\n\n"
+            f"Approve to record these payouts in the ledger and deliver the files; Reject records nothing.")
 
 
 def current_month(today: dt.date | None = None) -> str:
@@ -166,11 +199,18 @@ def payout_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def approve(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
-    """Step 2: append the published `payout.csv` of P to the ledger (verified against the claims manifest)."""
+def approve(config: ClaimsConfig | dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
+    """Step 2: append the published `payout.csv` of P to the ledger (verified against the claims manifest).
+
+    `run_id` is the run a person approved (the DAG passes the one its approval request showed): if the outbox was
+    replaced in between, say by a preview of other files, nothing is recorded.
+    """
     cfg = ClaimsConfig.of(config)
     folder = Path(cfg.outbox) / cfg.period
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    if run_id is not None and manifest["run_id"] != run_id:
+        raise LedgerError(f"the claims outbox for {cfg.period} now holds run {manifest['run_id']}, not the approved "
+                          f"run {run_id}; nothing was recorded")
     path = folder / "payout.csv"
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     listed = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
@@ -188,40 +228,41 @@ def _cents(text: str) -> int:
     return to_cents(Decimal(text))
 
 
+def claims_recipient_of(path: str) -> str:
+    """`<supplier folder>/claim_result.csv` goes to that supplier; `payout.csv` and `audit_sample.csv` go to the
+    bureau's payout desk (recipient `payout`), which pays and asks for the sampled bills."""
+    parts = path.split("/")
+    return "/".join(parts[:2]) if len(parts) > 2 else PAYOUT_RECIPIENT
+
+
 def plan_delivery(config: ClaimsConfig | dict[str, Any]) -> list[dict[str, Any]]:
-    """One plan per supplier (its `claim_result.csv`) and one for `payout.csv` (recipient `payout`)."""
+    """One plan per recipient of the claims manifest; none without a recipients file."""
     cfg = ClaimsConfig.of(config)
     if not cfg.recipients:
         return []
     recipients = RecipientsConfig.load(Path(cfg.recipients))
-    manifest = json.loads((Path(cfg.outbox) / cfg.period / "manifest.json").read_text(encoding="utf-8"))
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for entry in manifest["files"]:
-        if entry["path"].endswith("/claim_result.csv"):
-            grouped.setdefault(entry["path"].rsplit("/", 1)[0], []).append(entry)
-        elif entry["path"] == "payout.csv":
-            grouped.setdefault(PAYOUT_RECIPIENT, []).append(entry)
-    plans = []
-    for recipient, files in sorted(grouped.items()):
-        rule = recipients.rule_for(recipient)
-        if rule is None:
-            raise EikisError(f"no delivery rule for recipient {recipient}", file=cfg.recipients)
-        remote = rule.get("remote_dir", "/{recipient}/claims/{period}").format(recipient=recipient, period=cfg.period)
-        plans.append(DeliveryPlan(recipient, rule["endpoint"], remote, files).to_dict())
-    return plans
+    plans = plan_deliveries(Path(cfg.outbox), cfg.period, recipients, recipient_of=claims_recipient_of)
+    return [plan.to_dict() for plan in plans]
 
 
 def deliver_one(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any],
-                endpoint: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Deliver one plan; `endpoint` (host, port, username, password) overrides the recipients file's entry."""
-    cfg = ClaimsConfig.of(config)
-    plan_obj = DeliveryPlan(**plan)
-    if endpoint is None:
-        endpoint_obj = RecipientsConfig.load(Path(str(cfg.recipients))).endpoint(plan_obj.endpoint)
-    else:
-        endpoint_obj = Endpoint(**endpoint)
-    rows = deliver(plan_obj, endpoint_obj, Path(cfg.outbox), cfg.period, attempts=2)
-    return [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()} for row in rows]
+                connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on the claims outbox)."""
+    from pipeline.flows.monthly import deliver
+
+    return deliver(_as_run_config(config), plan, connection)
+
+
+def endpoint_entry(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """The raw endpoint entry of a plan (it may name an Airflow connection: `airflow_conn_id`)."""
+    from pipeline.flows.monthly import endpoint_entry as monthly_endpoint_entry
+
+    return monthly_endpoint_entry(_as_run_config(config), plan)
+
+
+def _as_run_config(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
+    """The monthly flow's delivery reads `period`, `outbox` and `recipients`; a claims run has no inbox."""
+    return {**ClaimsConfig.of(config).to_dict(), "inbox": ""}
 
 
 def run_claims(config: ClaimsConfig, *, approve_payout: bool) -> dict[str, Any]:

@@ -173,3 +173,40 @@ def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool
         print(f"{verb}\t{item.month}\t{item.kind}\t{item.target}\t{item.items}")
     print(f"retention as of {as_of} (keeping {horizon(as_of)} and later): {len(items)} item(s) {verb}")
     return 1 if verify and items else 0
+
+
+# Airflow task bodies (JSON in, JSON out): `dags/eikis_retention.py` only wires these.
+
+def resolve_config(params: dict[str, object], run_date: dt.datetime | None,
+                   environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The store, the workdir and the month retention counts from (default: the run date's month, UTC)."""
+    import os
+
+    from pipeline.errors import EikisError
+
+    env = os.environ if environ is None else environ
+    when = run_date or dt.datetime.now(dt.UTC)
+    config = {"db_url": str(params.get("db_url") or env.get("EIKIS_DB_URL") or ""),
+              "workdir": str(params.get("workdir") or env.get("EIKIS_WORKDIR") or ""),
+              "as_of": str(params.get("as_of") or f"{when.year:04d}-{when.month:02d}")}
+    missing = [name for name in ("db_url", "workdir") if not config[name]]
+    if missing:
+        raise EikisError(f"retention needs {' and '.join(missing)} (a DAG param or EIKIS_DB_URL / EIKIS_WORKDIR)")
+    parse_month(config["as_of"])
+    return config
+
+
+def apply_task(config: dict[str, str]) -> dict[str, object]:
+    deleted = apply_retention(config["db_url"], Path(config["workdir"]), config["as_of"])
+    return {"as_of": config["as_of"], "deleted": [vars(item) for item in deleted]}
+
+
+def verify_task(config: dict[str, str]) -> dict[str, object]:
+    """Fails the task (so the run is red and alerts) when anything past retention is still there."""
+    from pipeline.errors import EikisError
+
+    left = verify_retention(config["db_url"], Path(config["workdir"]), config["as_of"])
+    if left:
+        raise EikisError(f"retention left {len(left)} item(s) past 24 months, e.g. {left[0].kind} {left[0].target} "
+                         f"of {left[0].month}")
+    return {"as_of": config["as_of"], "left": 0}

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from pipeline.csvio import render_csv
+from pipeline.csvio import render_provider_csv
 from pipeline.generate.documents import SOPA_NS, xml_open
 from pipeline.generate.population import Population
 from pipeline.period import format_month
@@ -95,12 +95,12 @@ def write_aldis_sample(target: Path, people: Population, period: int, seed: int,
         folder = target / "contracts" / reg_no
         folder.mkdir(parents=True, exist_ok=True)
         unique = {row[0]: row for row in rows}
-        (folder / "contracts_01.csv").write_bytes(render_csv(HEADER, sorted(unique.values())))
+        (folder / "contracts_01.csv").write_bytes(render_provider_csv(HEADER, sorted(unique.values())))
     if inject_bad:  # one row of each kind the record checks know (CONTRACTS §12 contract lists)
         bad = [("E-BAD-1", str(people.aris_code[0]), "injected", "PAUSED"),   # UNKNOWN_ENUM
                ("", str(people.aris_code[0]), "injected", "ACTIVE"),          # MISSING_VALUE
                ("E-BAD-2", "12345", "injected", "ACTIVE")]                    # INVALID_ARIS_CODE
-        (target / "contracts" / LATVENERGO / "zz_injected.csv").write_bytes(render_csv(HEADER, bad))
+        (target / "contracts" / LATVENERGO / "zz_injected.csv").write_bytes(render_provider_csv(HEADER, bad))
     _write_sopa(target / "sopa" / "protected_users_02.xml", people, persons, period, records)
 
 

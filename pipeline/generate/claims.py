@@ -12,7 +12,7 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
-from pipeline.csvio import render_csv
+from pipeline.csvio import render_provider_csv
 from pipeline.decide.claims import cap_eur
 from pipeline.decide.claims_policy import Rate, load_claims_policy
 from pipeline.sources.claims import CLAIM_COLUMNS, SUPPLIER_KINDS
@@ -48,7 +48,7 @@ def generate_claims(period: str, published: Path, aldis: Path | None, out: Path,
                 reasons_added = True
             folder = target / supplier
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"claims_{period}.csv").write_bytes(render_csv(CLAIM_COLUMNS, rows))
+            (folder / f"claims_{period}.csv").write_bytes(render_provider_csv(CLAIM_COLUMNS, rows))
     return target
 
 

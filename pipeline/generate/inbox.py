@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.csvio import render_csv
+from pipeline.csvio import render_provider_csv
 from pipeline.generate import aldis, documents, geography, population, supply
 from pipeline.generate.geography import GeoScale
 from pipeline.logs import get_logger
@@ -173,4 +173,5 @@ def inject_bad_records(target: Path, people: population.Population, extract_date
         ("X-BAD-3", address, "injected", "INDIVIDUAL", 'AS "Latvenergo"', "40003032949", "ACTIVE"),  # DUPLICATE_OBJECT
         ("X-BAD-4", supply.UNKNOWN_CODE, "nowhere", "INDIVIDUAL", 'AS "Latvenergo"', "40003032949", "ACTIVE"),
     ]
-    (target / "connections" / "electricity" / "zz_injected.csv").write_bytes(render_csv(HEADERS["electricity"], rows))
+    injected = target / "connections" / "electricity" / "zz_injected.csv"
+    injected.write_bytes(render_provider_csv(HEADERS["electricity"], rows))

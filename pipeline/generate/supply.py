@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.csvio import render_csv
+from pipeline.csvio import render_provider_csv
 from pipeline.generate import names
 from pipeline.generate.geography import Geography
 from pipeline.period import format_month
@@ -97,7 +97,7 @@ def _write_commodity(folder: Path, prefix: str, rows: list[tuple[object, str, st
         for number, ((code, address, kind), t) in enumerate(zip(rows, chosen, strict=True), start=1)
     ]
     for part, chunk in enumerate(np.array_split(np.arange(len(lines)), max(1, files))):
-        (folder / f"objects_{part + 1:02d}.csv").write_bytes(render_csv(header, [lines[i] for i in chunk]))
+        (folder / f"objects_{part + 1:02d}.csv").write_bytes(render_provider_csv(header, [lines[i] for i in chunk]))
 
 
 def heat_supplier(municipality: int, geo: Geography) -> tuple[str, str]:
@@ -119,7 +119,7 @@ def _write_heat(folder: Path, rows: list[tuple[int, str, str, int]], rng: np.ran
             (f"H{number:08d}", _with_register_mismatches(code, rng, geo), address, kind, supplier[0], supplier[1],
              _status(rng)))
     for (_, reg_no), lines in sorted(by_supplier.items(), key=lambda item: item[0][1]):
-        (folder / f"heat_{reg_no}.csv").write_bytes(render_csv(HEADERS["heat"], lines))
+        (folder / f"heat_{reg_no}.csv").write_bytes(render_provider_csv(HEADERS["heat"], lines))
 
 
 def write_prices(path: Path, period: int, rng: np.random.Generator) -> None:
@@ -135,4 +135,4 @@ def write_prices(path: Path, period: int, rng: np.random.Generator) -> None:
         ):
             price = p_price if in_p else f"{rng.uniform(low, high):.2f}"
             rows.append((format_month(month), commodity, price, source))
-    path.write_bytes(render_csv(("month", "commodity", "price_eur_mwh", "source"), rows))
+    path.write_bytes(render_provider_csv(("month", "commodity", "price_eur_mwh", "source"), rows))

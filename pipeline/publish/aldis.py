@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pipeline.csvio import render_csv
 from pipeline.decide.aldis import AldisDecision, AldisReason
-from pipeline.publish.files import RecipientFile
-from pipeline.publish.manifest import file_sha256
+from pipeline.filework import sha256_of
+from pipeline.handoff import RecipientFile
 from pipeline.quality import personcode
 from pipeline.traders import TraderRegister, is_reg_no
 
@@ -44,7 +44,7 @@ def write_trader_files(build: Path, period: str, register: TraderRegister,
         target = build / trader_file(trader.reg_no)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(render_csv(CONTRACT_COLUMNS, rows))
-        written.append(RecipientFile(trader_file(trader.reg_no), "aldis_trader", trader.reg_no, len(rows)))
+        written.append(RecipientFile(trader_file(trader.reg_no), len(rows)))
     if per_trader:
         raise RuntimeError(f"records passed to traders not in production: {sorted(per_trader)}")
     return written
@@ -71,7 +71,7 @@ def write_returns(build: Path, decision: AldisDecision) -> RecipientFile:
                    echoed_reg_no(item.user.trader_reg_no),
                    str(item.reason)) for item in decision.returned)
     (build / RETURNS_FILE).write_bytes(render_csv(RETURN_COLUMNS, rows))
-    return RecipientFile(RETURNS_FILE, "sopa", "sopa", len(rows))
+    return RecipientFile(RETURNS_FILE, len(rows))
 
 
 def write_aldis_manifest(build: Path, period: str, run_id: str, files: list[RecipientFile]) -> Path:
@@ -79,7 +79,7 @@ def write_aldis_manifest(build: Path, period: str, run_id: str, files: list[Reci
     manifest = {
         "period": period,
         "run_id": run_id,
-        "files": {item.path: {"rows": item.rows, "sha256": file_sha256(build / item.path)}
+        "files": {item.path: {"rows": item.rows, "sha256": sha256_of(build / item.path)}
                   for item in sorted(files, key=lambda item: item.path)},
     }
     path = build / "manifest.json"

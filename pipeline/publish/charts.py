@@ -56,9 +56,10 @@ def line_chart(title: str, periods: Sequence[str], series: dict[str, Sequence[fl
         parts.append(f"<line x1='{left}' x2='{width - right}' y1='{y(value):.1f}' y2='{y(value):.1f}' "
                      f"stroke='#e5e7eb'/><text x='{left - 6}' y='{y(value) + 4:.1f}' font-size='10' "
                      f"text-anchor='end' fill='#4b5563' {FONT}>{_number(value, percent)}</text>")
-    label_every = max(1, (len(periods) + 5) // 6)
+    fits = max(2, plot_w // 56)  # month labels that fit side by side
+    label_every = max(1, -(-len(periods) // fits))
     for index, period in enumerate(periods):
-        if index % label_every == 0 or index == len(periods) - 1:
+        if (len(periods) - 1 - index) % label_every == 0:  # counted back from the latest month, always shown
             parts.append(f"<text x='{x(index):.1f}' y='{height - bottom + 16}' font-size='10' text-anchor='middle' "
                          f"fill='#4b5563' {FONT}>{escape(period)}</text>")
     for number, (name, points) in enumerate(series.items()):

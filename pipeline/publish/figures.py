@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.config import WorkLayout
-from pipeline.decide.run import DecisionSummary
-from pipeline.ingest import SOURCE_ORDER, SourceSummary
+from pipeline.handoff import DecisionSummary, source_summaries
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class MonthFigures:
 def current_figures(layout: WorkLayout) -> MonthFigures:
     """The month being decided, from the decision and source summaries it handed off."""
     decision = DecisionSummary.load(layout)
-    summaries = [SourceSummary.load(layout, s) for s in SOURCE_ORDER if (layout.summaries / f"{s}.json").exists()]
+    summaries = list(source_summaries(layout).values())
     return MonthFigures(
         period=layout.period,
         households=decision.households,

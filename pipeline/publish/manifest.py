@@ -11,11 +11,8 @@ import json
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.publish.files import RecipientFile
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from pipeline.filework import sha256_of
+from pipeline.handoff import RecipientFile
 
 
 def derive_run_id(period: str, input_digests: list[str], policy_digest: str) -> str:
@@ -35,7 +32,7 @@ def write_manifest(build: Path, period: str, run_id: str, policy_digest: str, su
         "policy_digest": policy_digest,
         "support_types_on": list(support_types_on),
         "files": [
-            {"path": item.path, "rows": item.rows, "sha256": file_sha256(build / item.path)}
+            {"path": item.path, "rows": item.rows, "sha256": sha256_of(build / item.path)}
             for item in sorted(files, key=lambda item: item.path)
         ],
     }

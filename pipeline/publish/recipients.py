@@ -9,7 +9,6 @@ from the address register. Names are public company or municipality names, never
 from __future__ import annotations
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from pipeline.config import WorkLayout
 
@@ -18,7 +17,7 @@ DSO_NAMES = {"dso_electricity": "electricity DSO", "dso_gas": "gas DSO"}
 
 def company_names(layout: WorkLayout, commodity: str) -> dict[str, str]:
     """Registration number → the name the connection list gives (the most frequent spelling, then the first)."""
-    decided = pd.read_parquet(layout.decisions / f"{commodity}.parquet", columns=["company_name", "company_reg_no"])
+    decided = pd.read_parquet(layout.decided(commodity), columns=["company_name", "company_reg_no"])
     names: dict[str, str] = {}
     for reg_no, group in decided.groupby("company_reg_no", sort=True):
         counts = group["company_name"].value_counts()
@@ -27,10 +26,9 @@ def company_names(layout: WorkLayout, commodity: str) -> dict[str, str]:
 
 
 def municipality_names(layout: WorkLayout) -> dict[str, str]:
-    register = pq.read_table(layout.staged("aris"), columns=["aris_code", "municipality_code",
-                                                               "municipality_name"]).to_pandas()
-    own = register.loc[register["aris_code"] == register["municipality_code"]]
-    return {str(code): str(name) for code, name in zip(own["aris_code"], own["municipality_name"], strict=True)}
+    own = pd.read_parquet(layout.decided("municipalities"))   # handed over by decide
+    return {str(code): str(name) for code, name in zip(own["municipality_code"], own["municipality_name"],
+                                                          strict=True)}
 
 
 def recipient_names(layout: WorkLayout) -> dict[str, str]:

@@ -21,23 +21,20 @@ import pandas as pd
 import pyarrow.parquet as pq
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pipeline.catalog import SOURCE_ORDER
+from pipeline.catalog import CONNECTION_COMMODITIES, SOURCE_ORDER
 from pipeline.config import WorkLayout
-from pipeline.decide.households import ELIGIBLE, REVIEW
-from pipeline.decide.run import DecisionSummary
-from pipeline.ingest import SourceSummary
+from pipeline.decide.rules import ELIGIBLE, REVIEW, SUPPORT_ORDER
+from pipeline.handoff import DecisionSummary, RecipientFile, source_summaries
 from pipeline.publish import charts
 from pipeline.publish.anomaly import DEFAULT_TOLERANCE, compared_measures
 from pipeline.publish.changes import status_changes
 from pipeline.publish.collation import latvian_sort_key
 from pipeline.publish.figures import MonthFigures, current_figures
-from pipeline.publish.files import RecipientFile
 from pipeline.publish.recipients import DSO_NAMES, company_names
 
 TREND_MONTHS = 24
 DRILL_DOWN_ROWS = 100
 LINES_SHOWN = 12
-SUPPORT_ORDER = ("ELECTRICITY_BASE", "ELECTRICITY_HEATING", "GAS_HEATING", "DISTRICT_HEAT", "DECENTRALISED_FUEL")
 
 
 @dataclass
@@ -69,8 +66,8 @@ def municipality_rows(households: pd.DataFrame) -> list[dict[str, Any]]:
 def recipient_rows(layout: WorkLayout) -> list[dict[str, Any]]:
     """Objects and eligible objects per DSO, trader and heat supplier, each company by name."""
     rows = []
-    for commodity in ("electricity", "gas", "heat"):
-        decided = pd.read_parquet(layout.decisions / f"{commodity}.parquet",
+    for commodity in CONNECTION_COMMODITIES:
+        decided = pd.read_parquet(layout.decided(commodity),
                                   columns=["company_reg_no", "eligible", "address_error"])
         decided = decided.loc[decided["address_error"].isna()]
         names = company_names(layout, commodity)
@@ -159,8 +156,8 @@ def data_docs_links(layout: WorkLayout) -> list[dict[str, str]]:
 
 def build_context(layout: WorkLayout, decision: DecisionSummary, files: list[RecipientFile], run_id: str,
                   history: History) -> dict[str, Any]:
-    households = pd.read_parquet(layout.decisions / "households.parquet")
-    summaries = [SourceSummary.load(layout, s) for s in SOURCE_ORDER if (layout.summaries / f"{s}.json").exists()]
+    households = pd.read_parquet(layout.decided("households"))
+    summaries = list(source_summaries(layout).values())
     quarantine = _quarantine(layout)
     current = current_figures(layout)
     months = trend_months(history, current)
@@ -193,7 +190,7 @@ def build_context(layout: WorkLayout, decision: DecisionSummary, files: list[Rec
         "quarantine": drill[:DRILL_DOWN_ROWS],
         "quarantine_more": max(0, len(drill) - DRILL_DOWN_ROWS),
         "review": review_rows(households, quarantine, pd.read_parquet(
-            layout.decisions / "members.parquet", columns=["aris_code", "person_key"]))[:DRILL_DOWN_ROWS],
+            layout.decided("members"), columns=["aris_code", "person_key"]))[:DRILL_DOWN_ROWS],
         "review_more": max(0, decision.review - DRILL_DOWN_ROWS),
         "files": files,
         "data_docs": data_docs_links(layout),

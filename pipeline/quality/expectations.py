@@ -22,13 +22,13 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline.config import Settings, WorkLayout
+from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.errors import ValidationFailed
-from pipeline.ingest import SourceSummary
+from pipeline.filework import map_files
+from pipeline.handoff import SourceSummary
 from pipeline.logs import get_logger
 from pipeline.policy import DEFAULT_TOLERANCE, Policy, QuarantineTolerance
 from pipeline.quality.offline_docs import make_offline
-from pipeline.sources.common import map_files
 
 log = get_logger("quality.expectations")
 
@@ -186,9 +186,14 @@ def validate_source(source: str, period: str, workdir: Path, settings: Settings,
 
     A source staged as several parts (one per input file) is validated part by part in worker processes for its
     row-wise expectations, and once, on only the columns they need, for its table-wide ones: memory stays
-    bounded at national scale and both cores work.
+    bounded at national scale and both cores work. Summaries and Data Docs are created owner-only.
     """
     layout = WorkLayout(Path(workdir), period)
+    with private_files():
+        return _validate(source, layout, settings, policy)
+
+
+def _validate(source: str, layout: WorkLayout, settings: Settings, policy: Policy | None) -> ValidationSummary:
     ingest = SourceSummary.load(layout, source)
     suite_json = load_suite(source)
     tolerance = tolerance_for(source, policy, settings)

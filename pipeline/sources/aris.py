@@ -136,12 +136,6 @@ def read_file(path: Path) -> pd.DataFrame:
     return frame
 
 
-def aris_files(folder: Path) -> list[Path]:
-    """`aw_*.csv` and older `AW_*.CSV` files, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().startswith("aw_")
-                  and p.suffix.lower() == ".csv")
-
-
 def read_register(files: list[Path]) -> pd.DataFrame:
     """All VZD files as one staged table (SCHEMA), with building and municipality resolved."""
     frames = [read_file(path) for path in files]
@@ -149,10 +143,10 @@ def read_register(files: list[Path]) -> pd.DataFrame:
     staged = pd.DataFrame(
         {
             "aris_code": raw["KODS"],
-            "type_code": pd.to_numeric(raw["TIPS_CD"], errors="coerce").fillna(0).astype("int16"),
+            "type_code": _ascii_number(raw["TIPS_CD"], "int16"),
             "status": raw["STATUSS"],
             "parent_code": raw["VKUR_CD"],
-            "parent_type": pd.to_numeric(raw["VKUR_TIPS"], errors="coerce").fillna(0).astype("int16"),
+            "parent_type": _ascii_number(raw["VKUR_TIPS"], "int16"),
             "name": raw["NOSAUKUMS"],
             "atrib": raw["ATRIB"],
             "end_date": raw["DAT_BEIG"],
@@ -166,6 +160,13 @@ def read_register(files: list[Path]) -> pd.DataFrame:
     return staged[SCHEMA.names]
 
 
+def _ascii_number(texts: pd.Series, dtype: str, missing: int = 0) -> pd.Series:
+    """Whole numbers written in ASCII digits; anything else (other scripts' digits, signs, blanks) is `missing`,
+    so a code in Arabic-Indic digits links to nothing instead of to the code it looks like."""
+    plain = texts.astype("string").str.fullmatch(r"[0-9]{1,18}").fillna(False).astype(bool)
+    return pd.to_numeric(texts.where(plain), errors="coerce").fillna(missing).astype(dtype)
+
+
 def _building_codes(frame: pd.DataFrame) -> pd.Series:
     building = pd.Series(pd.NA, index=frame.index, dtype="string")
     is_building = frame["type_code"] == TYPE_BUILDING
@@ -177,8 +178,8 @@ def _building_codes(frame: pd.DataFrame) -> pd.Series:
 
 def _resolve_municipalities(frame: pd.DataFrame) -> None:
     """Walk `VKUR_CD` upwards, all rows at once, until a novads or a state city is met (CONTRACTS §2)."""
-    codes = pd.to_numeric(frame["aris_code"], errors="coerce").fillna(-1).astype("int64").to_numpy()
-    parents = pd.to_numeric(frame["parent_code"], errors="coerce").fillna(-1).astype("int64").to_numpy()
+    codes = _ascii_number(frame["aris_code"], "int64", missing=-1).to_numpy()
+    parents = _ascii_number(frame["parent_code"], "int64", missing=-1).to_numpy()
     types = frame["type_code"].to_numpy()
     first_row = pd.Series(np.arange(len(codes)), index=codes)
     first_row = first_row[~first_row.index.duplicated()]

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.config import Settings, WorkLayout
+from pipeline.filework import map_files
 from pipeline.logs import get_logger
 from pipeline.sources.common import Quarantine
 from pipeline.sources.xmlstream import Chunk, ChunkMismatch, XmlLayout, plan_chunks
@@ -86,8 +87,6 @@ ParseFile = Callable[[FileTask], tuple[int, list[dict[str, Any]], str | None]]
 def stage_files(source: str, files: list[Path], ctx: StageContext, parse_file: ParseFile,
                 layout: XmlLayout) -> StageResult:
     """Parse every file (or chunk) of a source into its own part, in worker processes, and gather quarantines."""
-    from pipeline.sources.common import Quarantine, map_files
-
     tasks = ctx.tasks(source, files, layout)
     try:
         outcomes = map_files(parse_file, tasks, ctx.settings.workers)
@@ -98,16 +97,12 @@ def stage_files(source: str, files: list[Path], ctx: StageContext, parse_file: P
         tasks = ctx.tasks(source, files, None)
         outcomes = map_files(parse_file, tasks, ctx.settings.workers)
     quarantine = Quarantine(source)
-    per_file: dict[str, int] = {}
-    digests: dict[str, str] = {}
-    for task, (records, rows, sha) in zip(tasks, outcomes, strict=True):
-        per_file[task.label] = per_file.get(task.label, 0) + records
+    for _, rows, _ in outcomes:
         quarantine.extend(rows)
-        if sha:
-            digests[task.label] = sha
     quarantine.rows.sort(key=lambda row: (row["file"], row["record"], row["line"]))
-    return StageResult(parts=[task.part for task in tasks], quarantine=quarantine, records_per_file=per_file,
-                       digests=digests)
+    result = StageResult(parts=[task.part for task in tasks], quarantine=quarantine)
+    result.add_file_outcomes(tasks, [(records, sha) for records, _, sha in outcomes])
+    return result
 
 
 @dataclass
@@ -118,3 +113,10 @@ class StageResult:
     quarantine: Quarantine
     records_per_file: dict[str, int] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)  # sha256 per file label, where parsing computed it
+
+    def add_file_outcomes(self, tasks: list[FileTask], outcomes: list[tuple[int, str | None]]) -> None:
+        """Sum records per input file over its chunks, and keep the sha256 a whole-file parse computed."""
+        for task, (records, sha) in zip(tasks, outcomes, strict=True):
+            self.records_per_file[task.label] = self.records_per_file.get(task.label, 0) + records
+            if sha:
+                self.digests[task.label] = sha

@@ -1,22 +1,22 @@
-"""Pieces every source reader shares: quarantine rows, batched Parquet parts, money and digest helpers."""
+"""Pieces every source reader shares: quarantine rows, batched Parquet parts and the money parser."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.digits import is_ascii_digits
+from pipeline.filework import map_files, sha256_of  # noqa: F401 - re-exported for readers
 from pipeline.quality.reasons import Reason
 
-_AMOUNT = re.compile(r"^(-?)(\d{1,12})(?:\.(\d{1,2}))?$")
+_AMOUNT = re.compile(r"(-?)([0-9]{1,12})(?:\.([0-9]{1,2}))?")  # ASCII digits only
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -128,9 +128,9 @@ class PartWriter:
 def parse_cents(text: str) -> tuple[int | None, Reason | None]:
     """`"1234.5"` -> 123450 cents. Money is integer cents everywhere so sums are exact (CONTRACTS conventions)."""
     whole, dot, fraction = text.partition(".")
-    if whole.isdigit() and len(whole) <= 12 and (not dot or (fraction.isdigit() and len(fraction) <= 2)):
+    if is_ascii_digits(whole) and len(whole) <= 12 and (not dot or (is_ascii_digits(fraction) and len(fraction) <= 2)):
         return int(whole) * 100 + int(fraction.ljust(2, "0")), None  # the common case, without a regex
-    match = _AMOUNT.match(text.strip())
+    match = _AMOUNT.fullmatch(text.strip())
     if not match:
         return None, Reason.BAD_AMOUNT
     sign, whole, fraction = match.groups()
@@ -138,14 +138,6 @@ def parse_cents(text: str) -> tuple[int | None, Reason | None]:
     if sign and cents:
         return None, Reason.NEGATIVE_AMOUNT
     return cents, None
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def write_frame(frame: pd.DataFrame, path: Path, schema: pa.Schema) -> None:
@@ -159,15 +151,3 @@ def read_parts(paths: Sequence[Path], columns: Sequence[str] | None = None) -> p
     """Several part files as one DataFrame (used by checks that span the files of one source)."""
     tables = [pq.read_table(path, columns=list(columns) if columns else None) for path in paths]
     return pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame(columns=columns or [])
-
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def map_files(func: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
-    """Run `func` over the files of a source, in worker processes when there is more than one file to share."""
-    if workers <= 1 or len(items) <= 1:
-        return [func(item) for item in items]
-    with ProcessPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        return list(pool.map(func, items))

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline.csvio import read_rows
+from pipeline.digits import is_ascii_digits
 from pipeline.quality.reasons import Reason
 from pipeline.sources.base import StageContext, StageResult
 from pipeline.sources.common import Quarantine, write_frame
@@ -49,7 +50,7 @@ def _row_problem(row: dict[str, str], company_reg_column: str) -> tuple[Reason, 
     if row["status"] not in STATUSES:
         return Reason.UNKNOWN_ENUM, f"status is not one of {'|'.join(STATUSES)}"
     reg_no = row[company_reg_column]
-    if not (reg_no.isdigit() and len(reg_no) == 11):
+    if not is_ascii_digits(reg_no, 11):
         return Reason.INVALID_REG_NO, f"{company_reg_column} is not 11 digits"
     return None
 

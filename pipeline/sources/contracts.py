@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.csvio import read_rows
+from pipeline.digits import is_ascii_digits
 from pipeline.errors import SourceError
 from pipeline.quality.reasons import Reason
 from pipeline.sources.common import Quarantine, sha256_of
@@ -64,7 +65,7 @@ def row_problem(row: dict[str, str]) -> tuple[Reason, str] | None:
     if row["status"] not in STATUSES:
         return Reason.UNKNOWN_ENUM, f"status is not one of {'|'.join(STATUSES)}"
     code = row["aris_code"]
-    if not (len(code) == 9 and code.isascii() and code.isdigit()):
+    if not is_ascii_digits(code, 9):
         return Reason.INVALID_ARIS_CODE, "aris_code is not 9 digits"
     return None
 
@@ -107,7 +108,8 @@ def read_contract_lists(period_inbox: Path) -> ContractLists:
                                          aris_code=row["aris_code"], record_key=row["contract_number"],
                                          sender_text=row["address"])
                     continue
-                rows.append({"trader_reg_no": reg_no, **row, "file": label, "line": line, "record": count})
+                rows.append({"trader_reg_no": reg_no, **row, "contract_number": row["contract_number"].strip(),
+                             "file": label, "line": line, "record": count})
             lists.files.append({"file": label, "sha256": sha256_of(path), "records": count})
         kept = _without_repeats(rows, lists.quarantine)
         lists.contracts[reg_no] = {

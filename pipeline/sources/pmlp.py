@@ -1,4 +1,4 @@
-"""PMLP persons (CONTRACTS §3): who lives where. Only ACTIVE + ALIVE persons count towards a household.
+"""PMLP persons (CONTRACTS §3): who lives where, with Status and Vital as sent (who counts is `decide.rules`).
 
 Per record: the personal code rule, the allowed values. Across files: a code seen twice sends every copy to
 quarantine (DUPLICATE_PERSON), and an address code that is not an existing ARIS address is UNKNOWN_ADDRESS.
@@ -16,16 +16,20 @@ import hashlib
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.filework import map_files
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import name_keys, person_key
 from pipeline.quality.reasons import Reason
 from pipeline.quality.sealing import Sealer
 from pipeline.sources.base import FileTask, StageContext, StageResult
-from pipeline.sources.common import PartWriter, Quarantine, map_files, read_parts, write_frame
-from pipeline.sources.xmlstream import XmlLayout, iter_records
+from pipeline.sources.common import PartWriter, Quarantine, read_parts, write_frame
+from pipeline.sources.xmlcolumns import ColumnMap, iter_rows
+from pipeline.sources.xmlstream import XmlLayout
 
 SOURCE = "pmlp"
 LAYOUT = XmlLayout("urn:eikis:pmlp:persons:v1", "PersonsExtract", "Person", "pmlp_persons_v1.xsd")
+COLUMNS = ColumnMap(LAYOUT, tuple((name, name) for name in (
+    "PersonCode", "GivenName", "Surname", "Status", "Vital", "AddressKind", "AddressCode", "AddressText")))
 STATUSES = {"ACTIVE", "INACTIVE"}
 VITALS = {"ALIVE", "DECEASED"}
 ADDRESS_KINDS = {"DECLARED", "REGISTERED", "UA_CONTACT"}
@@ -49,18 +53,15 @@ RAW_SCHEMA = pa.schema(
     ]
 )
 SCHEMA = pa.schema([f for f in RAW_SCHEMA if f.name not in ("reason", "detail")]
-                   + [("person_no", pa.int64()), ("counts", pa.bool_())])
+                   + [("person_no", pa.int64())])
 
 
 def _parse_file(task: FileTask) -> tuple[int, str | None]:
     writer = PartWriter(task.part.with_suffix(".raw"), RAW_SCHEMA, task.batch_rows)
     digest = None if task.chunk else hashlib.sha256()
     sealer = Sealer(task.data_key)
-    for record in iter_records(task.path, LAYOUT, task.chunk, digest):
-        # The XSD fixes the order of the eight elements (AddressText optional, last): read them by position.
-        texts = [child.text or "" for child in record.element]
-        code, given, surname, status, vital, kind, aris_code = texts[:7]
-        address_text = texts[7] if len(texts) > 7 else ""
+    for record in iter_rows(task.path, COLUMNS, task.chunk, digest, task.batch_rows):
+        code, given, surname, status, vital, kind, aris_code, address_text = record.texts
         digits = personcode.normalize(code) if personcode.is_valid(code) else None
         reason, detail = _record_problem(code, digits, status, vital, kind, aris_code)
         writer.append(
@@ -129,17 +130,12 @@ def stage(files: list, ctx: StageContext) -> StageResult:
     _quarantine_rows(quarantine, persons, bad, reason, detail, review_address)
 
     staged = persons.loc[~bad].copy()
-    staged["counts"] = (staged["status"] == "ACTIVE") & (staged["vital"] == "ALIVE")
     staged["person_no"] = staged["person_code"].astype("int64")
     part = ctx.part_dir(SOURCE) / "part-0000.parquet"
     write_frame(staged, part, SCHEMA)
-    per_file: dict[str, int] = {}
-    digests: dict[str, str] = {}
-    for task, (count, sha) in zip(tasks, outcomes, strict=True):
-        per_file[task.label] = per_file.get(task.label, 0) + count
-        if sha:
-            digests[task.label] = sha
-    return StageResult(parts=[part], quarantine=quarantine, records_per_file=per_file, digests=digests)
+    result = StageResult(parts=[part], quarantine=quarantine)
+    result.add_file_outcomes(tasks, outcomes)
+    return result
 
 
 def _quarantine_rows(

@@ -3,7 +3,8 @@ be switched on or off by a gap in the data."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from pipeline.sources.common import Quarantine, write_frame
 
 SOURCE = "prices"
 HEADER = ("month", "commodity", "price_eur_mwh", "source")
-COMMODITIES = ("ELECTRICITY", "GAS", "WOODCHIP")
+EXCHANGE_COMMODITIES = ("ELECTRICITY", "GAS", "WOODCHIP")  # the price series of §7 (not the connection lists)
 
 SCHEMA = pa.schema(
     [
@@ -42,14 +43,14 @@ def stage(files: list[Path], ctx: StageContext) -> StageResult:
         count = 0
         for line, row in read_rows(path, HEADER):
             count += 1
-            price = _decimal(row["price_eur_mwh"])
+            price = parse_price(row["price_eur_mwh"])
             problem = None
             if try_parse_month(row["month"]) is None:
                 problem = (Reason.BAD_PERIOD, "month is not a real YYYY-MM")
-            elif row["commodity"] not in COMMODITIES:
-                problem = (Reason.UNKNOWN_ENUM, f"commodity is not one of {'|'.join(COMMODITIES)}")
+            elif row["commodity"] not in EXCHANGE_COMMODITIES:
+                problem = (Reason.UNKNOWN_ENUM, f"commodity is not one of {'|'.join(EXCHANGE_COMMODITIES)}")
             elif price is None:
-                problem = (Reason.BAD_AMOUNT, "price_eur_mwh is not a number")
+                problem = (Reason.BAD_AMOUNT, "price_eur_mwh is not a decimal number with at most 2 decimals")
             if problem:
                 quarantine.add(file=label, record=count, line=line, reason=problem[0], detail=problem[1])
                 continue
@@ -58,18 +59,20 @@ def stage(files: list[Path], ctx: StageContext) -> StageResult:
         per_file[label] = count
     frame = pd.DataFrame(rows, columns=SCHEMA.names)
     frame = _one_price_per_month(frame)
-    _require_period_prices(frame, ctx.period, files)
+    require_period_prices(frame, ctx.period, files)
     part = ctx.part_dir(SOURCE) / "part-0000.parquet"
     write_frame(frame, part, SCHEMA)
     return StageResult(parts=[part], quarantine=quarantine, records_per_file=per_file)
 
 
-def _decimal(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+_PRICE = re.compile(r"-?[0-9]{1,9}(\.[0-9]{1,2})?")
+
+
+def parse_price(text: str) -> Decimal | None:
+    """A price in the decimal form of CONTRACTS §7 (`.` point, at most 2 decimals; a monthly average may be
+    negative), else None. `Decimal()` alone would also take `1e3`, `1_000`, ` 12`, `+5`, `NaN` and other scripts'
+    digits, and read them as numbers nobody wrote."""
+    return Decimal(text) if _PRICE.fullmatch(text) else None
 
 
 def _one_price_per_month(frame: pd.DataFrame) -> pd.DataFrame:
@@ -84,9 +87,10 @@ def _one_price_per_month(frame: pd.DataFrame) -> pd.DataFrame:
     return unique.sort_values(["month", "commodity"], kind="stable").reset_index(drop=True)
 
 
-def _require_period_prices(frame: pd.DataFrame, period: str, files: list[Path]) -> None:
+def require_period_prices(frame: pd.DataFrame, period: str, files: list[Path]) -> None:
+    """The one missing-price check (§7): P needs every series, or the run stops before anything is decided."""
     present = set(frame.loc[frame["month"] == period, "commodity"])
-    missing = [commodity for commodity in COMMODITIES if commodity not in present]
+    missing = [commodity for commodity in EXCHANGE_COMMODITIES if commodity not in present]
     if missing:
         names = ", ".join(path.name for path in files) or "prices/"
         raise SourceError(f"missing price for {period}: {', '.join(missing)} (run stopped; support is never "

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.csvio import read_rows
+from pipeline.digits import is_ascii_digits
 from pipeline.errors import SourceError
 
 SUPPLIER_COLUMNS = ("object_id", "aris_code", "address", "connection_kind", "eligible", "eligible_dwellings",
@@ -93,7 +94,7 @@ def supplier_objects(outbox: PublishedOutbox, supplier: str) -> dict[str, Publis
         return {}
     objects = {}
     for line, row in read_rows(path, SUPPLIER_COLUMNS):
-        if row["eligible"] not in ("0", "1") or not row["eligible_dwellings"].isdigit():
+        if row["eligible"] not in ("0", "1") or not is_ascii_digits(row["eligible_dwellings"]):
             raise SourceError("published row with an unreadable eligible/eligible_dwellings", file=path, line=line)
         types = frozenset(t for t in row["support_types"].split("|") if t)
         objects[row["object_id"]] = PublishedObject(row["eligible"] == "1", int(row["eligible_dwellings"]), types)

@@ -15,12 +15,14 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.digits import is_ascii_digits
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import person_key
 from pipeline.quality.reasons import Reason
 from pipeline.sources.base import FileTask, StageContext, StageResult, stage_files
 from pipeline.sources.common import PartWriter, Quarantine
-from pipeline.sources.xmlstream import XmlLayout, XmlRecord, iter_records
+from pipeline.sources.xmlcolumns import ColumnMap, iter_rows
+from pipeline.sources.xmlstream import XmlLayout
 
 SOURCE = "sopa"
 LAYOUT = XmlLayout("urn:eikis:sopa:protected:v1", "ProtectedUsersExtract", "ProtectedUser", "sopa_protected_v1.xsd")
@@ -28,6 +30,7 @@ FIELDS = (
     "PersonCode", "ApplicationStatus", "DecisionNumber", "DecisionValidFrom", "DecisionValidTo",
     "ContractNumber", "TraderName", "TraderRegNo", "SupplyAddress",
 )
+COLUMNS = ColumnMap(LAYOUT, tuple((name, name) for name in FIELDS))
 
 SCHEMA = pa.schema(
     [
@@ -53,25 +56,14 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
-def _values(record: XmlRecord, tags: dict[str, int]) -> list[str]:
-    """The FIELDS of one record as texts, empty where an optional element is missing (names are never read)."""
-    values = [""] * len(FIELDS)
-    for child in record.element:
-        index = tags.get(child.tag)
-        if index is not None:
-            values[index] = child.text or ""
-    return values
-
-
 def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
     digest = None if task.chunk else hashlib.sha256()
-    tags = {LAYOUT.qualified(name): index for index, name in enumerate(FIELDS)}
     writer = PartWriter(task.part, SCHEMA, task.batch_rows)
     quarantine = Quarantine(SOURCE)
     records = 0
-    for record in iter_records(task.path, LAYOUT, task.chunk, digest):
+    for record in iter_rows(task.path, COLUMNS, task.chunk, digest, task.batch_rows):
         records += 1
-        code, status, decision, valid_from, valid_to, contract, trader, reg_no, address = _values(record, tags)
+        code, status, decision, valid_from, valid_to, contract, trader, reg_no, address = record.texts
         start, end = _date(valid_from), _date(valid_to)
         problem = None
         if not personcode.is_valid(code):
@@ -80,7 +72,7 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
             problem = (Reason.MISSING_VALUE, "DecisionNumber is empty")
         elif start is None or end is None or end < start:
             problem = (Reason.BAD_DATE, "DecisionValidFrom/To is not a date range with from <= to")
-        elif reg_no and not (reg_no.isdigit() and len(reg_no) == 11):
+        elif reg_no and not is_ascii_digits(reg_no, 11):
             problem = (Reason.INVALID_REG_NO, "TraderRegNo is not 11 digits")
         if problem:
             quarantine.add(file=task.label, record=record.number, line=record.line,
@@ -120,10 +112,9 @@ class ProtectedUser:
 def read_protected_users(path: Path) -> Iterator[ProtectedUser]:
     """Every ProtectedUser of one extract, streamed through the hardened reader (a DOCTYPE, malformed XML or an
     XSD violation raises SourceError naming the file and line)."""
-    tags = {LAYOUT.qualified(name): index for index, name in enumerate(FIELDS)}
-    for record in iter_records(path, LAYOUT):
+    for record in iter_rows(path, COLUMNS):
         code, status, decision, valid_from, valid_to, contract, _, reg_no, _ = (
-            value.strip() for value in _values(record, tags))
+            value.strip() for value in record.texts)
         yield ProtectedUser(file=path.name, record=record.number, person_code=code, application_status=status,
                             decision_number=decision, valid_from=_date(valid_from), valid_to=_date(valid_to),
                             contract_number=contract, trader_reg_no=reg_no)

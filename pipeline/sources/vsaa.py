@@ -51,12 +51,15 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
         key = person_key(task.secret, digits) if digits else None
         if digits is None:
             records += 1
-            quarantine.add(
+            candidate = personcode.candidate_digits(code)
+            quarantine.add(  # benefits left out: the household that could own them goes to REVIEW
                 file=task.label,
                 record=record.number,
                 line=record.line,
                 reason=Reason.INVALID_PERSON_CODE,
                 detail="PersonCode is not 11 digits (optionally DDMMYY-NNNNN)",
+                person_key=person_key(task.secret, candidate) if candidate else None,
+                marks_review=True,
             )
             continue
         for child in record.element:

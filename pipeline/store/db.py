@@ -16,10 +16,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 
-from pipeline.config import WorkLayout
-from pipeline.ingest import SOURCE_ORDER, SourceSummary
+from pipeline.config import WorkLayout, private_files
+from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, source_summaries
 from pipeline.logs import get_logger
 from pipeline.store.ddl import for_dialect, split_statements
 from pipeline.store.portal_index import PORTAL_PERIOD_TABLES, household_rows, new_household_ids, person_rows
@@ -29,6 +29,7 @@ log = get_logger("store")
 PERIOD_TABLES = ("runs", "source_files", "source_summaries", "household_decisions", "household_members",
                  "recipient_files", *PORTAL_PERIOD_TABLES)
 COPY_CHUNK_ROWS = 200_000
+CONNECT_TIMEOUT_S = 10  # a store that does not answer fails the run in seconds instead of hanging it
 
 
 def sql_dir() -> Path:
@@ -42,8 +43,16 @@ def default_url(workdir: Path) -> str:
 
 
 def connect(url: str) -> Engine:
-    engine = create_engine(url, future=True)
-    ensure_schema(engine)
+    """An engine with the schema applied. An SQLite store holds pseudonymous keys and incomes: its file (and the
+    journal files SQLite creates beside it) are owner-only."""
+    parsed = make_url(url)
+    timeout = {"connect_timeout": CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" else {}
+    engine = create_engine(parsed, future=True, connect_args=timeout)
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    with private_files():
+        ensure_schema(engine)
+    if database and database != ":memory:" and Path(database).exists():
+        Path(database).chmod(0o600)
     return engine
 
 
@@ -99,14 +108,14 @@ def _frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[o
 def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: str) -> dict[str, int]:
     """Replace period P's rows with what the run in `workdir` decided and published, in one transaction."""
     layout = WorkLayout(Path(workdir), period)
-    decision = json.loads((layout.decisions / "decision.json").read_text(encoding="utf-8"))
+    decision = DecisionSummary.load(layout)
     manifest = json.loads((Path(outbox) / period / "manifest.json").read_text(encoding="utf-8"))
-    households = pd.read_parquet(layout.decisions / "households.parquet")
-    members = pd.read_parquet(layout.decisions / "members.parquet", columns=["aris_code", "person_key", "total_eur"])
+    households = pd.read_parquet(layout.decided("households"))
+    members = pd.read_parquet(layout.decided("members"), columns=["aris_code", "person_key", "total_eur"])
     files = pd.DataFrame(manifest["files"])
-    kinds = files["path"].map(_recipient_of)
+    recipients = files["path"].map(recipient_of)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    summaries = [SourceSummary.load(layout, s) for s in SOURCE_ORDER if (layout.summaries / f"{s}.json").exists()]
+    summaries = list(source_summaries(layout).values())
     persons, name_tokens = person_rows(layout)
     portal_households = household_rows(layout, households).assign(period=period)
 
@@ -118,9 +127,9 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
         loaded["runs"] = bulk_load(conn, "runs", (
             "period", "run_id", "status", "policy_version", "policy_digest", "support_types", "persons",
             "households", "eligible", "review", "recorded_at"), [(
-                period, run_id, "PUBLISHED", decision["policy_version"], decision["policy_digest"],
-                "|".join(decision["support_types_on"]), decision["persons_counting"], decision["households"],
-                decision["eligible"], decision["review"], now)])
+                period, run_id, "PUBLISHED", decision.policy_version, decision.policy_digest,
+                "|".join(decision.support_types_on), decision.persons_counting, decision.households,
+                decision.eligible, decision.review, now)])
         quarantined = _quarantined_per_file(layout)
         loaded["source_files"] = bulk_load(conn, "source_files", (
             "period", "source", "file", "sha256", "bytes", "records", "quarantined"),
@@ -142,8 +151,8 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
             _frame_rows(members.assign(period=period), ("period", "aris_code", "person_key", "total_eur")))
         loaded["recipient_files"] = bulk_load(conn, "recipient_files", (
             "period", "path", "recipient_kind", "recipient_id", "rows", "sha256"),
-            [(period, row.path, kind[0], kind[1], row.rows, row.sha256)
-             for row, kind in zip(files.itertuples(index=False), kinds, strict=True)])
+            [(period, row.path, recipient_kind(recipient), recipient, row.rows, row.sha256)
+             for row, recipient in zip(files.itertuples(index=False), recipients, strict=True)])
         loaded.update(_record_portal_rows(conn, period, persons, name_tokens, portal_households))
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
     log.info("store: recorded %s (%s)", period, ", ".join(f"{k}={v}" for k, v in loaded.items()))
@@ -174,13 +183,6 @@ def _quarantined_per_file(layout: WorkLayout) -> dict[tuple[str, str], int]:
         for file, count in table["file"].value_counts().items():
             counts[(path.stem, str(file))] = int(count)
     return counts
-
-
-def _recipient_of(path: str) -> tuple[str, str]:
-    parts = path.split("/")
-    if parts[0].startswith("dso_"):
-        return "dso", parts[0]
-    return parts[0], "/".join(parts[:2])
 
 
 def audit(conn: Connection, period: str, run_id: str, event: str, detail: str) -> None:

@@ -15,23 +15,32 @@ import secrets
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.config import WorkLayout
-from pipeline.quality.pseudonym import fold
+from pipeline.decide.rules import is_counting_person
+from pipeline.quality.pseudonym import fold_series
 
 PORTAL_PERIOD_TABLES = ("portal_persons", "portal_name_tokens", "portal_households")
 
 
 def person_rows(layout: WorkLayout) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Counting persons (person_key, aris_code, name_sealed) and their name-token rows (token_key, person_key)."""
-    staged = pq.read_table(layout.staged("pmlp"),
-                           columns=["person_key", "aris_code", "counts", "name_keys", "name_sealed"]).to_pandas()
-    persons = staged.loc[staged["counts"], ["person_key", "aris_code", "name_sealed", "name_keys"]]
-    tokens = (persons[["person_key"]].assign(token_key=persons["name_keys"].str.split(" "))
-              .explode("token_key").dropna().drop_duplicates())
-    tokens = tokens.loc[tokens["token_key"] != ""]
-    return persons.drop(columns="name_keys"), tokens[["token_key", "person_key"]]
+    """Counting persons (person_key, aris_code, name_sealed) and their name-token rows (token_key, person_key).
+
+    The space-joined `name_keys` are split and flattened in Arrow, not in Python lists: ≈2 rows per person."""
+    staged = pq.read_table(layout.staged("pmlp"), columns=["person_key", "aris_code", "status", "vital", "name_keys",
+                                                           "name_sealed"])
+    counting = is_counting_person(staged["status"].to_numpy(zero_copy_only=False),
+                                  staged["vital"].to_numpy(zero_copy_only=False))
+    staged = staged.filter(pa.array(counting))
+    lists = pc.split_pattern(staged["name_keys"], " ")
+    owners = pc.take(staged["person_key"], pc.list_parent_indices(lists))
+    tokens = pa.table({"token_key": pc.list_flatten(lists), "person_key": owners})
+    tokens = tokens.filter(pc.not_equal(tokens["token_key"], "")).group_by(["token_key", "person_key"]).aggregate([])
+    persons = staged.select(["person_key", "aris_code", "name_sealed"]).to_pandas()
+    return persons, tokens.select(["token_key", "person_key"]).to_pandas()
 
 
 def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pd.DataFrame:
@@ -39,7 +48,7 @@ def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pd.DataFrame
 
     Each member's month is taken as recorded in members.parquet (rounded to the cent there) and summed exactly
     in integer cents."""
-    members = pd.read_parquet(layout.decisions / "members.parquet")
+    members = pd.read_parquet(layout.decided("members"))
     months = sorted(c[len("vid_"):] for c in members.columns if c.startswith("vid_"))
     cents = pd.DataFrame({"aris_code": members["aris_code"]})
     for source in ("vid", "vsaa"):
@@ -47,12 +56,15 @@ def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pd.DataFrame
             cents[f"{source}_{month}"] = np.rint(members[f"{source}_{month}"].to_numpy() * 100).astype(np.int64)
     totals = cents.groupby("aris_code", sort=False).sum()
     totals = totals.reindex(households["aris_code"].to_numpy(), fill_value=0)
-    parts = [month + "=" + totals[f"vid_{month}"].astype(str) + "/" + totals[f"vsaa_{month}"].astype(str)
+    # Joined in Arrow's kernels: pandas string concatenation costs ≈50 s at 0.9 M households, this ≈1 s.
+    parts = [pc.binary_join_element_wise(f"{month}=", pc.cast(pa.array(totals[f"vid_{month}"].to_numpy()), pa.string()),
+                                         "/", pc.cast(pa.array(totals[f"vsaa_{month}"].to_numpy()), pa.string()), "")
              for month in months]
-    income = parts[0].str.cat(parts[1:], sep="|") if parts else pd.Series("", index=totals.index)
+    income = (pc.binary_join_element_wise(*parts, "|").to_pandas().to_numpy() if parts
+              else np.full(len(totals), "", dtype=object))
     return pd.DataFrame({"aris_code": households["aris_code"].to_numpy(),
-                         "address_search": households["address"].fillna("").map(fold).to_numpy(),
-                         "income_months": income.to_numpy()})
+                         "address_search": fold_series(households["address"]).to_numpy(),
+                         "income_months": income})
 
 
 def new_household_ids(known: set[str], aris_codes: pd.Series) -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings, WorkLayout
-from pipeline.stages import run_month
+from pipeline.flows.monthly import run_month
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -91,7 +91,7 @@ def test_airflow_dags_test_delivers_every_production_trader_and_the_returns(tmp_
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
             "AIRFLOW_CONN_ALDIS_SFTP": json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "port": server.port,
                                                    "login": USER, "password": PASSWORD,
-                                                   "extra": {"host_key": server.host_key_line}}),
+                                                   "extra": {"host_key": server.host_key_line, "conn_timeout": 20}}),
             "EIKIS_DATA_DOCS": "0",
             "EIKIS_WORKERS": "1",
         }

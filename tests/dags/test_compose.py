@@ -110,3 +110,20 @@ def test_the_celery_worker_runs_only_as_many_tasks_as_its_memory_holds():
     benchmarks = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
     peak_gb = float(re.search(r"\*\*total\*\*.*\*\*([\d.]+) GB\*\*", benchmarks).group(1))
     assert concurrency >= 1 and concurrency * peak_gb <= limit_gb
+
+
+def test_the_portal_serves_the_same_store_with_its_keys_from_env():
+    document = compose()
+    portal = document["services"]["portal"]
+    command = " ".join(portal["entrypoint"] + portal["command"])
+    assert "eikis portal --db" in command and "--host 0.0.0.0 --port 8000" in command
+    env = portal["environment"]
+    assert env["EIKIS_DB_URL"] == document["x-airflow-common"]["environment"]["EIKIS_DB_URL"]
+    for key in ("EIKIS_PSEUDONYM_SECRET", "EIKIS_PORTAL_DATA_KEY", "EIKIS_PORTAL_SESSION_KEY"):
+        assert env[key].startswith("${" + key + ":?"), key          # from .env, required
+    assert document["x-airflow-common"]["environment"]["EIKIS_PORTAL_DATA_KEY"].startswith("${")
+    assert portal["ports"] == ["127.0.0.1:8000:8000"] and "/healthz" in " ".join(portal["healthcheck"]["test"])
+    assert portal["depends_on"]["postgres"]["condition"] == "service_healthy"
+    example = (ROOT / "config" / "env.example").read_text(encoding="utf-8")
+    for key in ("EIKIS_PORTAL_DATA_KEY=", "EIKIS_PORTAL_SESSION_KEY="):
+        assert f"\n{key}\n" in example

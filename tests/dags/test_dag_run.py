@@ -1,10 +1,13 @@
 """`airflow dags test` of the sample month in a temporary AIRFLOW_HOME: every task runs for real, files reach a
-real SFTP server on loopback (credentials from an AIRFLOW_CONN_* variable), and the run lands in PostgreSQL."""
+real SFTP server on loopback (credentials from an AIRFLOW_CONN_* variable), and the run lands in PostgreSQL.
+Then the same month against a store whose previous month had fewer electricity records: the anomaly gate fails
+its task with the explanation and nothing is published."""
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -69,8 +72,36 @@ def test_the_monthly_dag_runs_end_to_end_into_sftp_and_postgres(tmp_path):
         log = run.stdout + run.stderr
         assert run.returncode == 0, log[-5000:]
         assert "state=success" in log, log[-5000:]
+        assert "Skipping registering function" not in log  # GX's import noise is silenced in the task bodies
+        assert f"run report: {tmp_path / 'work' / SAMPLE_PERIOD / 'report' / 'report.html'}" in log
+
+        # the previous month in the store had 400 electricity records (the sample has 305): the gate stops
+        engine = create_engine(db_url)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO runs SELECT '2026-10', run_id, status, policy_version, policy_digest, "
+                              "support_types, persons, households, eligible, review, recorded_at FROM runs"))
+            conn.execute(text("INSERT INTO source_summaries SELECT '2026-10', source, CASE WHEN source = "
+                              "'electricity' THEN 400 ELSE records END, staged, quarantined, reasons "
+                              "FROM source_summaries"))
+        conf = {**conf, "outbox": str(tmp_path / "outbox2"), "workdir": str(tmp_path / "work2")}
+        gated = dags_test(conf, env, timeout=900)
+        gated_log = gated.stdout + gated.stderr
+        assert ("anomaly gate: records electricity: 2026-10 400 → 305 (-23.8%), beyond the tolerance ±5.0%"
+                in gated_log), gated_log[-5000:]
+        assert not (tmp_path / "outbox2" / SAMPLE_PERIOD).exists()
     finally:
         server.stop()
+
+    metadata = sqlite3.connect(tmp_path / "airflow" / "airflow.db")
+    events = metadata.execute("SELECT a.uri, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id").fetchall()
+    outbox_events = [json.loads(extra) for uri, extra in events if uri == "eikis://outbox/monthly"]
+    delivery_events = [json.loads(extra) for uri, extra in events if uri == "eikis://deliveries/monthly"]
+    assert [e["period"] for e in outbox_events] == [SAMPLE_PERIOD]
+    labels = {row[0] for row in metadata.execute(
+        "SELECT rendered_map_index FROM task_instance WHERE task_id = 'deliver' AND state = 'success'")}
+    gate_states = [row[0] for row in metadata.execute(
+        "SELECT state FROM task_instance WHERE task_id = 'check_anomalies' ORDER BY start_date")]
+    assert gate_states == ["success", "failed"]  # the second run's gate is a visible failed task
 
     manifest = json.loads((tmp_path / "outbox" / SAMPLE_PERIOD / "manifest.json").read_text(encoding="utf-8"))
     for entry in manifest["files"]:
@@ -87,3 +118,11 @@ def test_the_monthly_dag_runs_end_to_end_into_sftp_and_postgres(tmp_path):
         delivered_rows = conn.execute(text("SELECT count(*) FROM deliveries WHERE status = 'DELIVERED'")).scalar()
         recipients_count = len({r for r in conn.execute(text("SELECT recipient FROM deliveries")).scalars()})
     assert delivered_rows == len(manifest["files"]) + recipients_count  # each file plus one manifest per recipient
+    assert len(delivery_events) == recipients_count
+    assert {e["recipient"] for e in delivery_events} == {r for r in labels_to_ids(labels)}
+    assert 'AS "Latvenergo" (traders_electricity/40003032949)' in labels  # the company's name labels its delivery
+    assert "electricity DSO (dso_electricity)" in labels
+
+
+def labels_to_ids(labels: set[str]) -> set[str]:
+    return {label.rsplit(" (", 1)[1].rstrip(")") for label in labels}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.orchestration import period_of_interval, resolve_config
+from pipeline.flows.monthly import STAGES, period_of_interval, resolve_config
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
@@ -26,15 +26,24 @@ def dag(tmp_path_factory: pytest.TempPathFactory):
 
 def test_expected_tasks_and_dependencies(dag):
     sources = ["aris", "pmlp", "vid", "vsaa", "electricity", "gas", "heat", "prices", "sopa"]
-    assert set(dag.task_ids) == {"resolve_config", "wait_for_inbox", "decide", "build_files", "plan_deliveries",
-                                 "deliver", "record_run", *(f"ingest_{s}" for s in sources)}
+    assert set(dag.task_ids) == {"resolve_config", "wait_for_inbox", "decide", "check_anomalies", "publish",
+                                 "plan_delivery", "deliver", "record", *(f"ingest_{s}" for s in sources)}
+    assert set(STAGES) <= set(dag.task_ids) | {"ingest"}   # one vocabulary: the flow's stage names are task ids
     assert dag.get_task("ingest_aris").upstream_task_ids == {"wait_for_inbox"}
     for source in sources[1:]:
-        assert "ingest_aris" in dag.get_task(f"ingest_{source}").upstream_task_ids
-    assert {f"ingest_{s}" for s in sources[1:]} <= dag.get_task("decide").upstream_task_ids
-    assert dag.get_task("build_files").upstream_task_ids >= {"decide"}
-    assert dag.get_task("deliver").upstream_task_ids >= {"plan_deliveries"}
-    assert dag.get_task("record_run").upstream_task_ids >= {"build_files", "deliver"}
+        assert dag.get_task(f"ingest_{source}").upstream_task_ids == {"wait_for_inbox", "ingest_aris"}
+    assert dag.get_task("decide").upstream_task_ids == {"wait_for_inbox", *(f"ingest_{s}" for s in sources[1:])}
+    assert dag.get_task("check_anomalies").upstream_task_ids == {"wait_for_inbox", "decide"}
+    assert dag.get_task("publish").upstream_task_ids == {"wait_for_inbox", "decide", "check_anomalies"}
+    assert dag.get_task("plan_delivery").upstream_task_ids == {"wait_for_inbox", "publish"}
+    assert dag.get_task("deliver").upstream_task_ids == {"wait_for_inbox", "plan_delivery"}
+    assert dag.get_task("record").upstream_task_ids == {"wait_for_inbox", "publish", "deliver"}
+
+
+def test_published_outboxes_and_deliveries_are_assets(dag):
+    assert [a.uri for a in dag.get_task("publish").outlets] == ["eikis://outbox/monthly"]
+    assert [a.uri for a in dag.get_task("deliver").outlets] == ["eikis://deliveries/monthly"]
+    assert dag.get_task("deliver").map_index_template == "{{ recipient }}"
 
 
 def test_retries_only_where_a_retry_can_help(dag):
@@ -48,7 +57,10 @@ def test_retries_only_where_a_retry_can_help(dag):
 def test_dag_is_documented_tagged_and_owned(dag):
     assert "When a task fails" in dag.doc_md
     assert "eikis" in dag.tags and dag.max_active_runs == 1 and not dag.catchup
-    assert {"period", "policy"} <= set(dag.params)
+    assert {"period", "policy", "accept_anomaly"} <= set(dag.params)
+    assert dag.params.get_param("accept_anomaly").schema.get("title")
+    assert dag.description and "eligibility" in dag.description
+    assert "check_anomalies" in dag.doc_md and "Assets" in dag.doc_md
     assert all(task.owner == "eikis-data" for task in dag.tasks)
 
 
@@ -64,3 +76,5 @@ def test_the_data_interval_start_gives_the_consumption_month_in_latvian_time():
                             environ={"EIKIS_WORKDIR": "/w", "EIKIS_DB_URL": "sqlite:///x"})
     assert config["period"] == "2026-11" and config["workdir"] == "/w"
     assert resolve_config({"period": "2025-01"}, None, environ={"EIKIS_DB_URL": "sqlite:///x"})["period"] == "2025-01"
+    assert resolve_config({"period": "2025-01", "accept_anomaly": "  VID re-sent  "}, None,
+                          environ={"EIKIS_DB_URL": "sqlite:///x"})["accept_anomaly"] == "VID re-sent"

@@ -13,7 +13,7 @@ import pytest
 from pipeline.config import Settings
 from pipeline.csvio import read_rows
 from pipeline.errors import SourceError
-from pipeline.stages import run_month
+from pipeline.flows.monthly import run_month
 from tests.builders import InboxBuilder, months, person_code
 from tests.conftest import MINIMAL_POLICY
 

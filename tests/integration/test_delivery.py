@@ -15,7 +15,7 @@ import pytest
 from pipeline.config import Settings
 from pipeline.deliver.sftp import DeliveryPlan, Endpoint, HostKeyRefused, RecipientsConfig, deliver, plan_deliveries
 from pipeline.errors import DeliveryError
-from pipeline.stages import run_month
+from pipeline.flows.monthly import run_month
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.sftp_server import PASSWORD, USER, LoopbackSFTPServer
 

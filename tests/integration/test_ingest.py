@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.config import Settings, WorkLayout
 from pipeline.errors import ValidationFailed
-from pipeline.stages import ingest_and_validate
+from pipeline.flows.monthly import RunConfig, ingest_all
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 
 REQUIRED_REASONS = {"INVALID_PERSON_CODE", "UNKNOWN_ADDRESS", "DUPLICATE_PERSON", "NEGATIVE_AMOUNT", "BAD_PERIOD",
@@ -24,7 +24,7 @@ REQUIRED_REASONS = {"INVALID_PERSON_CODE", "UNKNOWN_ADDRESS", "DUPLICATE_PERSON"
 def staged(tmp_path_factory: pytest.TempPathFactory) -> WorkLayout:
     workdir = tmp_path_factory.mktemp("work")
     settings = Settings(pseudonym_secret=b"test-secret", workers=2, data_docs=True)
-    ingest_and_validate(SAMPLE_PERIOD, SAMPLE_INBOX, workdir, settings)
+    ingest_all(RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(workdir)), settings)
     return WorkLayout(workdir, SAMPLE_PERIOD)
 
 
@@ -86,7 +86,7 @@ def test_a_quarantine_over_the_tolerance_stops_the_run_and_names_source_and_file
     vid.write_text(vid.read_text(encoding="utf-8").replace("<AmountEUR>", "<AmountEUR>-"), encoding="utf-8")
     settings = Settings(pseudonym_secret=b"test-secret", workers=1, data_docs=True)
     with pytest.raises(ValidationFailed, match=r"quarantine/vid.parquet: vid: \d+ of \d+ records quarantined"):
-        ingest_and_validate(SAMPLE_PERIOD, inbox, tmp_path / "work", settings)
+        ingest_all(RunConfig(SAMPLE_PERIOD, str(inbox), str(tmp_path / "work")), settings)
     assert "FAILED" in (tmp_path / "work" / SAMPLE_PERIOD / "data_docs" / "index.html").read_text(encoding="utf-8")
 
 
@@ -94,7 +94,8 @@ def _run_cli(inbox: Path, outbox: Path, workdir: Path) -> subprocess.CompletedPr
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "run", "--period", SAMPLE_PERIOD, "--inbox", str(inbox),
          "--outbox", str(outbox), "--policy", str(DEFAULT_POLICY), "--workdir", str(workdir)],
-        capture_output=True, text=True, env={"EIKIS_DATA_DOCS": "0", "EIKIS_WORKERS": "1", "PATH": "/usr/bin"},
+        capture_output=True, text=True, env={"EIKIS_DATA_DOCS": "0", "EIKIS_WORKERS": "1", "PATH": "/usr/bin",
+                                             "EIKIS_DEV_MODE": "1"},
         check=False)
 
 

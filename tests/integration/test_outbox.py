@@ -15,7 +15,7 @@ from lxml import etree
 
 from pipeline.config import Settings
 from pipeline.errors import EikisError
-from pipeline.stages import run_month
+from pipeline.flows.monthly import run_month
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 
 SUPPLIER_HEADER = "object_id;aris_code;address;connection_kind;eligible;eligible_dwellings;support_types"

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from pipeline.config import Settings
+from pipeline.flows.monthly import run_month
 from pipeline.flows.retention import apply_retention
-from pipeline.stages import run_month
 from pipeline.store.db import record_period
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.pg import fresh_postgres_database

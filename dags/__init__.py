@@ -1,0 +1,1 @@
+"""The workflow definitions: one file per flow, each calling one `pipeline.flows` module."""

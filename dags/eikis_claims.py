@@ -1,0 +1,116 @@
+"""
+### EIKIS claims — check the suppliers' compensation claims for P, approve the payout, pay and deliver
+
+**What it does (CONTRACTS §13).** For consumption month P it reads every supplier's claim files under
+`EIKIS_CLAIMS/P/`, checks each line against what EIKIS published for P (`EIKIS_OUTBOX`, and the ALDIS outbox
+for protected users), and publishes each supplier's `claim_result.csv`, `payout.csv` and `audit_sample.csv` into
+`EIKIS_CLAIMS_OUTBOX/P/` (a preview: the payout ledger is only read). Then it **waits for a person to approve the
+payout** in the Airflow UI (*Browse → Required Actions*, or the task's *Required Actions* tab): the request shows
+the payout per supplier, the same table as the `check_claims` log. **Approve** appends the payouts to the ledger
+(append-only; a correction pays only the difference) and delivers each supplier's `claim_result.csv`, and
+`payout.csv` with `audit_sample.csv` to the bureau's `payout` recipient, over SFTP. **Reject** skips everything
+after it: nothing is recorded, nothing is delivered.
+
+**When it runs.** On demand: *Trigger DAG w/ config* with `{"period": "YYYY-MM"}` once a period's claims are
+complete (the intake that receives the suppliers' files triggers it the same way, e.g. through the REST API).
+It has no schedule on purpose: claims for P arrive over weeks and may be corrected for `claim_window_months`.
+
+**When a task fails**
+- `check_claims`: its last log line names the file, line and reason (a refused claim file, an altered published
+  file, a closed window, a policy error). Fix or remove the file and trigger again; nothing was recorded.
+- `record_payout`: refused when the ledger changed since the check (another approval committed first), the run
+  is already recorded, or the claims outbox was replaced after the check (it records only the approved run) —
+  trigger a new run; it shows what is still due (`payout_eur` may be 0 or negative).
+- `deliver` (one mapped task per recipient): retried with backoff; identical files are not sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.sdk import Connection, Param, dag, get_current_context, task
+
+from pipeline.flows import claims as flow
+
+NULLABLE = ["null", "string"]
+
+
+@dag(
+    dag_id="eikis_claims",
+    schedule=None,
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["eikis", "claims", "payout"],
+    doc_md=__doc__,
+    default_args={"owner": "eikis-data", "retries": 0},
+    params={
+        "period": Param("", type="string", pattern=r"^\d{4}-\d{2}$", title="Consumption month",
+                        description="YYYY-MM whose claims are checked and paid."),
+        "as_of": Param(None, type=NULLABLE, title="As of month",
+                       description="YYYY-MM the window is judged at; empty = the current month."),
+        "claims": Param(None, type=NULLABLE, title="Claims root", description="Empty = EIKIS_CLAIMS."),
+        "published": Param(None, type=NULLABLE, title="Published outbox root (§10)",
+                           description="Empty = EIKIS_OUTBOX."),
+        "aldis": Param(None, type=NULLABLE, title="ALDIS outbox root (§12)",
+                       description="Empty = EIKIS_ALDIS_OUTBOX (needed for PROTECTED_USER claims)."),
+        "outbox": Param(None, type=NULLABLE, title="Claims outbox root", description="Empty = EIKIS_CLAIMS_OUTBOX."),
+        "policy": Param(None, type=NULLABLE, title="Policy file", description="Empty = EIKIS_POLICY."),
+        "workdir": Param(None, type=NULLABLE, title="Work folder", description="Empty = EIKIS_WORKDIR."),
+        "recipients": Param(None, type=NULLABLE, title="Recipients file",
+                            description="SFTP endpoints per recipient; empty = EIKIS_CLAIMS_RECIPIENTS (none: no "
+                                        "delivery). Use a remote_dir apart from the monthly files, e.g. "
+                                        "/{recipient}/claims/{period}."),
+    },
+)
+def eikis_claims() -> None:
+    @task
+    def resolve_config() -> dict[str, Any]:
+        return flow.resolve_config(dict(get_current_context()["params"]))
+
+    @task
+    def check_claims(config: dict[str, Any]) -> dict[str, Any]:
+        summary = flow.check(config)
+        summary["approval_body"] = flow.approval_body(summary)
+        print(summary["approval_body"])
+        return summary
+
+    approve_payout = ApprovalOperator(
+        task_id="approve_payout",
+        subject="EIKIS: approve the supplier compensation payout for {{ params.period }}",
+        body="{{ ti.xcom_pull(task_ids='check_claims')['approval_body'] }}",
+    )
+
+    @task
+    def record_payout(config: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+        recorded = flow.approve(config, run_id=summary["run_id"])  # exactly the run the approver saw
+        print(f"recorded {recorded['entries']} ledger entr(ies) of run {recorded['run_id']}, "
+              f"payout total {recorded['payout_total_eur']} EUR")
+        return recorded
+
+    @task
+    def plan_delivery(config: dict[str, Any], recorded: dict[str, Any]) -> list[dict[str, Any]]:
+        return flow.plan_delivery(config)
+
+    @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
+          map_index_template="{{ recipient }}")
+    def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
+        get_current_context()["recipient"] = plan["recipient"]
+        entry = flow.endpoint_entry(config, plan)
+        connection = None
+        if "airflow_conn_id" in entry:
+            found = Connection.get(entry["airflow_conn_id"])
+            connection = {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
+                          "extra": found.extra_dejson}
+        return flow.deliver_one(config, plan, connection)
+
+    config = resolve_config()
+    summary = check_claims(config)
+    recorded = record_payout(config, summary)
+    summary >> approve_payout >> recorded
+    deliver.partial(config=config).expand(plan=plan_delivery(config, recorded))
+
+
+eikis_claims()

@@ -1,0 +1,29 @@
+"""Work on a run's input files that several stages share: a file's sha256, and one worker process per file."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def sha256_of(path: Path) -> str:
+    """A file's sha256, read in 1 MiB blocks (input files reach gigabytes)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def map_files(func: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
+    """Run `func` over the files of a source, in worker processes when there is more than one file to share."""
+    if workers <= 1 or len(items) <= 1:
+        return [func(item) for item in items]
+    with ProcessPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(func, items))

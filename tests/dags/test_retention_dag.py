@@ -1,0 +1,76 @@
+"""The retention DAG: thin wiring (apply then verify) and a real `airflow dags test` run on a store and workdir
+holding a month older than 24 months."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from pipeline.flows.retention import resolve_config
+from pipeline.store.db import connect
+from tests.conftest import ROOT
+
+DAGS = ROOT / "dags"
+
+
+@pytest.fixture(scope="module")
+def dag(tmp_path_factory: pytest.TempPathFactory):
+    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS))
+    assert bag.import_errors == {}
+    return bag.dags["eikis_retention"]
+
+
+def test_apply_runs_before_verify_monthly_in_riga(dag):
+    assert set(dag.task_ids) == {"resolve_config", "apply", "verify"}
+    assert dag.get_task("verify").upstream_task_ids == {"resolve_config", "apply"}
+    assert dag.timetable.expression == "0 3 2 * *" and str(dag.timetable.timezone) == "Europe/Riga"
+    assert "When a task fails" in dag.doc_md and {"as_of", "db_url", "workdir"} <= set(dag.params)
+
+
+def test_config_defaults_to_the_run_month_and_the_environment():
+    config = resolve_config({}, dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC),
+                            environ={"EIKIS_DB_URL": "sqlite://", "EIKIS_WORKDIR": "/w"})
+    assert config == {"db_url": "sqlite://", "workdir": "/w", "as_of": "2026-12"}
+    with pytest.raises(Exception, match="EIKIS_DB_URL"):
+        resolve_config({}, None, environ={})
+
+
+@pytest.mark.slow
+def test_airflow_dags_test_applies_and_verifies(tmp_path):
+    workdir, url = tmp_path / "work", f"sqlite:///{tmp_path / 'eikis.sqlite'}"
+    for month in ("2024-01", "2026-10"):
+        (workdir / month / "staging").mkdir(parents=True)
+        (workdir / month / "staging" / "pmlp.parquet").write_bytes(b"personal rows")
+        (workdir / month / "report").mkdir()
+        with connect(url).begin() as conn:
+            conn.execute(text("INSERT INTO household_members (period, aris_code, person_key, total_eur) "
+                              "VALUES (:p, '101000047', 'fee1e987871edab5', 1.00)"), {"p": month})
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}", "AIRFLOW_HOME": str(tmp_path / "airflow"),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS)}
+    migrate = subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True,
+                             timeout=300, check=False)
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    conf = {"as_of": "2026-11", "db_url": url, "workdir": str(workdir)}
+    run = subprocess.run([str(bin_dir / "airflow"), "dags", "test", "eikis_retention", "-c", json.dumps(conf)],
+                         env=env, capture_output=True, text=True, timeout=600, check=False)
+    log = run.stdout + run.stderr
+    assert run.returncode == 0 and "state=success" in log, log[-5000:]
+    assert not (workdir / "2024-01" / "staging").exists() and (workdir / "2024-01" / "report").is_dir()
+    assert (workdir / "2026-10" / "staging" / "pmlp.parquet").is_file()
+    with connect(url).connect() as conn:
+        assert conn.execute(text("SELECT period FROM household_members")).scalars().all() == ["2026-10"]
+        logged = conn.execute(text("SELECT month, kind, target, items FROM deletion_log ORDER BY target")).all()
+    assert [tuple(row) for row in logged] == [("2024-01", "files", "2024-01/staging", 1),
+                                              ("2024-01", "rows", "household_members", 1)]

@@ -1,0 +1,105 @@
+"""Retention (CONTRACTS §15) on a store and workdir holding the sample month recorded under old period names:
+apply + verify pass, newer months stay whole, recipient files stay, and verify fails when something is left."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from pipeline.cli import main
+from pipeline.flows.monthly import run_month
+from pipeline.flows.retention import PERSONAL_TABLES, find_expired
+from pipeline.store.db import connect, record_period
+from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
+from tests.pg import fresh_postgres_database
+
+OLD, BOUNDARY = ("2024-09", "2024-10"), "2024-11"      # as of 2026-11, months before 2024-11 are past 24 months
+AS_OF = "2026-11"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory, settings_module) -> tuple[Path, str]:
+    root = tmp_path_factory.mktemp("retention-sample")
+    result = run_month(SAMPLE_PERIOD, SAMPLE_INBOX, root / "outbox", DEFAULT_POLICY, root / "work", settings_module)
+    return root, result.run_id
+
+
+@pytest.fixture(scope="module")
+def settings_module():
+    from pipeline.config import Settings
+
+    return Settings(pseudonym_secret=b"test-secret", workers=1, data_docs=True)
+
+
+def aged_store(sample: tuple[Path, str], root: Path, url: str) -> tuple[Path, Path]:
+    """The sample recorded as OLD + BOUNDARY + the real month, files copied under each period name."""
+    source, run_id = sample
+    workdir, outbox = root / "work", root / "outbox"
+    for period in (*OLD, BOUNDARY, SAMPLE_PERIOD):
+        shutil.copytree(source / "work" / SAMPLE_PERIOD, workdir / period)
+        shutil.copytree(source / "outbox" / SAMPLE_PERIOD, outbox / period)
+        record_period(url, period, workdir, outbox, run_id)
+    with connect(url).begin() as conn:
+        for at in (dt.datetime(2024, 10, 31, 23, 59), dt.datetime(2024, 11, 1, 0, 0), dt.datetime.now()):
+            conn.execute(text("INSERT INTO access_log (at, username, action, kind, result_count) "
+                              "VALUES (:at, 'staff', 'search', 'code', 1)"), {"at": at})
+    return workdir, outbox
+
+
+def table_periods(url: str) -> dict[str, set[str]]:
+    with connect(url).connect() as conn:
+        return {table: {row[0] for row in conn.execute(text(f"SELECT DISTINCT period FROM {table}"))}
+                for table in (*PERSONAL_TABLES, "runs", "recipient_files")}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_apply_then_verify_deletes_only_months_past_24_and_records_each_deletion(sample, tmp_path, backend, capsys):
+    url = (f"sqlite:///{tmp_path / 'eikis.sqlite'}" if backend == "sqlite"
+           else fresh_postgres_database("eikis_test_retention"))
+    workdir, outbox = aged_store(sample, tmp_path, url)
+    args = ["--db", url, "--workdir", str(workdir), "--as-of", AS_OF]
+
+    assert main(["retention", "--verify", *args]) == 1                     # old months are still there
+    assert main(["retention", *args]) == 0                                 # listing deletes nothing
+    listed = capsys.readouterr().out.splitlines()
+    staged_files = sum(f.is_file() for f in (workdir / "2024-09" / "staging").rglob("*"))
+    assert f"expired\t2024-09\tfiles\t2024-09/staging\t{staged_files}" in listed
+    assert {line.split("\t")[1] for line in listed if line.startswith("expired")} == set(OLD)
+    assert (workdir / "2024-09" / "staging").is_dir()
+
+    assert main(["retention", "--apply", *args]) == 0
+    assert main(["retention", "--verify", *args]) == 0
+
+    for period in OLD:
+        assert sorted(p.name for p in (workdir / period).iterdir()) == ["report", "summaries"]
+        assert (outbox / period / "manifest.json").is_file()                # recipient files stay
+    for period in (BOUNDARY, SAMPLE_PERIOD):
+        assert {"staging", "quarantine", "decisions", "data_docs"} <= {p.name for p in (workdir / period).iterdir()}
+    periods = table_periods(url)
+    for table in PERSONAL_TABLES:
+        assert periods[table] == {BOUNDARY, SAMPLE_PERIOD}, table
+    assert periods["runs"] == periods["recipient_files"] == {*OLD, BOUNDARY, SAMPLE_PERIOD}
+
+    engine = connect(url)
+    with engine.connect() as conn:
+        left = [str(at)[:10] for (at,) in conn.execute(text("SELECT at FROM access_log ORDER BY at"))]
+        log = [tuple(row) for row in conn.execute(text(
+            "SELECT month, kind, target, items, sha256 FROM deletion_log ORDER BY month, kind, target"))]
+        keys = {row[0] for row in conn.execute(text("SELECT person_key FROM household_members"))}
+    assert left[0] == "2024-11-01" and len(left) == 2
+    assert ("2024-10", "access_log", "access_log", 1) in [row[:4] for row in log]
+    members = [row for row in log if row[2] == "household_members"]
+    assert [(m, n) for m, _, _, n, _ in members] == [("2024-09", 481), ("2024-10", 481)]   # 481 counted persons
+    assert len(members[0][4]) == 64 and members[0][4] != members[1][4]    # rows differ by their period
+    decisions = [row[4] for row in log if row[2].endswith("/decisions")]
+    assert len(decisions) == 2 and decisions[0] == decisions[1]            # copied folders: same fingerprint
+    assert {row[0] for row in log} == set(OLD)
+    assert not any(key in " ".join(map(str, row)) for row in log for key in keys)
+
+    shutil.copytree(workdir / SAMPLE_PERIOD / "quarantine", workdir / "2024-09" / "quarantine")
+    assert main(["retention", "--verify", *args]) == 1                     # something left: verify fails
+    assert [e.target for e in find_expired(engine, workdir, AS_OF)] == ["2024-09/quarantine"]

@@ -30,7 +30,7 @@ run: $(BIN)/.core
 
 # ALDIS protected users for the sample month (CONTRACTS §12): SOPA -> each trader's contracts, returns to SOPA.
 aldis: $(BIN)/.core
-	$(BIN)/eikis aldis --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/aldis_outbox \
+	EIKIS_DEV_MODE=1 $(BIN)/eikis aldis --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/aldis_outbox \
 		--traders policy/traders.yaml --workdir $(OUT)/work
 
 # Supplier compensation claims for the sample month (CONTRACTS §13), after `make run` (and `make aldis`, for the

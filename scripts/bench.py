@@ -293,7 +293,8 @@ def main() -> int:
 
     default_scales = "0.001,0.002" if args.smoke else f"{MONTH_VS_PANDAS_FRACTION},0.1,0.5,1.0"
     fractions = [float(f) for f in (args.scales or default_scales).split(",")]
-    env = {**os.environ, "EIKIS_PSEUDONYM_SECRET": "benchmark", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "EIKIS_PSEUDONYM_SECRET": "benchmark", "EIKIS_PORTAL_DATA_KEY": "benchmark-data-key",
+           "PYTHONPATH": str(ROOT)}  # throwaway keys: the benchmark's outputs are synthetic and deleted
     args.data.mkdir(parents=True, exist_ok=True)
     print(f"EIKIS benchmark on {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * PAGE / 1024**3:.0f} GiB; "
           f"scales {', '.join(f'{f:.1%}' for f in fractions)}", flush=True)
@@ -338,10 +339,13 @@ def main() -> int:
         print(f"  (national targets not judged: largest scale run is {largest.fraction:.1%})")
     print(f"  {verdict(reader['speedup'] >= TARGET_READER_SPEEDUP)} XML reader {reader['speedup']:.1f}x faster "
           f"than pandas.read_xml (target >= {TARGET_READER_SPEEDUP}x)")
-    judged = "" if yardstick.fraction == MONTH_VS_PANDAS_FRACTION else f" (at {yardstick.fraction:.1%}, not judged)"
-    print(f"  {verdict(month_ratio >= TARGET_MONTH_VS_PANDAS)} whole month at {yardstick.fraction:.1%} "
-          f"{month_ratio:.1f}x faster than pandas.read_xml reading only its VID files "
-          f"(target >= {TARGET_MONTH_VS_PANDAS}x){judged}")
+    if yardstick.fraction == MONTH_VS_PANDAS_FRACTION:
+        print(f"  {verdict(month_ratio >= TARGET_MONTH_VS_PANDAS)} whole month at {yardstick.fraction:.1%} "
+              f"{month_ratio:.1f}x faster than pandas.read_xml reading only its VID files "
+              f"(target >= {TARGET_MONTH_VS_PANDAS}x)")
+    else:
+        print(f"  (month vs pandas.read_xml not judged: the target is at {MONTH_VS_PANDAS_FRACTION:.0%}, this run's "
+              f"smallest scale is {yardstick.fraction:.1%}, ratio {month_ratio:.1f}x)")
     print(f"  {verdict(linear)} time and memory grow no faster than linearly")
     report = {"scales": [{"fraction": r.fraction, "seconds": r.seconds, "cpu_seconds": r.cpu_seconds,
                           "peak_rss": r.peak_rss,

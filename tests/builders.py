@@ -34,6 +34,7 @@ class InboxBuilder:
     connections: dict[str, list[tuple[str, ...]]] = field(default_factory=lambda: {"electricity": [], "gas": [],
                                                                                    "heat": []})
     prices: list[tuple[str, str, str, str]] = field(default_factory=list)
+    vid_files: int = 1                  # >1: income documents dealt round-robin into income_01.xml, income_02.xml …
 
     def address(self, code: int, type_code: int, parent: int, parent_type: int, name: str, std: str,
                 status: str = "EKS", atrib: str = "") -> int:
@@ -98,7 +99,8 @@ class InboxBuilder:
                     handle.write(quote_row(row))
         self._xml(base / "pmlp" / "persons.xml", "PersonsExtract", "urn:eikis:pmlp:persons:v1", "Person",
                   self.persons)
-        self._xml(base / "vid" / "income.xml", "IncomeExtract", "urn:eikis:vid:income:v1", "Income", self.income)
+        for name, rows in self.vid_extracts().items():
+            self._xml(base / "vid" / name, "IncomeExtract", "urn:eikis:vid:income:v1", "Income", rows)
         (base / "vsaa").mkdir(parents=True, exist_ok=True)
         people = "".join(
             f"<Person><PersonCode>{code}</PersonCode>"
@@ -115,6 +117,12 @@ class InboxBuilder:
         (base / "prices" / "prices.csv").write_bytes(
             render_provider_csv(("month", "commodity", "price_eur_mwh", "source"), self.prices))
         return base
+
+    def vid_extracts(self) -> dict[str, list[dict[str, str]]]:
+        """The VID files `write` produces: file name -> its records in order."""
+        if self.vid_files <= 1:
+            return {"income.xml": self.income}
+        return {f"income_{n + 1:02d}.xml": self.income[n::self.vid_files] for n in range(self.vid_files)}
 
     @staticmethod
     def _xml(path: Path, root: str, namespace: str, record: str, rows: list[dict[str, str]]) -> None:

@@ -7,8 +7,6 @@ not silently drop a cap), and `claim_window_months` a whole number 0-120. Errors
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -57,13 +55,9 @@ def load_claims_policy(path: Path, period: str) -> ClaimsPolicy:
     rates = {key: _rate(compensation[key], f"compensation.{key}", path) for key in PAID_TYPES}
     if isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= 120:
         raise PolicyError("claim_window_months must be a whole number from 0 to 120", file=path)
-    canonical = {
-        "base": base.digest,
-        "compensation": {key: [str(r.rate_eur_per_kwh), r.max_kwh_per_dwelling] for key, r in rates.items()},
-        "claim_window_months": window,
-    }
-    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
-    return ClaimsPolicy(rates, window, f"sha256:{digest}")
+    # The digest of the whole version in force (which already counts these sections), the same one the monthly
+    # manifest carries (§10, §13 `policy_digest`): one version, one name, whichever outbox a recipient reads.
+    return ClaimsPolicy(rates, window, base.digest)
 
 
 def _rate(entry: Any, name: str, path: Path) -> Rate:

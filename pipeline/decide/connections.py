@@ -1,8 +1,9 @@
-"""Matching connections to eligible households (CONTRACTS §6, §9).
+"""Matching every connection to the ELIGIBLE households at once (CONTRACTS §6, §9, §10).
 
-INDIVIDUAL: eligible when its aris_code holds an ELIGIBLE household. COMMON (indirect billing): eligible when any
-ELIGIBLE household lives at the building code or at a premises (109) under it; `eligible_dwellings` counts them.
-A DISCONNECTED object is never flagged. A row whose aris_code is not an existing (EKS) address is not decided.
+The vectorised form of `rules.eligible_dwellings` (INDIVIDUAL: 1 when its code holds an ELIGIBLE household;
+COMMON: the ELIGIBLE households whose `rules.building_of` is its code; DISCONNECTED: never) and of
+`rules.connection_support_types`. A row whose aris_code is not an existing (EKS) address is not decided: it goes
+back to its sender.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.decide.households import ELIGIBLE
-from pipeline.decide.support import COMMODITY_SUPPORT
+from pipeline.decide.rules import ELIGIBLE, connection_support_types
 
 ADDRESS_ERROR_REASONS = {"UNKNOWN": "UNKNOWN_ADDRESS", "DEL": "ADDRESS_DELETED", "ERR": "ADDRESS_ERRONEOUS"}
 
 
 def eligible_counts(households: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """ELIGIBLE households per exact ARIS code, and per building (the code itself or its premises)."""
+    """ELIGIBLE households per exact ARIS code, and per building (`rules.building_of`)."""
     eligible = households.loc[households["status"] == ELIGIBLE]
     per_code = eligible.groupby("aris_code").size()
     building = eligible["building_code"].fillna(eligible["aris_code"])
@@ -39,7 +39,7 @@ def decide_connections(connections: pd.DataFrame, households: pd.DataFrame, supp
     dwellings = np.where(active & exists, dwellings, 0)
     frame["eligible"] = (dwellings > 0).astype("int64")
     frame["eligible_dwellings"] = dwellings.astype("int64")
-    types = "|".join(t for t in COMMODITY_SUPPORT[commodity] if t in support_on)
+    types = connection_support_types(commodity, support_on)
     frame["support_types"] = np.where(frame["eligible"] == 1, types, "")
     frame["address_error"] = np.where(exists, None, frame["address_status"].map(ADDRESS_ERROR_REASONS))
     return frame

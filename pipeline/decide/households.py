@@ -1,8 +1,8 @@
-"""Households and their status (CONTRACTS §3, §9).
+"""Households and their status, for every address at once (CONTRACTS §3, §9; the rules are `decide.rules`).
 
-A household is every counting (ACTIVE + ALIVE) person declared, registered or contact-addressed at one ARIS code.
-`avg_income = total / window / members`; eligible when `avg_income <= threshold`, compared exactly. A household
-with a member whose data is quarantined is REVIEW: never flagged, listed for staff.
+A household is every counting person (`rules.is_counting_person`) at one ARIS code. Eligibility is
+`rules.is_income_eligible` on exact integer totals, status `rules.household_status` (vectorised here), and the
+displayed amounts are `rules.display_cents`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.decide.income import PersonIncome
+from pipeline.decide.rules import ELIGIBLE, NOT_ELIGIBLE, REVIEW, display_cents, is_income_eligible
 from pipeline.policy import Policy
-
-ELIGIBLE, NOT_ELIGIBLE, REVIEW = "ELIGIBLE", "NOT_ELIGIBLE", "REVIEW"
 
 
 def review_addresses(quarantine: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
@@ -50,11 +49,6 @@ def unmatched_income_records(quarantine: pd.DataFrame, persons: pd.DataFrame) ->
     return int((~owned).sum())
 
 
-def rounded_cents(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """Half-up rounding of non-negative numerator/denominator to whole cents, in integers (display only)."""
-    return (2 * numerator + denominator) // (2 * denominator)
-
-
 def decide_households(persons: pd.DataFrame, income: PersonIncome, review: pd.DataFrame, policy: Policy,
                       addresses: pd.DataFrame) -> pd.DataFrame:
     """One row per household: members, total, average, threshold, status and the reason in words."""
@@ -71,14 +65,13 @@ def decide_households(persons: pd.DataFrame, income: PersonIncome, review: pd.Da
 
     members = households["members"].to_numpy(dtype=np.int64)
     window = income.window_months
-    limit = policy.income_threshold_cents * window * income.scale * members
-    eligible = (members > 0) & (scaled <= limit)
+    eligible = is_income_eligible(scaled, members, policy.income_threshold_cents, window, income.scale)
     in_review = households["review_reasons"].notna().to_numpy()
-    status = np.where(in_review, REVIEW, np.where(eligible, ELIGIBLE, NOT_ELIGIBLE))
+    status = np.where(in_review, REVIEW, np.where(eligible, ELIGIBLE, NOT_ELIGIBLE))   # rules.household_status
 
     safe_members = np.maximum(members, 1)
-    total_cents = rounded_cents(scaled, np.full(len(scaled), income.scale, dtype=np.int64))
-    average_cents = rounded_cents(scaled, income.scale * window * safe_members)
+    total_cents = display_cents(scaled, np.full(len(scaled), income.scale, dtype=np.int64))
+    average_cents = display_cents(scaled, income.scale * window * safe_members)
     households["total_income_eur"] = [_eur(c) for c in total_cents]
     households["avg_income_eur"] = [None if m == 0 else _eur(c) for c, m in zip(average_cents, members, strict=True)]
     households["threshold_eur"] = f"{policy.income_threshold_eur:.2f}"

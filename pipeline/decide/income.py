@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from pipeline.decide.rules import income_window
 from pipeline.logs import get_logger
 
 log = get_logger("decide.income")
@@ -101,8 +102,9 @@ def superseded_records(parts: list[Path], repeated_hashes: np.ndarray) -> dict[i
 
 def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: list[Path], period: int,
                   window_months: int) -> PersonIncome:
-    """Sum VID (spread evenly over its months) and VSAA per person for the window months only."""
-    first, last = period - window_months, period - 1
+    """Sum VID (spread evenly over its months, `rules.window_share`) and VSAA per person for the window months
+    only (`rules.income_window`), the latest version of each corrected document (`rules.latest_versions`)."""
+    first, last = income_window(period, window_months)
     count = len(person_nos)
     lookup = PersonLookup(person_nos)
     survey = _survey(vid_parts)

@@ -23,15 +23,10 @@ import pyarrow.parquet as pq
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.decide.connections import decide_connections, returned_rows
-from pipeline.decide.households import (
-    ELIGIBLE,
-    REVIEW,
-    decide_households,
-    review_addresses,
-    unmatched_income_records,
-)
+from pipeline.decide.households import decide_households, review_addresses, unmatched_income_records
 from pipeline.decide.income import PersonIncome, person_income
-from pipeline.decide.support import heat_index, period_prices, support_types_on
+from pipeline.decide.rules import ELIGIBLE, REVIEW, is_counting_person
+from pipeline.decide.support import period_heat_index, period_prices, support_for_period
 from pipeline.handoff import DecisionSummary, source_summaries
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
@@ -68,11 +63,12 @@ def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
     p = parse_month(period)
 
     prices = period_prices(_staged(layout, "prices"), period)
-    support_on = support_types_on(period, prices, policy)
+    support_on = support_for_period(period, prices, policy)
     log.info("support types on for %s: %s", period, ", ".join(support_on) or "none")
 
-    persons = _staged(layout, "pmlp", ["person_no", "person_key", "aris_code", "counts"])
-    persons = persons.loc[persons["counts"]].drop(columns="counts").reset_index(drop=True)
+    persons = _staged(layout, "pmlp", ["person_no", "person_key", "aris_code", "status", "vital"])
+    persons = persons.loc[is_counting_person(persons["status"], persons["vital"])]    # the household members
+    persons = persons.drop(columns=["status", "vital"]).reset_index(drop=True)
     income = person_income(persons["person_no"].to_numpy(), _parts(layout, "vid"), _parts(layout, "vsaa"), p,
                            policy.income_window_months)
 
@@ -90,7 +86,7 @@ def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
         policy_version=policy.version,
         policy_digest=policy.digest,
         support_types_on=support_on,
-        prices={**{k: str(v) for k, v in sorted(prices.items())}, "HEAT_INDEX": str(heat_index(prices))},
+        prices={**{k: str(v) for k, v in sorted(prices.items())}, "HEAT_INDEX": str(period_heat_index(prices))},
         persons_counting=len(persons),
         households=len(households),
         eligible=int((households["status"] == ELIGIBLE).sum()),

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from pipeline.decide.households import ELIGIBLE, REVIEW
+from pipeline.decide.rules import ELIGIBLE, REVIEW
 
 NONE = "—"
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from pipeline.config import WorkLayout
 from pipeline.csvio import render_csv
-from pipeline.decide.households import ELIGIBLE
+from pipeline.decide.rules import ELIGIBLE
 from pipeline.handoff import RecipientFile
 from pipeline.logs import get_logger
 

@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from pipeline.catalog import CONNECTION_COMMODITIES, SOURCE_ORDER
 from pipeline.config import WorkLayout
-from pipeline.decide.households import ELIGIBLE, REVIEW
+from pipeline.decide.rules import ELIGIBLE, REVIEW, SUPPORT_ORDER
 from pipeline.handoff import DecisionSummary, RecipientFile, source_summaries
 from pipeline.publish import charts
 from pipeline.publish.anomaly import DEFAULT_TOLERANCE, compared_measures
@@ -35,7 +35,6 @@ from pipeline.publish.recipients import DSO_NAMES, company_names
 TREND_MONTHS = 24
 DRILL_DOWN_ROWS = 100
 LINES_SHOWN = 12
-SUPPORT_ORDER = ("ELECTRICITY_BASE", "ELECTRICITY_HEATING", "GAS_HEATING", "DISTRICT_HEAT", "DECENTRALISED_FUEL")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""PMLP persons (CONTRACTS §3): who lives where. Only ACTIVE + ALIVE persons count towards a household.
+"""PMLP persons (CONTRACTS §3): who lives where, with Status and Vital as sent (who counts is `decide.rules`).
 
 Per record: the personal code rule, the allowed values. Across files: a code seen twice sends every copy to
 quarantine (DUPLICATE_PERSON), and an address code that is not an existing ARIS address is UNKNOWN_ADDRESS.
@@ -53,7 +53,7 @@ RAW_SCHEMA = pa.schema(
     ]
 )
 SCHEMA = pa.schema([f for f in RAW_SCHEMA if f.name not in ("reason", "detail")]
-                   + [("person_no", pa.int64()), ("counts", pa.bool_())])
+                   + [("person_no", pa.int64())])
 
 
 def _parse_file(task: FileTask) -> tuple[int, str | None]:
@@ -130,7 +130,6 @@ def stage(files: list, ctx: StageContext) -> StageResult:
     _quarantine_rows(quarantine, persons, bad, reason, detail, review_address)
 
     staged = persons.loc[~bad].copy()
-    staged["counts"] = (staged["status"] == "ACTIVE") & (staged["vital"] == "ALIVE")
     staged["person_no"] = staged["person_code"].astype("int64")
     part = ctx.part_dir(SOURCE) / "part-0000.parquet"
     write_frame(staged, part, SCHEMA)

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.config import WorkLayout
+from pipeline.decide.rules import is_counting_person
 from pipeline.quality.pseudonym import fold_series
 
 PORTAL_PERIOD_TABLES = ("portal_persons", "portal_name_tokens", "portal_households")
@@ -29,9 +30,11 @@ def person_rows(layout: WorkLayout) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counting persons (person_key, aris_code, name_sealed) and their name-token rows (token_key, person_key).
 
     The space-joined `name_keys` are split and flattened in Arrow, not in Python lists: ≈2 rows per person."""
-    staged = pq.read_table(layout.staged("pmlp"), columns=["person_key", "aris_code", "counts", "name_keys",
+    staged = pq.read_table(layout.staged("pmlp"), columns=["person_key", "aris_code", "status", "vital", "name_keys",
                                                            "name_sealed"])
-    staged = staged.filter(pc.equal(staged["counts"], True))
+    counting = is_counting_person(staged["status"].to_numpy(zero_copy_only=False),
+                                  staged["vital"].to_numpy(zero_copy_only=False))
+    staged = staged.filter(pa.array(counting))
     lists = pc.split_pattern(staged["name_keys"], " ")
     owners = pc.take(staged["person_key"], pc.list_parent_indices(lists))
     tokens = pa.table({"token_key": pc.list_flatten(lists), "person_key": owners})

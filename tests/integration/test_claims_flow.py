@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pipeline.cli import main
 from pipeline.flows.claims import ClaimsConfig, approve, check
+from pipeline.policy import load_policy
 from pipeline.store.db import connect
 from pipeline.store.ledger import LedgerError
 from tests.claims_month import (
@@ -235,3 +236,11 @@ def test_the_generator_makes_a_claims_month_with_every_reason(month, tmp_path):
     assert summary["statuses"]["ACCEPTED"] + summary["statuses"]["REDUCED"] == 5
     results = (month["outbox"] / P / TRADER / "claim_result.csv").read_text(encoding="utf-8")
     assert ";K-1;PROTECTED_USER;" in results
+
+
+def test_the_claims_manifest_names_the_policy_by_the_same_digest_as_the_monthly_manifest(month, tmp_path):
+    """§10 and §13 both write `policy_digest`: the digest of the policy version in force for P, so a recipient can
+    match a payout to the rules that decided the eligibility files it was checked against."""
+    assert _cli(month, f"sqlite:///{tmp_path / 'store.sqlite'}", "--as-of", "2026-03") == 0
+    manifest = json.loads(_read(month, "manifest.json"))
+    assert manifest["policy_digest"] == load_policy(DEFAULT_POLICY, P).digest

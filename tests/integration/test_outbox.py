@@ -133,7 +133,7 @@ def test_run_report_has_a_chart_and_the_main_figures(sample_run):
     markdown = (report / "report.md").read_text(encoding="utf-8")
     assert "<svg" in page and "<rect" in page
     for heading in ("## Summary", "## By municipality", "## By recipient", "## Sources and quarantine",
-                    "## Recipient files", "## Change since the previous month"):
+                    "## Recipient files", "## Change since the previous month", "## Month-over-month checks"):
         assert heading in markdown
 
 

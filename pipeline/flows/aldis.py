@@ -65,7 +65,17 @@ def aldis_workdir(workdir: Path, period: str) -> Path:
 
 def run_aldis(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Path, settings: Settings,
               db_url: str | None = None) -> AldisResult:
-    """Read, decide and publish P's ALDIS outbox; nothing is published unless every step succeeds."""
+    """Read, decide and publish P's ALDIS outbox; nothing is published unless every step succeeds. One run of P at
+    a time: P's lock on the ALDIS outbox root and the ALDIS work folder (a second run is refused in one line)."""
+    from pipeline.publish.lock import period_lock
+
+    parse_month(period)
+    with period_lock(period, Path(outbox), aldis_workdir(workdir, period)):
+        return _run_aldis_locked(period, inbox, outbox, traders, workdir, settings, db_url)
+
+
+def _run_aldis_locked(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Path, settings: Settings,
+                      db_url: str | None) -> AldisResult:
     from pipeline.decide.aldis import AldisFacts, AldisReason, decide_protected_users
     from pipeline.filework import sha256_of
     from pipeline.publish.aldis import (
@@ -82,7 +92,6 @@ def run_aldis(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Pa
     from pipeline.sources.sopa import read_protected_users
     from pipeline.traders import load_traders
 
-    parse_month(period)
     register = load_traders(traders)
     period_inbox = Path(inbox) / period
     files = sopa_files(period_inbox)

@@ -31,6 +31,7 @@ from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 from pipeline.publish.atomic import build_folder, publish
 from pipeline.publish.claims import PAYOUT_COLUMNS, write_outbox
+from pipeline.publish.lock import period_lock
 from pipeline.publish.manifest import derive_run_id
 from pipeline.sources.claims import SupplierClaims, read_claims, supplier_kind
 from pipeline.sources.published import open_outbox, protected_contracts, supplier_objects
@@ -155,7 +156,7 @@ def check(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
     rows = payouts(results, previously_paid(cfg.db_url, cfg.period))
     sample = audit_sample(results, run_id)
     outbox = Path(cfg.outbox)
-    with build_folder(outbox, cfg.period) as build:
+    with period_lock(cfg.period, outbox), build_folder(outbox, cfg.period) as build:
         write_outbox(build, cfg.period, run_id, policy.digest, results, rows, sample)
         target = publish(build, outbox, cfg.period)
     quarantined = _write_quarantine(cfg, claims)
@@ -206,6 +207,11 @@ def approve(config: ClaimsConfig | dict[str, Any], run_id: str | None = None) ->
     replaced in between, say by a preview of other files, nothing is recorded.
     """
     cfg = ClaimsConfig.of(config)
+    with period_lock(cfg.period, Path(cfg.outbox)):  # no check may replace the outbox while it is recorded
+        return _approve_locked(cfg, run_id)
+
+
+def _approve_locked(cfg: ClaimsConfig, run_id: str | None) -> dict[str, Any]:
     folder = Path(cfg.outbox) / cfg.period
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     if run_id is not None and manifest["run_id"] != run_id:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
+from pipeline.publish.lock import period_lock
 from tests.aldis_builders import ENEFIT, LATVENERGO, MVBK, TET, AldisInbox, protected_user
 from tests.builders import person_code
 
@@ -147,7 +148,8 @@ def test_rerun_is_byte_identical(published: Path, tmp_path: Path):
     assert aldis(tmp_path, inbox, traders) == 0
     after = {p.relative_to(published): p.read_bytes() for p in published.rglob("*") if p.is_file()}
     assert after == before
-    assert [p.name for p in (tmp_path / "outbox").iterdir()] == [P]  # no build or replaced folder left
+    left = [p.name for p in (tmp_path / "outbox").iterdir() if not p.name.endswith(".lock")]  # + P's run lock
+    assert left == [P]  # no build or replaced folder left
 
 
 def test_record_positions_count_every_protected_user_element(tmp_path: Path):
@@ -171,7 +173,8 @@ def assert_refused(tmp_path: Path, inbox: Path, traders: Path, capsys: pytest.Ca
     assert len(err.splitlines()) == 1 and err.startswith("eikis: error: "), err
     for part in expected:
         assert part in err, err
-    assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").iterdir())
+    outbox = tmp_path / "outbox"
+    assert not outbox.exists() or not [p for p in outbox.iterdir() if not p.name.endswith(".lock")]  # lock only
 
 
 def test_a_doctype_in_a_sopa_file_is_refused(tmp_path, capsys):
@@ -295,3 +298,13 @@ def test_the_sample_month_exercises_every_reason_and_publishes_the_outbox(tmp_pa
         text = data.decode("utf-8")
         assert not any(code in text or code.replace("-", "") in text for code in codes)
         assert not any(f";{surname}" in text or f"{surname};" in text for surname in surnames)
+
+
+def test_a_second_run_of_the_period_is_refused_while_the_first_holds_its_lock(tmp_path, capsys):
+    """Two ALDIS runs of P on one outbox would remove each other's build folder: the second is refused at once."""
+    inbox, traders = every_reason().write(tmp_path)
+    with period_lock(P, tmp_path / "outbox"):
+        assert aldis(tmp_path, inbox, traders) == 2
+    assert "is already being run by another process" in capsys.readouterr().err
+    assert not (tmp_path / "outbox" / P).exists()
+    assert aldis(tmp_path, inbox, traders) == 0  # the lock is gone with its holder

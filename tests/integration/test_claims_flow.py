@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from pipeline.cli import main
 from pipeline.flows.claims import ClaimsConfig, approve, check
 from pipeline.policy import load_policy
+from pipeline.publish.lock import PeriodBusy, period_lock
 from pipeline.store.db import connect
 from pipeline.store.ledger import LedgerError
 from tests.claims_month import (
@@ -244,3 +245,17 @@ def test_the_claims_manifest_names_the_policy_by_the_same_digest_as_the_monthly_
     assert _cli(month, f"sqlite:///{tmp_path / 'store.sqlite'}", "--as-of", "2026-03") == 0
     manifest = json.loads(_read(month, "manifest.json"))
     assert manifest["policy_digest"] == load_policy(DEFAULT_POLICY, P).digest
+
+
+def test_a_check_and_an_approval_are_refused_while_another_run_of_the_period_holds_its_lock(month, tmp_path, capsys):
+    """A check replacing the claims outbox while another is publishing (or being approved) would mix runs."""
+    db_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    with period_lock(P, month["outbox"]):
+        assert _cli(month, db_url, "--as-of", "2026-03") == 2
+        assert "is already being run by another process" in capsys.readouterr().err
+        assert not (month["outbox"] / P).exists()
+    summary = check(_config(month, db_url))
+    with period_lock(P, month["outbox"]), pytest.raises(PeriodBusy):
+        approve(_config(month, db_url), summary["run_id"])
+    assert _ledger(db_url) == []
+    assert approve(_config(month, db_url), summary["run_id"])["entries"] >= 1

@@ -15,20 +15,13 @@ import pytest
 
 from pipeline.flows.aldis import RIGA, delivery_time, previous_month, resolve_config
 from tests.conftest import ROOT, SAMPLE_INBOX, SAMPLE_PERIOD
+from tests.dags.conftest import DAGS
 from tests.sftp_server import PASSWORD, USER, LoopbackSFTPServer
-
-DAGS = ROOT / "dags"
 
 
 @pytest.fixture(scope="module")
-def dag(tmp_path_factory: pytest.TempPathFactory):
-    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
-    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS))
-    assert bag.import_errors == {}
-    return bag.dags["aldis_protected_users"]
+def dag(dagbag):
+    return dagbag.dags["aldis_protected_users"]
 
 
 def test_tasks_and_wiring(dag):

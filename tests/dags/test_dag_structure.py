@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 
 from pipeline.flows.monthly import STAGES, period_of_interval, resolve_config
-
-DAGS = Path(__file__).resolve().parents[2] / "dags"
+from tests.dags.conftest import DAGS
 
 
 @pytest.fixture(scope="module")
-def dag(tmp_path_factory: pytest.TempPathFactory):
-    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
-    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS))
-    assert bag.import_errors == {}
-    return bag.dags["eikis_monthly"]
+def dag(dagbag):
+    return dagbag.dags["eikis_monthly"]
 
 
 def test_expected_tasks_and_dependencies(dag):

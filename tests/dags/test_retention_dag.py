@@ -15,20 +15,12 @@ from sqlalchemy import text
 
 from pipeline.flows.retention import resolve_config
 from pipeline.store.db import connect
-from tests.conftest import ROOT
-
-DAGS = ROOT / "dags"
+from tests.dags.conftest import DAGS
 
 
 @pytest.fixture(scope="module")
-def dag(tmp_path_factory: pytest.TempPathFactory):
-    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
-    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS))
-    assert bag.import_errors == {}
-    return bag.dags["eikis_retention"]
+def dag(dagbag):
+    return dagbag.dags["eikis_retention"]
 
 
 def test_apply_runs_before_verify_monthly_in_riga(dag):

@@ -68,8 +68,6 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
         problem = None
         if not personcode.is_valid(code):
             problem = (Reason.INVALID_PERSON_CODE, "PersonCode fails the §3 rule")
-        elif not decision.strip():
-            problem = (Reason.MISSING_VALUE, "DecisionNumber is empty")
         elif start is None or end is None or end < start:
             problem = (Reason.BAD_DATE, "DecisionValidFrom/To is not a date range with from <= to")
         elif reg_no and not is_ascii_digits(reg_no, 11):
@@ -79,7 +77,8 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
                            reason=problem[0], detail=problem[1])
             continue
         key = person_key(task.secret, personcode.normalize(code) or "")
-        writer.append((key, status, decision, start, end, contract or None, trader or None, reg_no or None,
+        # A missing DecisionNumber is allowed (§8): the record is valid and ALDIS returns it as NO_DECISION (§12).
+        writer.append((key, status, decision.strip() or None, start, end, contract or None, trader or None, reg_no or None,
                        address, task.label, record.number))
     writer.close()
     return records, quarantine.rows, digest.hexdigest() if digest else None

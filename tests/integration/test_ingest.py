@@ -46,6 +46,13 @@ def test_a_source_of_several_files_is_one_source(staged):
     assert files == {"vid/income_01.xml", "vid/income_02.xml"}
 
 
+def test_a_sopa_record_without_a_decision_number_is_staged_not_quarantined(staged):
+    """§8: the DecisionNumber "may be missing" — a valid record that ALDIS returns as NO_DECISION (§12)."""
+    table = pq.read_table(staged.staged("sopa"), columns=["decision_number"])
+    assert table.column("decision_number").null_count >= 1  # the sample has such a record
+    assert "MISSING_VALUE" not in set(quarantine(staged, "sopa")["reason"])
+
+
 def test_each_required_reason_code_is_quarantined_with_file_and_record(staged):
     found = set()
     for source in ("pmlp", "vid", "vsaa", "electricity"):

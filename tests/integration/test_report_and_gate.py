@@ -51,7 +51,7 @@ def test_the_first_month_has_no_gate_and_says_so(store):
     root, _ = store
     text_ = report(root, "first")
     assert "No earlier decided month in the store: the first month has no anomaly gate." in text_
-    assert "| 2026-11 | 232 | 79 | 34.1 % | 3 | 10337 | 21 |" in text_  # the trend's one month, from the hand-off
+    assert "| 2026-11 | 232 | 79 | 34.1 % | 3 | 10337 | 20 |" in text_  # the trend's one month, from the hand-off
 
 
 def test_an_identical_previous_month_passes_the_gate_and_is_plotted(store):
@@ -62,7 +62,7 @@ def test_an_identical_previous_month_passes_the_gate_and_is_plotted(store):
     assert "| records electricity | 305 | 305 | +0.0 % | ok |" in text_
     assert "BEYOND TOLERANCE" not in text_
     assert "232 kept their status" in text_ and "No household changed status." in text_
-    assert "| 2026-10 | 232 | 79 | 34.1 % | 3 | 10337 | 21 |" in text_  # the earlier month, read from the store
+    assert "| 2026-10 | 232 | 79 | 34.1 % | 3 | 10337 | 20 |" in text_  # the earlier month, read from the store
 
 
 def test_a_short_delivery_stops_the_run_until_a_reason_accepts_it(store, capsys):

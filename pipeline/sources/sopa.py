@@ -78,8 +78,8 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
             continue
         key = person_key(task.secret, personcode.normalize(code) or "")
         # A missing DecisionNumber is allowed (§8): the record is valid and ALDIS returns it as NO_DECISION (§12).
-        writer.append((key, status, decision.strip() or None, start, end, contract or None, trader or None, reg_no or None,
-                       address, task.label, record.number))
+        writer.append((key, status, decision.strip() or None, start, end, contract or None, trader or None,
+                       reg_no or None, address, task.label, record.number))
     writer.close()
     return records, quarantine.rows, digest.hexdigest() if digest else None
 

@@ -68,5 +68,8 @@ def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pd.DataFrame
 
 
 def new_household_ids(known: set[str], aris_codes: pd.Series) -> list[tuple[str, str]]:
-    """A random opaque id for every address that has none yet (kept forever: an address id is not personal)."""
-    return [(code, secrets.token_urlsafe(15)) for code in sorted(set(aris_codes.astype(str)) - known)]
+    """A random opaque id for every address that has none yet (kept forever: an address id is not personal).
+
+    Hex, not URL-safe base64: a base64 id may begin with `-`, which the auditors' CSV export must neutralise as a
+    spreadsheet formula (`'-…`), so the id in the export would no longer match the one in the URL."""
+    return [(code, secrets.token_hex(16)) for code in sorted(set(aris_codes.astype(str)) - known)]

@@ -40,3 +40,15 @@ def test_the_column_fold_matches_the_query_fold():
     texts = ['"Mežmaļi", Vecates pag., LV-1004', "Bjørn Æsir Straße", "  ĶĒNIŅA -- iela 5 ", "", "٠١ 😀", "a\x00b"]
     assert fold_series(pd.Series(texts)).tolist() == [fold(text) for text in texts]
     assert fold_series(pd.Series([None], dtype="object")).tolist() == [""]
+
+
+def test_opaque_household_ids_never_start_like_a_spreadsheet_formula():
+    """The auditors' CSV export neutralises a cell starting with `-`; an id must read the same there as in a URL."""
+    import pandas as pd
+
+    from pipeline.csvio import render_csv
+    from pipeline.store.portal_index import new_household_ids
+
+    ids = [token for _, token in new_household_ids(set(), pd.Series([f"{100000000 + i}" for i in range(2000)]))]
+    assert len(set(ids)) == 2000
+    assert all(render_csv(["id"], [[token]]).decode("utf-8").splitlines()[1] == token for token in ids)

@@ -3,6 +3,9 @@
 Each `<Month>` becomes one staged row. A person may have one total per month; when a month appears twice for the
 same person (in one file or across files) every copy is quarantined as DUPLICATE_MONTH, because guessing which one
 is right would decide on a number nobody sent.
+
+Files go through the compiled columnar reader (`pipeline.sources.xmlcolumns`) and are checked a batch at a time in
+Arrow and numpy; the lxml walk stays for where that reader is missing or a line could not be scanned exactly.
 """
 
 from __future__ import annotations
@@ -11,15 +14,19 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.period import try_parse_month
+from pipeline.period import parse_months, try_parse_month
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import person_key
 from pipeline.quality.reasons import Reason
+from pipeline.sources import xmlcolumns
 from pipeline.sources.base import FileTask, StageContext, StageResult, stage_files
-from pipeline.sources.common import PartWriter, Quarantine, parse_cents, read_parts
+from pipeline.sources.common import PartWriter, Quarantine, parse_cents
+from pipeline.sources.xmlcolumns import ColumnBatch, ColumnMap
 from pipeline.sources.xmlstream import XmlLayout, iter_records
 
 SOURCE = "vsaa"
@@ -35,10 +42,152 @@ SCHEMA = pa.schema(
         ("line", pa.int64()),
     ]
 )
+# One row per PersonCode (the first row of its Person, as the XSD orders it) and one per Month; names stay behind.
+COLUMNS = ColumnMap(LAYOUT, (("code", "PersonCode"), ("period", "Month/@period"), ("amount", "Month")),
+                    row_per_child=True)
+PROBLEMS = {
+    Reason.INVALID_PERSON_CODE: "PersonCode is not 11 digits (optionally DDMMYY-NNNNN)",
+    Reason.BAD_PERIOD: "Month/@period is not a real YYYY-MM",
+    Reason.BAD_AMOUNT: "Month total must be >= 0 with at most 2 decimals",
+    Reason.NEGATIVE_AMOUNT: "Month total must be >= 0 with at most 2 decimals",
+    Reason.DUPLICATE_MONTH: "more than one total for the same month",
+}
+_PLAIN_AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"  # the common form; anything else goes through parse_cents
+_MONTH_BITS = 17  # a month index (year * 12 + month - 1, years 1900-9999) is below 2**17
 
 
 def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
-    """Parse one file; a "record" here is one monthly total (a person with an invalid code counts as one)."""
+    """Stage one extract (or chunk): columnar where the compiled readers are installed, else by the lxml walk."""
+    staged = _parse_columns(task) if xmlcolumns.available() else None
+    return staged if staged is not None else _parse_records(task)
+
+
+def _parse_columns(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None] | None:
+    """xml2arrow's rows go to the batch checks while libxml2 checks the XSD. None (the caller then walks the file
+    with lxml) when the Month lines cannot be scanned from the bytes exactly: a comment, CDATA section or
+    processing instruction in the body, or a count of `<Month` tags that differs from the Months read."""
+    month_lines = xmlcolumns.start_tag_lines(task.path, "Month", task.chunk)
+    if month_lines is None:
+        return None
+    digest = None if task.chunk else hashlib.sha256()
+    months = _MonthBatches(task, month_lines)
+    try:
+        for batch in xmlcolumns.read_columns(task.path, COLUMNS, task.chunk, digest, task.batch_rows):
+            months.add(batch)
+    finally:
+        months.writer.close()
+    if months.months_read != len(month_lines):
+        return None
+    xmlcolumns.fill_lines(months.invalid_persons, task.path, LAYOUT, task.chunk)  # a Person's own line
+    return months.records, months.quarantine.rows, digest.hexdigest() if digest else None
+
+
+class _MonthBatches:
+    """Checks and stages the rows of one file or chunk, batch by batch, in Arrow and numpy.
+
+    A batch may start inside a Person whose PersonCode row came in the previous one, so the last person's
+    number is carried over. `person_no` -1 marks a person whose code failed (its Months are left out)."""
+
+    def __init__(self, task: FileTask, month_lines: np.ndarray) -> None:
+        self.task = task
+        self.month_lines = month_lines
+        self.quarantine = Quarantine(SOURCE)
+        self.invalid_persons: list[dict[str, Any]] = []  # their quarantine rows, lines filled in at the end
+        self.records = 0  # a record is one monthly total; a person with an invalid code counts as one
+        self.months_read = 0
+        self.last_person = (-1, -1)  # (record index, person_no) of the last PersonCode row seen
+        task.part.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = pq.ParquetWriter(task.part, SCHEMA, compression="zstd")
+
+    def add(self, batch: ColumnBatch) -> None:
+        c = batch.columns
+        owner = np.asarray(c["<record>"].to_numpy(), dtype=np.int64)
+        is_code = np.asarray(c["<child>"].to_numpy()) == 0
+        code_rows = np.flatnonzero(is_code)
+        person_nos = self._person_numbers(c["code"].take(pa.array(code_rows)), owner[code_rows], batch.first)
+        known = np.concatenate([[self.last_person[0]], owner[code_rows]])
+        numbers = np.concatenate([[self.last_person[1]], person_nos])
+        self.last_person = (int(known[-1]), int(numbers[-1]))
+        month_rows = np.flatnonzero(~is_code)
+        position = self.months_read + np.arange(len(month_rows))
+        self.months_read += len(month_rows)
+        owner_no = numbers[np.searchsorted(known, owner[month_rows], side="right") - 1]
+        kept = owner_no >= 0
+        if not kept.any():
+            return
+        rows = pa.array(month_rows[kept])
+        scanned = self.months_read <= len(self.month_lines)  # else the caller falls back to the walk
+        lines = self.month_lines[position[kept]] if scanned else np.zeros(int(kept.sum()), dtype=np.int64)
+        self._check_and_write(owner_no[kept], c["period"].take(rows), c["amount"].take(rows),
+                              batch.first + owner[month_rows[kept]], lines)
+
+    def _person_numbers(self, codes: pa.Array, owners: np.ndarray, first: int) -> np.ndarray:
+        """The 11 digits of each PersonCode as a number, -1 (and one quarantined record) where the shape fails."""
+        valid = np.asarray(pc.match_substring_regex(codes, personcode.SHAPE).to_numpy(zero_copy_only=False),
+                           dtype=bool)
+        numbers = np.full(len(codes), -1, dtype=np.int64)
+        if valid.any():
+            digits = pc.replace_substring(codes.filter(pa.array(valid)), "-", "")
+            numbers[valid] = pc.cast(digits, pa.int64()).to_numpy()
+        texts = codes.to_pylist() if not valid.all() else []
+        for index in np.flatnonzero(~valid):
+            candidate = personcode.candidate_digits(texts[index])
+            self.quarantine.add(  # benefits left out: the household that could own them goes to REVIEW
+                file=self.task.label, record=int(first + owners[index]), line=0, reason=Reason.INVALID_PERSON_CODE,
+                detail=PROBLEMS[Reason.INVALID_PERSON_CODE],
+                person_key=person_key(self.task.secret, candidate) if candidate else None, marks_review=True)
+            self.invalid_persons.append(self.quarantine.rows[-1])
+        self.records += int((~valid).sum())
+        return numbers
+
+    def _check_and_write(self, person_no: np.ndarray, periods: pa.Array, amounts: pa.Array, records: np.ndarray,
+                         lines: np.ndarray) -> None:
+        """The Month checks of the record path, in its order: the period first, then the amount."""
+        self.records += len(person_no)
+        period_ok, month = parse_months(periods)
+        cents, amount_problem = _cents(amounts)
+        period_ok = np.asarray(period_ok.to_numpy(zero_copy_only=False), dtype=bool)
+        good = period_ok & (amount_problem == "")
+        for index in np.flatnonzero(~good):
+            reason = Reason.BAD_PERIOD if not period_ok[index] else Reason(amount_problem[index])
+            self.quarantine.add(file=self.task.label, record=int(records[index]), line=int(lines[index]),
+                                reason=reason, detail=PROBLEMS[reason],
+                                person_key=person_key(self.task.secret, f"{person_no[index]:011d}"),
+                                marks_review=True)
+        if not good.any():
+            return
+        count = int(good.sum())
+        self.writer.write_batch(pa.RecordBatch.from_arrays([
+            pa.array(person_no[good]),
+            pc.cast(month, pa.int32()).filter(pa.array(good)),
+            pa.array(cents[good]),
+            pa.array([self.task.label] * count, type=pa.string()),
+            pa.array(records[good]),
+            pa.array(lines[good]),
+        ], schema=SCHEMA))
+
+
+def _cents(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """`parse_cents` for a whole column: (cents, reason code or "" per text). The plain form is converted in Arrow
+    (exact decimal arithmetic); any other text (spaces, a sign, junk) goes through `parse_cents` itself."""
+    plain = pc.fill_null(pc.match_substring_regex(texts, _PLAIN_AMOUNT), False)
+    safe = pc.if_else(plain, texts, pa.scalar("0"))
+    cents = pc.cast(pc.multiply(pc.cast(safe, pa.decimal128(16, 2)), pa.scalar(100, pa.decimal128(3, 0))),
+                    pa.int64()).to_numpy().copy()
+    problems = np.full(len(texts), "", dtype=object)
+    others = np.flatnonzero(~np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool))
+    if len(others):
+        originals = texts.take(pa.array(others)).to_pylist()
+        for index, text in zip(others, originals, strict=True):
+            value, problem = parse_cents(text or "")
+            cents[index] = value or 0
+            problems[index] = str(problem) if problem else ""
+    return cents, problems
+
+
+def _parse_records(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
+    """Parse one file by the lxml walk; a "record" here is one monthly total (a person with an invalid code
+    counts as one)."""
     digest = None if task.chunk else hashlib.sha256()
     code_tag = LAYOUT.qualified("PersonCode")
     month_tag = LAYOUT.qualified("Month")
@@ -48,19 +197,13 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
     for record in iter_records(task.path, LAYOUT, task.chunk, digest):
         code = next((child.text or "" for child in record.element if child.tag == code_tag), "")
         digits = personcode.normalize(code)
-        key = person_key(task.secret, digits) if digits else None
         if digits is None:
             records += 1
             candidate = personcode.candidate_digits(code)
             quarantine.add(  # benefits left out: the household that could own them goes to REVIEW
-                file=task.label,
-                record=record.number,
-                line=record.line,
-                reason=Reason.INVALID_PERSON_CODE,
-                detail="PersonCode is not 11 digits (optionally DDMMYY-NNNNN)",
-                person_key=person_key(task.secret, candidate) if candidate else None,
-                marks_review=True,
-            )
+                file=task.label, record=record.number, line=record.line, reason=Reason.INVALID_PERSON_CODE,
+                detail=PROBLEMS[Reason.INVALID_PERSON_CODE],
+                person_key=person_key(task.secret, candidate) if candidate else None, marks_review=True)
             continue
         for child in record.element:
             if child.tag != month_tag:
@@ -69,14 +212,11 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
             line = child.sourceline or record.line
             month = try_parse_month(child.get("period", ""))
             cents, amount_problem = parse_cents(child.text or "")
-            problem = None
-            if month is None:
-                problem = (Reason.BAD_PERIOD, "Month/@period is not a real YYYY-MM")
-            elif amount_problem is not None:
-                problem = (amount_problem, "Month total must be >= 0 with at most 2 decimals")
+            problem = Reason.BAD_PERIOD if month is None else amount_problem
             if problem:
-                quarantine.add(file=task.label, record=record.number, line=line, reason=problem[0],
-                               detail=problem[1], person_key=key, marks_review=True)
+                quarantine.add(file=task.label, record=record.number, line=line, reason=problem,
+                               detail=PROBLEMS[problem], person_key=person_key(task.secret, digits),
+                               marks_review=True)
                 continue
             writer.append((int(digits), month, cents, task.label, record.number, line))
     writer.close()
@@ -90,19 +230,27 @@ def stage(files: list[Path], ctx: StageContext) -> StageResult:
 
 
 def _quarantine_duplicate_months(parts: list[Path], quarantine: Quarantine, ctx: StageContext) -> None:
-    keys = read_parts(parts, ["person_no", "month"])
-    repeated = keys.loc[keys.duplicated(keep=False)].drop_duplicates()
-    if repeated.empty:
+    """Quarantine every copy of a (person, month) staged more than once, across all parts. Person and month are
+    packed into one integer key, so finding repeats is one sort; only a part holding a repeat is rewritten."""
+    keys = [_person_month_keys(part) for part in parts]
+    ordered = np.sort(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not len(repeated):
         return
     secret = ctx.settings.pseudonym_secret
-    for part in parts:
-        table = pq.read_table(part)
-        frame = table.to_pandas()
-        hit = frame.merge(repeated.assign(hit=True), on=["person_no", "month"], how="left")["hit"].notna().to_numpy()
+    for part, part_keys in zip(parts, keys, strict=True):
+        hit = np.isin(part_keys, repeated)
         if not hit.any():
             continue
-        for row in frame.loc[hit].itertuples(index=False):
-            quarantine.add(file=row.file, record=row.record, line=row.line, reason=Reason.DUPLICATE_MONTH,
-                           detail="more than one total for the same month",
-                           person_key=person_key(secret, f"{row.person_no:011d}"), marks_review=True)
+        table = pq.read_table(part)
+        for row in table.filter(pa.array(hit)).select(["person_no", "file", "record", "line"]).to_pylist():
+            quarantine.add(file=row["file"], record=row["record"], line=row["line"], reason=Reason.DUPLICATE_MONTH,
+                           detail=PROBLEMS[Reason.DUPLICATE_MONTH],
+                           person_key=person_key(secret, f"{row['person_no']:011d}"), marks_review=True)
         pq.write_table(table.filter(pa.array(~hit)), part, compression="zstd")
+
+
+def _person_month_keys(part: Path) -> np.ndarray:
+    table = pq.read_table(part, columns=["person_no", "month"])
+    person_no = table.column("person_no").to_numpy().astype(np.int64)
+    return (person_no << _MONTH_BITS) | table.column("month").to_numpy().astype(np.int64)

@@ -92,9 +92,6 @@ class ColumnBatch:
     def rows(self) -> int:
         return len(next(iter(self.columns.values())))
 
-    def numbers(self) -> list[int]:
-        return list(range(self.first, self.first + self.rows))
-
 
 def read_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
                  batch_rows: int = 100_000) -> Iterator[ColumnBatch]:

@@ -65,21 +65,25 @@ _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD
 
 
 def hash64(texts: pa.Array) -> np.ndarray:
-    """A stable 64-bit hash of each text, vectorised: the texts as fixed-width UTF-32, read as 64-bit words and
-    folded with multiply-xorshift. Only used to find candidate corrections, which are then compared on the real
-    text, so a collision costs a comparison, never a wrong decision. ASCII ids (VID's own) are widened to UTF-32
-    straight from Arrow's bytes; anything else goes through Python strings, to the same values."""
-    longest = pc.max(pc.utf8_length(texts)).as_py() if len(texts) else None
-    width = max(2, (longest or 0) + 1) // 2 * 2
+    """A stable 64-bit hash of each text, vectorised: the text as UTF-32 padded to an even width of its own (its
+    length + 1), read as 64-bit words and folded with multiply-xorshift. It depends on the text alone, never on
+    the other texts of its batch, so two versions of a document always meet. Only used to find candidate
+    corrections, which are then compared on the real text, so a collision costs a comparison, never a wrong
+    decision. ASCII ids (VID's own) are widened to UTF-32 straight from Arrow's bytes; anything else goes
+    through Python strings, to the same values."""
+    lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False)
+    own_width = (np.maximum(2, lengths + 1) // 2 * 2).astype(np.uint64)
+    width = int(own_width.max()) if len(texts) else 2
     units = textcolumns.ascii_utf32(texts, width)
     if units is None:
         units = np.array(texts.to_numpy(zero_copy_only=False), dtype=f"<U{width}").view("<u4")
     words = units.view(np.uint64).reshape(len(texts), -1)
-    state = np.full(len(texts), width, dtype=np.uint64)
+    state = own_width.copy()
     with np.errstate(over="ignore"):
         for column in range(words.shape[1]):
-            state = (state ^ words[:, column]) * _MIX[column % 4]
-            state ^= state >> np.uint64(29)
+            folded = (state ^ words[:, column]) * _MIX[column % 4]
+            folded ^= folded >> np.uint64(29)
+            state = np.where(2 * column < own_width, folded, state)  # only the text's own words
     return state.view(np.int64)
 
 

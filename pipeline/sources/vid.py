@@ -125,6 +125,7 @@ def _exact_timestamps(texts: pa.Array) -> pa.Array:
     written_day = pc.cast(pc.utf8_slice_codeunits(pc.if_else(plain, texts, pa.scalar("2000-01-01")), 8, 10),
                           pa.int64())
     exact = pc.and_(plain, pc.equal(pc.day(parsed), written_day))  # Arrow rolls 30 February over to 1 March
+    exact = pc.and_(exact, pc.greater_equal(pc.year(parsed), 1))  # Arrow takes year 0000, Python cannot hold it
     parsed = pc.if_else(pc.fill_null(exact, False), parsed, pa.scalar(None, pa.timestamp("s")))
     missing = np.flatnonzero(pc.is_null(parsed).to_numpy(zero_copy_only=False))
     if not len(missing):
@@ -139,10 +140,10 @@ def _exact_timestamps(texts: pa.Array) -> pa.Array:
 def _timestamp(text: str) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a date-time, or one pushed outside years 1..9999 by its offset
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value.replace(microsecond=0)
 
 

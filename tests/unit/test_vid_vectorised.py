@@ -22,7 +22,8 @@ MONTHS = ["2025-01", "1900-01", "1899-12", "9999-12", "2025-00", "2025-13", "202
 TIMES = ["2024-04-15T10:00:00", "2024-02-29T23:59:59", "2025-02-29T10:00:00", "1900-02-29T00:00:00",
          "2000-02-29T00:00:00", "2025-04-31T00:00:00", "2025-05-15T10:00:60", "2025-05-31T23:59:60",
          "2025-05-15T24:00:00", "2025-05-15T10:60:00", "2025-05-00T10:00:00", "2025-00-10T10:00:00",
-         "0001-01-01T00:00:00", "9999-12-31T23:59:59", "2025-05-15 10:00:00", "2025-05-15T10:00:00Z",
+         "0001-01-01T00:00:00", "9999-12-31T23:59:59", "0000-01-01T00:00:00", "2025-05-15 10:00:00",
+         "2025-05-15T10:00:00Z",
          "2025-05-15T10:00:00+02:00", "2025-05-15", "2025-05-15T10:00:00.5", "", "garbage", "2025-05-15T10:00:0١",
          "2025-05-15X10:00:00", "2025-12-31T23:59:59"]
 
@@ -52,6 +53,13 @@ def test_timestamps_are_the_exact_route_for_every_text():
     texts = shuffled(TIMES)
     assert vid._timestamps(texts).equals(vid._exact_timestamps(texts))
     assert vid._timestamps(texts)[6].as_py() is not None  # 10:00:60 rolls over as Arrow's strptime always did
+
+
+@pytest.mark.parametrize("odd", ["0000-01-01T00:00:00", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_date_time_outside_years_1_to_9999_is_a_bad_date_not_a_crash(odd):
+    alone = vid._timestamps(pa.array([odd, "2024-04-15T10:00:00"]))
+    beside_another_bad_one = vid._timestamps(pa.array([odd, "garbage", "2024-04-15T10:00:00"]))
+    assert alone.to_pylist()[0] is None and beside_another_bad_one.to_pylist()[:2] == [None, None]
 
 
 def test_timestamps_of_ordinary_texts_only_never_take_the_exact_route(monkeypatch):

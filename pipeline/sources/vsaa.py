@@ -146,7 +146,6 @@ class _MonthBatches:
         self.records += len(person_no)
         period_ok, month = parse_months(periods)
         cents, amount_problem = _cents(amounts)
-        period_ok = np.asarray(period_ok.to_numpy(zero_copy_only=False), dtype=bool)
         good = period_ok & (amount_problem == "")
         for index in np.flatnonzero(~good):
             reason = Reason.BAD_PERIOD if not period_ok[index] else Reason(amount_problem[index])
@@ -159,7 +158,7 @@ class _MonthBatches:
         count = int(good.sum())
         self.writer.write_batch(pa.RecordBatch.from_arrays([
             pa.array(person_no[good]),
-            pc.cast(month, pa.int32()).filter(pa.array(good)),
+            pa.array(month[good]),
             pa.array(cents[good]),
             pa.array([self.task.label] * count, type=pa.string()),
             pa.array(records[good]),

@@ -65,8 +65,12 @@ def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
 def _parse_columns(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None] | None:
     """xml2arrow's rows go to the batch checks while libxml2 checks the XSD. None (the caller then walks the file
     with lxml) when the Month lines cannot be scanned from the bytes exactly: a comment, CDATA section or
-    processing instruction in the body, or a count of `<Month` tags that differs from the Months read."""
-    month_lines = xmlcolumns.start_tag_lines(task.path, "Month", task.chunk)
+    processing instruction in the body, or a count of `<Month` tags that differs from the Months read (and a file
+    that cannot be opened, which the walk reports as a SourceError)."""
+    try:
+        month_lines = xmlcolumns.start_tag_lines(task.path, "Month", task.chunk)
+    except OSError:
+        return None
     if month_lines is None:
         return None
     digest = None if task.chunk else hashlib.sha256()

@@ -171,6 +171,16 @@ def test_a_truncated_file_is_refused_with_a_line(tmp_path, cut, expected):
     assert caught.value.line is not None and caught.value.line >= 6
 
 
+def test_an_empty_or_missing_file_is_a_one_line_error_naming_it(tmp_path):
+    empty = write(tmp_path, "", "empty.xml")
+    empty.write_bytes(b"")
+    for path in (empty, tmp_path / "inbox" / "missing.xml"):  # a file that vanished after the inbox was listed
+        task = base.FileTask(path, path.name, tmp_path / "part.parquet", SECRET, 100)
+        with pytest.raises(SourceError, match=path.name) as caught:
+            vsaa._parse_file(task)
+        assert "\n" not in caught.value.one_line()
+
+
 def test_a_comment_in_the_body_falls_back_to_the_walk_with_the_same_lines(tmp_path, monkeypatch):
     body = (person("01019010001", ("2026-01", "1")) + '<!-- <Month period="2026-01">1</Month>\n -->\n' +
             person("02029010002", ("2024-13", "1"), gap="\n"))

@@ -87,27 +87,56 @@ class _CarriageReturnDialect(ContractDialect):
 
 
 def render_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, neutralise_cells: bool = True) -> bytes:
-    """The bytes of a contract CSV: header, rows, `\\n` line ends, UTF-8 without BOM, formulas neutralised."""
+    """The bytes of a contract CSV: header, rows, `\\n` line ends, UTF-8 without BOM, formulas neutralised.
+    Every row has the header's length."""
+    table = [tuple(row) for row in rows]
+    if any(len(row) != len(header) for row in table):
+        raise ValueError(f"every row must have the header's {len(header)} cells")
+    columns = list(zip(*table, strict=True)) if table else [() for _ in header]
+    return render_columns(header, columns, neutralise_cells=neutralise_cells)
+
+
+def render_columns(header: Sequence[str], columns: Sequence[Sequence[object]], *,
+                   neutralise_cells: bool = True) -> bytes:
+    """`render_csv` for a table given column by column (a national supplier file: 900 000 rows).
+
+    The rules are `neutralise` and the carriage-return guard, cell by cell as in `render_csv`; what makes it fast
+    is finding the few cells they touch with one tight scan per column, and handing the csv module whole runs of
+    ordinary rows at once."""
+    cells = [[name, *column] for name, column in zip(header, columns, strict=True)]
+    if neutralise_cells:
+        for column in cells:
+            for at in _formula_like(column):
+                column[at] = neutralise(column[at])
+    rows = list(zip(*cells, strict=True))
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, dialect=ContractDialect)
     guarded = csv.writer(buffer, dialect=_CarriageReturnDialect)
-    for row in _with_header(header, rows):
-        cells = [neutralise(cell) for cell in row] if neutralise_cells else row
-        if any(isinstance(cell, str) and "\r" in cell for cell in cells):
-            guarded.writerow(cells)
-            buffer.seek(buffer.tell() - 2)
-            buffer.truncate()
-            buffer.write("\n")
-        else:
-            writer.writerow(cells)
+    written = 0
+    for at in sorted({at for column in cells for at in _carriage_returns(column)}):
+        writer.writerows(rows[written:at])
+        guarded.writerow(rows[at])
+        buffer.seek(buffer.tell() - 2)
+        buffer.truncate()
+        buffer.write("\n")
+        written = at + 1
+    writer.writerows(rows[written:])
     return buffer.getvalue().encode("utf-8")
+
+
+def _formula_like(column: Sequence[object]) -> list[int]:
+    """Positions of the text cells that begin like a formula: the only ones `neutralise` may change."""
+    return [at for at, cell in enumerate(column) if isinstance(cell, str) and cell[:1] in FORMULA_START]
+
+
+def _carriage_returns(column: Sequence[object]) -> list[int]:
+    """Positions of the text cells holding a carriage return (a joined column is searched first: almost never)."""
+    texts = [cell for cell in column if isinstance(cell, str)]
+    if "\r" not in "".join(texts):
+        return []
+    return [at for at, cell in enumerate(column) if isinstance(cell, str) and "\r" in cell]
 
 
 def render_provider_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """A file as a provider sends it (generator, test builders): the same dialect, cells written as they are."""
     return render_csv(header, rows, neutralise_cells=False)
-
-
-def _with_header(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[Sequence[object]]:
-    yield header
-    yield from rows

@@ -5,7 +5,7 @@ Reading and writing both live here so that what EIKIS sends back is byte-for-byt
 Formula neutralisation (OWASP "CSV Injection"): recipients open these files in Excel, and a cell that begins with
 `=`, `+`, `-`, `@`, TAB or CR may be evaluated as a formula (`=HYPERLINK(...)` from an address text, `@SUM(...)`
 from a supplier's id). Every cell EIKIS writes, header included, that begins with one of those characters gets a
-leading single quote `'`, which spreadsheets show as text; the csv module then quotes the cell if it holds `;`,
+leading single quote `'`, which spreadsheets show as text; the writer then quotes the cell if it holds `;`,
 `"` or a line break, so a quote inside cannot end the cell early. One exception, so that money stays a number:
 a cell that is wholly a plain decimal number (`-12.50`, ASCII digits) is left alone — a spreadsheet reads it as
 that number and can evaluate nothing else. Input files written by the generator and the tests' builders opt out
@@ -15,10 +15,10 @@ that number and can evaluate nothing else. Input files written by the generator 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 from pipeline.errors import SourceError
 
@@ -79,13 +79,6 @@ def neutralise(value: object) -> object:
     return value
 
 
-class _CarriageReturnDialect(ContractDialect):
-    """Same dialect; CR in the line terminator makes the csv module quote a cell holding a bare CR, which with
-    `\\n` alone it writes unquoted (a reader would then split the row there)."""
-
-    lineterminator = "\r\n"
-
-
 def render_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, neutralise_cells: bool = True) -> bytes:
     """The bytes of a contract CSV: header, rows, `\\n` line ends, UTF-8 without BOM, formulas neutralised.
     Every row has the header's length."""
@@ -98,43 +91,46 @@ def render_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, neutr
 
 def render_columns(header: Sequence[str], columns: Sequence[Sequence[object]], *,
                    neutralise_cells: bool = True) -> bytes:
-    """`render_csv` for a table given column by column (a national supplier file: 900 000 rows).
+    """`render_csv` for a table given column by column (a national supplier file has 900 000 rows).
 
-    The rules are `neutralise` and the carriage-return guard, cell by cell as in `render_csv`; what makes it fast
-    is finding the few cells they touch with one tight scan per column, and handing the csv module whole runs of
-    ordinary rows at once."""
-    cells = [[name, *column] for name, column in zip(header, columns, strict=True)]
-    if neutralise_cells:
-        for column in cells:
-            for at in _formula_like(column):
-                column[at] = neutralise(column[at])
-    rows = list(zip(*cells, strict=True))
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, dialect=ContractDialect)
-    guarded = csv.writer(buffer, dialect=_CarriageReturnDialect)
-    written = 0
-    for at in sorted({at for column in cells for at in _carriage_returns(column)}):
-        writer.writerows(rows[written:at])
-        guarded.writerow(rows[at])
-        buffer.seek(buffer.tell() - 2)
-        buffer.truncate()
-        buffer.write("\n")
-        written = at + 1
-    writer.writerows(rows[written:])
-    return buffer.getvalue().encode("utf-8")
+    Written by hand in `ContractDialect`, as the csv module writes it with one difference it cannot be told: a
+    cell is quoted when it holds `;`, `"`, `\\n` *or a bare `\\r`* (the csv module, with `\\n` as its line end,
+    leaves a CR unquoted and a reader would split the row there), a quote inside doubled; `None` is an empty cell,
+    anything else its `str`; a row of one empty cell is `""` so it is not a blank line. Each
+    column is checked at once as one joined text for the rare cell that needs neutralising or quoting, and only
+    such a column is then walked cell by cell: the same bytes, several times faster than a csv writer."""
+    texts = [_column_texts([name, *column], neutralise_cells) for name, column in zip(header, columns, strict=True)]
+    if len(texts) == 1:
+        texts = [['""' if text == "" else text for text in texts[0]]]
+    lines = map(";".join, zip(*texts, strict=True))
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _formula_like(column: Sequence[object]) -> list[int]:
-    """Positions of the text cells that begin like a formula: the only ones `neutralise` may change."""
-    return [at for at, cell in enumerate(column) if isinstance(cell, str) and cell[:1] in FORMULA_START]
+_FORMULA_AT_CELL_START = re.compile("(?:^|\n)[" + re.escape("".join(sorted(FORMULA_START))) + "]")
+_NEEDS_QUOTES = re.compile('[;"\n\r]')
 
 
-def _carriage_returns(column: Sequence[object]) -> list[int]:
-    """Positions of the text cells holding a carriage return (a joined column is searched first: almost never)."""
-    texts = [cell for cell in column if isinstance(cell, str)]
-    if "\r" not in "".join(texts):
-        return []
-    return [at for at, cell in enumerate(column) if isinstance(cell, str) and "\r" in cell]
+def _column_texts(column: list[object], neutralise_cells: bool) -> list[str]:
+    """Each cell of a column as it appears between the delimiters."""
+    if set(map(type, column)) != {str}:                # numbers, None, or a mix: cell by cell
+        return [_quoted(_text(neutralise(cell) if neutralise_cells else cell)) for cell in column]
+    texts = cast(list[str], column)
+    if neutralise_cells and _FORMULA_AT_CELL_START.search("\n".join(texts)):
+        texts = cast(list[str], [neutralise(text) for text in texts])  # (a match after a line break inside a
+                                                                         # cell is harmless: neutralise decides)
+    if _NEEDS_QUOTES.search("\n".join(texts)):
+        return [_quoted(text) for text in texts]
+    return texts
+
+
+def _text(cell: object) -> str:
+    return "" if cell is None else str(cell)
+
+
+def _quoted(text: str) -> str:
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def render_provider_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:

@@ -82,7 +82,7 @@ class StageContext:
         if self.address_status is None:
             raise RuntimeError("ARIS must be staged before sources that reference addresses")
         status = self.address_status
-        existing = pa.array(status.index[status.to_numpy() == "EKS"].to_numpy(dtype=object), type=pa.string())
+        existing = pa.array(status.index).filter(pc.equal(pa.array(status.array), "EKS")).cast(codes.type)
         return pc.is_in(codes, value_set=existing).to_numpy(zero_copy_only=False)
 
 

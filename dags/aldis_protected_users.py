@@ -36,17 +36,6 @@ DELIVERY_RETRIES = {"retries": 3, "retry_delay": dt.timedelta(minutes=2), "retry
                     "max_retry_delay": dt.timedelta(minutes=30), "execution_timeout": dt.timedelta(minutes=30)}
 
 
-def _connection(config: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any] | None:
-    """The Airflow connection the recipients file names for this plan (its extra carries the mandatory
-    `host_key` or `known_hosts`), else None: the endpoint comes from the file."""
-    entry = flow.endpoint_entry(config, plan)
-    if "airflow_conn_id" not in entry:
-        return None
-    found = Connection.get(entry["airflow_conn_id"])
-    return {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
-            "extra": found.extra_dejson}
-
-
 @dag(
     dag_id="aldis_protected_users",
     schedule=CronTriggerTimetable("0 0 5 * *", timezone="Europe/Riga"),
@@ -86,7 +75,8 @@ def aldis_protected_users() -> None:
 
     @task(**DELIVERY_RETRIES)
     def deliver_returns_to_sopa(config: dict[str, Any], built: dict[str, Any]) -> list[list[dict[str, Any]]]:
-        return [flow.deliver_one(config, plan, _connection(config, plan)) for plan in flow.plan(config, "sopa")]
+        return [flow.deliver_one(config, plan, flow.endpoint_connection(config, plan, Connection.get))
+                for plan in flow.plan(config, "sopa")]
 
     wait_for_delivery_day = DateTimeSensorAsync(
         task_id="wait_for_delivery_day", target_time="{{ ti.xcom_pull(task_ids='resolve_config')['wait_until'] }}")
@@ -98,7 +88,7 @@ def aldis_protected_users() -> None:
     @task(**DELIVERY_RETRIES, map_index_template="{{ trader_name }}", max_active_tis_per_dag=4)
     def deliver_to_traders(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["trader_name"] = plan["label"] or plan["recipient"]
-        return flow.deliver_one(config, plan, _connection(config, plan))
+        return flow.deliver_one(config, plan, flow.endpoint_connection(config, plan, Connection.get))
 
     config = resolve_config()
     built = build_outbox(config)

@@ -98,12 +98,7 @@ def eikis_claims() -> None:
           map_index_template="{{ recipient }}")
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["recipient"] = plan["recipient"]
-        entry = flow.endpoint_entry(config, plan)
-        connection = None
-        if "airflow_conn_id" in entry:
-            found = Connection.get(entry["airflow_conn_id"])
-            connection = {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
-                          "extra": found.extra_dejson}
+        connection = flow.endpoint_connection(config, plan, Connection.get)
         return flow.deliver_one(config, plan, connection)
 
     config = resolve_config()

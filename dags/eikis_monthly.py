@@ -142,12 +142,7 @@ def eikis_monthly() -> None:
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         context = get_current_context()
         context["recipient"] = f"{plan['name']} ({plan['recipient']})" if plan.get("name") else plan["recipient"]
-        entry = monthly.endpoint_entry(config, plan)
-        connection = None
-        if "airflow_conn_id" in entry:
-            found = Connection.get(entry["airflow_conn_id"])
-            connection = {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
-                          "extra": found.extra_dejson}
+        connection = monthly.endpoint_connection(config, plan, Connection.get)
         delivered = monthly.deliver(config, plan, connection)
         context["outlet_events"][DELIVERIES].extra = {"period": config["period"], "recipient": plan["recipient"],
                                                       "name": plan.get("name", ""), "files": len(delivered)}

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
+
 MONTH_PATTERN = r"^(19\d\d|[2-9]\d{3})-(0[1-9]|1[0-2])$"   # a real `YYYY-MM` month from 1900: the one rule
 _MONTH = re.compile(MONTH_PATTERN, re.ASCII)
 
@@ -21,15 +23,17 @@ def parse_month(text: str) -> int:
 
 
 def parse_months(texts: Any) -> tuple[Any, Any]:
-    """`parse_month` for a whole Arrow string array at once: (valid mask, month index, 0 where invalid)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    """`parse_month` for a whole Arrow string array at once: numpy (valid mask, month index, 0 where invalid).
 
-    valid = pc.match_substring_regex(texts, MONTH_PATTERN)
-    safe = pc.if_else(valid, texts, pa.scalar("2000-01"))
-    year = pc.cast(pc.utf8_slice_codeunits(safe, 0, 4), pa.int32())
-    month = pc.cast(pc.utf8_slice_codeunits(safe, 5, 7), pa.int32())
-    return valid, pc.add(pc.multiply(year, 12), pc.subtract(month, 1))
+    The same rule as MONTH_PATTERN, read off the bytes in numpy (a regex, two slices and two casts in Arrow cost
+    a tenth of staging VID): exactly seven bytes, four ASCII digits of a year from 1900, `-`, a month 01..12."""
+    from pipeline.textcolumns import chars_at, digits_at, fixed_width
+
+    fits, matrix = fixed_width(texts, 7)
+    year_ok, year = digits_at(matrix, [0, 1, 2, 3])
+    month_ok, month = digits_at(matrix, [5, 6])
+    valid = fits & year_ok & month_ok & chars_at(matrix, {4: "-"}) & (year >= 1900) & (month >= 1) & (month <= 12)
+    return valid, np.where(valid, year * 12 + month - 1, 0).astype(np.int32)
 
 
 _SEEN: dict[str, int | None] = {}

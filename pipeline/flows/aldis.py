@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,10 +229,12 @@ def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
     return deliver(config, plan_entry, connection)
 
 
-def endpoint_entry(config: dict[str, Any], plan_entry: dict[str, Any]) -> dict[str, Any]:
-    from pipeline.flows.monthly import endpoint_entry as entry
+def endpoint_connection(config: dict[str, Any], plan_entry: dict[str, Any],
+                        get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
+    """The Airflow connection a plan's endpoint names, or None (`monthly.endpoint_connection`)."""
+    from pipeline.flows.monthly import endpoint_connection as monthly_endpoint_connection
 
-    return entry(config, plan_entry)
+    return monthly_endpoint_connection(config, plan_entry, get_connection)
 
 
 def aldis_recipient_of(path: str) -> str:

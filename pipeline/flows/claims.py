@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -259,11 +260,12 @@ def deliver_one(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any],
     return deliver(_as_run_config(config), plan, connection)
 
 
-def endpoint_entry(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
-    """The raw endpoint entry of a plan (it may name an Airflow connection: `airflow_conn_id`)."""
-    from pipeline.flows.monthly import endpoint_entry as monthly_endpoint_entry
+def endpoint_connection(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any],
+                        get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
+    """The Airflow connection a plan's endpoint names, or None (`monthly.endpoint_connection`)."""
+    from pipeline.flows.monthly import endpoint_connection as monthly_endpoint_connection
 
-    return monthly_endpoint_entry(_as_run_config(config), plan)
+    return monthly_endpoint_connection(_as_run_config(config), plan, get_connection)
 
 
 def _as_run_config(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:

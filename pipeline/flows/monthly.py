@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields
@@ -300,12 +300,23 @@ def plan_delivery(config: RunConfig | dict[str, Any]) -> list[dict[str, Any]]:
             for plan in plan_deliveries(Path(run.outbox), run.period, recipients)]
 
 
-def endpoint_entry(config: RunConfig | dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
-    """The raw endpoint entry of a plan (it may name an Airflow connection: `airflow_conn_id`)."""
+def endpoint_connection(config: RunConfig | dict[str, Any], plan: dict[str, Any],
+                        get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
+    """The Airflow connection a plan's endpoint names (`airflow_conn_id` in the recipients file) as `deliver`
+    takes it (host, port, login, password and extra, which carries the mandatory `host_key` or `known_hosts`),
+    or None when the endpoint is given in the file itself.
+
+    Every delivering DAG passes Airflow's `Connection.get` as `get_connection`, so the lookup is written once and
+    `pipeline` never imports Airflow."""
     from pipeline.deliver.sftp import RecipientsConfig
 
     run = RunConfig.of(config)
-    return dict(RecipientsConfig.load(Path(run.recipients)).endpoints[plan["endpoint"]])
+    entry = RecipientsConfig.load(Path(run.recipients)).endpoints[plan["endpoint"]]
+    if "airflow_conn_id" not in entry:
+        return None
+    found = get_connection(entry["airflow_conn_id"])
+    return {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
+            "extra": found.extra_dejson}
 
 
 def deliver(config: RunConfig | dict[str, Any], plan: dict[str, Any],

@@ -16,7 +16,6 @@ raises on any other) or touches the network.
 
 from __future__ import annotations
 
-import io
 import mmap
 import re
 import tempfile
@@ -37,7 +36,6 @@ from pipeline.sources.xmlstream import (
     Chunk,
     ChunkMismatch,
     ChunkStream,
-    HashingReader,
     XmlLayout,
     _describe,
     _locate_schema_error,
@@ -94,9 +92,6 @@ class ColumnBatch:
     def rows(self) -> int:
         return len(next(iter(self.columns.values())))
 
-    def numbers(self) -> list[int]:
-        return list(range(self.first, self.first + self.rows))
-
 
 def read_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
                  batch_rows: int = 100_000) -> Iterator[ColumnBatch]:
@@ -134,15 +129,11 @@ def read_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, dig
 def _validate(path: Path, layout: XmlLayout, chunk: Chunk | None, digest: Any | None,
               verdict: dict[str, Any]) -> None:
     try:
-        stream: io.RawIOBase
         if chunk:
-            stream = ChunkStream(path, chunk)
-        elif digest is not None:
-            stream = HashingReader(path, digest)
+            with ChunkStream(path, chunk) as stream:
+                verdict["outcome"] = xsdstream.validate_stream(stream, layout.schema_file)
         else:
-            stream = io.FileIO(path, "rb")
-        with stream:
-            verdict["outcome"] = xsdstream.validate_stream(stream, layout.schema_file)
+            verdict["outcome"] = xsdstream.validate_file(path, layout.schema_file, digest)
     except OSError as exc:
         verdict["outcome"] = xsdstream.XsdOutcome(False, well_formed=False, read_error=exc.strerror or str(exc))
 

@@ -59,10 +59,17 @@ def household_statuses(url: str, period: str) -> pd.DataFrame:
 
 
 def record_accepted_anomalies(url: str, period: str, run_id: str, anomalies: list[Anomaly], reason: str) -> None:
-    """Keep who-let-what-through: one row per accepted measure, and an audit event."""
+    """Keep who-let-what-through: one row per accepted measure, and an audit event.
+
+    The same acceptance for the same run (same run id, measures and reason) is recorded once: the DAG runs the
+    gate in `check_anomalies` and again in `publish`, and a re-run of unchanged inputs repeats it."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     engine = connect(url)
     with engine.begin() as conn:
+        recorded = conn.execute(text("SELECT run_id, measure, reason FROM anomaly_acceptances WHERE period = :period"),
+                                {"period": period}).all()
+        if {tuple(row) for row in recorded} == {(run_id, item.measure, reason) for item in anomalies}:
+            return
         conn.execute(text("DELETE FROM anomaly_acceptances WHERE period = :period"), {"period": period})
         for item in anomalies:
             conn.execute(text(

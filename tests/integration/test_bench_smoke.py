@@ -17,3 +17,8 @@ def test_benchmark_smoke_prints_stage_figures_and_targets(tmp_path):
     assert "rec/s" in run.stdout and " MB" in run.stdout
     assert "pandas.read_xml" in run.stdout and "x faster" in run.stdout
     assert "targets" in run.stdout and (tmp_path / "results.json").exists()
+    lines = run.stdout.splitlines()
+    for index, line in enumerate(lines):  # a missed target says by how much and where the next step is written
+        if line.lstrip().startswith("MISS"):
+            following = "\n".join(lines[index + 1:index + 4])
+            assert "gap:" in following and "next step:" in following, following

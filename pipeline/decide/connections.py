@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.decide.rules import ELIGIBLE, connection_support_types
 
@@ -25,6 +27,14 @@ def eligible_counts(households: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return per_code, per_building
 
 
+def count_at(codes: pd.Series, counts: pd.Series) -> np.ndarray:
+    """`counts[code]` for every code, 0 where it has none: one Arrow hash look-up (`Series.map` over text keys
+    goes cell by cell in Python, seconds for the 900 000 electricity objects)."""
+    at = pc.index_in(pa.array(codes, type=pa.string()), value_set=pa.array(counts.index, type=pa.string()))
+    found = pc.take(pa.array(counts.to_numpy(dtype=np.int64)), at)
+    return pc.fill_null(found, 0).to_numpy()
+
+
 def decide_connections(connections: pd.DataFrame, households: pd.DataFrame, support_on: list[str],
                        commodity: str) -> pd.DataFrame:
     """Decision columns for every staged connection whose address exists; others get `address_error`."""
@@ -33,8 +43,8 @@ def decide_connections(connections: pd.DataFrame, households: pd.DataFrame, supp
     exists = frame["address_status"] == "EKS"
     active = frame["status"] == "ACTIVE"
     common = frame["connection_kind"] == "COMMON"
-    at_code = frame["aris_code"].map(per_code).fillna(0).astype("int64")
-    in_building = frame["aris_code"].map(per_building).fillna(0).astype("int64")
+    at_code = count_at(frame["aris_code"], per_code)
+    in_building = count_at(frame["aris_code"], per_building)
     dwellings = np.where(common, in_building, np.minimum(at_code, 1))
     dwellings = np.where(active & exists, dwellings, 0)
     frame["eligible"] = (dwellings > 0).astype("int64")

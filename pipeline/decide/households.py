@@ -7,8 +7,12 @@ displayed amounts are `rules.display_cents`.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.decide.income import PersonIncome
 from pipeline.decide.rules import ELIGIBLE, NOT_ELIGIBLE, REVIEW, display_cents, is_income_eligible
@@ -37,6 +41,7 @@ def review_addresses(quarantine: pd.DataFrame, persons: pd.DataFrame) -> pd.Data
 
 
 INCOME_SOURCES = ("vid", "vsaa")
+TEXT = np.dtypes.StringDType()
 
 
 def unmatched_income_records(quarantine: pd.DataFrame, persons: pd.DataFrame) -> int:
@@ -45,8 +50,9 @@ def unmatched_income_records(quarantine: pd.DataFrame, persons: pd.DataFrame) ->
     run reports how many there are."""
     marked = quarantine.loc[quarantine["marks_review"].fillna(False).astype(bool)
                             & quarantine["source"].isin(INCOME_SOURCES)]
-    owned = marked["person_key"].isin(set(persons["person_key"].dropna()))
-    return int((~owned).sum())
+    owned = pc.is_in(pa.array(marked["person_key"], type=pa.string()),
+                     value_set=pa.array(persons["person_key"].dropna(), type=pa.string()))
+    return len(marked) - pc.sum(owned, min_count=0).as_py()
 
 
 def decide_households(persons: pd.DataFrame, income: PersonIncome, review: pd.DataFrame, policy: Policy,
@@ -72,28 +78,39 @@ def decide_households(persons: pd.DataFrame, income: PersonIncome, review: pd.Da
     safe_members = np.maximum(members, 1)
     total_cents = display_cents(scaled, np.full(len(scaled), income.scale, dtype=np.int64))
     average_cents = display_cents(scaled, income.scale * window * safe_members)
-    households["total_income_eur"] = [_eur(c) for c in total_cents]
-    households["avg_income_eur"] = [None if m == 0 else _eur(c) for c, m in zip(average_cents, members, strict=True)]
+    households["total_income_eur"] = _text(eur_texts(total_cents))
+    average = eur_texts(average_cents)
+    households["avg_income_eur"] = _text(average).where(members > 0)
     households["threshold_eur"] = f"{policy.income_threshold_eur:.2f}"
     households["policy_version"] = policy.version
     households["status"] = status
-    households["reason"] = [
-        _reason(s, avg, households_reasons, members_count)
-        for s, avg, households_reasons, members_count in zip(
-            status, households["avg_income_eur"], households["review_reasons"], members, strict=True)
-    ]
+    households["reason"] = _text(_reasons(status, average, households["review_reasons"], members))
     households = households.drop(columns=["scaled"]).merge(addresses, on="aris_code", how="left")
     return households.sort_values("aris_code", kind="stable").reset_index(drop=True)
 
 
-def _eur(cents: int) -> str:
-    value = int(cents)
-    return f"{value // 100}.{value % 100:02d}"
+def eur_texts(cents: np.ndarray) -> np.ndarray:
+    """Whole cents as EUR texts with two decimals (`1234` → `12.34`), for an int64 or a Python-int array alike;
+    numpy's string functions do it at once for a national month's 830 000 households."""
+    euros = (cents // 100).astype(TEXT)
+    return _join(euros, ".", np.strings.zfill((cents % 100).astype(TEXT), 2))
 
 
-def _reason(status: str, average: str | None, review_reasons: object, members: int) -> str:
-    if status == REVIEW:
-        return (f"member data quarantined ({review_reasons}); not flagged until the bureau resolves it"
-                + ("" if members else "; no counting member left at this address"))
-    relation = "at or under" if status == ELIGIBLE else "over"
-    return f"average monthly income per member {average} EUR is {relation} the threshold"
+def _reasons(status: np.ndarray, average: np.ndarray, review_reasons: pd.Series, members: np.ndarray) -> np.ndarray:
+    """The reason in words, for every household at once."""
+    relation = np.where(status == ELIGIBLE, "at or under", "over")
+    decided = _join("average monthly income per member ", average, " EUR is ", relation, " the threshold")
+    quarantined = _join("member data quarantined (", review_reasons.fillna("").to_numpy(dtype=TEXT),
+                        "); not flagged until the bureau resolves it",
+                        np.where(members > 0, "", "; no counting member left at this address"))
+    return np.where(status == REVIEW, quarantined, decided)
+
+
+def _join(*parts: object) -> np.ndarray:
+    """Element-wise concatenation of string arrays and scalars."""
+    return functools.reduce(np.strings.add, parts)
+
+
+def _text(values: np.ndarray) -> pd.Series:
+    """A numpy string array as a pandas text column (through Arrow: a Python string per cell is what costs)."""
+    return pa.array(values, type=pa.string()).to_pandas()

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.decide.rules import income_window
@@ -43,17 +45,20 @@ class PersonIncome:
 
 
 class PersonLookup:
-    """Maps personal numbers to row positions of the counting persons (-1 when not a counting person)."""
+    """Maps personal numbers to row positions of the counting persons (-1 when not a counting person).
+
+    A hash index (pandas' engine, built once) answers ≈25 M look-ups per national month several times faster than
+    a binary search over the sorted numbers, whose every probe misses the cache. Should a number appear twice, its
+    first row answers, as a stable sort would."""
 
     def __init__(self, person_nos: np.ndarray) -> None:
-        self.order = np.argsort(person_nos, kind="stable")
-        self.sorted = person_nos[self.order]
+        first = ~pd.Index(person_nos).duplicated(keep="first")
+        self.rows = np.flatnonzero(first)
+        self.index = pd.Index(person_nos[first])
 
     def positions(self, values: np.ndarray) -> np.ndarray:
-        if not len(self.sorted):
-            return np.full(len(values), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.sorted, values), len(self.sorted) - 1)
-        return np.where(self.sorted[at] == values, self.order[at], -1)
+        at = self.index.get_indexer(values)
+        return np.where(at >= 0, self.rows[at], -1)
 
 
 def window_overlap(start: np.ndarray, end: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
@@ -76,9 +81,20 @@ def _survey(parts: list[Path]) -> _Survey:
         spread = table.column("period_end").to_numpy().astype(np.int64) - table.column("period_start").to_numpy() + 1
         spreads.update(np.unique(spread).tolist())
         total += float(table.column("amount_cents").to_numpy().sum())
-    every = pd.Series(np.concatenate(hashes) if hashes else np.empty(0, dtype=np.int64))
-    repeated = every[every.duplicated()].unique()
-    return _Survey(np.sort(repeated), math.lcm(1, *spreads), total)
+    return _Survey(repeated_values(np.concatenate(hashes) if hashes else np.empty(0, dtype=np.int64)),
+                   math.lcm(1, *spreads), total)
+
+
+def repeated_values(values: np.ndarray) -> np.ndarray:
+    """The values that occur more than once, sorted and unique. Sorting ≈25 M integers and comparing neighbours
+    is an order of magnitude cheaper than a hash table of them (`Series.duplicated`)."""
+    ordered = np.sort(values)
+    return np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+
+
+def is_in(values: np.ndarray | pa.ChunkedArray, value_set: np.ndarray) -> np.ndarray:
+    """A boolean mask of `values` found in `value_set`, by Arrow's hash look-up (twice as fast as `np.isin`)."""
+    return pc.is_in(values, value_set=pa.array(value_set)).to_numpy(zero_copy_only=False)
 
 
 def superseded_records(parts: list[Path], repeated_hashes: np.ndarray) -> dict[int, np.ndarray]:
@@ -88,7 +104,7 @@ def superseded_records(parts: list[Path], repeated_hashes: np.ndarray) -> dict[i
     candidates = []
     for index, part in enumerate(parts):
         table = pq.read_table(part, columns=["doc_hash", "document_id", "submitted_at", "file", "record"])
-        hit = np.isin(table.column("doc_hash").to_numpy(), repeated_hashes)
+        hit = is_in(table.column("doc_hash"), repeated_hashes)
         if hit.any():
             frame = table.filter(hit).to_pandas()
             frame["part"] = index
@@ -126,7 +142,7 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
         low, high = window_overlap(start, end, first, last)
         keep = low <= high
         if index in superseded:
-            keep &= ~np.isin(table.column("record").to_numpy(), superseded[index])
+            keep &= ~is_in(table.column("record"), superseded[index])
         who = lookup.positions(table.column("person_no").to_numpy()[keep])
         counted = who >= 0
         who = who[counted]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import WorkLayout
-from pipeline.csvio import render_csv
+from pipeline.csvio import render_columns
 from pipeline.decide.rules import ELIGIBLE
 from pipeline.handoff import RecipientFile
 from pipeline.logs import get_logger
@@ -29,13 +29,17 @@ MUNICIPALITY_COLUMNS = ("aris_code", "address", "eligible")
 def _write(build: Path, relative: str, header: tuple[str, ...], frame: pd.DataFrame) -> RecipientFile:
     target = build / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    rows = frame[list(header)].itertuples(index=False, name=None)
-    target.write_bytes(render_csv(header, rows))
+    target.write_bytes(render_columns(header, [frame[name].tolist() for name in header]))
     return RecipientFile(relative, len(frame))
 
 
 def _sorted(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame.sort_values(list(columns), kind="stable")
+
+
+def _groups(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
+    """The frame's rows per value of `column`, each in the frame's order (one pass, not one scan per value)."""
+    return {str(value): group for value, group in frame.groupby(column, sort=False)}
 
 
 def build_recipient_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
@@ -67,12 +71,13 @@ def _heat_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
     if orphans.any():
         log.warning("heat: %d rejected rows come from files with no valid row; they stay in the quarantine only",
                     int(orphans.sum()))
+    good = _groups(_sorted(decided.loc[decided["address_error"].isna()], "object_id"), "company_reg_no")
+    errors_of = _groups(returned, "company_reg_no")
     written = []
     for supplier in sorted(set(decided["company_reg_no"])):
-        own = decided.loc[decided["company_reg_no"] == supplier]
-        good = _sorted(own.loc[own["address_error"].isna()], "object_id")
-        written.append(_write(build, f"heat/{supplier}/eligibility.csv", SUPPLIER_COLUMNS, good))
-        errors = returned.loc[returned["company_reg_no"] == supplier]
+        written.append(_write(build, f"heat/{supplier}/eligibility.csv", SUPPLIER_COLUMNS,
+                              good.get(supplier, decided.iloc[:0])))
+        errors = errors_of.get(supplier, returned.iloc[:0])
         if len(errors):
             written.append(_write(build, f"heat/{supplier}/address_errors.csv", ERROR_COLUMNS, errors))
     return written
@@ -84,8 +89,9 @@ def _municipality_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
     municipalities = pd.read_parquet(layout.decided("municipalities"))["municipality_code"]
     lived_in = households.loc[households["members"] > 0].copy()
     lived_in["eligible"] = (lived_in["status"] == ELIGIBLE).astype("int64")
+    by_municipality = _groups(_sorted(lived_in, "aris_code"), "municipality_code")
     written = []
     for municipality in sorted(municipalities):
-        own = _sorted(lived_in.loc[lived_in["municipality_code"] == municipality], "aris_code")
+        own = by_municipality.get(municipality, lived_in.iloc[:0])
         written.append(_write(build, f"municipalities/{municipality}/households.csv", MUNICIPALITY_COLUMNS, own))
     return written

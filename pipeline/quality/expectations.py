@@ -8,6 +8,8 @@ for every source. The suite's row-count expectation takes `min_staged_rows` at r
 on the staged table, so the tolerance lives in the policy and not in the suite. Results never carry offending
 values (they may be personal codes): only expectation names and counts. Each source gets its own Data Docs site under
 `<workdir>/<P>/data_docs/<source>/`, and an index page links them, so parallel Airflow tasks never share a store.
+A source staged as several parts has one site too, built once after its parts are validated, with one result page
+per part (named by the part) that the index links as well.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pipeline.filework import map_files
 from pipeline.handoff import SourceSummary
 from pipeline.logs import get_logger
 from pipeline.policy import DEFAULT_TOLERANCE, Policy, QuarantineTolerance
+from pipeline.quality.gx_suite import SuiteRun, build_site, outcomes_of, validate
 from pipeline.quality.offline_docs import make_offline
 
 log = get_logger("quality.expectations")
@@ -73,6 +76,8 @@ class ValidationSummary:
         path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
 
 
+WHOLE_TABLE_RUN = "whole-table"  # the run name of a parted source's table-wide expectations; parts are named
+PART_PAGES = "validations/*/part-*/*/*.html"  # where a parted source's site keeps each part's result page
 TABLE_WIDE = frozenset({"expect_table_row_count_to_be_between", "expect_column_values_to_be_unique",
                         "expect_compound_columns_to_be_unique"})
 
@@ -87,64 +92,24 @@ def split_suite(suite: dict) -> tuple[dict, dict]:
 
 def run_suite(suite_json: dict, frame: pd.DataFrame, docs_dir: Path | None,
               parameters: dict[str, object]) -> list[dict[str, object]]:
-    """Run one suite on one DataFrame in an ephemeral GX context; outcomes carry counts, never values."""
-    import great_expectations as gx  # imported here: ≈3 s, and only validation needs it
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
-    sites = {}
+    """Run one suite on one DataFrame (and build its Data Docs site); outcomes carry counts, never values."""
+    run = validate(suite_json, frame, parameters)
     if docs_dir is not None:
-        sites["eikis"] = {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir.resolve())},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False},
-        }
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-        data_docs_sites=sites,
-        progress_bars=ProgressBarsConfig(globally=False),
-    )
-    context = gx.get_context(mode="ephemeral", project_config=config)
-    suite = context.suites.add(gx.ExpectationSuite(**suite_json))
-    batch = (
-        context.data_sources.add_or_update_pandas("eikis")
-        .add_dataframe_asset(suite_json["name"])
-        .add_batch_definition_whole_dataframe("staged")
-    )
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite_json["name"], data=batch, suite=suite))
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs_dir is not None else []
-    checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name=f"{suite_json['name']}_checkpoint", validation_definitions=[definition], actions=actions,
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0}))
-    result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
-    outcomes = []
-    for validation in result.run_results.values():
-        for outcome in validation.results:
-            config_ = outcome.expectation_config
-            outcomes.append({
-                "expectation": config_.type,
-                "column": config_.kwargs.get("column") or config_.kwargs.get("column_list") or "",
-                "success": bool(outcome.success),
-                "unexpected_count": outcome.result.get("unexpected_count"),
-                "observed_value": _safe_observed(outcome.result.get("observed_value")),
-            })
-    return outcomes
+        build_site(docs_dir, [suite_json], [run])
+    return outcomes_of(run)
 
 
-def _validate_part(task: tuple[dict, Path, Path | None]) -> list[dict[str, object]]:
-    suite_json, part, docs_dir = task
+def _validate_part(task: tuple[dict, Path]) -> SuiteRun:
+    """A worker's share: one part's row-wise result, handed back to the parent for the source's one site."""
+    suite_json, part = task
     frame = pq.read_table(part, columns=suite_columns(suite_json)).to_pandas()
-    return run_suite(suite_json, frame, docs_dir, {})
+    return validate(suite_json, frame, {}, run_name=part.stem)
 
 
-def _merge(outcomes: list[list[dict[str, object]]]) -> list[dict[str, object]]:
+def _merge(per_part: list[list[dict[str, object]]]) -> list[dict[str, object]]:
     """Per expectation over all parts: success only if every part passed, unexpected counts summed."""
     merged: dict[tuple[str, str], dict[str, object]] = {}
-    for part in outcomes:
+    for part in per_part:
         for item in part:
             key = (str(item["expectation"]), str(item["column"]))
             seen = merged.setdefault(key, {**item, "unexpected_count": 0, "success": True})
@@ -206,32 +171,35 @@ def _validate(source: str, layout: WorkLayout, settings: Settings, policy: Polic
     parts = sorted(layout.staged(source).glob("*.parquet"))
     if len(parts) <= 1:
         frame = pq.read_table(layout.staged(source), columns=suite_columns(suite_json)).to_pandas()
-        outcomes = run_suite(suite_json, frame, docs, parameters)
+        suites, runs = [suite_json], [validate(suite_json, frame, parameters)]
+        found = outcomes_of(runs[0])
     else:
         import great_expectations  # noqa: F401 - imported before the workers fork, so none of them pays for it
 
         row_wise, table_wide = split_suite(suite_json)
-        tasks = [(row_wise, part, docs / part.stem if docs else None) for part in parts]
-        outcomes = _merge(map_files(_validate_part, tasks, settings.workers))
+        runs = map_files(_validate_part, [(row_wise, part) for part in parts], settings.workers)
         columns = suite_columns(table_wide)
         if columns:
             frame = pq.read_table(layout.staged(source), columns=columns).to_pandas()
         else:  # only the row count is checked: a frame of the staged row count, without reading any column
             rows = sum(pq.ParquetFile(part).metadata.num_rows for part in parts)
             frame = pd.DataFrame(index=pd.RangeIndex(rows))
-        outcomes += run_suite(table_wide, frame, docs, parameters)
+        runs.append(validate(table_wide, frame, parameters, run_name=WHOLE_TABLE_RUN))
+        suites = [row_wise, table_wide]
+        found = _merge([outcomes_of(run) for run in runs[:-1]]) + outcomes_of(runs[-1])
     failed = [
         {key: item[key] for key in ("expectation", "column", "unexpected_count", "observed_value")}
-        for item in outcomes if not item["success"]
+        for item in found if not item["success"]
     ]
     if docs is not None:
+        build_site(docs, suites, runs)  # one site per source: each part's result is a page of it
         make_offline(docs)
-    summary = ValidationSummary(source=source, success=not failed, evaluated=len(outcomes), failed=failed,
+    summary = ValidationSummary(source=source, success=not failed, evaluated=len(found), failed=failed,
                                 min_staged_rows=min_rows, parts=len(parts))
     summary.save(layout)
     if settings.data_docs:
         write_index(layout)
-    log.info("%s: %d expectations over %d part(s), %d failed", source, len(outcomes), len(parts), len(failed))
+    log.info("%s: %d expectations over %d part(s), %d failed", source, len(found), len(parts), len(failed))
     if failed:
         names = "; ".join(f"{f['expectation']}({f['column']}) unexpected={f['unexpected_count']}"
                           if f["column"] else f"{f['expectation']} observed={f['observed_value']} "
@@ -246,26 +214,26 @@ def validate_frame(source: str, frame: pd.DataFrame, records: int, settings: Set
     Parquet, e.g. ALDIS's contract lists), with the default quarantine tolerance on the row count; raise
     ValidationFailed naming every failed expectation (counts only). Returns the outcomes."""
     min_rows = max(0, records - tolerance_for(source, None, settings).most_quarantined(records))
-    outcomes = run_suite(load_suite(source), frame, docs_dir if settings.data_docs else None,
+    found = run_suite(load_suite(source), frame, docs_dir if settings.data_docs else None,
                          {"min_staged_rows": min_rows})
-    failed = [item for item in outcomes if not item["success"]]
-    log.info("%s: %d expectations, %d failed", source, len(outcomes), len(failed))
+    failed = [item for item in found if not item["success"]]
+    log.info("%s: %d expectations, %d failed", source, len(found), len(failed))
     if failed:
         names = "; ".join(f"{f['expectation']}({f['column']}) unexpected={f['unexpected_count']}" if f["column"]
                           else f"{f['expectation']} observed={f['observed_value']} (at least {min_rows} of {records} "
                           "rows needed)" for f in failed)
         raise ValidationFailed(f"{source}: data-quality suite failed: {names}", file=suites_dir() / f"{source}.json")
-    return outcomes
-
-
-def _safe_observed(value: object) -> object:
-    """Only numbers (row counts) are kept; anything else could be data."""
-    return value if isinstance(value, int | float) else None
+    return found
 
 
 INDEX_STYLE = ("body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:980px;color:#1f2933}"
                "table{border-collapse:collapse}th,td{border-bottom:1px solid #d9e2ec;padding:4px 10px;"
                "text-align:left;vertical-align:top}th{background:#f0f4f8;max-width:22em}")
+
+
+def part_pages(site: Path) -> list[Path]:
+    """The result page of each part of a source validated part by part, relative to its site, in part order."""
+    return sorted((page.relative_to(site) for page in site.glob(PART_PAGES)), key=lambda page: page.parts[2])
 
 
 def write_index(layout: WorkLayout) -> Path:
@@ -275,9 +243,8 @@ def write_index(layout: WorkLayout) -> Path:
         summary = json.loads(path.read_text(encoding="utf-8"))
         source = html.escape(summary["source"])
         status = "✔ passed" if summary["success"] else f"✘ FAILED ({len(summary['failed'])})"
-        parts = summary.get("parts", 1)
-        part_links = "" if parts <= 1 else " ".join(
-            f'<a href="{source}/part-{i:04d}/index.html">part {i}</a>' for i in range(parts))
+        part_links = " ".join(f'<a href="{source}/{html.escape(page.as_posix())}">{html.escape(page.parts[2])}</a>'
+                              for page in part_pages(layout.data_docs / summary["source"]))
         rows.append(f'<tr><td><a href="{source}/index.html">{source}</a> {part_links}</td><td>{status}</td>'
                     f'<td>{summary["evaluated"]}</td><td>{summary["min_staged_rows"]}</td></tr>')
     page = (

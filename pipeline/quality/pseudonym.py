@@ -9,8 +9,13 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _NAME_DOMAIN = b"eikis-name-token\x00"
@@ -18,7 +23,27 @@ _NAME_DOMAIN = b"eikis-name-token\x00"
 
 def person_key(secret: bytes, person_code: str) -> str:
     """16 hex digits of HMAC-SHA256 over the normalized 11-digit code."""
-    return hmac.new(secret, person_code.encode("ascii"), hashlib.sha256).hexdigest()[:16]
+    mac = _keyed(secret).copy()
+    mac.update(person_code.encode("ascii"))
+    return mac.hexdigest()[:16]
+
+
+def person_keys(secret: bytes, person_codes: Iterable[str]) -> list[str]:
+    """`person_key` of many codes (PMLP stages ≈2 M a month): the same keyed hash, without a call per code."""
+    keyed = _keyed(secret)
+    keys = []
+    for code in person_codes:
+        mac = keyed.copy()
+        mac.update(code.encode("ascii"))
+        keys.append(mac.hexdigest()[:16])
+    return keys
+
+
+@functools.lru_cache(maxsize=8)
+def _keyed(secret: bytes) -> hmac.HMAC:
+    """HMAC-SHA256 with the key already absorbed; a copy per value skips the key set-up, which is most of the cost
+    of `hmac.new` or `hmac.digest` for a short message (≈2 µs instead of ≈4 µs per key on one core)."""
+    return hmac.new(secret, digestmod=hashlib.sha256)
 
 
 def name_tokens(text: str) -> list[str]:
@@ -29,12 +54,41 @@ def name_tokens(text: str) -> list[str]:
 
 def token_key(secret: bytes, token: str) -> str:
     """16 hex digits of HMAC-SHA256 over one normalised name token (domain-separated from person keys)."""
-    return hmac.new(secret, _NAME_DOMAIN + token.encode("ascii"), hashlib.sha256).hexdigest()[:16]
+    mac = _keyed(secret).copy()
+    mac.update(_NAME_DOMAIN + token.encode("ascii"))
+    return mac.hexdigest()[:16]
 
 
 def name_keys(secret: bytes, *parts: str) -> str:
     """The distinct token keys of a name, space-joined and sorted (the staged and stored form)."""
     return " ".join(sorted({key for part in parts for key in _part_keys(secret, part)}))
+
+
+def name_keys_column(secret: bytes, given: pa.Array, surname: pa.Array) -> pa.Array:
+    """`name_keys(secret, given, surname)` for whole columns. Each distinct name is folded and hashed once; a
+    record whose parts give at most one token each (almost all) gets its keys combined in Arrow, the rest through
+    `name_keys` itself."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts, simple = [], np.ones(len(given), dtype=bool)
+    for column in (given, surname):
+        encoded = pc.fill_null(column, "").dictionary_encode()
+        keys = [sorted(set(_part_keys(secret, name))) for name in encoded.dictionary.to_pylist()]
+        parts.append(pc.take(pa.array([" ".join(part) for part in keys], type=pa.string()), encoded.indices))
+        simple &= np.array([len(part) <= 1 for part in keys], dtype=bool)[encoded.indices.to_numpy()]
+    first, second = parts
+    ordered = pc.less(first, second)
+    pair = pc.binary_join_element_wise(pc.if_else(ordered, first, second), pc.if_else(ordered, second, first), " ")
+    one = pc.or_(pc.equal(second, ""), pc.equal(first, second))
+    combined = pc.if_else(pc.equal(first, ""), second, pc.if_else(one, first, pair))
+    if simple.all():
+        return combined
+    rest = pa.array(~simple)
+    return pc.replace_with_mask(combined, rest, pa.array(
+        [name_keys(secret, *names) for names in zip(given.filter(rest).to_pylist(), surname.filter(rest).to_pylist(),
+                                                    strict=True)], type=pa.string()))
 
 
 @functools.lru_cache(maxsize=1 << 16)

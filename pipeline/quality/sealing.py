@@ -9,8 +9,10 @@ development key only serves demos and tests, and the log says so.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import os
+from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -30,8 +32,18 @@ class Sealer:
         self._aead = AESGCM(aes_key(passphrase))
 
     def seal(self, plain: str) -> str:
-        nonce = os.urandom(NONCE_BYTES)
-        return base64.b64encode(nonce + self._aead.encrypt(nonce, plain.encode("utf-8"), _AAD)).decode("ascii")
+        return self.seal_many([plain.encode("utf-8")])[0]
+
+    def seal_many(self, plains: Sequence[bytes]) -> list[str]:
+        """Seal many UTF-8 texts, each under its own random nonce. The nonces come from one `os.urandom` call
+        (12 bytes a value, cut from it): one system call per batch instead of one per name."""
+        randomness = os.urandom(NONCE_BYTES * len(plains))
+        encrypt, encode = self._aead.encrypt, binascii.b2a_base64
+        sealed = []
+        for start, plain in zip(range(0, len(randomness), NONCE_BYTES), plains, strict=True):
+            nonce = randomness[start:start + NONCE_BYTES]
+            sealed.append(encode(nonce + encrypt(nonce, plain, _AAD), newline=False).decode("ascii"))
+        return sealed
 
     def open(self, sealed: str) -> str | None:
         """The plain text, or None when the value was sealed under another key or is damaged."""

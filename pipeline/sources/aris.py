@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pipeline.errors import SourceError
@@ -163,8 +164,10 @@ def read_register(files: list[Path]) -> pd.DataFrame:
 def _ascii_number(texts: pd.Series, dtype: str, missing: int = 0) -> pd.Series:
     """Whole numbers written in ASCII digits; anything else (other scripts' digits, signs, blanks) is `missing`,
     so a code in Arabic-Indic digits links to nothing instead of to the code it looks like."""
-    plain = texts.astype("string").str.fullmatch(r"[0-9]{1,18}").fillna(False).astype(bool)
-    return pd.to_numeric(texts.where(plain), errors="coerce").fillna(missing).astype(dtype)
+    strings = pa.array(texts.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    plain = pc.fill_null(pc.match_substring_regex(strings, "^[0-9]{1,18}$"), False)
+    numbers = pc.cast(pc.if_else(plain, strings, None), pa.int64())  # Arrow parses only what is plain digits
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=texts.index).fillna(missing).astype(dtype)
 
 
 def _building_codes(frame: pd.DataFrame) -> pd.Series:

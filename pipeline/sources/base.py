@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.config import Settings, WorkLayout
 from pipeline.filework import map_files
@@ -74,11 +77,13 @@ class StageContext:
         """Where a reader writes its parts; `pipeline.ingest` renames it into place only when staging succeeded."""
         return self.layout.staging / f".{source}.partial"
 
-    def is_existing_address(self, codes: pd.Series) -> pd.Series:
-        """True where a code is an ARIS address with status EKS (CONTRACTS §2)."""
+    def is_existing_address(self, codes: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """True where a code is an ARIS address with status EKS (CONTRACTS §2); a hash lookup in Arrow."""
         if self.address_status is None:
             raise RuntimeError("ARIS must be staged before sources that reference addresses")
-        return codes.map(self.address_status).eq("EKS").fillna(False).astype(bool)
+        status = self.address_status
+        existing = pa.array(status.index).filter(pc.equal(pa.array(status.array), "EKS")).cast(codes.type)
+        return pc.is_in(codes, value_set=existing).to_numpy(zero_copy_only=False)
 
 
 ParseFile = Callable[[FileTask], tuple[int, list[dict[str, Any]], str | None]]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.csvio import read_rows
-from pipeline.digits import is_ascii_digits
+from pipeline.csvio import read_columns
 from pipeline.quality.reasons import Reason
 from pipeline.sources.base import StageContext, StageResult
 from pipeline.sources.common import Quarantine, write_frame
@@ -42,50 +42,60 @@ SCHEMA = pa.schema(
 )
 
 
-def _row_problem(row: dict[str, str], company_reg_column: str) -> tuple[Reason, str] | None:
-    if not row["object_id"].strip():
-        return Reason.MISSING_VALUE, "object_id is empty"
-    if row["connection_kind"] not in KINDS:
-        return Reason.UNKNOWN_ENUM, f"connection_kind is not one of {'|'.join(KINDS)}"
-    if row["status"] not in STATUSES:
-        return Reason.UNKNOWN_ENUM, f"status is not one of {'|'.join(STATUSES)}"
-    reg_no = row[company_reg_column]
-    if not is_ascii_digits(reg_no, 11):
-        return Reason.INVALID_REG_NO, f"{company_reg_column} is not 11 digits"
-    return None
+def _row_problems(frame: pd.DataFrame, company_reg_column: str) -> list[tuple[Reason, str] | None]:
+    """Each row's first problem (checked in this order), or None; whole columns at a time."""
+    checks = [
+        ([not value.strip() for value in frame["object_id"].to_numpy(dtype=object)], Reason.MISSING_VALUE,
+         "object_id is empty"),
+        (~frame["connection_kind"].isin(KINDS), Reason.UNKNOWN_ENUM,
+         f"connection_kind is not one of {'|'.join(KINDS)}"),
+        (~frame["status"].isin(STATUSES), Reason.UNKNOWN_ENUM, f"status is not one of {'|'.join(STATUSES)}"),
+        (~frame[company_reg_column].str.fullmatch("[0-9]{11}").astype(bool), Reason.INVALID_REG_NO,
+         f"{company_reg_column} is not 11 digits"),  # what `pipeline.digits.is_ascii_digits(reg_no, 11)` accepts
+    ]
+    problems: list[tuple[Reason, str] | None] = [None] * len(frame)
+    for failing, reason, detail in reversed(checks):  # the first failing check of a row is the one it keeps
+        for row in np.flatnonzero(np.asarray(failing, dtype=bool)):
+            problems[row] = (reason, detail)
+    return problems
+
+
+def read_commodity(commodity: str, files: list[Path], ctx: StageContext) -> pd.DataFrame:
+    """Every record of the commodity's files, in file and record order, with its file label, line and record."""
+    header = HEADERS[commodity]
+    frames = []
+    for path in files:
+        lines, columns = read_columns(path, header)
+        frame = pd.DataFrame(columns, columns=list(header))
+        frame["file"] = ctx.label(path)
+        frame["line"] = np.asarray(lines, dtype="int64")
+        frame["record"] = np.arange(1, len(lines) + 1, dtype="int64")
+        frames.append(frame)
+    empty = pd.DataFrame({name: pd.Series(dtype="str") for name in (*header, "file")})
+    return pd.concat(frames, ignore_index=True) if frames else empty.assign(line=0, record=0).iloc[:0]
 
 
 def stage_commodity(commodity: str, files: list[Path], ctx: StageContext) -> StageResult:
     header = HEADERS[commodity]
     name_column, reg_column = header[4], header[5]
     quarantine = Quarantine(commodity)
-    rows: list[dict[str, object]] = []
-    per_file: dict[str, int] = {}
-    for path in files:
-        label = ctx.label(path)
-        count = 0
-        for line, row in read_rows(path, header):
-            count += 1
-            problem = _row_problem(row, reg_column)
-            if problem:
-                quarantine.add(file=label, record=count, line=line, reason=problem[0],
-                               detail=f"object {row['object_id'][:40]}: {problem[1]}",
-                               aris_code=row["aris_code"], record_key=row["object_id"], sender_text=row["address"])
-                continue
-            rows.append({
-                "object_id": row["object_id"], "aris_code": row["aris_code"], "address": row["address"],
-                "connection_kind": row["connection_kind"], "company_name": row[name_column],
-                "company_reg_no": row[reg_column], "status": row["status"], "file": label, "line": line,
-                "record": count,
-            })
-        per_file[label] = count
-    frame = pd.DataFrame(rows, columns=[*SCHEMA.names, "record"])
-    frame = _quarantine_duplicates(frame, quarantine)
-    status = frame["aris_code"].map(ctx.address_status) if ctx.address_status is not None else None
+    read = read_commodity(commodity, files, ctx)
+    problems = _row_problems(read, reg_column)
+    bad = np.array([problem is not None for problem in problems], dtype=bool)
+    for row, problem in zip(read.loc[bad].itertuples(index=False), (p for p in problems if p), strict=True):
+        quarantine.add(file=row.file, record=row.record, line=row.line, reason=problem[0],
+                       detail=f"object {row.object_id[:40]}: {problem[1]}",
+                       aris_code=row.aris_code, record_key=row.object_id, sender_text=row.address)
+    frame = read.loc[~bad].rename(columns={name_column: "company_name", reg_column: "company_reg_no"})
+    frame = _quarantine_duplicates(frame.reset_index(drop=True), quarantine)
+    codes = pd.Series(frame["aris_code"].to_numpy(dtype=object), index=frame.index, dtype=object)
+    status = codes.map(ctx.address_status) if ctx.address_status is not None else None  # object keys: 3x faster
     frame["address_status"] = status.fillna("UNKNOWN") if status is not None else "UNKNOWN"
     part = ctx.part_dir(commodity) / "part-0000.parquet"
     write_frame(frame, part, SCHEMA)
-    return StageResult(parts=[part], quarantine=quarantine, records_per_file=per_file)
+    per_file = read.groupby("file", sort=False).size()
+    return StageResult(parts=[part], quarantine=quarantine, records_per_file={
+        ctx.label(path): int(per_file.get(ctx.label(path), 0)) for path in files})
 
 
 def _quarantine_duplicates(frame: pd.DataFrame, quarantine: Quarantine) -> pd.DataFrame:

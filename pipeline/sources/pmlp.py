@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import hashlib
 
-import pandas as pd
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.filework import map_files
 from pipeline.quality import personcode
-from pipeline.quality.pseudonym import name_keys, person_key
+from pipeline.quality.pseudonym import name_keys_column, person_keys
 from pipeline.quality.reasons import Reason
 from pipeline.quality.sealing import Sealer
 from pipeline.sources.base import FileTask, StageContext, StageResult
-from pipeline.sources.common import PartWriter, Quarantine, read_parts, write_frame
-from pipeline.sources.xmlcolumns import ColumnMap, iter_rows
+from pipeline.sources.common import Quarantine
+from pipeline.sources.xmlcolumns import ColumnBatch, ColumnMap, iter_batches
 from pipeline.sources.xmlstream import XmlLayout
 
 SOURCE = "pmlp"
@@ -57,105 +59,115 @@ SCHEMA = pa.schema([f for f in RAW_SCHEMA if f.name not in ("reason", "detail")]
 
 
 def _parse_file(task: FileTask) -> tuple[int, str | None]:
-    writer = PartWriter(task.part.with_suffix(".raw"), RAW_SCHEMA, task.batch_rows)
+    """Check, key and seal one extract (or chunk) batch by batch into a raw part that still holds every record
+    with its reason; `stage` then applies the checks that span the files. The raw part is an uncompressed Arrow
+    file: written and mapped back for the price of a copy, where Parquet would encode and decode every value."""
     digest = None if task.chunk else hashlib.sha256()
     sealer = Sealer(task.data_key)
-    for record in iter_rows(task.path, COLUMNS, task.chunk, digest, task.batch_rows):
-        code, given, surname, status, vital, kind, aris_code, address_text = record.texts
-        digits = personcode.normalize(code) if personcode.is_valid(code) else None
-        reason, detail = _record_problem(code, digits, status, vital, kind, aris_code)
-        writer.append(
-            (
-                digits,
-                person_key(task.secret, digits) if digits else None,
-                name_keys(task.secret, given, surname),
-                sealer.seal(f"{given} {surname}"),
-                status,
-                vital,
-                kind,
-                aris_code,
-                address_text,
-                task.label,
-                record.number,
-                record.line,
-                reason,
-                detail,
-            )
-        )
-    return writer.close(), digest.hexdigest() if digest else None
+    records = 0
+    task.part.parent.mkdir(parents=True, exist_ok=True)
+    with pa.OSFile(str(task.part.with_suffix(".arrow")), "wb") as sink, pa.ipc.new_file(sink, RAW_SCHEMA) as writer:
+        for batch, lines in iter_batches(task.path, COLUMNS, task.chunk, digest, task.batch_rows):
+            writer.write_batch(_raw_batch(task, sealer, batch, lines))
+            records += batch.rows
+    return records, digest.hexdigest() if digest else None
 
 
-def _record_problem(
-    code: str, digits: str | None, status: str, vital: str, kind: str, aris_code: str
-) -> tuple[str | None, str | None]:
-    if digits is None:
-        return Reason.INVALID_PERSON_CODE, "PersonCode fails the §3 rule"
-    for name, value, allowed in (
-        ("Status", status, STATUSES),
-        ("Vital", vital, VITALS),
-        ("AddressKind", kind, ADDRESS_KINDS),
-    ):
-        if value not in allowed:
-            return Reason.UNKNOWN_ENUM, f"{name} is not one of {'|'.join(sorted(allowed))}"
-    if not aris_code.strip():
-        return Reason.MISSING_VALUE, "AddressCode is empty"
-    return None, None
+def _raw_batch(task: FileTask, sealer: Sealer, batch: ColumnBatch, lines: np.ndarray) -> pa.RecordBatch:
+    """One batch of records, typed and checked in Arrow; only the keyed hashes and the sealing run per value."""
+    c = batch.columns
+    valid = personcode.valid_codes(c["PersonCode"])
+    digits = pc.replace_substring(c["PersonCode"], "-", "").filter(valid)
+    no_value = pa.nulls(batch.rows, pa.string())
+    reason, detail = _record_problems(c, valid)
+    display = pc.binary_join_element_wise(c["GivenName"], c["Surname"], " ").cast(pa.binary())
+    return pa.RecordBatch.from_arrays([
+        pc.replace_with_mask(no_value, valid, digits),
+        pc.replace_with_mask(no_value, valid, pa.array(person_keys(task.secret, digits.to_pylist()), pa.string())),
+        name_keys_column(task.secret, c["GivenName"], c["Surname"]),
+        pa.array(sealer.seal_many(display.to_pylist()), pa.string()),
+        c["Status"], c["Vital"], c["AddressKind"], c["AddressCode"], c["AddressText"],
+        pa.array(np.full(batch.rows, task.label, dtype=object), pa.string()),
+        pa.array(np.arange(batch.first, batch.first + batch.rows), pa.int64()),
+        pa.array(lines, pa.int64()),
+        reason, detail,
+    ], schema=RAW_SCHEMA)
+
+
+def _record_problems(c: dict[str, pa.Array], valid: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The first failing record rule per record (reason, detail), in the order of the rules; null when none."""
+    checks = [(pc.invert(valid), Reason.INVALID_PERSON_CODE, "PersonCode fails the §3 rule")]
+    for name, allowed in (("Status", STATUSES), ("Vital", VITALS), ("AddressKind", ADDRESS_KINDS)):
+        checks.append((pc.invert(pc.is_in(c[name], pa.array(sorted(allowed)))), Reason.UNKNOWN_ENUM,
+                       f"{name} is not one of {'|'.join(sorted(allowed))}"))
+    checks.append((_blank(c["AddressCode"]), Reason.MISSING_VALUE, "AddressCode is empty"))
+    reason = detail = pa.nulls(len(valid), pa.string())
+    for failed, code, text in reversed(checks):
+        reason = pc.if_else(failed, pa.scalar(str(code)), reason)
+        detail = pc.if_else(failed, pa.scalar(text), detail)
+    return reason, detail
+
+
+def _blank(texts: pa.Array) -> pa.Array:
+    """True where Python's `str.strip()` leaves nothing. A text with a visible ASCII character is not blank; the
+    rare rest is asked of `str.strip()` itself, so the Unicode whitespace set is Python's, not Arrow's."""
+    unsure = np.flatnonzero(~pc.match_substring_regex(texts, "[!-~]").to_numpy(zero_copy_only=False))
+    blank = np.zeros(len(texts), dtype=bool)
+    blank[unsure] = [not text.strip() for text in texts.take(pa.array(unsure, pa.int64())).to_pylist()]
+    return pa.array(blank)
 
 
 def stage(files: list, ctx: StageContext) -> StageResult:
     tasks = ctx.tasks(SOURCE, files, LAYOUT)
     outcomes = map_files(_parse_file, tasks, ctx.settings.workers)
-    raw_parts = [task.part.with_suffix(".raw") for task in tasks]
-    persons = read_parts(raw_parts)
+    raw_parts = [task.part.with_suffix(".arrow") for task in tasks]
+    persons = pa.concat_tables([pa.ipc.open_file(pa.memory_map(str(part))).read_all() for part in raw_parts]
+                               + [RAW_SCHEMA.empty_table()])
     for part in raw_parts:
         part.unlink()
 
-    would_count = ~(persons["status"].isin(["INACTIVE"]) | persons["vital"].isin(["DECEASED"]))
-    reason = persons["reason"].astype("object")
-    detail = persons["detail"].astype("object")
-
+    reason, detail = persons["reason"], persons["detail"]
     existing = ctx.is_existing_address(persons["aris_code"])
-    unknown = reason.isna() & ~existing
-    reason[unknown] = str(Reason.UNKNOWN_ADDRESS)
-    detail[unknown] = "AddressCode is not an existing (EKS) ARIS address"
+    unknown = pa.array(~existing & pc.is_null(reason).to_numpy(zero_copy_only=False))
+    reason = pc.if_else(unknown, pa.scalar(str(Reason.UNKNOWN_ADDRESS)), reason)
+    detail = pc.if_else(unknown, pa.scalar("AddressCode is not an existing (EKS) ARIS address"), detail)
 
-    has_code = persons["person_code"].notna()
-    duplicated = has_code & persons["person_code"].duplicated(keep=False)
-    reason[duplicated] = str(Reason.DUPLICATE_PERSON)
-    detail[duplicated] = "PersonCode appears more than once in the PMLP extract"
+    person_no = pc.cast(persons["person_code"], pa.int64())
+    duplicated = pa.array(_duplicated(pc.fill_null(person_no, -1).to_numpy()) & pc.is_valid(person_no).to_numpy(
+        zero_copy_only=False))
+    reason = pc.if_else(duplicated, pa.scalar(str(Reason.DUPLICATE_PERSON)), reason)
+    detail = pc.if_else(duplicated, pa.scalar("PersonCode appears more than once in the PMLP extract"), detail)
 
-    bad = reason.notna()
+    bad = pc.is_valid(reason)
+    would_count = pc.invert(pc.or_(pc.equal(persons["status"], "INACTIVE"), pc.equal(persons["vital"], "DECEASED")))
+    review_address = pc.and_(pa.array(existing), would_count)
+    checked = persons.set_column(persons.schema.get_field_index("reason"), "reason", reason)
+    checked = checked.set_column(checked.schema.get_field_index("detail"), "detail", detail)
     quarantine = Quarantine(SOURCE)
-    review_address = existing & would_count
-    _quarantine_rows(quarantine, persons, bad, reason, detail, review_address)
+    _quarantine_rows(quarantine, checked.append_column("marks_review", review_address).filter(bad))
 
-    staged = persons.loc[~bad].copy()
-    staged["person_no"] = staged["person_code"].astype("int64")
+    staged = persons.append_column("person_no", person_no).filter(pc.invert(bad)).select(SCHEMA.names)
     part = ctx.part_dir(SOURCE) / "part-0000.parquet"
-    write_frame(staged, part, SCHEMA)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(staged.cast(SCHEMA), part, compression="zstd")
     result = StageResult(parts=[part], quarantine=quarantine)
     result.add_file_outcomes(tasks, outcomes)
     return result
 
 
-def _quarantine_rows(
-    quarantine: Quarantine,
-    persons: pd.DataFrame,
-    bad: pd.Series,
-    reason: pd.Series,
-    detail: pd.Series,
-    review_address: pd.Series,
-) -> None:
-    selected = persons.loc[bad]
-    for index, row in selected.iterrows():
-        marks = bool(review_address[index])
-        quarantine.add(
-            file=row["file"],
-            record=int(row["record"]),
-            line=int(row["line"]),
-            reason=Reason(reason[index]),
-            detail=str(detail[index]),
-            person_key=row["person_key"] if pd.notna(row["person_key"]) else None,
-            aris_code=row["aris_code"] if marks else None,
-            marks_review=marks,
-        )
+def _duplicated(numbers: np.ndarray) -> np.ndarray:
+    """True for every copy of a value that occurs more than once (pandas' `duplicated(keep=False)`), by sorting."""
+    ordered = np.sort(numbers)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    return np.isin(numbers, np.unique(repeated))
+
+
+def _quarantine_rows(quarantine: Quarantine, bad: pa.Table) -> None:
+    """Quarantine the rejected persons; one who would have counted and lives at an existing address marks that
+    household for REVIEW."""
+    for row in bad.select(["file", "record", "line", "reason", "detail", "person_key", "aris_code",
+                           "marks_review"]).to_pylist():
+        marks = bool(row["marks_review"])
+        quarantine.add(file=row["file"], record=row["record"], line=row["line"], reason=Reason(row["reason"]),
+                       detail=row["detail"], person_key=row["person_key"],
+                       aris_code=row["aris_code"] if marks else None, marks_review=marks)

@@ -199,22 +199,50 @@ class RowRecord:
 
 def iter_rows(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
               batch_rows: int = 100_000) -> Iterator[RowRecord]:
-    """Records one by one, for sources whose checks still run per record (PMLP, SOPA): the parse costs the
-    compiled readers' price and only the checks stay in Python. Falls back to the lxml walk where the compiled
-    readers are missing (same texts, numbers and lines)."""
+    """Records one by one, for sources whose checks still run per record (SOPA): the parse costs the compiled
+    readers' price and only the checks stay in Python."""
+    for batch, lines in iter_batches(path, columns, chunk, digest, batch_rows):
+        values = [batch.columns[name].to_pylist() for name, _ in columns.fields]
+        for offset, texts in enumerate(zip(*values, strict=True)):
+            yield RowRecord(batch.first + offset, int(lines[offset]), texts)
+
+
+def iter_batches(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
+                 batch_rows: int = 100_000) -> Iterator[tuple[ColumnBatch, np.ndarray]]:
+    """`read_columns` batches with the line of every record, for sources that stage lines (PMLP). Falls back to
+    the lxml walk where the compiled readers are missing (same texts, numbers and lines)."""
     if not available():
-        for record in iter_records(path, columns.layout, chunk, digest):
-            texts = record.child_texts()
-            yield RowRecord(record.number, record.line, tuple(texts.get(name, "") for _, name in columns.fields))
+        yield from _walked_batches(path, columns, chunk, digest, batch_rows)
         return
     _reject_doctype_in_prolog(path)  # also turns an unreadable file into a SourceError before the scan
     lines = record_lines(path, columns.layout, chunk)
     index = 0
     for batch in read_columns(path, columns, chunk, digest, batch_rows):
-        values = [batch.columns[name].to_pylist() for name, _ in columns.fields]
-        for offset, texts in enumerate(zip(*values, strict=True)):
-            yield RowRecord(batch.first + offset, int(lines[index + offset]), texts)
+        yield batch, lines[index:index + batch.rows]
         index += batch.rows
+
+
+def _walked_batches(path: Path, columns: ColumnMap, chunk: Chunk | None, digest: Any | None,
+                    batch_rows: int) -> Iterator[tuple[ColumnBatch, np.ndarray]]:
+    rows: list[tuple[str, ...]] = []
+    lines: list[int] = []
+    first = 0
+    for record in iter_records(path, columns.layout, chunk, digest):
+        texts = record.child_texts()
+        first = first or record.number
+        rows.append(tuple(texts.get(name, "") for _, name in columns.fields))
+        lines.append(record.line)
+        if len(rows) >= batch_rows:
+            yield _texts_batch(columns, rows, first), np.array(lines, dtype=np.int64)
+            rows, lines, first = [], [], 0
+    if rows:
+        yield _texts_batch(columns, rows, first), np.array(lines, dtype=np.int64)
+
+
+def _texts_batch(columns: ColumnMap, rows: list[tuple[str, ...]], first: int) -> ColumnBatch:
+    values = zip(*rows, strict=True)
+    return ColumnBatch({name: pa.array(texts, type=pa.string()) for (name, _), texts in zip(columns.fields, values,
+                                                                                          strict=True)}, first)
 
 
 _SCAN_BLOCK = 16 << 20

@@ -82,8 +82,15 @@ def test_data_docs_are_built_for_every_source(staged):
         assert (staged.data_docs / source / "index.html").exists()
         assert f'href="{source}/index.html"' in index
     assert "FAILED" not in index
-    assert (staged.data_docs / "vid" / "part-0000" / "index.html").exists()  # VID is validated part by part
-    assert 'href="vid/part-0001/index.html"' in index
+    # VID is validated part by part and its one site shows each part's result as a page the index links
+    parts = sorted(path.stem for path in staged.staged("vid").glob("*.parquet"))
+    pages = sorted((staged.data_docs / "vid").glob("validations/vid_rows/part-*/*/*.html"))
+    assert len(parts) >= 2 and [page.parent.parent.name for page in pages] == parts
+    for page in pages:
+        assert f'href="vid/{page.relative_to(staged.data_docs / "vid").as_posix()}">{page.parent.parent.name}<' in index
+        assert "Succeeded" in page.read_text(encoding="utf-8")
+    site_index = (staged.data_docs / "vid" / "index.html").read_text(encoding="utf-8")
+    assert all(part in site_index for part in parts) and "whole-table" in site_index
 
 
 def test_a_quarantine_over_the_tolerance_stops_the_run_and_names_source_and_file(tmp_path):

@@ -84,3 +84,13 @@ def test_missing_key_column_names_the_file(tmp_path, real_vzd):
     (tmp_path / "aw_iela.csv").write_text(text, encoding="utf-8-sig")
     with pytest.raises(SourceError, match=r"aw_iela.csv.*VKUR_CD"):
         aris.read_register([tmp_path / "aw_iela.csv"])
+
+
+def test_only_plain_ascii_digits_become_numbers():
+    import pandas as pd
+
+    from pipeline.sources.aris import _ascii_number
+
+    texts = pd.Series(["123456789", "٣٣", "", "+5", " 1", "00012", None, "108"], dtype="str")
+    assert _ascii_number(texts, "int64", missing=-1).tolist() == [123456789, -1, -1, -1, -1, 12, -1, 108]
+    assert str(_ascii_number(texts, "int16").dtype) == "int16"

@@ -1,0 +1,125 @@
+"""The Great Expectations calls: run one suite on one DataFrame, and build one Data Docs site from many results.
+
+Validation and Data Docs are separate steps so that a source staged as many parts is validated part by part in
+worker processes and its site is built once, in the parent, with every part's result as its own validation page:
+a GX site build compiles some fifty Jinja templates and copies 4 MB of static assets, so one build per part cost
+more than the validation itself. Written for the pinned great-expectations==1.24.1, through its public API plus
+the context's `validation_results_store` (where a checkpoint's validation puts its result before the Data Docs
+action renders it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+SITE = "eikis"
+
+
+@dataclass
+class SuiteRun:
+    """One suite's result on one frame, with the key GX stored it under (what its Data Docs page is named by).
+    Both are GX objects that pickle, so a worker process can hand them to the parent."""
+
+    key: Any     # great_expectations ValidationResultIdentifier
+    result: Any  # great_expectations ExpectationSuiteValidationResult
+
+
+def gx_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as GX should see it: integer and float columns narrower than 64 bits widened (exactly).
+
+    GX 1.24's `expect_column_values_to_be_between` compares a column vectorised only when its dtype equals `int`
+    or `float` (int64/float64); any other dtype (e.g. the int32 periods of VID) is compared value by value through
+    a Python function, about a million calls per part. The values, and so every outcome, are the same.
+    """
+    narrow = {
+        column: np.dtype("int64") if dtype.kind in "iu" else np.dtype("float64")
+        for column, dtype in frame.dtypes.items()
+        if isinstance(dtype, np.dtype) and ((dtype.kind in "iu" and dtype.itemsize < 8 and dtype != np.uint64)
+                                            or (dtype.kind == "f" and dtype.itemsize < 8))
+    }
+    return frame.astype(narrow) if narrow else frame
+
+
+def _context(docs_dir: Path | None) -> Any:
+    """An ephemeral GX context (in-memory stores), with a filesystem Data Docs site when `docs_dir` is given."""
+    import great_expectations as gx  # imported here: seconds, and only validation needs it
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    sites = {}
+    if docs_dir is not None:
+        sites[SITE] = {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir.resolve())},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False},
+        }
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites=sites,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def validate(suite_json: dict, frame: pd.DataFrame, parameters: dict[str, object],
+             run_name: str | None = None) -> SuiteRun:
+    """Run one suite on one DataFrame; `run_name` (e.g. the part) names the run on its Data Docs page."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    context = _context(None)
+    suite = context.suites.add(gx.ExpectationSuite(**suite_json))
+    batch = (
+        context.data_sources.add_or_update_pandas("eikis")
+        .add_dataframe_asset(suite_json["name"])
+        .add_batch_definition_whole_dataframe("staged")
+    )
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite_json["name"], data=batch, suite=suite))
+    result = definition.run(batch_parameters={"dataframe": gx_frame(frame)}, expectation_parameters=parameters,
+                            result_format=RESULT_FORMAT,
+                            run_id=RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC)))
+    (key,) = context.validation_results_store.list_keys()
+    return SuiteRun(key=key, result=result)
+
+
+def outcomes_of(run: SuiteRun) -> list[dict[str, object]]:
+    """Each expectation's outcome: its name, column, success and counts; never a value (it may be a person's)."""
+    found = []
+    for outcome in run.result.results:
+        config = outcome.expectation_config
+        found.append({
+            "expectation": config.type,
+            "column": config.kwargs.get("column") or config.kwargs.get("column_list") or "",
+            "success": bool(outcome.success),
+            "unexpected_count": outcome.result.get("unexpected_count"),
+            "observed_value": _safe_observed(outcome.result.get("observed_value")),
+        })
+    return found
+
+
+def _safe_observed(value: object) -> object:
+    """Only numbers (row counts) are kept; anything else could be data."""
+    return value if isinstance(value, int | float) else None
+
+
+def build_site(docs_dir: Path, suites: list[dict], runs: list[SuiteRun]) -> None:
+    """One GX Data Docs site under `docs_dir`: a page per suite and per run, and an index listing the runs."""
+    import great_expectations as gx
+
+    context = _context(docs_dir)
+    for suite_json in suites:
+        context.suites.add(gx.ExpectationSuite(**suite_json))
+    for run in runs:
+        context.validation_results_store.set(run.key, run.result)
+    context.build_data_docs(site_names=[SITE])

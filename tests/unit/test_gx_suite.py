@@ -1,0 +1,45 @@
+"""A suite's GX run and the one Data Docs site per source: narrow integers are checked like wide ones, outcomes
+carry counts and never values, and every run of a parted source is its own page of the source's one site."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.quality.expectations import load_suite, part_pages, split_suite
+from pipeline.quality.gx_suite import build_site, gx_frame, outcomes_of, validate
+
+
+def vid_frame(period_start: list[int]) -> pd.DataFrame:
+    rows = len(period_start)
+    return pd.DataFrame({
+        "document_id": [f"DDZ-{i}" for i in range(rows)], "person_no": np.arange(rows, dtype="int64"),
+        "document_type": ["OTHER"] * rows, "amount_cents": np.ones(rows, dtype="int64"),
+        "period_start": np.array(period_start, dtype="int32"), "period_end": np.full(rows, 25000, dtype="int32"),
+        "submitted_at": pd.Timestamp("2025-01-01")})
+
+
+def test_narrow_columns_are_widened_exactly_and_others_left_alone():
+    frame = vid_frame([24000, 25200])
+    wide = gx_frame(frame)
+    assert wide["period_start"].dtype == np.dtype("int64") and wide["period_start"].tolist() == [24000, 25200]
+    assert wide["document_id"].dtype == frame["document_id"].dtype
+
+
+def test_an_int32_value_out_of_range_fails_with_a_count_and_no_value(tmp_path):
+    rows, _ = split_suite(load_suite("vid"))
+    found = outcomes_of(validate(rows, vid_frame([24000, 23999, 25201]), {}))
+    between = [o for o in found if o["column"] == "period_start" and o["expectation"].endswith("between")]
+    assert between == [{"expectation": "expect_column_values_to_be_between", "column": "period_start",
+                        "success": False, "unexpected_count": 2, "observed_value": None}]
+    assert "23999" not in repr(found)
+
+
+def test_one_site_holds_a_page_per_part(tmp_path):
+    rows, table = split_suite(load_suite("vid"))
+    runs = [validate(rows, vid_frame([24000]), {}, run_name=name) for name in ("part-0000", "part-0001")]
+    runs.append(validate(table, pd.DataFrame(index=pd.RangeIndex(2)), {"min_staged_rows": 2}, "whole-table"))
+    build_site(tmp_path, [rows, table], runs)
+    pages = part_pages(tmp_path)
+    assert [page.parts[2] for page in pages] == ["part-0000", "part-0001"]
+    assert (tmp_path / "index.html").exists() and "whole-table" in (tmp_path / "index.html").read_text("utf-8")

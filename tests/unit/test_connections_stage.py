@@ -85,3 +85,14 @@ def test_read_columns_of_a_header_only_file_and_a_ragged_row(tmp_path):
     path.write_text(HEADER + "\nE1;101000021\n", encoding="utf-8")
     with pytest.raises(SourceError, match="objects.csv:2: row has 2 fields, expected 7"):
         read_columns(path, HEADERS["electricity"])
+
+
+def test_a_list_with_only_its_header_stages_no_rows(staged):
+    """A DSO may send an empty list (header only): its text columns stay text, nothing is quarantined."""
+    ctx, folder = staged
+    empty = folder / "objects_01.csv"
+    empty.write_text(HEADER + "\n", encoding="utf-8")
+    result = stage_commodity("electricity", [empty], ctx)
+    assert result.quarantine.table().num_rows == 0
+    assert pq.read_table(result.parts[0]).num_rows == 0
+    assert result.records_per_file == {ctx.label(empty): 0}

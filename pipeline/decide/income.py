@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.arrays import repeated_values
 from pipeline.decide.rules import income_window
 from pipeline.logs import get_logger
 
@@ -83,13 +84,6 @@ def _survey(parts: list[Path]) -> _Survey:
         total += float(table.column("amount_cents").to_numpy().sum())
     return _Survey(repeated_values(np.concatenate(hashes) if hashes else np.empty(0, dtype=np.int64)),
                    math.lcm(1, *spreads), total)
-
-
-def repeated_values(values: np.ndarray) -> np.ndarray:
-    """The values that occur more than once, sorted and unique. Sorting ≈25 M integers and comparing neighbours
-    is an order of magnitude cheaper than a hash table of them (`Series.duplicated`)."""
-    ordered = np.sort(values)
-    return np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
 
 
 def is_in(values: np.ndarray | pa.ChunkedArray, value_set: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.arrays import repeated_values
 from pipeline.filework import map_files
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import name_keys_column, person_keys
@@ -157,9 +158,7 @@ def stage(files: list, ctx: StageContext) -> StageResult:
 
 def _duplicated(numbers: np.ndarray) -> np.ndarray:
     """True for every copy of a value that occurs more than once (pandas' `duplicated(keep=False)`), by sorting."""
-    ordered = np.sort(numbers)
-    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-    return np.isin(numbers, np.unique(repeated))
+    return np.isin(numbers, repeated_values(numbers))
 
 
 def _quarantine_rows(quarantine: Quarantine, bad: pa.Table) -> None:

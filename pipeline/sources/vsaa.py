@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.arrays import repeated_values
 from pipeline.period import parse_months, try_parse_month
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import person_key
@@ -236,8 +237,7 @@ def _quarantine_duplicate_months(parts: list[Path], quarantine: Quarantine, ctx:
     """Quarantine every copy of a (person, month) staged more than once, across all parts. Person and month are
     packed into one integer key, so finding repeats is one sort; only a part holding a repeat is rewritten."""
     keys = [_person_month_keys(part) for part in parts]
-    ordered = np.sort(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
-    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    repeated = repeated_values(np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64))
     if not len(repeated):
         return
     secret = ctx.settings.pseudonym_secret

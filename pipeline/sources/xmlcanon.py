@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -259,23 +260,30 @@ _QUOTED = re.compile(rb"\"[^\"]*\"|'[^']*'")
 _ATTRIBUTE_NAME = re.compile(rb"([^\s=]+)\s*=")
 
 
-def prove(path: Path, layout: XmlLayout, fields: Sequence[tuple[str, str]],
-          chunk: Chunk | None = None) -> Proof | None:
+def prove(path: Path, layout: XmlLayout, fields: Sequence[tuple[str, str]], chunk: Chunk | None = None,
+          digest: Any | None = None) -> Proof | None:
     """The mapped texts (column, leaf name) of every record, if the file (or chunk) is canonical and so provably
-    valid; None if it cannot be proven (the caller then takes the exact path). Never raises."""
+    valid; None if it cannot be proven (the caller then takes the exact path). Never raises. A `digest` is fed
+    the whole file from the same map, only when the proof succeeds (so the exact path can still feed it)."""
     found = grammar(layout)
     if found is None or any(leaf not in found.leaves for _, leaf in fields):
         return None
     try:
-        with path.open("rb") as handle:
-            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        with path.open("rb") as handle:  # prefaulted: every page is read anyway, faulting them one by one cost
+            data = mmap.mmap(handle.fileno(), 0, flags=mmap.MAP_SHARED | _POPULATE, prot=mmap.PROT_READ)
     except (OSError, ValueError):  # unreadable or empty: the exact path reports it
         return None
     try:
-        return _prove(data, layout, found, fields, chunk, path)
+        proof = _prove(data, layout, found, fields, chunk, path)
     except Exception:  # noqa: BLE001 - never an error of its own: the exact path decides
         log.debug("%s: canonical proof failed unexpectedly", path, exc_info=True)
         return None
+    if proof is not None and digest is not None:
+        digest.update(data)  # hashlib releases the GIL for the whole map
+    return proof
+
+
+_POPULATE = getattr(mmap, "MAP_POPULATE", 0)  # Linux
 
 
 def _prove(data: mmap.mmap, layout: XmlLayout, found: Grammar, fields: Sequence[tuple[str, str]],

@@ -114,7 +114,7 @@ def read_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, dig
     A file in the producers' canonical shape is proven valid and read by `xmlcanon` before anything is yielded
     (batches say `reader="canon"`); any other file takes the exact path, libxml2 and xml2arrow together."""
     _reject_doctype_in_prolog(path)
-    proof = _canonical(path, columns, chunk)
+    proof = _canonical(path, columns, chunk, None if chunk else digest)
     if proof is None:
         log.debug("%s: libxml2 + xml2arrow", path)
         yield from _parsed_columns(path, columns, chunk, digest, batch_rows)
@@ -123,24 +123,17 @@ def read_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, dig
     if chunk and proof.records != chunk.records:
         raise ChunkMismatch(f"{path}: chunk at byte {chunk.start} held {proof.records} records, "
                             f"the byte scan counted {chunk.records}")
-    if digest is not None and not chunk:
-        _digest_file(path, digest)
     first = chunk.records_before + 1 if chunk else 1
     for offset in range(0, proof.records, batch_rows):
         yield ColumnBatch({name: array.slice(offset, batch_rows) for name, array in proof.columns.items()},
                           first + offset, reader="canon")
 
 
-def _canonical(path: Path, columns: ColumnMap, chunk: Chunk | None) -> xmlcanon.Proof | None:
+def _canonical(path: Path, columns: ColumnMap, chunk: Chunk | None, digest: Any | None) -> xmlcanon.Proof | None:
     """The canonical proof, for maps of plain child texts (VSAA's rows per child and attributes never)."""
     if columns.row_per_child or any("/" in leaf or "@" in leaf for _, leaf in columns.fields):
         return None
-    return xmlcanon.prove(path, columns.layout, columns.fields, chunk)
-
-
-def _digest_file(path: Path, digest: Any) -> None:
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        digest.update(data)  # hashlib releases the GIL for the whole map
+    return xmlcanon.prove(path, columns.layout, columns.fields, chunk, digest)
 
 
 def _parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None, digest: Any | None,

@@ -265,3 +265,47 @@ def test_staging_the_sample_is_identical_with_and_without_the_fast_path(tmp_path
     exact = _stage(module, tmp_path, files, "exact")
     assert fast[1] == exact[1] and json.loads(fast[1])[0], "same quarantine (not empty), counts and digests"
     assert len(fast[0]) == len(exact[0]) and all(a.equals(b) for a, b in zip(fast[0], exact[0], strict=True))
+
+
+VALID_BUT_NOT_CANONICAL = {
+    "comment": (b"<DocumentType>", b"<!-- c --><DocumentType>"),
+    "cdata": (b">D-1<", b"><![CDATA[D-1]]><"),
+    "entity": (b">D-1<", b">D&amp;1<"),
+    "carriage return": (b"</Income>\n", b"</Income>\r\n"),
+    "space in a tag": (b"<DocumentType>", b"<DocumentType >"),
+    "prefixed record": (b"<Income><DocumentId>D-0</DocumentId><PersonCode>01019010001</PersonCode>",
+                        b'<v:Income xmlns:v="urn:eikis:vid:income:v1"><DocumentId>D-0</DocumentId>'
+                        b"<v:PersonCode>01019010001</v:PersonCode>"),
+    "self-closing leaf": (b"<PeriodEnd>2024-03</PeriodEnd>", b"<PeriodEnd/>"),
+    "`>` in a text": (b">D-1<", b">D>1<"),
+    "schema location": (b'extractDate=', b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                                         b'xsi:schemaLocation="urn:x x.xsd" extractDate='),
+}
+
+
+@pytest.mark.parametrize("change", list(VALID_BUT_NOT_CANONICAL))
+def test_a_valid_file_outside_the_canonical_shape_takes_the_exact_path_with_the_same_texts(tmp_path, change):
+    rows = [[("DocumentId", f"D-{n}"), ("PersonCode", "01019010001"), ("DocumentType", "EMPLOYER_NOTICE"),
+             ("PeriodStart", "2024-03"), ("PeriodEnd", "2024-03"), ("AmountEUR", "1.00"),
+             ("SubmittedAt", "2024-04-15T10:00:00")] for n in range(3)]
+    path = tmp_path / "valid.xml"
+    canonical = document("vid", rows)
+    path.write_bytes(canonical)
+    fast = list(xmlcolumns.read_columns(path, vid.COLUMNS))
+    old, new = VALID_BUT_NOT_CANONICAL[change]
+    assert old in canonical
+    changed = canonical.replace(old, new, 1)
+    path.write_bytes(changed.replace(b"</Income>", b"</v:Income>", 1) if change == "prefixed record" else changed)
+    assert xsdstream.validate_file(path, vid.LAYOUT.schema_file).valid
+    assert xmlcanon.prove(path, vid.LAYOUT, vid.COLUMNS.fields) is None
+    exact = list(xmlcolumns.read_columns(path, vid.COLUMNS))
+    assert {b.reader for b in fast} == {"canon"} and {b.reader for b in exact} == {"xml2arrow"}
+    texts = [{name: array.to_pylist() for name, array in b.columns.items()} for b in exact]
+    expected = [{name: array.to_pylist() for name, array in b.columns.items()} for b in fast]
+    if change == "entity":
+        expected[0]["document_id"][1] = "D&1"
+    if change == "`>` in a text":
+        expected[0]["document_id"][1] = "D>1"
+    if change == "self-closing leaf":
+        expected[0]["period_end"][0] = ""
+    assert texts == expected

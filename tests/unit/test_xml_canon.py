@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import Settings, WorkLayout
-from pipeline.sources import pmlp, sopa, vid, vsaa, xmlcanon, xmlcolumns, xsdstream
+from pipeline.sources import base, pmlp, sopa, vid, vsaa, xmlcanon, xmlcolumns, xsdstream
 from pipeline.sources.base import StageContext
 from pipeline.sources.xmlcolumns import ColumnMap
 from pipeline.sources.xmlstream import Chunk, ChunkStream, plan_chunks
@@ -257,12 +257,19 @@ def _stage(module: object, tmp_path: Path, files: list[Path], name: str, workers
                               default=str)
 
 
-@pytest.mark.parametrize("module", [vid, pmlp, sopa])
-def test_staging_the_sample_is_identical_with_and_without_the_fast_path(tmp_path, monkeypatch, module):
+@pytest.mark.parametrize(("module", "chunked"), [(vid, False), (pmlp, False), (sopa, False), (vid, True)])
+def test_staging_the_sample_is_identical_with_and_without_the_fast_path(tmp_path, monkeypatch, module, chunked):
     files = sorted((SAMPLE_INBOX / SAMPLE_PERIOD / module.SOURCE).glob("*.xml"))
-    fast = _stage(module, tmp_path, files, "fast")
+    if chunked:  # every file split in record-aligned chunks, each proven on its own
+        monkeypatch.setattr(base, "SPLIT_ABOVE_BYTES", 1000)
+        monkeypatch.setattr(base, "CHUNK_BYTES", 20_000)
+    fast = _stage(module, tmp_path, files, "fast", workers=2 if chunked else 1)
+    if chunked:
+        assert any(part.name.endswith("-001.parquet") for part in (tmp_path / "fast").rglob("part-*.parquet"))
+        chunks = plan_chunks(files[0], vid.LAYOUT, 3)
+        assert chunks and all(xmlcanon.prove(files[0], vid.LAYOUT, vid.COLUMNS.fields, c) for c in chunks)
     monkeypatch.setattr(xmlcanon, "prove", lambda *args, **kwargs: None)
-    exact = _stage(module, tmp_path, files, "exact")
+    exact = _stage(module, tmp_path, files, "exact", workers=2 if chunked else 1)
     assert fast[1] == exact[1] and json.loads(fast[1])[0], "same quarantine (not empty), counts and digests"
     assert len(fast[0]) == len(exact[0]) and all(a.equals(b) for a, b in zip(fast[0], exact[0], strict=True))
 

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.errors import ValidationFailed
-from pipeline.filework import map_files
+from pipeline.filework import map_files, replace_text
 from pipeline.handoff import SourceSummary
 from pipeline.logs import get_logger
 from pipeline.policy import DEFAULT_TOLERANCE, Policy, QuarantineTolerance
@@ -73,7 +73,7 @@ class ValidationSummary:
     def save(self, layout: WorkLayout) -> None:
         path = layout.summaries / f"{self.source}.validation.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
+        replace_text(path, json.dumps(asdict(self), indent=2, sort_keys=True))  # other sources' `write_index`
 
 
 WHOLE_TABLE_RUN = "whole-table"  # the run name of a parted source's table-wide expectations; parts are named
@@ -258,8 +258,4 @@ def write_index(layout: WorkLayout) -> Path:
         "quarantine tolerance allows)</th></tr>" + "".join(rows) + "</table></body></html>\n"
     )
     layout.data_docs.mkdir(parents=True, exist_ok=True)
-    target = layout.data_docs / "index.html"
-    temporary = target.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(page, encoding="utf-8")
-    temporary.replace(target)
-    return target
+    return replace_text(layout.data_docs / "index.html", page)

@@ -9,13 +9,16 @@ spawned one would pay seconds of imports per job; the job is a closure, so nothi
 Each child leads its own process group, so a job's own worker pools (VID's files, a parted suite) are stopped
 with it. The first job to fail stops the others (SIGTERM, then SIGKILL after a grace period) and its exception
 is raised in the parent as the child raised it — a `SourceError` keeps its one line naming file, line and reason.
-A child that dies without a result (killed, out of memory) fails the stage with `StageFailed`, one line.
+A child that dies without a result (killed, out of memory) fails the stage with `StageFailed`, one line. A child
+whose parent dies (Ctrl-C reaches only the parent's group; `kill` of `eikis run`) is stopped by the kernel.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import pickle
 import signal
 import time
 import traceback
@@ -31,6 +34,7 @@ from pipeline.logs import get_logger
 log = get_logger("flows.processes")
 
 STOP_GRACE_SECONDS = 20.0  # a stopped job removes its partial output; after this it is killed
+PR_SET_PDEATHSIG = 1       # linux/prctl.h
 
 
 class StageFailed(EikisError):
@@ -74,7 +78,7 @@ def run_forked(jobs: Sequence[Job], lanes: int, on_start: Callable[[str, int], N
             while pending and len(running) < max(1, lanes):
                 name, job = pending.pop(0)
                 reader, writer = context.Pipe(duplex=False)
-                process = context.Process(target=_child, args=(name, job, writer), name=f"eikis-{name}")
+                process = context.Process(target=_child, args=(name, job, writer, os.getpid()), name=f"eikis-{name}")
                 process.start()
                 writer.close()
                 _lead_group(process.pid)
@@ -86,6 +90,8 @@ def run_forked(jobs: Sequence[Job], lanes: int, on_start: Callable[[str, int], N
                 message = _receive(reader)
                 process.join()
                 if message is None or message[0] != "ok":
+                    if running:
+                        log.warning("%s failed: stopping %s", name, ", ".join(name for name, _ in running.values()))
                     raise _failure(name, process.exitcode, message)
                 _, value, seconds, cpu = message
                 results[name] = Finished(name, value, seconds, cpu)
@@ -96,10 +102,11 @@ def run_forked(jobs: Sequence[Job], lanes: int, on_start: Callable[[str, int], N
     return results
 
 
-def _child(name: str, job: Callable[[], Any], writer: Connection) -> None:
+def _child(name: str, job: Callable[[], Any], writer: Connection, parent: int) -> None:
     """In the child: run the job and send ("ok", value, seconds, cpu) or ("error", exception, traceback)."""
     _lead_group(0)
     signal.signal(signal.SIGTERM, _stop_requested)  # unwinds the job, so it removes its partial output
+    _stop_with_parent(parent)
     started, cpu = time.perf_counter(), cpu_seconds()
     try:
         value = job()
@@ -107,12 +114,24 @@ def _child(name: str, job: Callable[[], Any], writer: Connection) -> None:
     except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent, which decides
         message = ("error", exc, traceback.format_exc())
     try:
-        writer.send(message)
-    except Exception:  # noqa: BLE001 - an exception that does not pickle: its class and traceback still go
-        exc_type = type(message[1]).__name__ if message[0] == "error" else "result"
-        writer.send(("error", RuntimeError(f"{name}: {exc_type} could not be handed to the parent"),
-                     message[-1] if message[0] == "error" else ""))
+        payload = pickle.dumps(message)
+        pickle.loads(payload)  # an exception that pickles but cannot be rebuilt would fail in the parent instead
+    except Exception:  # noqa: BLE001 - its class and traceback still go, as a bug for the engineer
+        what = type(message[1]).__name__ if message[0] == "error" else "its result"
+        payload = pickle.dumps(("error", RuntimeError(f"{name}: {what} could not be handed to the parent"),
+                                message[-1] if message[0] == "error" else ""))
+    writer.send_bytes(payload)
     writer.close()
+
+
+def _stop_with_parent(parent: int) -> None:
+    """Ask Linux to SIGTERM this child when the parent dies (a killed `eikis run` must not leave sources running
+    under its lock); where prctl is unavailable, the parent's own stop is all there is."""
+    with suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        raise SystemExit(128 + signal.SIGTERM)
 
 
 def _stop_requested(signum: int, frame: object) -> None:
@@ -127,7 +146,7 @@ def _lead_group(pid: int) -> None:
 
 def _receive(reader: Connection) -> tuple[Any, ...] | None:
     try:
-        return reader.recv()
+        return pickle.loads(reader.recv_bytes())
     except (EOFError, OSError):
         return None
     finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -84,3 +86,39 @@ def test_a_job_that_dies_without_a_result_fails_the_stage_with_one_line():
 def test_an_unexpected_error_keeps_its_class_for_the_cli_to_judge():
     with pytest.raises(ZeroDivisionError):
         run_forked([("prices", lambda: 1 // 0)], 2)
+
+
+ORPHAN = """
+import os, sys, time
+from pathlib import Path
+from pipeline.flows.processes import run_forked
+folder = Path(sys.argv[1])
+def job():
+    (folder / "job.pid").write_text(str(os.getpid()))
+    time.sleep(120)
+run_forked([("vid", job)], 2)
+"""
+
+
+def test_a_job_stops_when_the_process_that_started_it_is_killed(tmp_path):
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN, str(tmp_path)])
+    try:
+        while not (tmp_path / "job.pid").exists():
+            time.sleep(0.05)
+        job = int((tmp_path / "job.pid").read_text())
+    finally:
+        parent.kill()  # SIGKILL: the parent cannot stop its jobs itself
+        parent.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _running(job):
+        time.sleep(0.1)
+    assert not _running(job)
+
+
+def _running(pid: int) -> bool:
+    """True while `pid` runs (a zombie awaiting its reaper counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -4,8 +4,8 @@ One function per stage, the same for `eikis run` (which calls them in order, `ru
 sources after ARIS at once, in forked processes) and for the `eikis_monthly` DAG (one task per call). Each stage
 reads its inputs from the period's work folder or from the hand-off record the previous stage returned
 (`pipeline.handoff`), and returns its own hand-off record; records turn into JSON with `to_dict` to travel as
-XComs. Heavy imports stay inside the functions so the DAG file parses
-fast. Configuration comes from the run's params, falling back to `EIKIS_*` environment variables, then defaults.
+XComs. Heavy imports stay inside the functions so the DAG file parses fast. Configuration comes from the run's
+params, falling back to `EIKIS_*` environment variables, then defaults.
 """
 
 from __future__ import annotations

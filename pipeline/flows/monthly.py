@@ -198,7 +198,7 @@ def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = N
     imports and warms Great Expectations for the rest), then the others at once, `settings.workers` at a time,
     the largest input first, each in a forked process of its own (`pipeline.flows.processes`), so both cores stay
     busy while one source runs alone (the five small ones and VSAA ran on one core after VID's pool, ≈ 30 s of a
-    national month). With one worker they run one after the other in this process, as before.
+    national month). With one worker they run one after the other in this process, in catalog order, as before.
 
     The first failure stops the sources still running (their partial staging is removed) and is raised as the
     source raised it. Summaries come back in catalog order whatever order the sources finished in; the Data Docs
@@ -211,10 +211,10 @@ def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = N
         held = _LOCK_HELD.set(run.period)  # the sources below run under this lock, in this process or forked
         try:
             finished = [_ingest_here(run, "aris", settings, on_start, on_finish)]
-            others = largest_first(run, SOURCES_AFTER_ARIS)
             if settings.workers <= 1:
-                finished += [_ingest_here(run, source, settings, on_start, on_finish) for source in others]
+                finished += [_ingest_here(run, source, settings, on_start, on_finish) for source in SOURCES_AFTER_ARIS]
             else:
+                others = largest_first(run, SOURCES_AFTER_ARIS)
                 log.info("ingest: %s, %d at a time, each in its own process", ", ".join(others), settings.workers)
                 jobs = [(source, partial(_ingest_forked, run, source, settings)) for source in others]
                 finished += run_forked(jobs, settings.workers, on_start, on_finish).values()
@@ -271,8 +271,11 @@ def _rewrite_data_docs_index(run: RunConfig, settings: Settings) -> None:
 
     layout = WorkLayout(Path(run.workdir), run.period)
     if settings.data_docs and layout.data_docs.is_dir():
-        with private_files():
-            write_index(layout)
+        try:
+            with private_files():
+                write_index(layout)
+        except OSError as exc:  # never in place of the error that stopped a source: the index is a convenience
+            log.warning("data docs index not rewritten: %s", exc.strerror or type(exc).__name__)
 
 
 # ---------------------------------------------------------------- decide

@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -78,6 +79,7 @@ def run_forked(jobs: Sequence[Job], lanes: int, on_start: Callable[[str, int], N
             while pending and len(running) < max(1, lanes):
                 name, job = pending.pop(0)
                 reader, writer = context.Pipe(duplex=False)
+                _flush_std_streams()  # else the child would write the parent's buffered output a second time
                 process = context.Process(target=_child, args=(name, job, writer, os.getpid()), name=f"eikis-{name}")
                 process.start()
                 writer.close()
@@ -91,7 +93,7 @@ def run_forked(jobs: Sequence[Job], lanes: int, on_start: Callable[[str, int], N
                 process.join()
                 if message is None or message[0] != "ok":
                     if running:
-                        log.warning("%s failed: stopping %s", name, ", ".join(name for name, _ in running.values()))
+                        log.warning("%s failed: stopping %s", name, ", ".join(other for other, _ in running.values()))
                     raise _failure(name, process.exitcode, message)
                 _, value, seconds, cpu = message
                 results[name] = Finished(name, value, seconds, cpu)
@@ -132,6 +134,12 @@ def _stop_with_parent(parent: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # the parent died before the request took effect
         raise SystemExit(128 + signal.SIGTERM)
+
+
+def _flush_std_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(Exception):  # a closed or detached stream has nothing to flush
+            stream.flush()
 
 
 def _stop_requested(signum: int, frame: object) -> None:

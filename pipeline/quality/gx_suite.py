@@ -3,9 +3,10 @@
 Validation and Data Docs are separate steps so that a source staged as many parts is validated part by part in
 worker processes and its site is built once, in the parent, with every part's result as its own validation page:
 a GX site build compiles some fifty Jinja templates and copies 4 MB of static assets, so one build per part cost
-more than the validation itself. Written for the pinned great-expectations==1.24.1, through its public API plus
-the context's `validation_results_store` (where a checkpoint's validation puts its result before the Data Docs
-action renders it).
+more than the validation itself. The templates are compiled once per process (`gx_views`), so every site after the
+first costs mostly the asset copy and the rendering. Written for the pinned great-expectations==1.24.1, through its
+public API plus the context's `validation_results_store` (where a checkpoint's validation puts its result before the
+Data Docs action renders it).
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ def gx_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(narrow) if narrow else frame
 
 
-def _context(docs_dir: Path | None) -> Any:
-    """An ephemeral GX context (in-memory stores), with a filesystem Data Docs site when `docs_dir` is given."""
+def _context(docs_dir: Path | None, views: tuple[type, type] | None = None) -> Any:
+    """An ephemeral GX context (in-memory stores), with a filesystem Data Docs site when `docs_dir` is given whose
+    pages are rendered by `views` (page view, index view; default: GX's views on the process's shared templates)."""
     import great_expectations as gx  # imported here: seconds, and only validation needs it
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -56,12 +58,18 @@ def _context(docs_dir: Path | None) -> Any:
         ProgressBarsConfig,
     )
 
+    from pipeline.quality.gx_views import SharedIndexPageView, SharedPageView, view_config
+
     sites = {}
     if docs_dir is not None:
+        page_view, index_view = views or (SharedPageView, SharedIndexPageView)
+        page = {"view": view_config(page_view)}
         sites[SITE] = {
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir.resolve())},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False},
+            "site_section_builders": {"expectations": page, "validations": page, "profiling": page},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False,
+                                   "view": view_config(index_view)},
         }
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
@@ -113,11 +121,12 @@ def _safe_observed(value: object) -> object:
     return value if isinstance(value, int | float) else None
 
 
-def build_site(docs_dir: Path, suites: list[dict], runs: list[SuiteRun]) -> None:
+def build_site(docs_dir: Path, suites: list[dict], runs: list[SuiteRun],
+               views: tuple[type, type] | None = None) -> None:
     """One GX Data Docs site under `docs_dir`: a page per suite and per run, and an index listing the runs."""
     import great_expectations as gx
 
-    context = _context(docs_dir)
+    context = _context(docs_dir, views)
     for suite_json in suites:
         context.suites.add(gx.ExpectationSuite(**suite_json))
     for run in runs:

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.quality.gx_context import SITE, new_context, validation_context
+
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
-SITE = "eikis"
 
 
 @dataclass
@@ -48,56 +49,15 @@ def gx_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(narrow) if narrow else frame
 
 
-def _context(docs_dir: Path | None, views: tuple[type, type] | None = None) -> Any:
-    """An ephemeral GX context (in-memory stores), with a filesystem Data Docs site when `docs_dir` is given whose
-    pages are rendered by `views` (page view, index view; default: GX's views on the process's shared templates)."""
-    import great_expectations as gx  # imported here: seconds, and only validation needs it
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
-    from pipeline.quality.gx_views import SharedIndexPageView, SharedPageView, view_config
-
-    sites = {}
-    if docs_dir is not None:
-        page_view, index_view = views or (SharedPageView, SharedIndexPageView)
-        page = {"view": view_config(page_view)}
-        sites[SITE] = {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir.resolve())},
-            "site_section_builders": {"expectations": page, "validations": page, "profiling": page},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False,
-                                   "view": view_config(index_view)},
-        }
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-        data_docs_sites=sites,
-        progress_bars=ProgressBarsConfig(globally=False),
-    )
-    return gx.get_context(mode="ephemeral", project_config=config)
-
-
 def validate(suite_json: dict, frame: pd.DataFrame, parameters: dict[str, object],
              run_name: str | None = None) -> SuiteRun:
     """Run one suite on one DataFrame; `run_name` (e.g. the part) names the run on its Data Docs page."""
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
+    with validation_context() as context:
+        from great_expectations.core.run_identifier import RunIdentifier
 
-    context = _context(None)
-    suite = context.suites.add(gx.ExpectationSuite(**suite_json))
-    batch = (
-        context.data_sources.add_or_update_pandas("eikis")
-        .add_dataframe_asset(suite_json["name"])
-        .add_batch_definition_whole_dataframe("staged")
-    )
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite_json["name"], data=batch, suite=suite))
-    result = definition.run(batch_parameters={"dataframe": gx_frame(frame)}, expectation_parameters=parameters,
-                            result_format=RESULT_FORMAT,
-                            run_id=RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC)))
-    (key,) = context.validation_results_store.list_keys()
+        key, result = context.run(suite_json, batch_parameters={"dataframe": gx_frame(frame)},
+                                  expectation_parameters=parameters, result_format=RESULT_FORMAT,
+                                  run_id=RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC)))
     return SuiteRun(key=key, result=result)
 
 
@@ -126,7 +86,7 @@ def build_site(docs_dir: Path, suites: list[dict], runs: list[SuiteRun],
     """One GX Data Docs site under `docs_dir`: a page per suite and per run, and an index listing the runs."""
     import great_expectations as gx
 
-    context = _context(docs_dir, views)
+    context = new_context(docs_dir, views)
     for suite_json in suites:
         context.suites.add(gx.ExpectationSuite(**suite_json))
     for run in runs:

@@ -72,3 +72,35 @@ def test_shared_templates_render_the_same_site_as_gx_own_views(tmp_path):
     assert normalised_pages(tmp_path / "first") == expected
     assert normalised_pages(tmp_path / "again") == expected
     assert SharedPageView().env is SharedIndexPageView().env  # one compiled set of templates per process
+
+
+def not_null_suite(name: str, *columns: str) -> dict:
+    return {"name": name, "expectations": [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}}
+                                           for c in columns]}
+
+
+def unexpected(run) -> dict[str, object]:
+    return {o["column"]: o["unexpected_count"] for o in outcomes_of(run)}
+
+
+def test_one_context_per_process_carries_nothing_from_one_run_to_the_next():
+    """The suites stay registered, but no frame, metric, result or definition of one run reaches the next: the same
+    suite fails then passes then fails on the frames it is given, another source's suite with the same column is
+    not marked by the first one's failure, and a changed suite under the same name is the one that runs."""
+    from pipeline.quality.gx_context import validation_context
+
+    bad, good = pd.DataFrame({"a": [None, None, 3.0]}), pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    first = validate(not_null_suite("source_a", "a"), bad, {}, run_name="first")
+    other = validate(not_null_suite("source_b", "a"), good, {})
+    again = validate(not_null_suite("source_a", "a"), good, {})
+    worse = validate(not_null_suite("source_a", "a"), pd.DataFrame({"a": [None, 2.0]}), {})
+    changed = validate(not_null_suite("source_a", "a", "b"), pd.DataFrame({"a": [1.0], "b": [None]}), {})
+    assert (first.result.success, unexpected(first)) == (False, {"a": 2})
+    assert (other.result.success, unexpected(other), other.result.suite_name) == (True, {"a": 0}, "source_b")
+    assert (again.result.success, unexpected(again)) == (True, {"a": 0})
+    assert (worse.result.success, unexpected(worse)) == (False, {"a": 1})
+    assert (changed.result.success, unexpected(changed)) == (False, {"a": 0, "b": 1})
+    assert [run.key.run_id.run_name for run in (first, again)] == ["first", "__none__"]  # each its own key
+    with validation_context() as shared:
+        assert shared.context.validation_results_store.list_keys() == []
+        assert list(shared.context.validation_definitions.all()) == []

@@ -1,11 +1,13 @@
 """One GX context serves every source of a run (and the next run in the same process): a source whose suite fails
 stops with its own expectations named, and the sources validated after it, in the same process, pass on their own
-tables and their own suites."""
+tables and their own suites; a worker forked while GX warms up in the background inherits it whole."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,9 +82,6 @@ def test_a_worker_forked_during_the_warm_up_inherits_gx_whole(tmp_path):
     """Forked while the background thread is still importing GX, a worker would inherit module locks held by a
     thread it does not have (without the fork hook this script hangs: checked); the fork waits for the warm-up
     instead, and the worker validates at once."""
-    import subprocess
-    import sys
-
     done = subprocess.run([sys.executable, "-c", FORK_AFTER_WARM_UP], capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).resolve().parents[2], check=False)
     assert done.returncode == 0, done.stderr[-2000:]

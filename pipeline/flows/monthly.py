@@ -180,12 +180,14 @@ def ingest(config: RunConfig | dict[str, Any], source: str, settings: Settings |
     from pipeline.ingest import ingest_source
     from pipeline.logs import quiet_noisy_loggers
     from pipeline.quality.expectations import validate_source
+    from pipeline.quality.gx_context import start_warm_up
 
     quiet_noisy_loggers()  # before GX is imported: in a task log its import adds ~200 "Skipping registering" lines
     run = RunConfig.of(config)
     settings = settings or Settings.from_env()
     policy = _policy(run)
     with _period_lock(run, run.workdir, shared=True), timed(log, f"ingest {source}"):
+        start_warm_up()  # GX's import (seconds) overlaps the staging; the suite waits for it
         summary = ingest_source(source, run.period, Path(run.inbox), Path(run.workdir), settings)
         validate_source(source, run.period, Path(run.workdir), settings, policy)
     return summary

@@ -30,6 +30,7 @@ from pipeline.filework import map_files, replace_text
 from pipeline.handoff import SourceSummary
 from pipeline.logs import get_logger
 from pipeline.policy import DEFAULT_TOLERANCE, Policy, QuarantineTolerance
+from pipeline.quality.gx_context import validation_context
 from pipeline.quality.gx_suite import SuiteRun, build_site, outcomes_of, validate
 from pipeline.quality.offline_docs import make_offline
 
@@ -174,9 +175,9 @@ def _validate(source: str, layout: WorkLayout, settings: Settings, policy: Polic
         suites, runs = [suite_json], [validate(suite_json, frame, parameters)]
         found = outcomes_of(runs[0])
     else:
-        import great_expectations  # noqa: F401 - imported before the workers fork, so none of them pays for it
-
         row_wise, table_wide = split_suite(suite_json)
+        with validation_context() as context:  # GX and the suite ready before the workers fork: they inherit both
+            context.suite(row_wise)
         runs = map_files(_validate_part, [(row_wise, part) for part in parts], settings.workers)
         columns = suite_columns(table_wide)
         if columns:

@@ -1,8 +1,10 @@
-"""Work on a run's input files that several stages share: a file's sha256, and one worker process per file."""
+"""Work on a run's files that several stages share: a file's sha256, one worker process per file, and a text
+file replaced at once."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -27,3 +29,12 @@ def map_files(func: Callable[[T], R], items: Sequence[T], workers: int) -> list[
         return [func(item) for item in items]
     with ProcessPoolExecutor(max_workers=min(workers, len(items))) as pool:
         return list(pool.map(func, items))
+
+
+def replace_text(target: Path, text: str) -> Path:
+    """Write `target` whole or not at all (a temporary file beside it, then a rename): sources staged at once in
+    separate processes read each other's small summary files, and must never see one half written."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(target)
+    return target

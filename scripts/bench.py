@@ -1,9 +1,12 @@
 """National-scale benchmark of one EIKIS month: `make bench` (full) or `make bench-smoke` (tiny, for CI).
 
 For each scale (10 %, 50 %, 100 % of Latvia by default) it generates the inbox once (cached under bench_data/),
-then runs the month in one child process, as `eikis run` does — ingest + validation per source, decide, publish
-(delivery excluded) — and prints per stage the wall time, records per second and peak memory (PSS summed over
-the whole process tree, worker processes included, sampled every 0.5 s and attributed to the running stage).
+then runs the month in one child process, as `eikis run` does — ingest (ARIS, then the other sources at once in
+forked processes, `ingest_all`), decide, publish (delivery excluded) — and prints per stage the wall time, CPU
+seconds, records per second and peak memory (PSS summed over the process tree, worker processes included, sampled
+every 0.5 s). Each source's line has the wall and CPU measured in its own process and the peak of its own process
+tree; the `ingest` line is the whole ingest (wall, CPU of every process, peak of the tree), and the total adds
+ingest, decide and publish.
 It then compares the project's VID reader with `pandas.read_xml` on one VID file, times `pandas.read_xml` reading
 only the VID files of the month at 4 % (the issue-14 yardstick: the whole month must be ≥ 5× faster than that),
 and prints how time and memory grow with scale, with a plain PASS / MISS against each target.
@@ -21,6 +24,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PERIOD = "2026-11"
@@ -49,10 +53,10 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss(root: int) -> int:
+def tree_rss(root: int, tree: dict[int, list[int]] | None = None) -> int:
     """Memory of a process tree: the sum of each process's PSS (proportional set size), so pages that forked
     workers share copy-on-write with their parent are counted once, not once per process."""
-    tree, stack, total = _children(), [root], 0
+    tree, stack, total = tree if tree is not None else _children(), [root], 0
     while stack:
         pid = stack.pop()
         try:
@@ -71,6 +75,7 @@ class StageResult:
     records: int
     peak_rss: int
     cpu_seconds: float = 0.0  # CPU of the run and its reaped workers: comparable even on a loaded machine
+    part_of: str = ""         # "ingest" for a source: it ran beside others, its time is inside the ingest line
 
     @property
     def rate(self) -> float:
@@ -101,20 +106,33 @@ def run_measured_output(command: list[str], env: dict[str, str]) -> tuple[int, s
 
 
 # ---------------------------------------------------------------- the month, inside one process (as `eikis run`)
-STAGES = tuple(f"ingest:{s}" for s in SOURCES) + ("decide", "publish")
-MARK = "@@stage"
+STAGES = ("ingest", "decide", "publish")
+MARK = "@@stage"    # `@@stage <name> <wall seconds> <cpu seconds>`: a stage, or a source (`ingest:<source>`)
+STARTED = "@@start"  # `@@start ingest:<source> <pid>`: the process whose tree the source's memory is sampled in
 
 
 def run_month_marked(inbox: Path, workdir: Path, outbox: Path) -> None:
-    """Run every stage in order in this process, printing `@@stage <name> <seconds>` after each."""
+    """Run the month's stages in this process as `eikis run` does, printing a `@@stage` line after each source
+    (wall and CPU from its own process), after the whole ingest, and after decide and publish."""
     import pipeline.quality.expectations  # noqa: F401 - import cost counted once, as in `eikis run`
-    from pipeline.flows.monthly import release_memory
+    from pipeline.config import Settings
+    from pipeline.flows import monthly
+    from pipeline.flows.processes import Finished
+
+    def started(source: str, pid: int) -> None:
+        print(f"{STARTED} ingest:{source} {pid}", flush=True)
+
+    def finished(done: Finished) -> None:
+        print(f"{MARK} ingest:{done.name} {done.seconds:.3f} {done.cpu_seconds:.3f}", flush=True)
 
     for stage in STAGES:
-        started, cpu = time.perf_counter(), _cpu_seconds()
-        run_stage(stage, inbox, workdir, outbox)
-        release_memory()
-        print(f"{MARK} {stage} {time.perf_counter() - started:.3f} {_cpu_seconds() - cpu:.3f}", flush=True)
+        begun, cpu = time.perf_counter(), _cpu_seconds()
+        if stage == "ingest":
+            monthly.ingest_all(month_config(inbox, workdir, outbox), Settings.from_env(), started, finished)
+        else:
+            run_stage(stage, inbox, workdir, outbox)
+        monthly.release_memory()
+        print(f"{MARK} {stage} {time.perf_counter() - begun:.3f} {_cpu_seconds() - cpu:.3f}", flush=True)
 
 
 def _cpu_seconds() -> float:
@@ -123,19 +141,24 @@ def _cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
+def month_config(inbox: Path, workdir: Path, outbox: Path) -> Any:
+    """The monthly flow's config for the benchmark month."""
+    from pipeline.flows import monthly
+
+    return monthly.RunConfig(period=PERIOD, inbox=str(inbox), workdir=str(workdir), outbox=str(outbox),
+                             policy=str(ROOT / "policy" / "eikis_policy.yaml"))
+
+
 def run_stage(stage: str, inbox: Path, workdir: Path, outbox: Path) -> None:
-    """One stage through the monthly flow's own functions (`pipeline.flows.monthly`), as `eikis run` calls them."""
+    """Decide or publish through the monthly flow's own functions (`pipeline.flows.monthly`), as `eikis run`
+    calls them."""
     from pipeline.config import Settings, WorkLayout
     from pipeline.flows import monthly
     from pipeline.handoff import DecisionSummary
 
-    settings = Settings.from_env()
-    config = monthly.RunConfig(period=PERIOD, inbox=str(inbox), workdir=str(workdir), outbox=str(outbox),
-                               policy=str(ROOT / "policy" / "eikis_policy.yaml"))
-    if stage.startswith("ingest:"):
-        monthly.ingest(config, stage.split(":", 1)[1], settings)
-    elif stage == "decide":
-        monthly.decide(config, settings)
+    config = month_config(inbox, workdir, outbox)
+    if stage == "decide":
+        monthly.decide(config, Settings.from_env())
     elif stage == "publish":
         monthly.publish(config, DecisionSummary.load(WorkLayout(workdir, PERIOD)))
 
@@ -144,6 +167,8 @@ def stage_records(stage: str, workdir: Path, outbox: Path) -> int:
     layout = workdir / PERIOD
     if stage.startswith("ingest:"):
         return json.loads((layout / "summaries" / f"{stage.split(':')[1]}.json").read_text())["records"]
+    if stage == "ingest":
+        return sum(json.loads((layout / "summaries" / f"{source}.json").read_text())["records"] for source in SOURCES)
     if stage == "decide":
         return sum(json.loads((layout / "summaries" / f"{s}.json").read_text())["staged"] for s in ("pmlp", "vid",
                                                                                                      "vsaa"))
@@ -160,11 +185,11 @@ class ScaleResult:
 
     @property
     def seconds(self) -> float:
-        return sum(s.seconds for s in self.stages)
+        return sum(s.seconds for s in self.stages if not s.part_of)
 
     @property
     def cpu_seconds(self) -> float:
-        return sum(s.cpu_seconds for s in self.stages)
+        return sum(s.cpu_seconds for s in self.stages if not s.part_of)
 
     @property
     def peak_rss(self) -> int:
@@ -195,14 +220,16 @@ def bench_scale(data: Path, fraction: float, seed: int, env: dict[str, str]) -> 
     command = [sys.executable, __file__, "--run-month", "--inbox", str(inbox), "--workdir", str(workdir),
                "--outbox", str(outbox)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    position = {"stage": 0}
-    peaks = [0] * len(STAGES)
+    phase = {"stage": STAGES[0]}
+    watched: dict[str, int] = {}  # source -> the pid whose tree it runs in, while it runs
+    peaks: dict[str, int] = {}
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            index = min(position["stage"], len(STAGES) - 1)
-            peaks[index] = max(peaks[index], tree_rss(process.pid))
+            tree = _children()
+            for name, pid in [(phase["stage"], process.pid), *watched.items()]:
+                peaks[name] = max(peaks.get(name, 0), tree_rss(pid, tree))
             time.sleep(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -211,13 +238,20 @@ def bench_scale(data: Path, fraction: float, seed: int, env: dict[str, str]) -> 
     assert process.stdout is not None
     for line in process.stdout:
         tail = (tail + [line])[-40:]
+        if line.startswith(STARTED):
+            _, stage, pid = line.split()
+            watched[stage] = int(pid)
+            continue
         if not line.startswith(MARK):
             continue
         _, stage, seconds, cpu = line.split()
-        index = STAGES.index(stage)
-        record = StageResult(stage, float(seconds), stage_records(stage, workdir, outbox), peaks[index], float(cpu))
+        watched.pop(stage, None)
+        part_of = stage.split(":")[0] if ":" in stage else ""
+        record = StageResult(stage, float(seconds), stage_records(stage, workdir, outbox), peaks.get(stage, 0),
+                             float(cpu), part_of)
         result.stages.append(record)
-        position["stage"] = index + 1
+        if not part_of:
+            phase["stage"] = STAGES[min(STAGES.index(stage) + 1, len(STAGES) - 1)]
         print(f"  {stage:<18}{record.seconds:>9.1f} s{record.cpu_seconds:>8.1f} s cpu{record.records:>13,} rec"
               f"{record.rate:>13,.0f} rec/s"
               f"{record.peak_rss / 1024**2:>10,.0f} MB", flush=True)
@@ -280,11 +314,13 @@ NEXT_STEPS = "docs/benchmarks.md, section \"Next steps\""
 
 
 def where_time_goes(result: ScaleResult, top: int = 5) -> str:
-    """The month's largest stages by wall time with their share and CPU seconds: the profile printed under a
-    missed target (per-stage figures are above; finer profiles and what to do next are in docs/benchmarks.md)."""
-    ranked = sorted(result.stages, key=lambda stage: stage.seconds, reverse=True)[:top]
-    return ", ".join(f"{s.stage} {s.seconds:.0f} s ({s.seconds / result.seconds:.0%}, {s.cpu_seconds:.0f} s cpu)"
-                     for s in ranked)
+    """The month's largest sources and stages by CPU seconds with their share of the month's CPU and their wall
+    time (sources run at once, so CPU is what adds up): the profile printed under a missed target (per-stage
+    figures are above; finer profiles and what to do next are in docs/benchmarks.md)."""
+    steps = [stage for stage in result.stages if stage.stage != "ingest"]
+    ranked = sorted(steps, key=lambda stage: stage.cpu_seconds, reverse=True)[:top]
+    return ", ".join(f"{s.stage} {s.cpu_seconds:.0f} s cpu ({s.cpu_seconds / result.cpu_seconds:.0%}, "
+                     f"{s.seconds:.0f} s wall)" for s in ranked)
 
 
 def print_gap(over: str, result: ScaleResult | None = None) -> None:

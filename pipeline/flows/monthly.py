@@ -1,26 +1,30 @@
 """The monthly flow (CONTRACTS §9–§11): ingest → decide → publish → deliver → record.
 
-One function per stage, the same for `eikis run` (which calls them in order in one process, `run_month`) and for
-the `eikis_monthly` DAG (one task per call). Each stage reads its inputs from the period's work folder or from the
-hand-off record the previous stage returned (`pipeline.handoff`), and returns its own hand-off record; records
-turn into JSON with `to_dict` to travel as XComs. Heavy imports stay inside the functions so the DAG file parses
-fast. Configuration comes from the run's params, falling back to `EIKIS_*` environment variables, then defaults.
+One function per stage, the same for `eikis run` (which calls them in order, `run_month`; its ingest stages the
+sources after ARIS at once, in forked processes) and for the `eikis_monthly` DAG (one task per call). Each stage
+reads its inputs from the period's work folder or from the hand-off record the previous stage returned
+(`pipeline.handoff`), and returns its own hand-off record; records turn into JSON with `to_dict` to travel as
+XComs. Heavy imports stay inside the functions so the DAG file parses fast. Configuration comes from the run's
+params, falling back to `EIKIS_*` environment variables, then defaults.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.catalog import SOURCE_ORDER
+from pipeline.catalog import SOURCE_ORDER, SOURCES_AFTER_ARIS
 from pipeline.config import Settings
+from pipeline.flows.processes import Finished, cpu_seconds, run_forked
 from pipeline.handoff import DecisionSummary, PublishedOutbox, RunResult, SourceSummary
 from pipeline.logs import get_logger, timed
 from pipeline.policy import Policy
@@ -176,24 +180,104 @@ def ingest(config: RunConfig | dict[str, Any], source: str, settings: Settings |
     from pipeline.ingest import ingest_source
     from pipeline.logs import quiet_noisy_loggers
     from pipeline.quality.expectations import validate_source
+    from pipeline.quality.gx_context import start_warm_up
 
     quiet_noisy_loggers()  # before GX is imported: in a task log its import adds ~200 "Skipping registering" lines
     run = RunConfig.of(config)
     settings = settings or Settings.from_env()
     policy = _policy(run)
     with _period_lock(run, run.workdir, shared=True), timed(log, f"ingest {source}"):
+        start_warm_up()  # GX's import (seconds) overlaps the staging; the suite waits for it
         summary = ingest_source(source, run.period, Path(run.inbox), Path(run.workdir), settings)
         validate_source(source, run.period, Path(run.workdir), settings, policy)
     return summary
 
 
-def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = None) -> dict[str, SourceSummary]:
-    """Every source in order (ARIS first); the first failure stops the run."""
-    summaries: dict[str, SourceSummary] = {}
-    for source in SOURCE_ORDER:
-        summaries[source] = ingest(config, source, settings)
-        release_memory()
-    return summaries
+def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = None,
+               on_start: Callable[[str, int], None] | None = None,
+               on_finish: Callable[[Finished], None] | None = None) -> dict[str, SourceSummary]:
+    """Every source of P: ARIS first, in this process (every other source is checked against it, and its suite
+    imports and warms Great Expectations for the rest), then the others at once, `settings.workers` at a time,
+    the largest input first, each in a forked process of its own (`pipeline.flows.processes`), so both cores stay
+    busy while one source runs alone (the five small ones and VSAA ran on one core after VID's pool, ≈ 30 s of a
+    national month). With one worker they run one after the other in this process, in catalog order, as before.
+
+    The first failure stops the sources still running (their partial staging is removed) and is raised as the
+    source raised it. Summaries come back in catalog order whatever order the sources finished in; the Data Docs
+    index is written once more at the end so it lists every source validated, whichever finished last.
+    `on_start(source, pid)` and `on_finish(finished)` report progress (the benchmark prints them).
+    """
+    run = RunConfig.of(config)
+    settings = settings or Settings.from_env()
+    with _period_lock(run, run.workdir, shared=True):
+        held = _LOCK_HELD.set(run.period)  # the sources below run under this lock, in this process or forked
+        try:
+            finished = [_ingest_here(run, "aris", settings, on_start, on_finish)]
+            if settings.workers <= 1:
+                finished += [_ingest_here(run, source, settings, on_start, on_finish) for source in SOURCES_AFTER_ARIS]
+            else:
+                others = largest_first(run, SOURCES_AFTER_ARIS)
+                log.info("ingest: %s, %d at a time, each in its own process", ", ".join(others), settings.workers)
+                jobs = [(source, partial(_ingest_forked, run, source, settings)) for source in others]
+                finished += run_forked(jobs, settings.workers, on_start, on_finish).values()
+        finally:
+            _LOCK_HELD.reset(held)
+            _rewrite_data_docs_index(run, settings)
+    by_source = {item.name: item.value for item in finished}
+    return {source: by_source[source] for source in SOURCE_ORDER}
+
+
+def _ingest_here(run: RunConfig, source: str, settings: Settings, on_start: Callable[[str, int], None] | None,
+                 on_finish: Callable[[Finished], None] | None) -> Finished:
+    """One source in this process, measured as a forked one is, then its memory handed back."""
+    if on_start is not None:
+        on_start(source, os.getpid())
+    started, cpu = time.perf_counter(), cpu_seconds()
+    summary = ingest(run, source, settings)
+    release_memory()
+    done = Finished(source, summary, time.perf_counter() - started, cpu_seconds() - cpu)
+    if on_finish is not None:
+        on_finish(done)
+    return done
+
+
+def _ingest_forked(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
+    """One source in a forked child of `ingest_all`: P's lock is held by the parent (whose descriptor the child
+    shares), so the stage must not take it again — a second flock from the child would be refused as busy."""
+    _LOCK_HELD.set(run.period)
+    return ingest(run, source, settings)
+
+
+def largest_first(run: RunConfig, sources: tuple[str, ...]) -> list[str]:
+    """`sources` by the bytes of their input files for P, largest first (ties in catalog order): the longest job
+    starts first, so the last ones to finish are short and both cores stay busy to the end. A source whose files
+    cannot be listed counts as empty here; its own ingest raises the reason."""
+    from pipeline.errors import SourceError
+    from pipeline.ingest import SOURCES, source_files
+
+    def size(source: str) -> int:
+        try:
+            return sum(path.stat().st_size for path in source_files(Path(run.inbox), run.period, SOURCES[source]))
+        except (SourceError, OSError):
+            return 0
+
+    sizes = {source: size(source) for source in sources}
+    return sorted(sources, key=lambda source: -sizes[source])
+
+
+def _rewrite_data_docs_index(run: RunConfig, settings: Settings) -> None:
+    """The Data Docs index once more, after every source: sources that ran at once each wrote it when they
+    finished, and the last write may have listed fewer sources than there are."""
+    from pipeline.config import WorkLayout, private_files
+    from pipeline.quality.expectations import write_index
+
+    layout = WorkLayout(Path(run.workdir), run.period)
+    if settings.data_docs and layout.data_docs.is_dir():
+        try:
+            with private_files():
+                write_index(layout)
+        except OSError as exc:  # never in place of the error that stopped a source: the index is a convenience
+            log.warning("data docs index not rewritten: %s", exc.strerror or type(exc).__name__)
 
 
 # ---------------------------------------------------------------- decide

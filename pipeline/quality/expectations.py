@@ -26,10 +26,11 @@ import pyarrow.parquet as pq
 
 from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.errors import ValidationFailed
-from pipeline.filework import map_files
+from pipeline.filework import map_files, replace_text
 from pipeline.handoff import SourceSummary
 from pipeline.logs import get_logger
 from pipeline.policy import DEFAULT_TOLERANCE, Policy, QuarantineTolerance
+from pipeline.quality.gx_context import validation_context
 from pipeline.quality.gx_suite import SuiteRun, build_site, outcomes_of, validate
 from pipeline.quality.offline_docs import make_offline
 
@@ -73,7 +74,7 @@ class ValidationSummary:
     def save(self, layout: WorkLayout) -> None:
         path = layout.summaries / f"{self.source}.validation.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
+        replace_text(path, json.dumps(asdict(self), indent=2, sort_keys=True))  # other sources' `write_index`
 
 
 WHOLE_TABLE_RUN = "whole-table"  # the run name of a parted source's table-wide expectations; parts are named
@@ -174,9 +175,9 @@ def _validate(source: str, layout: WorkLayout, settings: Settings, policy: Polic
         suites, runs = [suite_json], [validate(suite_json, frame, parameters)]
         found = outcomes_of(runs[0])
     else:
-        import great_expectations  # noqa: F401 - imported before the workers fork, so none of them pays for it
-
         row_wise, table_wide = split_suite(suite_json)
+        with validation_context() as context:  # GX and the suite ready before the workers fork: they inherit both
+            context.suite(row_wise)
         runs = map_files(_validate_part, [(row_wise, part) for part in parts], settings.workers)
         columns = suite_columns(table_wide)
         if columns:
@@ -258,8 +259,4 @@ def write_index(layout: WorkLayout) -> Path:
         "quarantine tolerance allows)</th></tr>" + "".join(rows) + "</table></body></html>\n"
     )
     layout.data_docs.mkdir(parents=True, exist_ok=True)
-    target = layout.data_docs / "index.html"
-    temporary = target.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(page, encoding="utf-8")
-    temporary.replace(target)
-    return target
+    return replace_text(layout.data_docs / "index.html", page)

@@ -3,9 +3,10 @@
 Validation and Data Docs are separate steps so that a source staged as many parts is validated part by part in
 worker processes and its site is built once, in the parent, with every part's result as its own validation page:
 a GX site build compiles some fifty Jinja templates and copies 4 MB of static assets, so one build per part cost
-more than the validation itself. Written for the pinned great-expectations==1.24.1, through its public API plus
-the context's `validation_results_store` (where a checkpoint's validation puts its result before the Data Docs
-action renders it).
+more than the validation itself. The templates are compiled once per process (`gx_views`), so every site after the
+first costs mostly the asset copy and the rendering. Written for the pinned great-expectations==1.24.1, through its
+public API plus the context's `validation_results_store` (where a checkpoint's validation puts its result before the
+Data Docs action renders it).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.quality.gx_context import SITE, new_context, validation_context
+
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
-SITE = "eikis"
 
 
 @dataclass
@@ -47,49 +49,15 @@ def gx_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(narrow) if narrow else frame
 
 
-def _context(docs_dir: Path | None) -> Any:
-    """An ephemeral GX context (in-memory stores), with a filesystem Data Docs site when `docs_dir` is given."""
-    import great_expectations as gx  # imported here: seconds, and only validation needs it
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
-    sites = {}
-    if docs_dir is not None:
-        sites[SITE] = {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir.resolve())},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False},
-        }
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-        data_docs_sites=sites,
-        progress_bars=ProgressBarsConfig(globally=False),
-    )
-    return gx.get_context(mode="ephemeral", project_config=config)
-
-
 def validate(suite_json: dict, frame: pd.DataFrame, parameters: dict[str, object],
              run_name: str | None = None) -> SuiteRun:
     """Run one suite on one DataFrame; `run_name` (e.g. the part) names the run on its Data Docs page."""
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
+    with validation_context() as context:
+        from great_expectations.core.run_identifier import RunIdentifier
 
-    context = _context(None)
-    suite = context.suites.add(gx.ExpectationSuite(**suite_json))
-    batch = (
-        context.data_sources.add_or_update_pandas("eikis")
-        .add_dataframe_asset(suite_json["name"])
-        .add_batch_definition_whole_dataframe("staged")
-    )
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite_json["name"], data=batch, suite=suite))
-    result = definition.run(batch_parameters={"dataframe": gx_frame(frame)}, expectation_parameters=parameters,
-                            result_format=RESULT_FORMAT,
-                            run_id=RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC)))
-    (key,) = context.validation_results_store.list_keys()
+        key, result = context.run(suite_json, batch_parameters={"dataframe": gx_frame(frame)},
+                                  expectation_parameters=parameters, result_format=RESULT_FORMAT,
+                                  run_id=RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC)))
     return SuiteRun(key=key, result=result)
 
 
@@ -113,11 +81,12 @@ def _safe_observed(value: object) -> object:
     return value if isinstance(value, int | float) else None
 
 
-def build_site(docs_dir: Path, suites: list[dict], runs: list[SuiteRun]) -> None:
+def build_site(docs_dir: Path, suites: list[dict], runs: list[SuiteRun],
+               views: tuple[type, type] | None = None) -> None:
     """One GX Data Docs site under `docs_dir`: a page per suite and per run, and an index listing the runs."""
     import great_expectations as gx
 
-    context = _context(docs_dir)
+    context = new_context(docs_dir, views)
     for suite_json in suites:
         context.suites.add(gx.ExpectationSuite(**suite_json))
     for run in runs:

@@ -3,6 +3,8 @@ carry counts and never values, and every run of a parted source is its own page 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -43,3 +45,62 @@ def test_one_site_holds_a_page_per_part(tmp_path):
     pages = part_pages(tmp_path)
     assert [page.parts[2] for page in pages] == ["part-0000", "part-0001"]
     assert (tmp_path / "index.html").exists() and "whole-table" in (tmp_path / "index.html").read_text("utf-8")
+
+
+def normalised_pages(site) -> dict[str, str]:
+    """Every file of a site, with what differs between any two GX builds of the same results blanked: the time a
+    link was rendered (`?d=…`) and the random ids of collapsible blocks."""
+    volatile = re.compile(r"\?d=\d{8}T\d{6}\.\d+Z|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    return {path.relative_to(site).as_posix(): volatile.sub("…", path.read_text("utf-8", errors="replace"))
+            for path in sorted(site.rglob("*")) if path.is_file()}
+
+
+def test_shared_templates_render_the_same_site_as_gx_own_views(tmp_path):
+    from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
+
+    from pipeline.quality.gx_views import SharedIndexPageView, SharedPageView
+
+    rows, table = split_suite(load_suite("vid"))
+    runs = [validate(rows, vid_frame(starts), {}, run_name=name)
+            for name, starts in (("part-0000", [24000]), ("part-0001", [24000, 23999]))]
+    runs.append(validate(table, pd.DataFrame(index=pd.RangeIndex(3)), {"min_staged_rows": 3}, "whole-table"))
+    build_site(tmp_path / "gx", [rows, table], runs, views=(DefaultJinjaPageView, DefaultJinjaIndexPageView))
+    build_site(tmp_path / "first", [rows, table], runs)
+    build_site(tmp_path / "again", [rows, table], runs)  # on templates compiled by the build before
+    expected = normalised_pages(tmp_path / "gx")
+    assert len([name for name in expected if name.endswith(".html")]) == 6
+    assert normalised_pages(tmp_path / "first") == expected
+    assert normalised_pages(tmp_path / "again") == expected
+    assert SharedPageView().env is SharedIndexPageView().env  # one compiled set of templates per process
+
+
+def not_null_suite(name: str, *columns: str) -> dict:
+    return {"name": name, "expectations": [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}}
+                                           for c in columns]}
+
+
+def unexpected(run) -> dict[str, object]:
+    return {o["column"]: o["unexpected_count"] for o in outcomes_of(run)}
+
+
+def test_one_context_per_process_carries_nothing_from_one_run_to_the_next():
+    """The suites stay registered, but no frame, metric, result or definition of one run reaches the next: the same
+    suite fails then passes then fails on the frames it is given, another source's suite with the same column is
+    not marked by the first one's failure, and a changed suite under the same name is the one that runs."""
+    from pipeline.quality.gx_context import validation_context
+
+    bad, good = pd.DataFrame({"a": [None, None, 3.0]}), pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    first = validate(not_null_suite("source_a", "a"), bad, {}, run_name="first")
+    other = validate(not_null_suite("source_b", "a"), good, {})
+    again = validate(not_null_suite("source_a", "a"), good, {})
+    worse = validate(not_null_suite("source_a", "a"), pd.DataFrame({"a": [None, 2.0]}), {})
+    changed = validate(not_null_suite("source_a", "a", "b"), pd.DataFrame({"a": [1.0], "b": [None]}), {})
+    assert (first.result.success, unexpected(first)) == (False, {"a": 2})
+    assert (other.result.success, unexpected(other), other.result.suite_name) == (True, {"a": 0}, "source_b")
+    assert (again.result.success, unexpected(again)) == (True, {"a": 0})
+    assert (worse.result.success, unexpected(worse)) == (False, {"a": 1})
+    assert (changed.result.success, unexpected(changed)) == (False, {"a": 0, "b": 1})
+    assert [run.key.run_id.run_name for run in (first, again)] == ["first", "__none__"]  # each its own key
+    with validation_context() as shared:
+        assert shared.context.validation_results_store.list_keys() == []
+        assert list(shared.context.validation_definitions.all()) == []

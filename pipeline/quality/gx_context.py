@@ -1,0 +1,172 @@
+"""The Great Expectations contexts: one per process for validation, a fresh one per Data Docs site.
+
+Validation used to make a context per suite run; now a process (and the worker processes it forks, which inherit
+it) keeps one, and each suite is built and added to it once. What is NOT kept from one run to the next, so that
+nothing of one table can reach another's result: the pandas data source is replaced at every run, which gives
+GX a new execution engine, and with it an empty batch cache (GX 1.24's engine keeps every frame it loaded, by
+batch id) and an empty metric cache (its resolved metrics, which for a column check include a mask as long as the
+frame); the run's validation definition and its stored result are removed once the result is taken. A changed
+suite under the same name (another `EIKIS_EXPECTATIONS_DIR`) replaces the registered one. GX objects are not
+thread-safe, so the context is used under one lock; `start_warm_up` takes that lock to import GX and create the
+context in a background thread while the run does other work (`import great_expectations` costs ≈ 5 CPU-s with
+bytecode, the largest fixed cost of a month). A fork waits for that lock, so a forked worker (VID's parts, or
+sources run in processes) always inherits GX whole, never half-imported, and pays no import of its own.
+
+A Data Docs site is built in its own context (cheap: ≈ 10 ms) so that the site's stores hold exactly one source's
+suites and results, which is what GX renders. Written for the pinned great-expectations==1.24.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.logs import get_logger
+
+log = get_logger("quality.gx_context")
+
+SITE = "eikis"
+DATA_SOURCE = "eikis"
+
+
+def new_context(docs_dir: Path | None, views: tuple[type, type] | None = None) -> Any:
+    """An ephemeral GX context (in-memory stores), with a filesystem Data Docs site when `docs_dir` is given whose
+    pages are rendered by `views` (page view, index view; default: GX's views on the process's shared templates)."""
+    import great_expectations as gx  # imported here: seconds, and only validation needs it
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    from pipeline.quality.gx_views import SharedIndexPageView, SharedPageView, view_config
+
+    sites = {}
+    if docs_dir is not None:
+        page_view, index_view = views or (SharedPageView, SharedIndexPageView)
+        page = {"view": view_config(page_view)}
+        sites[SITE] = {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir.resolve())},
+            "site_section_builders": {"expectations": page, "validations": page, "profiling": page},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False,
+                                   "view": view_config(index_view)},
+        }
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites=sites,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+@dataclass
+class ValidationContext:
+    """The process's validation context and the suites registered in it (by name: the suite's JSON and object)."""
+
+    context: Any
+    suites: dict[str, tuple[str, Any]] = field(default_factory=dict)
+
+    def suite(self, suite_json: dict) -> Any:
+        """The registered GX suite for this JSON: built and added once, replaced if the JSON under its name changed."""
+        import great_expectations as gx
+
+        name, text = suite_json["name"], json.dumps(suite_json, sort_keys=True)
+        known = self.suites.get(name)
+        if known is not None and known[0] == text:
+            return known[1]
+        if known is not None:
+            self.context.suites.delete(name)
+        suite = self.context.suites.add(gx.ExpectationSuite(**suite_json))
+        self.suites[name] = (text, suite)
+        return suite
+
+    def run(self, suite_json: dict, **run_arguments: Any) -> tuple[Any, Any]:
+        """Run the suite (`ValidationDefinition.run` with these arguments) on a new data source, so on a new execution
+        engine without caches; returns the key GX stored the result under and the result. Neither the run's
+        validation definition nor its result stays in the context."""
+        import great_expectations as gx
+
+        name = suite_json["name"]
+        batch = (
+            self.context.data_sources.add_or_update_pandas(DATA_SOURCE)
+            .add_dataframe_asset(name)
+            .add_batch_definition_whole_dataframe("staged")
+        )
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=self.suite(suite_json)))
+        store = self.context.validation_results_store
+        try:
+            result = definition.run(**run_arguments)
+            (key,) = store.list_keys()
+        finally:
+            self.context.validation_definitions.delete(name)
+            for stored in store.list_keys():
+                store.remove_key(stored)
+        return key, result
+
+
+_LOCK = threading.RLock()
+_SHARED: ValidationContext | None = None
+
+
+def _before_fork() -> None:
+    """A process forks only between two uses of the context, never in the middle of the warm-up's import (a child
+    would inherit GX half-imported, its module locks held by a thread it does not have) or of a run."""
+    _LOCK.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _LOCK.release()
+
+
+def _after_fork_in_child() -> None:
+    """The child's copy of the context is its own from now on, with a lock of its own."""
+    global _LOCK
+    _LOCK = threading.RLock()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
+
+
+def _shared() -> ValidationContext:
+    global _SHARED
+    if _SHARED is None:
+        _SHARED = ValidationContext(new_context(None))
+    return _SHARED
+
+
+@contextmanager
+def validation_context() -> Iterator[ValidationContext]:
+    """The process's validation context, held for one run at a time."""
+    with _LOCK:
+        yield _shared()
+
+
+def warm_up() -> None:
+    """Import GX and create the process's validation context, if not done yet."""
+    with validation_context():
+        pass
+
+
+def _warm_up_quietly() -> None:
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - the first validation creates the context itself and reports the failure
+        log.debug("GX warm-up failed; the first validation will retry", exc_info=True)
+
+
+def start_warm_up() -> threading.Thread | None:
+    """Warm up in a background thread, so that the GX import overlaps what the caller does meanwhile (a source's
+    staging); the first validation waits for it on the context's lock. None when the process is warm already."""
+    if _SHARED is not None:
+        return None
+    thread = threading.Thread(target=_warm_up_quietly, name="gx-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,120 @@
+"""`ingest_all` with two workers runs the sources after ARIS at once, each in a forked process: what it stages is
+what the sources staged one by one give, and a bad source fails the whole ingest (and `eikis run`) with its one
+line, leaving no partial staging and no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.catalog import SOURCE_ORDER
+from pipeline.config import Settings
+from pipeline.errors import SourceError
+from pipeline.flows.monthly import RunConfig, ingest, ingest_all
+from pipeline.quality.sealing import Sealer
+from tests.cli import eikis, one_line_error
+from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
+
+SETTINGS = Settings(pseudonym_secret=b"test-secret", workers=2, data_docs=True)
+TRUNCATED_VID = r"/vid/income_01.xml:\d+ \(record \d+\): malformed XML: "
+
+
+@pytest.fixture(scope="module")
+def together_and_one_by_one(tmp_path_factory) -> tuple[Path, Path, dict[str, int]]:
+    base = tmp_path_factory.mktemp("concurrent")
+    started: dict[str, int] = {}
+    ingest_all(RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(base / "together")), SETTINGS,
+               lambda source, pid: started.__setitem__(source, pid))
+    one_by_one = RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(base / "one_by_one"))
+    for source in SOURCE_ORDER:
+        ingest(one_by_one, source, SETTINGS)
+    return base / "together" / SAMPLE_PERIOD, base / "one_by_one" / SAMPLE_PERIOD, started
+
+
+def test_aris_runs_first_in_this_process_and_every_other_source_in_a_process_of_its_own(together_and_one_by_one):
+    _, _, started = together_and_one_by_one
+    assert list(started)[0] == "aris" and started["aris"] == os.getpid()
+    others = [started[source] for source in SOURCE_ORDER[1:]]
+    assert sorted(started) == sorted(SOURCE_ORDER) and os.getpid() not in others and len(set(others)) == len(others)
+
+
+def _opened(table, sealer: Sealer):
+    """The staged table with sealed display names opened: each is sealed under a random nonce, so only the names
+    can be compared, never the sealed bytes."""
+    if "name_sealed" not in table.column_names:
+        return table
+    names = [sealer.open(value) if value else value for value in table["name_sealed"].to_pylist()]
+    return table.set_column(table.column_names.index("name_sealed"), "name_sealed", [names])
+
+
+def test_staged_tables_quarantines_and_summaries_are_those_of_the_sources_one_by_one(together_and_one_by_one):
+    together, one_by_one, _ = together_and_one_by_one
+    sealer = Sealer(SETTINGS.portal_data_key)
+    for source in SOURCE_ORDER:
+        parts = sorted(path.name for path in (together / "staging" / f"{source}.parquet").iterdir())
+        assert parts == sorted(path.name for path in (one_by_one / "staging" / f"{source}.parquet").iterdir())
+        for part in parts:
+            staged = [_opened(pq.read_table(root / "staging" / f"{source}.parquet" / part), sealer)
+                      for root in (together, one_by_one)]
+            assert staged[0].equals(staged[1], check_metadata=True), (source, part)
+        quarantined = [(root / "quarantine" / f"{source}.parquet").read_bytes() for root in (together, one_by_one)]
+        assert quarantined[0] == quarantined[1], source
+        for name in (f"{source}.json", f"{source}.validation.json"):
+            summaries = [json.loads((root / "summaries" / name).read_text()) for root in (together, one_by_one)]
+            for summary in summaries:
+                summary.pop("seconds", None)  # timing, the only field that may differ
+            assert summaries[0] == summaries[1], name
+        assert json.loads((together / "summaries" / f"{source}.json").read_text())["staged"] > 0, source
+    assert not list((together / "staging").glob(".*.partial"))
+
+
+def test_the_data_docs_index_lists_every_source_whichever_finished_last(together_and_one_by_one):
+    together, _, _ = together_and_one_by_one
+    index = (together / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert all(f'<a href="{source}/index.html">' in index for source in SOURCE_ORDER)
+    assert index.count("✔ passed") == len(SOURCE_ORDER)
+    assert not list((together / "data_docs").glob(".*.tmp")) and not list((together / "summaries").glob(".*.tmp"))
+
+
+def _truncated_vid(tmp_path: Path) -> Path:
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLE_INBOX, inbox)
+    vid = inbox / SAMPLE_PERIOD / "vid" / "income_01.xml"
+    vid.write_bytes(vid.read_bytes()[:-200])  # cut mid-record, as an interrupted transfer leaves it
+    return inbox
+
+
+def test_a_truncated_vid_file_fails_the_whole_ingest_with_its_one_line_and_leaves_nothing_running(tmp_path):
+    inbox = _truncated_vid(tmp_path)
+    started: dict[str, int] = {}
+    with pytest.raises(SourceError) as raised:
+        ingest_all(RunConfig(SAMPLE_PERIOD, str(inbox), str(tmp_path / "work")), SETTINGS,
+                   lambda source, pid: started.__setitem__(source, pid))
+    with pytest.raises(SourceError) as one_by_one:
+        ingest_all(RunConfig(SAMPLE_PERIOD, str(inbox), str(tmp_path / "sequential")),
+                   Settings(pseudonym_secret=b"test-secret", workers=1, data_docs=True))
+    assert raised.value.one_line() == one_by_one.value.one_line()  # file, line, record and reason, as before
+    assert re.search(TRUNCATED_VID, raised.value.one_line()) and "\n" not in raised.value.one_line()
+    assert not (tmp_path / "work" / SAMPLE_PERIOD / "staging" / "vid.parquet").exists()
+    assert not list((tmp_path / "work" / SAMPLE_PERIOD / "staging").glob(".*.partial"))
+    for source, pid in started.items():
+        if source != "aris":
+            with pytest.raises(ProcessLookupError):
+                os.killpg(pid, 0)  # no source's process, nor any of its workers, is left running
+
+
+def test_eikis_run_with_two_workers_exits_with_the_vid_line_and_publishes_nothing(tmp_path):
+    result = eikis("run", "--period", SAMPLE_PERIOD, "--inbox", _truncated_vid(tmp_path), "--outbox",
+                   tmp_path / "outbox", "--policy", DEFAULT_POLICY, "--workdir", tmp_path / "work", "--no-db",
+                   env={"EIKIS_WORKERS": "2"})
+    line = one_line_error(result)
+    # the VID line, not PeriodBusy: the sources' processes did not take P's lock again under `run_month`'s
+    assert re.search(f"^eikis: error: .*{TRUNCATED_VID}", line), line
+    assert result.stderr.count("eikis: error:") == 1 and "BrokenProcessPool" not in result.stderr
+    assert not (tmp_path / "outbox" / SAMPLE_PERIOD).exists()

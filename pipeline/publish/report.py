@@ -53,13 +53,16 @@ def share(part: int, whole: int) -> str:
 
 def municipality_rows(households: pd.DataFrame) -> list[dict[str, Any]]:
     """Households and eligible share per municipality, in Latvian alphabetical order."""
-    lived = households.loc[households["members"] > 0]
+    lived = households["members"].to_numpy() > 0
+    counts = pd.DataFrame({"code": households["municipality_code"], "name": households["municipality_name"],
+                           "eligible": (households["status"] == ELIGIBLE).to_numpy()}).loc[lived]
+    per_group = counts.groupby(["code", "name"], dropna=False)["eligible"].agg(["size", "sum"])  # one pass, in C
     rows = []
-    for (code, name), group in lived.groupby(["municipality_code", "municipality_name"], dropna=False):
-        eligible = int((group["status"] == ELIGIBLE).sum())
+    for (code, name), size, eligible in zip(per_group.index, per_group["size"].tolist(), per_group["sum"].tolist(),
+                                            strict=True):
         rows.append({"name": name if isinstance(name, str) else "(none)", "code": code if isinstance(code, str)
-                     else "–", "households": len(group), "eligible": eligible,
-                     "share": eligible / len(group) if len(group) else 0.0, "share_text": share(eligible, len(group))})
+                     else "–", "households": size, "eligible": eligible,
+                     "share": eligible / size if size else 0.0, "share_text": share(eligible, size)})
     return sorted(rows, key=lambda row: latvian_sort_key(row["name"]))
 
 

@@ -94,3 +94,19 @@ def test_only_plain_ascii_digits_become_numbers():
     texts = pd.Series(["123456789", "٣٣", "", "+5", " 1", "00012", None, "108"], dtype="str")
     assert _ascii_number(texts, "int64", missing=-1).tolist() == [123456789, -1, -1, -1, -1, 12, -1, 108]
     assert str(_ascii_number(texts, "int16").dtype) == "int16"
+
+
+@pytest.mark.parametrize("rename", [False, True])
+def test_a_row_broken_after_the_first_64_kib_is_still_a_malformed_file(tmp_path, rename):
+    """The header comes from the file's first block; a bad row further on is reported as before, also when a
+    column is missing too (malformed first)."""
+    lines = ['"KODS","TIPS_CD","STATUSS","VKUR_CD","VKUR_TIPS","NOSAUKUMS"']
+    lines += [f'"{100000000 + n}","108","EKS","100016743","113","Ēka {n}"' for n in range(3000)]  # > 64 KiB
+    lines += ['"1","2"', '"100009999","108","EKS","100016743","113","Ēka"']
+    if rename:
+        lines[0] = lines[0].replace('"VKUR_CD"', '"PARENT"')
+    path = tmp_path / "aw_eka.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    with pytest.raises(SourceError, match=r"aw_eka.csv: malformed VZD CSV: CSV parse error: Expected 6 columns, "
+                                          r'got 2: "1","2"'):
+        aris.read_file(path)

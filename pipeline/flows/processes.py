@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from pipeline.errors import EikisError
+from pipeline.jobs import Job
 from pipeline.logs import get_logger
 
 log = get_logger("flows.processes")
@@ -52,8 +53,6 @@ class Finished:
     seconds: float
     cpu_seconds: float
 
-
-Job = tuple[str, Callable[[], Any]]
 
 
 def cpu_seconds() -> float:

@@ -311,7 +311,8 @@ def decide(config: RunConfig | dict[str, Any], settings: Settings | None = None)
         raise ValueError("decide needs the config's policy file")
     log.info("policy version %s in force for %s (%s)", policy.version, run.period, policy.digest)
     with _period_lock(run, run.workdir), timed(log, "decide"):
-        summary = decide_period(run.period, Path(run.workdir), policy, settings or Settings.from_env())
+        settings = settings or Settings.from_env()
+        summary = decide_period(run.period, Path(run.workdir), policy, settings, jobs_runner(settings))
         summary.anomaly_tolerance = anomaly_tolerance(policy)
         summary.save(WorkLayout(Path(run.workdir), run.period))
     return summary

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import Settings, WorkLayout
+from pipeline.flows import monthly
 from pipeline.flows.monthly import RunConfig, decide, publish, run_month
 from pipeline.handoff import DecisionSummary
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
@@ -25,6 +26,12 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("month")
     run_month(SAMPLE_PERIOD, SAMPLE_INBOX, root / "outbox", DEFAULT_POLICY, root / "work", ONE)
     return root
+
+
+@pytest.fixture(autouse=True)
+def fork_the_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample month is far below the size from which decide and publish fork their jobs: fork it anyway."""
+    monkeypatch.setattr(monthly, "FORK_MIN_ROWS", 0)
 
 
 def files_under(folder: Path) -> dict[str, bytes]:
@@ -71,11 +78,12 @@ def _error_of(root: Path, settings: Settings) -> BaseException:
 
 
 @pytest.mark.parametrize("earlier_publication", [False, True])
-def test_a_group_failing_in_its_process_publishes_nothing(month, tmp_path, earlier_publication):
+def test_a_group_failing_in_its_process_publishes_nothing(month, tmp_path, caplog, earlier_publication):
     copy_month(month, tmp_path, with_outbox=earlier_publication)
     before = files_under(tmp_path / "outbox") if earlier_publication else {}
     _break_electricity_returns(tmp_path)
     forked = _error_of(tmp_path, TWO)
+    assert "electricity_dso failed: stopping" in caplog.text   # it failed in its own process, beside another
     outbox = tmp_path / "outbox"
     assert files_under(outbox) == before   # no new file anywhere, the earlier publication as it was
     assert sorted(path.name for path in outbox.iterdir() if not path.name.endswith(".lock")) == (

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from pipeline.catalog import SOURCE_ORDER, SOURCES_AFTER_ARIS
 from pipeline.config import Settings
 from pipeline.flows.processes import Finished, cpu_seconds, run_forked
-from pipeline.handoff import DecisionSummary, PublishedOutbox, RunResult, SourceSummary, source_summaries
+from pipeline.handoff import DecisionSummary, PublishedOutbox, RunResult, SourceSummary
 from pipeline.jobs import Job, RunJobs, run_in_order
 from pipeline.logs import get_logger, timed
 from pipeline.policy import Policy
@@ -249,7 +249,7 @@ def _ingest_forked(run: RunConfig, source: str, settings: Settings) -> SourceSum
     return ingest(run, source, settings)
 
 
-FORK_MIN_ROWS = 400_000  # below this a stage's jobs cost less than forking them (4 % month: +0.4 CPU-s a stage)
+FORK_MIN_ROWS = 400_000  # below this publish's jobs cost less than forking them (4 % month: +0.4 CPU-s a stage)
 
 
 def jobs_runner(settings: Settings, rows: int) -> RunJobs:
@@ -316,10 +316,9 @@ def decide(config: RunConfig | dict[str, Any], settings: Settings | None = None)
         raise ValueError("decide needs the config's policy file")
     log.info("policy version %s in force for %s (%s)", policy.version, run.period, policy.digest)
     with _period_lock(run, run.workdir), timed(log, "decide"):
-        settings = settings or Settings.from_env()
-        persons = source_summaries(WorkLayout(Path(run.workdir), run.period)).get("pmlp")
-        runner = jobs_runner(settings, persons.records if persons else 0)
-        summary = decide_period(run.period, Path(run.workdir), policy, settings, runner)
+        # decide's jobs run in this process: forked (`jobs_runner`), the national decide measured +3 CPU-s and
+        # +0.7 GB with no clear wall gain on a loaded machine (docs/benchmarks.md, session 4 "decpub")
+        summary = decide_period(run.period, Path(run.workdir), policy, settings or Settings.from_env())
         summary.anomaly_tolerance = anomaly_tolerance(policy)
         summary.save(WorkLayout(Path(run.workdir), run.period))
     return summary

@@ -11,9 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import Settings, WorkLayout
+from pipeline.decide.run import decide_period
 from pipeline.flows import monthly
-from pipeline.flows.monthly import RunConfig, decide, publish, run_month
+from pipeline.flows.monthly import RunConfig, publish, run_month
 from pipeline.handoff import DecisionSummary
+from pipeline.policy import load_policy
+from pipeline.publish.anomaly import anomaly_tolerance
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 
 ONE = Settings(pseudonym_secret=b"test-secret", workers=1, data_docs=False)
@@ -53,7 +56,10 @@ def copy_month(month: Path, root: Path, with_outbox: bool) -> None:
 
 def test_two_workers_decide_and_publish_what_one_does(month, tmp_path):
     copy_month(month, tmp_path, with_outbox=False)
-    decision = decide(config(tmp_path), TWO)
+    policy = load_policy(DEFAULT_POLICY, SAMPLE_PERIOD)
+    decision = decide_period(SAMPLE_PERIOD, tmp_path / "work", policy, TWO,
+                             monthly.jobs_runner(TWO, 0))   # decide's jobs forked, as the flow can pass them
+    decision.anomaly_tolerance = anomaly_tolerance(policy)   # what the flow's `decide` adds
     decisions = WorkLayout(tmp_path / "work", SAMPLE_PERIOD).decisions
     reference = WorkLayout(month / "work", SAMPLE_PERIOD).decisions
     for table in sorted(reference.glob("*.parquet")):

@@ -14,6 +14,7 @@ Written under `<workdir>/<P>/decisions/` (never the outbox), read by publish and
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from pipeline.decide.income import PersonIncome, person_income
 from pipeline.decide.rules import ELIGIBLE, REVIEW, is_counting_person
 from pipeline.decide.support import period_heat_index, period_prices, support_for_period
 from pipeline.handoff import DecisionSummary, source_summaries
+from pipeline.jobs import Job, RunJobs, run_in_order
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 from pipeline.policy import Policy
@@ -51,15 +53,20 @@ def _quarantine(layout: WorkLayout) -> pd.DataFrame:
         columns=["source", "reason", "person_key", "aris_code", "marks_review"])
 
 
-def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings) -> DecisionSummary:
-    """Run the whole §9 decision for P on staged data; the decision records are created owner-only."""
+def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings,
+                  run_jobs: RunJobs = run_in_order) -> DecisionSummary:
+    """Run the whole §9 decision for P on staged data; the decision records are created owner-only.
+
+    Income and the households come first, here (every later part needs them); then the members' records and each
+    commodity's connections are independent jobs that write their own files, which `run_jobs` may run at once in
+    processes forked from this one (they inherit the frames; only counts come back)."""
     layout = WorkLayout(Path(workdir), period)
     with private_files():
         layout.make_private()
-        return _decide(period, layout, policy)
+        return _decide(period, layout, policy, run_jobs)
 
 
-def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
+def _decide(period: str, layout: WorkLayout, policy: Policy, run_jobs: RunJobs) -> DecisionSummary:
     started = time.perf_counter()
     layout.decisions.mkdir(parents=True, exist_ok=True)
     p = parse_month(period)
@@ -80,8 +87,6 @@ def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
     review = review_addresses(quarantine, persons)
     households = decide_households(persons, income, review, policy, addresses)
     households.to_parquet(layout.decided("households"), index=False)
-    _write_members(layout, persons, income)
-    _write_municipalities(layout)
 
     summary = DecisionSummary(
         period=period,
@@ -96,16 +101,13 @@ def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
         unmatched_income_records=unmatched_income_records(quarantine, persons),
         input_sha256=[str(item["sha256"]) for summary in source_summaries(layout).values() for item in summary.files],
     )
-    for commodity in CONNECTION_COMMODITIES:
-        decided = decide_connections(_staged(layout, commodity), households, support_on, commodity)
-        decided.to_parquet(layout.decided(commodity), index=False)
-        quarantined = pq.read_table(layout.quarantined(commodity)).to_pandas()
-        returned_rows(decided, quarantined).to_parquet(layout.decided(f"{commodity}_returned"), index=False)
-        summary.connections[commodity] = {
-            "objects": len(decided),
-            "eligible": int(decided["eligible"].sum()),
-            "address_errors": int(decided["address_error"].notna().sum()),
-        }
+    connections = {commodity: partial(_write_connections, layout, households, support_on, commodity)
+                   for commodity in CONNECTION_COMMODITIES}
+    jobs: list[Job] = [("electricity", connections["electricity"]),   # the longest two first
+                       ("members", partial(_write_members, layout, persons, income)),
+                       ("gas", connections["gas"]), ("heat", connections["heat"])]
+    done = run_jobs(jobs)
+    summary.connections = {commodity: done[commodity] for commodity in CONNECTION_COMMODITIES}
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.save(layout)
     log.info("decided %s: %d households, %d eligible, %d review, in %.2f s", period, summary.households,
@@ -116,8 +118,23 @@ def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
     return summary
 
 
+def _write_connections(layout: WorkLayout, households: pd.DataFrame, support_on: list[str],
+                       commodity: str) -> dict[str, int]:
+    """One commodity's decided connections and the rows returned to their senders; its counts for the summary."""
+    decided = decide_connections(_staged(layout, commodity), households, support_on, commodity)
+    decided.to_parquet(layout.decided(commodity), index=False)
+    quarantined = pq.read_table(layout.quarantined(commodity)).to_pandas()
+    returned_rows(decided, quarantined).to_parquet(layout.decided(f"{commodity}_returned"), index=False)
+    return {
+        "objects": len(decided),
+        "eligible": int(decided["eligible"].sum()),
+        "address_errors": int(decided["address_error"].notna().sum()),
+    }
+
+
 def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonIncome) -> None:
-    """Each member's monthly items by source (EUR, rounded for display) under the pseudonymous key only.
+    """Each member's monthly items by source (EUR, rounded for display) under the pseudonymous key only, and
+    every municipality (both read the register or the persons only, beside the connections).
 
     Written straight from the arrays as an Arrow table (a pandas frame of 27 columns × 1.9 M rows is a copy for
     nothing), and with dictionary encoding only for the address codes: tried on the money columns it finds too
@@ -131,6 +148,7 @@ def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonInco
     columns.update({f"vsaa_{m}": np.ascontiguousarray(vsaa[:, i]) for i, m in enumerate(months)})
     columns["total_eur"] = np.round(income.monthly_vid.sum(axis=1) / 100 + vsaa.sum(axis=1), 2)
     pq.write_table(pa.table(columns), layout.decided("members"), use_dictionary=["aris_code"])  # staged order
+    _write_municipalities(layout)
 
 
 def _write_municipalities(layout: WorkLayout) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields
@@ -26,6 +26,7 @@ from pipeline.catalog import SOURCE_ORDER, SOURCES_AFTER_ARIS
 from pipeline.config import Settings
 from pipeline.flows.processes import Finished, cpu_seconds, run_forked
 from pipeline.handoff import DecisionSummary, PublishedOutbox, RunResult, SourceSummary
+from pipeline.jobs import Job, RunJobs, run_in_order
 from pipeline.logs import get_logger, timed
 from pipeline.policy import Policy
 
@@ -248,6 +249,27 @@ def _ingest_forked(run: RunConfig, source: str, settings: Settings) -> SourceSum
     return ingest(run, source, settings)
 
 
+FORK_MIN_ROWS = 400_000  # below this publish's jobs cost less than forking them (4 % month: +0.4 CPU-s a stage)
+
+
+def jobs_runner(settings: Settings, rows: int) -> RunJobs:
+    """How decide and publish run their independent jobs: `settings.workers` at a time, each in a process forked
+    from this one (the frames already in memory are shared, not pickled; only each job's small result comes back),
+    or one after the other in this process with one worker or when the stage's `rows` are fewer than
+    `FORK_MIN_ROWS` — a fork of a run that has imported GX, and the imports and page copies each child then
+    pays, cost more than a small month's jobs gain by running at once."""
+    if settings.workers <= 1 or rows < FORK_MIN_ROWS:
+        return run_in_order
+
+    def finished(done: Finished) -> None:
+        log.info("%s: %.2f s, %.2f cpu-s in its own process", done.name, done.seconds, done.cpu_seconds)
+
+    def forked(jobs: Sequence[Job]) -> dict[str, Any]:
+        return {name: done.value for name, done in run_forked(jobs, settings.workers, on_finish=finished).items()}
+
+    return forked
+
+
 def largest_first(run: RunConfig, sources: tuple[str, ...]) -> list[str]:
     """`sources` by the bytes of their input files for P, largest first (ties in catalog order): the longest job
     starts first, so the last ones to finish are short and both cores stay busy to the end. A source whose files
@@ -294,6 +316,8 @@ def decide(config: RunConfig | dict[str, Any], settings: Settings | None = None)
         raise ValueError("decide needs the config's policy file")
     log.info("policy version %s in force for %s (%s)", policy.version, run.period, policy.digest)
     with _period_lock(run, run.workdir), timed(log, "decide"):
+        # decide's jobs run in this process: forked (`jobs_runner`), the national decide measured +3 CPU-s and
+        # +0.7 GB with no clear wall gain on a loaded machine (docs/benchmarks.md, session 4 "decpub")
         summary = decide_period(run.period, Path(run.workdir), policy, settings or Settings.from_env())
         summary.anomaly_tolerance = anomaly_tolerance(policy)
         summary.save(WorkLayout(Path(run.workdir), run.period))
@@ -302,9 +326,11 @@ def decide(config: RunConfig | dict[str, Any], settings: Settings | None = None)
 
 # ---------------------------------------------------------------- publish
 def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict[str, Any],
-            accept_anomaly: str | None = None) -> PublishedOutbox:
+            accept_anomaly: str | None = None, settings: Settings | None = None) -> PublishedOutbox:
     """The month-over-month anomaly gate (with a store), then every recipient file, the manifest and the report,
-    built aside and published with one rename."""
+    built aside and published with one rename. The recipient files are built in groups, `settings.workers` at a
+    time in forked processes (`jobs_runner`); a group that fails stops the others, and the build folder, with
+    whatever the groups wrote, is removed: nothing is published."""
     from pipeline.config import WorkLayout
     from pipeline.publish.atomic import build_folder
     from pipeline.publish.atomic import publish as publish_folder
@@ -326,7 +352,8 @@ def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict
             history = load_history(run.db_url, run.period, decided.anomaly_tolerance,
                                    accept_anomaly if accepted else None)
         with build_folder(Path(run.outbox), run.period) as build:
-            files = build_recipient_files(layout, build)
+            rows = decided.households + sum(counts["objects"] for counts in decided.connections.values())
+            files = build_recipient_files(layout, build, jobs_runner(settings or Settings.from_env(), rows))
             write_manifest(build, run.period, run_id, decided.policy_digest, decided.support_types_on, files)
             report = write_report(layout, decided, files, run_id, history)
             published = publish_folder(build, Path(run.outbox), run.period)
@@ -453,7 +480,7 @@ def run_month(period: str, inbox: Path, outbox: Path, policy: Path, workdir: Pat
             summaries = ingest_all(config, settings)
             decision = decide(config, settings)
             release_memory()
-            published = publish(config, decision, accept_anomaly)
+            published = publish(config, decision, accept_anomaly, settings)
             deliveries = [deliver(config, plan) for plan in plan_delivery(config)]
             result = RunResult(summaries, decision, published)
             if db_url:

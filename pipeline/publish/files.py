@@ -8,14 +8,17 @@ Publish reads only what decide handed over (`<workdir>/<P>/decisions/`): never t
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.config import WorkLayout
-from pipeline.csvio import render_columns
+from pipeline.csvio import arrow_renderable, render_columns, render_table
 from pipeline.decide.rules import ELIGIBLE
 from pipeline.handoff import RecipientFile
+from pipeline.jobs import Job, RunJobs, run_in_order
 from pipeline.logs import get_logger
 
 log = get_logger("publish.files")
@@ -29,8 +32,20 @@ MUNICIPALITY_COLUMNS = ("aris_code", "address", "eligible")
 def _write(build: Path, relative: str, header: tuple[str, ...], frame: pd.DataFrame) -> RecipientFile:
     target = build / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(render_columns(header, [frame[name].tolist() for name in header]))
+    target.write_bytes(_render(header, frame[list(header)]))
     return RecipientFile(relative, len(frame))
+
+
+def _render(header: tuple[str, ...], frame: pd.DataFrame) -> bytes:
+    """The file's bytes in Arrow's kernels when its columns allow (`csvio.render_table`), else from pandas' own
+    cells as before (a missing text is `nan` there, and stays so): the same bytes either way."""
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):   # mixed objects in a column: only the cell-by-cell path knows
+        table = None
+    if table is not None and arrow_renderable(table):
+        return render_table(header, table)
+    return render_columns(header, [frame[name].tolist() for name in header])
 
 
 def _sorted(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -42,25 +57,57 @@ def _groups(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
     return {str(value): group for value, group in frame.groupby(column, sort=False)}
 
 
-def build_recipient_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
-    """Write every recipient file for P into `build` and return what was written."""
-    written: list[RecipientFile] = []
-    for commodity in ("electricity", "gas"):
-        decided = pd.read_parquet(layout.decided(commodity))
-        returned = pd.read_parquet(layout.decided(f"{commodity}_returned"))
-        good = _sorted(decided.loc[decided["address_error"].isna()], "object_id")
-        folder = f"dso_{commodity}"
-        written.append(_write(build, f"{folder}/eligibility.csv", SUPPLIER_COLUMNS, good))
-        if len(returned):
-            written.append(_write(build, f"{folder}/address_errors.csv", ERROR_COLUMNS, returned))
-        for trader, objects in good.groupby("company_reg_no", sort=True):
-            eligible = objects.loc[objects["eligible"] == 1]
-            written.append(_write(build, f"traders_{commodity}/{trader}/eligibility.csv", SUPPLIER_COLUMNS,
-                                  eligible))
-    written.extend(_heat_files(layout, build))
-    written.extend(_municipality_files(layout, build))
+def build_recipient_files(layout: WorkLayout, build: Path, run_jobs: RunJobs = run_in_order) -> list[RecipientFile]:
+    """Write every recipient file for P into `build` and return what was written, sorted by path.
+
+    The files fall into groups that read different decision tables and write different folders (`recipient_jobs`),
+    so `run_jobs` may run the groups at once, in forked processes; with the default they run here one by one.
+    Either way the same bytes land under the same names, and a failed group fails the whole build."""
+    groups = run_jobs(recipient_jobs(layout, build))
+    written = [item for group in groups.values() for item in group]
     log.info("built %d recipient files", len(written))
     return sorted(written, key=lambda item: item.path)
+
+
+def recipient_jobs(layout: WorkLayout, build: Path) -> list[Job]:
+    """One job per group of recipient files, the longest first (the electricity DSO's list is the largest file;
+    the municipalities' files cover every household), so that the last jobs to finish are short ones."""
+    return [("electricity_dso", partial(_dso_files, layout, build, "electricity")),
+            ("municipalities", partial(_municipality_files, layout, build)),
+            ("electricity_traders", partial(_trader_files, layout, build, "electricity")),
+            ("gas_dso", partial(_dso_files, layout, build, "gas")),
+            ("heat", partial(_heat_files, layout, build)),
+            ("gas_traders", partial(_trader_files, layout, build, "gas"))]
+
+
+def _good_objects(layout: WorkLayout, commodity: str, *extra: str) -> pd.DataFrame:
+    """The commodity's decided objects whose address exists, with the columns a supplier file shows (and
+    `extra`), in the decided order: the jobs read only what they write."""
+    decided = pd.read_parquet(layout.decided(commodity), columns=[*SUPPLIER_COLUMNS, *extra, "address_error"])
+    return decided.loc[decided["address_error"].isna()]
+
+
+def _dso_files(layout: WorkLayout, build: Path, commodity: str) -> list[RecipientFile]:
+    """The DSO's list of every object of one commodity, and the rows that go back to it."""
+    folder = f"dso_{commodity}"
+    good = _sorted(_good_objects(layout, commodity), "object_id")
+    written = [_write(build, f"{folder}/eligibility.csv", SUPPLIER_COLUMNS, good)]
+    returned = pd.read_parquet(layout.decided(f"{commodity}_returned"))
+    if len(returned):
+        written.append(_write(build, f"{folder}/address_errors.csv", ERROR_COLUMNS, returned))
+    return written
+
+
+def _trader_files(layout: WorkLayout, build: Path, commodity: str) -> list[RecipientFile]:
+    """Each trader of one commodity gets its eligible objects by `object_id` (a trader with none gets the header
+    only). Only the eligible rows are sorted: a stable sort of them keeps the order they have in the DSO's list."""
+    good = _good_objects(layout, commodity, "company_reg_no")
+    eligible = _groups(_sorted(good.loc[good["eligible"] == 1], "object_id"), "company_reg_no")
+    written = []
+    for trader in sorted(good["company_reg_no"].dropna().unique()):   # in C: a set() of 900 000 texts is not
+        written.append(_write(build, f"traders_{commodity}/{trader}/eligibility.csv", SUPPLIER_COLUMNS,
+                              eligible.get(trader, good.iloc[:0])))
+    return written
 
 
 def _heat_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:

@@ -117,7 +117,7 @@ def run_month_marked(inbox: Path, workdir: Path, outbox: Path) -> None:
     import pipeline.quality.expectations  # noqa: F401 - import cost counted once, as in `eikis run`
     from pipeline.config import Settings
     from pipeline.flows import monthly
-    from pipeline.flows.processes import Finished
+    from pipeline.flows.processes import Finished, cpu_seconds
 
     def started(source: str, pid: int) -> None:
         print(f"{STARTED} ingest:{source} {pid}", flush=True)
@@ -126,19 +126,13 @@ def run_month_marked(inbox: Path, workdir: Path, outbox: Path) -> None:
         print(f"{MARK} ingest:{done.name} {done.seconds:.3f} {done.cpu_seconds:.3f}", flush=True)
 
     for stage in STAGES:
-        begun, cpu = time.perf_counter(), _cpu_seconds()
+        begun, cpu = time.perf_counter(), cpu_seconds()
         if stage == "ingest":
             monthly.ingest_all(month_config(inbox, workdir, outbox), Settings.from_env(), started, finished)
         else:
             run_stage(stage, inbox, workdir, outbox)
         monthly.release_memory()
-        print(f"{MARK} {stage} {time.perf_counter() - begun:.3f} {_cpu_seconds() - cpu:.3f}", flush=True)
-
-
-def _cpu_seconds() -> float:
-    """User + system CPU of this process and of its finished children (the worker pools are joined per stage)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+        print(f"{MARK} {stage} {time.perf_counter() - begun:.3f} {cpu_seconds() - cpu:.3f}", flush=True)
 
 
 def month_config(inbox: Path, workdir: Path, outbox: Path) -> Any:

@@ -55,7 +55,6 @@ class Finished:
     cpu_seconds: float
 
 
-
 def cpu_seconds() -> float:
     """User + system CPU of this process and of its reaped children."""
     times = os.times()

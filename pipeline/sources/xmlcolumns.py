@@ -44,6 +44,8 @@ from pipeline.sources.xmlstream import (
     iter_records,
 )
 
+log = get_logger("sources")
+
 
 @dataclass(frozen=True)
 class ColumnMap:
@@ -69,8 +71,6 @@ class ColumnMap:
         for column, path in self.fields:
             lines.append(f"      - {{name: {column}, xml_path: {base}/{path}, data_type: Utf8, nullable: true}}")
         return "\n".join(lines) + "\n"
-
-log = get_logger("sources")
 
 
 def available() -> bool:

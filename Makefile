@@ -9,13 +9,13 @@ PORTAL_DB ?= sqlite:///$(abspath $(OUT))/work/eikis.sqlite
 
 .PHONY: run aldis claims test lint bench bench-smoke sample clean setup setup-dev airflow portal
 
-$(BIN)/.core: pyproject.toml
+$(BIN)/.core: pyproject.toml setup.py pipeline/sources/_canonscan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(BIN)/.dev: pyproject.toml
+$(BIN)/.dev: pyproject.toml setup.py pipeline/sources/_canonscan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[airflow,dev]'

@@ -1,12 +1,13 @@
-"""Canonical extracts: prove XSD validity and extract the record texts in a few numpy passes, without a parser.
+"""Canonical extracts: prove XSD validity and extract the record texts in one compiled pass, without a parser.
 
 libxml2's streaming validation (≈ 3.4 CPU-s) and xml2arrow's extraction (≈ 2 CPU-s) cost ≈ 5 CPU-s per national
-VID file, although the producers write every file in one fixed shape. For a file (or a record-aligned `Chunk`)
-in that *canonical* shape this module answers "valid, here are the columns" from vectorised passes over a memory
-map; for anything else it answers "cannot prove" (None) and the caller keeps the exact path (libxml2 +
-xml2arrow + the lxml locator), so every error, line and record reported for a bad file stays as it was. It never
-raises an error of its own. Soundness is the point: whenever this says valid, libxml2 says valid and the texts
-are exactly xml2arrow's (tests/unit/test_xml_canon.py checks both on generated mutations).
+VID file, although the producers write every file (VID, PMLP, SOPA, VSAA) in one fixed shape. For a file (or a
+record-aligned `Chunk`) in that *canonical* shape this module answers "valid, here are the columns" from one walk
+over a memory map; for anything else it answers "cannot prove" (None) and the caller keeps the exact path
+(libxml2 + xml2arrow + the lxml locator), so every error, line and record reported for a bad file stays as it
+was. It never raises an error of its own. Soundness is the point: whenever this says valid, libxml2 says valid
+and the rows are exactly xml2arrow's (tests/unit/test_xml_canon.py and test_vsaa_canon.py check both on
+generated mutations).
 
 Canonical shape (the `Grammar` comes from the XSD itself; a schema of any other form gets no fast path):
 - head: optional UTF-8 BOM, optional `<?xml version="1.0" [encoding="UTF-8"] [standalone=..]?>`, whitespace, the
@@ -15,17 +16,29 @@ Canonical shape (the `Grammar` comes from the XSD itself; a schema of any other 
   attributes exactly as the full validation would (records are the root's only content);
 - tail: `</Root>` as written in the schema, then whitespace to the end of the file;
 - body: records `<Record><Leaf>text</Leaf>...</Record>` with the leaves in schema order (optional ones may be
-  absent, none repeated), tags written exactly so (no attribute, prefix, space or self-closing), only
-  `[ \\t\\n]` outside leaf texts;
-- everywhere: no `&` (entities), no C0 control byte but TAB and LF (so no CR to normalise), valid UTF-8 without
-  U+FFFE/U+FFFF, every `<` paired with the next `>` (so a `>` in a text, a comment, a CDATA section or a PI
-  cannot pass), no text longer than 1 MB (libxml2 refuses 10 MB without XML_PARSE_HUGE), and the schema's
-  `maxLength` facets (the only facet implemented; a schema with another gets no fast path).
+  absent, none repeated but the last where the schema says `maxOccurs="unbounded"`, as VSAA's `Month`), tags
+  written exactly so (no prefix, space or self-closing), only `[ \\t\\n]` outside leaf texts;
+- attributes: none, except on a leaf the schema gives exactly one, required, unqualified string attribute
+  (VSAA's `<Month period="2026-11">`): written exactly `<Leaf name="value">`, double quotes, no space, no other
+  attribute (so no duplicate, prefix or `xmlns`), and a value that needs no normalisation: no `&`, `<`, `>`, `"`,
+  TAB, LF or CR (libxml2 turns those three into spaces);
+- everywhere: no `&` (entities), no C0 control byte but TAB and LF in texts (so no CR to normalise), valid UTF-8
+  without U+FFFE/U+FFFF, every `<` paired with the next `>` (so a `>` in a text, a comment, a CDATA section or a
+  PI cannot pass), no text or attribute value longer than 1 MB (libxml2 refuses 10 MB without XML_PARSE_HUGE),
+  and the schema's `maxLength` facets (the only facet implemented; a schema with another gets no fast path).
 
-Every `<` then starts a tag, so the tags are found with one vectorised compare, identified exactly by their
-length and 8-byte windows at both ends (and the middle, for tags up to 24 bytes), and their sequence checked by
-a transition table: a leaf's start is followed by its end, a record holds its leaves in order with the required
-ones present. The texts are cut out of the map by `take` on an Arrow array whose offsets are the text segments.
+Rows are what xml2arrow makes of the same map (`xmlcolumns.ColumnMap`): one per record, or with `row_per_child`
+one per mapped child with its `<record>` and `<child>` indices (VSAA: a row for the PersonCode, one per Month, a
+person without Months having only the first). The walk also counts line feeds, so each row comes with the line
+of its start tag and a source needs no second scan of the file for lines.
+
+This module derives the grammar from the XSD and checks the head and the tail; the body is walked once by
+`_canonscan.scan` (C, `pipeline/sources/_canonscan.c`): every tag compared byte for byte with the ones the
+transition table allows next (a leaf's start is followed by its attribute value if it has one, its text and its
+own end; a record holds its leaves in order with the required ones present), every text and attribute value
+checked byte by byte and copied into its Arrow column. The same proof as numpy passes (session 4) cost ≈ 4 CPU-s
+per national VID file; this walk ≈ 0.3. Where the extension was not built (no C compiler at install time), every
+file takes the exact path, and a warning says so once per process.
 """
 
 from __future__ import annotations
@@ -42,38 +55,50 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from lxml import etree
 
 from pipeline.logs import get_logger
 from pipeline.sources import xsdstream
 from pipeline.sources.xmlstream import Chunk, XmlLayout
 
+try:
+    from pipeline.sources import _canonscan
+except ImportError:  # built by `pip install` where a C compiler is found (setup.py: optional)
+    _canonscan = None
+
 log = get_logger("sources")
 
 _XS = "http://www.w3.org/2001/XMLSchema"
-_BLOCK = 32 << 20          # bytes per vectorised pass: bounds the index arrays (≈ 20 bytes per tag per array)
 _MAX_TEXT = 1 << 20        # a longer text (or whitespace run) is left to libxml2, whose limit is 10 MB
-_MAX_TAG = 24              # windows at 0, 8 and -8 cover every byte of a tag up to this length
-_ALL = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 
 
 @dataclass(frozen=True)
 class Grammar:
-    """A root holding `record*`, each record a sequence of simple string leaves (min 0/1, max 1), from the XSD.
+    """A root holding `record*`, each record a sequence of string leaves (min 0/1, max 1; the last one may repeat
+    without bound), each leaf with at most one required, unqualified attribute, from the XSD.
 
-    Tag codes: 0 `<Record>`, 1 `</Record>`, 2 + 2k `<Leaf_k>`, 3 + 2k `</Leaf_k>`."""
+    Tag codes: 0 `<Record>`, 1 `</Record>`, 2 + 2k `<Leaf_k>`, 3 + 2k `</Leaf_k>`; a leaf with an attribute has
+    the start tag `<Leaf_k attribute="`, its value then `">` being checked by the walk."""
 
     root: str
     record: str
     leaves: tuple[str, ...]
     required: tuple[bool, ...]
     max_chars: tuple[int | None, ...]
+    attributes: tuple[str | None, ...]  # per leaf, the name of its one (required) attribute
+    attribute_max_chars: tuple[int | None, ...]
+    last_repeats: bool = False  # VSAA's `Month*`
 
     @property
     def tags(self) -> list[bytes]:
-        names = [self.record, *self.leaves]
-        return [f"<{'/' if close else ''}{name}>".encode() for name in names for close in (False, True)]
+        tags = [b"<" + self.record.encode() + b">", b"</" + self.record.encode() + b">"]
+        for leaf, attribute in zip(self.leaves, self.attributes, strict=True):
+            start = f'<{leaf} {attribute}="' if attribute else f"<{leaf}>"
+            tags += [start.encode(), f"</{leaf}>".encode()]
+        return tags
+
+    def repeats(self, leaf: int) -> bool:
+        return self.last_repeats and leaf == len(self.leaves) - 1
 
     def transitions(self) -> np.ndarray:
         """allowed[a * K + b]: event b may follow event a, where events are the tag codes without leaf ends."""
@@ -82,6 +107,7 @@ class Grammar:
         allowed[1, 0] = True  # </Record> <Record>
         for here in range(-1, len(self.leaves)):  # -1: just after <Record>
             code = 0 if here < 0 else 2 + 2 * here
+            allowed[code, code] = here >= 0 and self.repeats(here)
             for after in range(here + 1, len(self.leaves) + 1):
                 allowed[code, 1 if after == len(self.leaves) else 2 + 2 * after] = True
                 if after < len(self.leaves) and self.required[after]:
@@ -154,23 +180,63 @@ def _grammar(schema: etree._Element, layout: XmlLayout) -> Grammar:
     _attributes(record_type, set())
     sequence = _only(record_type, "sequence")
     _attributes(sequence, set())
-    leaves, required, max_chars = [], [], []
-    for leaf in _children(sequence):
-        if not _xs(leaf, "element") or _children(leaf):
-            raise _Unsupported("a record child that is not a typed leaf element")
-        _attributes(leaf, {"name", "type", "minOccurs", "maxOccurs"})
-        type_name = _resolve(leaf, leaf.get("type"))
-        if type_name not in text_types or leaf.get("minOccurs", "1") not in ("0", "1") \
-                or leaf.get("maxOccurs", "1") != "1":
-            raise _Unsupported(f"leaf {leaf.get('name')}")
-        leaves.append(str(leaf.get("name")))
-        required.append(leaf.get("minOccurs", "1") == "1")
-        max_chars.append(text_types[type_name])
-    found = Grammar(layout.root, layout.record, tuple(leaves), tuple(required), tuple(max_chars))
+    leaves = [_leaf(leaf, text_types) for leaf in _children(sequence)]
+    if any(leaf.repeats for leaf in leaves[:-1]):
+        raise _Unsupported("a repeated leaf that is not the record's last")
+    if any(leaf.attribute for leaf in leaves) and schema.get("attributeFormDefault", "unqualified") != "unqualified":
+        raise _Unsupported("qualified attributes")  # they would be written with a prefix
+    found = Grammar(layout.root, layout.record, tuple(leaf.name for leaf in leaves),
+                    tuple(leaf.required for leaf in leaves), tuple(leaf.max_chars for leaf in leaves),
+                    tuple(leaf.attribute for leaf in leaves), tuple(leaf.attribute_max_chars for leaf in leaves),
+                    bool(leaves) and leaves[-1].repeats)
     tags = found.tags
-    if len(set(tags)) != len(tags) or max(map(len, tags)) > _MAX_TAG or not all(t.isascii() for t in tags):
-        raise _Unsupported("leaf names repeat or are too long")
+    names = [*found.leaves, *(a for a in found.attributes if a)]
+    if len(set(tags)) != len(tags) or not all(t.isascii() for t in tags) \
+            or not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", name) for name in names):
+        raise _Unsupported("leaf names repeat, or a name is not plain ASCII")
     return found
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    name: str
+    required: bool
+    repeats: bool
+    max_chars: int | None
+    attribute: str | None = None
+    attribute_max_chars: int | None = None
+
+
+def _leaf(leaf: etree._Element, text_types: dict[str, int | None]) -> _Leaf:
+    """A record child: `<xs:element name type [minOccurs] [maxOccurs]/>` of a string type, or (VSAA's `Month`) a
+    string extended by one required attribute of a string type."""
+    if not _xs(leaf, "element"):
+        raise _Unsupported("a record child that is not an element")
+    name = str(leaf.get("name"))
+    occurs = (leaf.get("minOccurs", "1"), leaf.get("maxOccurs", "1"))
+    if occurs[0] not in ("0", "1") or occurs[1] not in ("1", "unbounded"):
+        raise _Unsupported(f"leaf {name} occurs {occurs}")
+    if not _children(leaf):
+        _attributes(leaf, {"name", "type", "minOccurs", "maxOccurs"})
+        return _Leaf(name, occurs[0] == "1", occurs[1] == "unbounded", _text_type(leaf, leaf.get("type"), text_types))
+    _attributes(leaf, {"name", "minOccurs", "maxOccurs"})
+    content = _only(_only(leaf, "complexType"), "simpleContent")
+    for element in (content.getparent(), content):
+        _attributes(element, set())
+    extension = _only(content, "extension")
+    _attributes(extension, {"base"})
+    attribute = _only(extension, "attribute")
+    _attributes(attribute, {"name", "type"}, use="required")
+    return _Leaf(name, occurs[0] == "1", occurs[1] == "unbounded", _text_type(extension, extension.get("base"),
+                 text_types), str(attribute.get("name")), _text_type(attribute, attribute.get("type"), text_types))
+
+
+def _text_type(element: etree._Element, qname: str | None, text_types: dict[str, int | None]) -> int | None:
+    """The maxLength of a string type the schema names (None: unlimited)."""
+    type_name = _resolve(element, qname)
+    if type_name not in text_types:
+        raise _Unsupported(f"type {qname}")
+    return text_types[type_name]
 
 
 def _resolve(element: etree._Element, qname: str | None) -> str:
@@ -197,58 +263,21 @@ def _max_length(simple: etree._Element) -> int | None:
     return int(str(facets[0].get("value")))
 
 
-# ---------------------------------------------------------------- the tag table
-@dataclass(frozen=True)
-class _TagTable:
-    """What each tag code looks like through the windows, and a perfect hash from a tag's last window to its
-    only candidate code (then compared exactly)."""
-
-    length: np.ndarray     # bytes, per code
-    first: np.ndarray      # the first min(length, 8) bytes as a little-endian u64
-    last: np.ndarray       # the last min(length, 8) bytes, in the high bytes of a u64
-    middle: np.ndarray     # bytes 8..15 (tags longer than 16 bytes), else 0
-    slots: np.ndarray      # hash slot -> code, -1 for none
-    multiplier: np.uint64
-    shift: np.uint64
-    short: bool            # some tag is shorter than 8 bytes: windows need masks
-    long: bool             # some tag is longer than 16 bytes: the middle window is compared too
-
-
-_FIRST_MASK = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)
-_LAST_MASK = np.array([((1 << 64) - 1) ^ ((1 << (8 * (8 - n))) - 1) for n in range(9)], dtype=np.uint64)
-_HASH_BITS = 10
-
-
-@cache
-def _tag_table(found: Grammar) -> _TagTable:
-    tags = found.tags
-    length = np.array([len(t) for t in tags], dtype=np.int64)
-    first = np.array([int.from_bytes(t[:8], "little") for t in tags], dtype=np.uint64)
-    last = np.array([int.from_bytes(t[-8:].rjust(8, b"\0"), "little") for t in tags], dtype=np.uint64)
-    middle = np.array([int.from_bytes(t[8:16], "little") if len(t) > 16 else 0 for t in tags], dtype=np.uint64)
-    shift = np.uint64(64 - _HASH_BITS)
-    keys = last + length.astype(np.uint64)
-    for attempt in range(1000):
-        multiplier = np.uint64((0x9E3779B97F4A7C15 + 2 * attempt) % (1 << 64))
-        with np.errstate(over="ignore"):
-            slot_of = (keys * multiplier) >> shift
-        if len(set(slot_of.tolist())) == len(tags):
-            break
-    else:  # pragma: no cover - 24 keys in 1024 slots
-        raise RuntimeError("no perfect hash for the tag table")
-    slots = np.full(1 << _HASH_BITS, -1, dtype=np.int8)
-    slots[slot_of] = np.arange(len(tags), dtype=np.int8)
-    return _TagTable(length, first, last, middle, slots, multiplier, shift, bool(length.min() < 8),
-                     bool(length.max() > 16))
-
-
 # ---------------------------------------------------------------- the proof
 @dataclass
 class Proof:
-    """A file (or chunk) proven valid, with its records' mapped texts ("" where a leaf is absent or empty)."""
+    """A file (or chunk) proven valid, with its mapped texts ("" where a leaf is absent or empty): one row per
+    record, or with `row_per_child` one per mapped child plus the columns `<record>` and `<child>` (uint32) as
+    xml2arrow gives them (see `xmlcolumns.ColumnMap.row_per_child`)."""
 
     records: int
     columns: dict[str, pa.Array]
+    lines: np.ndarray | None = None  # the line of each row's start tag (record's or child's), if `prove` was asked
+    rows: int = -1  # the number of rows: `records` unless rows are children
+
+    def __post_init__(self) -> None:
+        if self.rows < 0:
+            self.rows = self.records
 
 
 _WS = rb"[ \t\n]"
@@ -261,12 +290,15 @@ _ATTRIBUTE_NAME = re.compile(rb"([^\s=]+)\s*=")
 
 
 def prove(path: Path, layout: XmlLayout, fields: Sequence[tuple[str, str]], chunk: Chunk | None = None,
-          digest: Any | None = None) -> Proof | None:
-    """The mapped texts (column, leaf name) of every record, if the file (or chunk) is canonical and so provably
-    valid; None if it cannot be proven (the caller then takes the exact path). Never raises. A `digest` is fed
-    the whole file from the same map, only when the proof succeeds (so the exact path can still feed it)."""
+          digest: Any | None = None, lines: bool = False, row_per_child: bool = False) -> Proof | None:
+    """The mapped texts (column, `Leaf` or `Leaf/@attribute`) of every record (or, with `row_per_child`, of every
+    mapped child), if the file (or chunk) is canonical and so provably valid; None if it cannot be proven (the
+    caller then takes the exact path). Never raises. A `digest` is fed the whole file from the same map, only
+    when the proof succeeds (so the exact path can still feed it). With `lines`, the proof also gives each row's
+    line (a record's as `xmlcolumns.record_lines` would, a child's as `start_tag_lines` would), counted by the
+    same walk: a second pass over the file only for them cost PMLP more than the walk itself."""
     found = grammar(layout)
-    if found is None or any(leaf not in found.leaves for _, leaf in fields):
+    if found is None or _values(found, fields, row_per_child) is None or not _compiled():
         return None
     try:
         with path.open("rb") as handle:  # prefaulted: every page is read anyway, faulting them one by one cost
@@ -274,7 +306,7 @@ def prove(path: Path, layout: XmlLayout, fields: Sequence[tuple[str, str]], chun
     except (OSError, ValueError):  # unreadable or empty: the exact path reports it
         return None
     try:
-        proof = _prove(data, layout, found, fields, chunk, path)
+        proof = _prove(data, layout, found, fields, chunk, path, lines, row_per_child)
     except Exception:  # noqa: BLE001 - never an error of its own: the exact path decides
         log.debug("%s: canonical proof failed unexpectedly", path, exc_info=True)
         return None
@@ -286,28 +318,65 @@ def prove(path: Path, layout: XmlLayout, fields: Sequence[tuple[str, str]], chun
 _POPULATE = getattr(mmap, "MAP_POPULATE", 0)  # Linux
 
 
+@cache
+def _compiled() -> bool:
+    """Whether the body walk was built; if not, said once per process (every file is still read, only slower)."""
+    if _canonscan is None:
+        log.warning("pipeline.sources._canonscan was not built (no C compiler when the project was installed): "
+                    "canonical XML files take the exact, slower path; reinstall with gcc to get the fast one")
+    return _canonscan is not None
+
+
+_TEXT, _ATTRIBUTE = 0, 1  # the parts of a leaf the walk copies out
+
+
+def _values(found: Grammar, fields: Sequence[tuple[str, str]], row_per_child: bool) -> list[tuple[int, int]] | None:
+    """(leaf index, part) of each field, or None for a path the walk does not read as xml2arrow does: one row per
+    record takes only plain leaves that cannot repeat (the walk would join several texts into one row)."""
+    values = []
+    for _, path in fields:
+        leaf, at, attribute = path.partition("/@")
+        if leaf not in found.leaves:
+            return None
+        index = found.leaves.index(leaf)
+        if (at and attribute != found.attributes[index]) \
+                or (not row_per_child and (at or found.repeats(index))):
+            return None
+        values.append((index, _ATTRIBUTE if at else _TEXT))
+    return values
+
+
 def _prove(data: mmap.mmap, layout: XmlLayout, found: Grammar, fields: Sequence[tuple[str, str]],
-           chunk: Chunk | None, path: Path) -> Proof | None:
+           chunk: Chunk | None, path: Path, lines: bool = False, row_per_child: bool = False) -> Proof | None:
     framing = _frame(data, found, chunk)
     if framing is None:
         return _cannot(path, "head or tail")
     head_end, body_start, body_end, tail = framing
     if not _head_and_tail_valid(data[:head_end] + tail, layout.schema_file):
         return _cannot(path, "head and tail are not valid on their own")
-    whole = np.frombuffer(data, dtype=np.uint8)
-    windows = np.lib.stride_tricks.as_strided(whole, (len(whole) - 7, 8), (1, 1), writeable=False)
-    windows = windows.view("<u8")[:, 0]
-    blocks = []
-    bounds = _block_bounds(data, found, body_start, body_end)
-    for start, end in zip(bounds, bounds[1:], strict=False):
-        block = _Block(data, whole, windows, found, start, end).prove(fields)
-        if block is None:
-            return _cannot(path, f"bytes {start}..{end}")
-        blocks.append(block)
-    records = sum(b.records for b in blocks)
-    columns = {name: pa.concat_arrays([b.columns[name] for b in blocks]) if blocks else pa.array([], pa.string())
-               for name, _ in fields}
-    return Proof(records, columns)
+    values = _values(found, fields, row_per_child) or []
+    wanted = tuple(dict.fromkeys(values))
+    walked = _canonscan.scan(data, body_start, body_end, tuple(found.tags), _transitions(found), _limits(found),
+                             _attribute_limits(found), wanted, _MAX_TEXT, row_per_child, lines)
+    if walked is None:
+        return _cannot(path, f"body bytes {body_start}..{body_end}")
+    records, rows, texts, levels = walked[:4]
+    by_value = {value: pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(chars))
+                for value, (offsets, chars) in zip(wanted, texts, strict=True)}
+    columns = {name: by_value[value] for (name, _), value in zip(fields, values, strict=True)}
+    if levels is not None:
+        for name, numbers in zip(("<record>", "<child>"), levels, strict=True):
+            columns[name] = pa.Array.from_buffers(pa.uint32(), rows, [None, pa.py_buffer(numbers)])
+    row_lines = _first_line(data, chunk, body_start) + np.frombuffer(walked[4], np.int64) if lines else None
+    return Proof(records, columns, row_lines, rows)
+
+
+def _first_line(data: mmap.mmap, chunk: Chunk | None, body_start: int) -> int:
+    """The line the body starts on, as `xmlcolumns.start_tag_lines` numbers it (a chunk's lines are the whole
+    file's: its wrapper's header lines plus the chunk's shift)."""
+    if chunk is not None:
+        return 1 + chunk.line_shift + data[: chunk.header_end].count(b"\n")
+    return 1 + data[:body_start].count(b"\n")
 
 
 def _cannot(path: Path, why: str) -> None:
@@ -345,186 +414,20 @@ def _head_and_tail_valid(document: bytes, schema_file: str) -> bool:
     return xsdstream.validate_stream(io.BytesIO(document), schema_file).valid
 
 
-def _block_bounds(data: mmap.mmap, found: Grammar, start: int, end: int) -> list[int]:
-    """Record-aligned block bounds over [start, end): each inner bound is a `<Record>` (in a canonical body every
-    `<` starts a tag, so the literal is one; elsewhere the block's own checks fail)."""
-    opening = f"<{found.record}>".encode()
-    bounds = [start]
-    for target in range(start + _BLOCK, end, _BLOCK):
-        at = data.find(opening, max(target, bounds[-1] + 1), end)
-        if at < 0:
-            break
-        bounds.append(at)
-    bounds.append(end)
-    return bounds
-
-
-@dataclass
-class _BlockColumns:
-    records: int
-    columns: dict[str, pa.Array]
-
-
-class _Block:
-    """Bytes [start, end) of a body that must be whitespace and whole records."""
-
-    def __init__(self, data: mmap.mmap, whole: np.ndarray, windows: np.ndarray, found: Grammar, start: int,
-                 end: int) -> None:
-        self.data, self.whole, self.windows, self.found = data, whole, windows, found
-        self.start, self.end = start, end
-        self.bytes = whole[start:end]
-
-    def prove(self, fields: Sequence[tuple[str, str]]) -> _BlockColumns | None:
-        if not self._plain_bytes():
-            return None
-        view = self.bytes
-        opens = np.flatnonzero(view == 60) + self.start   # `<`
-        closes = np.flatnonzero(view == 62) + self.start  # `>`
-        if len(opens) != len(closes):
-            return None
-        if not len(opens):
-            return _BlockColumns(0, {name: pa.array([], pa.string()) for name, _ in fields}) \
-                if _all_whitespace(view) else None
-        if not ((closes > opens).all() and (opens[1:] > closes[:-1]).all()):
-            return None  # a `<` or `>` outside a tag
-        if closes[0] < 7 or opens[-1] + 16 >= len(self.whole):
-            return None  # a window would leave the file
-        codes = self._codes(opens, closes)
-        if codes is None or not self._sequence(codes):
-            return None
-        segments = self._segments(opens, closes)
-        lengths = np.diff(segments)[::2]  # the text before tag i, and after the last one
-        leaf_starts = np.flatnonzero(~(codes & 1).view(bool) & (codes >= 2))
-        if lengths.max(initial=0) > _MAX_TEXT or not self._whitespace_between(segments, lengths, leaf_starts):
-            return None
-        texts = pa.StringArray.from_buffers(len(segments) - 1, pa.py_buffer((segments - self.start).astype(np.int32)),
-                                            pa.py_buffer(view))  # blocks are far below 2 GB
-        if not self._facets(texts, codes, leaf_starts, lengths):
-            return None
-        return self._columns(texts, codes, fields)
-
-    def _plain_bytes(self) -> bool:
-        """No entity, no C0 control byte but TAB/LF, no U+FFFE/U+FFFF, valid UTF-8."""
-        view = self.bytes
-        if self.data.find(b"&", self.start, self.end) >= 0:
-            return False
-        controls = view[np.flatnonzero(view < 32)]  # mostly line feeds: one compare over the block, then few
-        if np.count_nonzero(controls == 10) + np.count_nonzero(controls == 9) != len(controls):
-            return False
-        lead = np.flatnonzero(view == 0xEF) + self.start  # U+FFFE/U+FFFF: EF BF BE/BF (never at the file's end)
-        if len(lead) and ((self.whole[lead + 1] == 0xBF) & (self.whole[lead + 2] >= 0xBE)).any():
-            return False
-        whole = pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, len(view)], dtype=np.int64)),
-                                                 pa.py_buffer(view))
-        try:
-            whole.validate(full=True)
-        except pa.ArrowInvalid:
-            return False
-        return True
-
-    def _codes(self, opens: np.ndarray, closes: np.ndarray) -> np.ndarray | None:
-        """Each tag's code, found by a perfect hash of its last window and confirmed on every byte."""
-        table = _tag_table(self.found)
-        length = closes - opens + 1
-        first = self.windows[opens]
-        last = self.windows[closes - 7]
-        if table.short:
-            clipped = np.minimum(length, 8)
-            first &= _FIRST_MASK[clipped]
-            last &= _LAST_MASK[clipped]
-        elif length.min() < 8:
-            return None
-        with np.errstate(over="ignore"):
-            slot = ((last + length.astype(np.uint64)) * table.multiplier) >> table.shift
-        codes = table.slots[slot.astype(np.intp)]
-        if codes.min() < 0:
-            return None
-        index = codes.astype(np.intp)
-        exact = (length == table.length[index]) & (first == table.first[index]) & (last == table.last[index])
-        if not exact.all():
-            return None
-        if table.long:
-            long_tags = np.flatnonzero(length > 16)
-            if not (self.windows[opens[long_tags] + 8] == table.middle[index[long_tags]]).all():
-                return None
-        return codes
-
-    def _sequence(self, codes: np.ndarray) -> bool:
-        """Whole records with their leaves in schema order: a leaf start is followed by its own end (and every
-        leaf end is one of those), and the starts follow the transition table."""
-        odd = (codes & 1).view(bool)
-        leaf_end = odd & (codes >= 3)
-        leaf_start = np.flatnonzero(~odd & (codes >= 2))
-        if len(leaf_start) != np.count_nonzero(leaf_end):
-            return False
-        if len(leaf_start) and (leaf_start[-1] + 1 >= len(codes)
-                                or (codes[leaf_start + 1] != codes[leaf_start] + 1).any()):
-            return False
-        events = codes[~leaf_end]
-        if events[0] != 0 or events[-1] != 1:
-            return False
-        size = np.int16(2 + 2 * len(self.found.leaves))
-        return bool(_transitions(self.found)[events[:-1].astype(np.int16) * size + events[1:]].all())
-
-    def _segments(self, opens: np.ndarray, closes: np.ndarray) -> np.ndarray:
-        """Offsets alternating text, tag, text, ..., text, then an empty element: text i ends at tag i."""
-        segments = np.empty(2 * len(opens) + 3, dtype=np.int64)
-        segments[0] = self.start
-        segments[1:-2:2] = opens
-        segments[2:-2:2] = closes + 1
-        segments[-2:] = self.end
-        return segments
-
-    def _whitespace_between(self, segments: np.ndarray, lengths: np.ndarray, leaf_starts: np.ndarray) -> bool:
-        """Every text that is not a leaf's is only spaces, tabs and line feeds."""
-        outside = np.ones(len(lengths), dtype=bool)
-        outside[leaf_starts + 1] = False
-        chosen = np.flatnonzero(outside & (lengths > 0))
-        sizes = lengths[chosen]
-        if not len(sizes):
-            return True
-        before = np.cumsum(sizes) - sizes
-        positions = np.arange(int(sizes.sum())) + np.repeat(segments[2 * chosen] - before, sizes)
-        return _all_whitespace(self.whole[positions])
-
-    def _facets(self, texts: pa.Array, codes: np.ndarray, leaf_starts: np.ndarray, lengths: np.ndarray) -> bool:
-        """`maxLength` in characters, counted only where a text has more bytes than the limit."""
-        if all(limit is None for limit in self.found.max_chars):
-            return True
-        limits = np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).max]
-                          + [limit if limit is not None else np.iinfo(np.int64).max
-                             for limit in self.found.max_chars for _ in (0, 1)], dtype=np.int64)
-        limit = limits[codes[leaf_starts]]
-        over = np.flatnonzero(lengths[leaf_starts + 1] > limit)
-        if not len(over):
-            return True
-        counted = pc.utf8_length(texts.take(pa.array(2 * (leaf_starts[over] + 1)))).to_numpy()
-        return bool((counted <= limit[over]).all())
-
-    def _columns(self, texts: pa.Array, codes: np.ndarray, fields: Sequence[tuple[str, str]]) -> _BlockColumns:
-        """Each mapped leaf's texts in record order; an absent optional leaf reads "" (as xml2arrow's null)."""
-        starts = codes == 0
-        records = int(np.count_nonzero(starts))
-        record_of: np.ndarray | None = None
-        empty = len(texts) - 1
-        columns = {}
-        for name, leaf in fields:
-            position = self.found.leaves.index(leaf)
-            tags = np.flatnonzero(codes == 2 + 2 * position)
-            wanted = 2 * (tags + 1)
-            if len(tags) != records:
-                record_of = np.cumsum(starts) - 1 if record_of is None else record_of
-                scattered = np.full(records, empty, dtype=np.int64)
-                scattered[record_of[tags]] = wanted
-                wanted = scattered
-            columns[name] = texts.take(pa.array(wanted))
-        return _BlockColumns(records, columns)
-
-
-def _all_whitespace(values: np.ndarray) -> bool:
-    return bool(np.count_nonzero((values == 32) | (values == 10) | (values == 9)) == len(values))
+@cache
+def _transitions(found: Grammar) -> bytes:
+    return found.transitions().astype(np.uint8).tobytes()
 
 
 @cache
-def _transitions(found: Grammar) -> np.ndarray:
-    return found.transitions()
+def _limits(found: Grammar) -> tuple[int, ...]:
+    return tuple(-1 if limit is None else limit for limit in found.max_chars)
+
+
+_NO_ATTRIBUTE = -2  # the walk's NO_ATTRIBUTE: a plain start tag
+
+
+@cache
+def _attribute_limits(found: Grammar) -> tuple[int, ...]:
+    return tuple(_NO_ATTRIBUTE if name is None else -1 if limit is None else limit
+                 for name, limit in zip(found.attributes, found.attribute_max_chars, strict=True))

@@ -48,6 +48,10 @@ def test_images_are_pinned_and_volumes_declared():
     assert {"postgres-data", "sftp-data", "eikis-inbox", "eikis-outbox", "eikis-work"} <= set(document["volumes"])
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "FROM apache/airflow:3.3.2-python3.11" in dockerfile and "pip check" in dockerfile
+    # the canonical XML fast path is C: the image has a compiler, fails its build without the extension, and never
+    # copies a .so built for this checkout's Python
+    assert "gcc" in dockerfile and "import pipeline.sources._canonscan" in dockerfile
+    assert "pipeline/sources/*.so" in (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
 
 
 def test_airflow_init_gives_the_data_volumes_to_the_task_user():

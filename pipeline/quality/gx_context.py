@@ -14,6 +14,11 @@ sources run in processes) always inherits GX whole, never half-imported, and pay
 
 A Data Docs site is built in its own context (cheap: ≈ 10 ms) so that the site's stores hold exactly one source's
 suites and results, which is what GX renders. Written for the pinned great-expectations==1.24.1.
+
+GX fingerprints every pandas batch it loads (an md5 over `pandas.util.hash_pandas_object` of the whole frame, kept
+only as a batch marker on the result page), except frames of 1 GB or more. On a national VID part that is
+0.75 of its 1.5 CPU-s of validation, for a marker nobody reads: `new_context` sets the engine's size limit to 0,
+so no batch is fingerprinted (tests/unit/test_gx_suite.py fails if a GX upgrade brings the marker back).
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ def new_context(docs_dir: Path | None, views: tuple[type, type] | None = None) -
         InMemoryStoreBackendDefaults,
         ProgressBarsConfig,
     )
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    pandas_execution_engine.HASH_THRESHOLD = 0  # no batch fingerprints (see the module's docstring)
 
     from pipeline.quality.gx_views import SharedIndexPageView, SharedPageView, view_config
 
@@ -155,7 +163,8 @@ def warm_up() -> None:
         pass
 
 
-def _warm_up_quietly() -> None:
+def warm_up_quietly() -> None:
+    """`warm_up`, leaving any failure to the first validation (which creates the context itself and reports it)."""
     try:
         warm_up()
     except Exception:  # noqa: BLE001 - the first validation creates the context itself and reports the failure
@@ -167,6 +176,6 @@ def start_warm_up() -> threading.Thread | None:
     staging); the first validation waits for it on the context's lock. None when the process is warm already."""
     if _SHARED is not None:
         return None
-    thread = threading.Thread(target=_warm_up_quietly, name="gx-warm-up", daemon=True)
+    thread = threading.Thread(target=warm_up_quietly, name="gx-warm-up", daemon=True)
     thread.start()
     return thread

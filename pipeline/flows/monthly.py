@@ -175,9 +175,14 @@ def inbox_ready(config: RunConfig | dict[str, Any], scheduled: bool) -> bool:
     return False
 
 
-def ingest(config: RunConfig | dict[str, Any], source: str, settings: Settings | None = None) -> SourceSummary:
+def ingest(config: RunConfig | dict[str, Any], source: str, settings: Settings | None = None, *,
+           stage_in_child: bool = False) -> SourceSummary:
     """Stage one source of P and run its data-quality suite (quarantine tolerance from the policy, if the config
-    names one); ARIS must be ingested before the others. Parallel ingests of one run share P's lock."""
+    names one); ARIS must be ingested before the others. Parallel ingests of one run share P's lock.
+
+    `stage_in_child` stages in a forked child while this process imports GX, for a process that has not imported
+    it yet and will fork more after (`ingest_all`'s ARIS): the import (≈ 5 CPU-s) holds the GIL, so a thread beside
+    the staging (`start_warm_up`, the default) mostly takes turns with it on one core."""
     from pipeline.ingest import ingest_source
     from pipeline.logs import quiet_noisy_loggers
     from pipeline.quality.expectations import validate_source
@@ -188,20 +193,35 @@ def ingest(config: RunConfig | dict[str, Any], source: str, settings: Settings |
     settings = settings or Settings.from_env()
     policy = _policy(run)
     with _period_lock(run, run.workdir, shared=True), timed(log, f"ingest {source}"):
-        start_warm_up()  # GX's import (seconds) overlaps the staging; the suite waits for it
-        summary = ingest_source(source, run.period, Path(run.inbox), Path(run.workdir), settings)
+        if stage_in_child:
+            summary = _stage_beside_gx_import(run, source, settings)
+        else:
+            start_warm_up()  # GX's import (seconds) overlaps the staging; the suite waits for it
+            summary = ingest_source(source, run.period, Path(run.inbox), Path(run.workdir), settings)
         validate_source(source, run.period, Path(run.workdir), settings, policy)
     return summary
+
+
+def _stage_beside_gx_import(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
+    """Fork the staging first, then import GX here while the child works: forked before the import starts, the
+    child never inherits half of it (and needs none of it: staging does not validate)."""
+    from pipeline.ingest import ingest_source
+    from pipeline.quality.gx_context import warm_up_quietly
+
+    staging = partial(ingest_source, source, run.period, Path(run.inbox), Path(run.workdir), settings)
+    done = run_forked([(source, staging)], 1, on_start=lambda _name, _pid: warm_up_quietly())
+    return done[source].value
 
 
 def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = None,
                on_start: Callable[[str, int], None] | None = None,
                on_finish: Callable[[Finished], None] | None = None) -> dict[str, SourceSummary]:
-    """Every source of P: ARIS first, in this process (every other source is checked against it, and its suite
-    imports and warms Great Expectations for the rest), then the others at once, `settings.workers` at a time,
-    the largest input first, each in a forked process of its own (`pipeline.flows.processes`), so both cores stay
-    busy while one source runs alone (the five small ones and VSAA ran on one core after VID's pool, ≈ 30 s of a
-    national month). With one worker they run one after the other in this process, in catalog order, as before.
+    """Every source of P: ARIS first (every other source is checked against it), staged in a forked child while
+    this process imports Great Expectations, then validated here (so GX is warm in every process forked after);
+    then the others at once, `settings.workers` at a time, the largest input first, each in a forked process of
+    its own (`pipeline.flows.processes`), so both cores stay busy while one source runs alone (the five small ones
+    and VSAA ran on one core after VID's pool, ≈ 30 s of a national month). With one worker they all run one after
+    the other in this process, in catalog order, as before.
 
     The first failure stops the sources still running (their partial staging is removed) and is raised as the
     source raised it. Summaries come back in catalog order whatever order the sources finished in; the Data Docs
@@ -213,7 +233,7 @@ def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = N
     with _period_lock(run, run.workdir, shared=True):
         held = _LOCK_HELD.set(run.period)  # the sources below run under this lock, in this process or forked
         try:
-            finished = [_ingest_here(run, "aris", settings, on_start, on_finish)]
+            finished = [_ingest_here(run, "aris", settings, on_start, on_finish, stage_in_child=settings.workers > 1)]
             if settings.workers <= 1:
                 finished += [_ingest_here(run, source, settings, on_start, on_finish) for source in SOURCES_AFTER_ARIS]
             else:
@@ -229,12 +249,12 @@ def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = N
 
 
 def _ingest_here(run: RunConfig, source: str, settings: Settings, on_start: Callable[[str, int], None] | None,
-                 on_finish: Callable[[Finished], None] | None) -> Finished:
+                 on_finish: Callable[[Finished], None] | None, stage_in_child: bool = False) -> Finished:
     """One source in this process, measured as a forked one is, then its memory handed back."""
     if on_start is not None:
         on_start(source, os.getpid())
     started, cpu = time.perf_counter(), cpu_seconds()
-    summary = ingest(run, source, settings)
+    summary = ingest(run, source, settings, stage_in_child=stage_in_child)
     release_memory()
     done = Finished(source, summary, time.perf_counter() - started, cpu_seconds() - cpu)
     if on_finish is not None:
@@ -315,10 +335,14 @@ def decide(config: RunConfig | dict[str, Any], settings: Settings | None = None)
     if policy is None:
         raise ValueError("decide needs the config's policy file")
     log.info("policy version %s in force for %s (%s)", policy.version, run.period, policy.digest)
+    settings = settings or Settings.from_env()
     with _period_lock(run, run.workdir), timed(log, "decide"):
+        # every source is validated by now: in Airflow, ingest tasks that ran at once each wrote the Data Docs
+        # index as they finished, and the last write may list fewer sources than there are
+        _rewrite_data_docs_index(run, settings)
         # decide's jobs run in this process: forked (`jobs_runner`), the national decide measured +3 CPU-s and
         # +0.7 GB with no clear wall gain on a loaded machine (docs/benchmarks.md, session 4 "decpub")
-        summary = decide_period(run.period, Path(run.workdir), policy, settings or Settings.from_env())
+        summary = decide_period(run.period, Path(run.workdir), policy, settings)
         summary.anomaly_tolerance = anomaly_tolerance(policy)
         summary.save(WorkLayout(Path(run.workdir), run.period))
     return summary

@@ -185,19 +185,29 @@ def read_register(files: list[Path]) -> pd.DataFrame:
 def _ascii_number(texts: pd.Series, dtype: str, missing: int = 0) -> pd.Series:
     """Whole numbers written in ASCII digits; anything else (other scripts' digits, signs, blanks) is `missing`,
     so a code in Arabic-Indic digits links to nothing instead of to the code it looks like."""
-    strings = pa.array(texts.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    strings = _arrow_texts(texts)
     plain = pc.fill_null(pc.match_substring_regex(strings, "^[0-9]{1,18}$"), False)
     numbers = pc.cast(pc.if_else(plain, strings, None), pa.int64())  # Arrow parses only what is plain digits
     return pd.Series(numbers.to_numpy(zero_copy_only=False), index=texts.index).fillna(missing).astype(dtype)
 
 
+def _arrow_texts(texts: pd.Series) -> pa.Array:
+    """A text column as Arrow strings: the column's own buffers where pandas keeps it in Arrow (the usual case),
+    so 1.6 M national rows never become Python strings."""
+    return pa.array(texts, type=pa.large_string(), from_pandas=True)
+
+
+def _string_series(values: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.array(values, dtype="string"), index=index)
+
+
 def _building_codes(frame: pd.DataFrame) -> pd.Series:
-    building = pd.Series(pd.NA, index=frame.index, dtype="string")
-    is_building = frame["type_code"] == TYPE_BUILDING
-    is_premises = frame["type_code"] == TYPE_PREMISES
-    building[is_building] = frame.loc[is_building, "aris_code"]
-    building[is_premises] = frame.loc[is_premises, "parent_code"]
-    return building
+    """A building's own code, a premises' parent code, else missing."""
+    types = pa.array(frame["type_code"].to_numpy())
+    none = pa.scalar(None, pa.large_string())
+    building = pc.if_else(pc.equal(types, TYPE_BUILDING), _arrow_texts(frame["aris_code"]),
+                          pc.if_else(pc.equal(types, TYPE_PREMISES), _arrow_texts(frame["parent_code"]), none))
+    return _string_series(building, frame.index)
 
 
 def _resolve_municipalities(frame: pd.DataFrame) -> None:
@@ -232,16 +242,10 @@ def _resolve_municipalities(frame: pd.DataFrame) -> None:
         current[climbing[~dead_end]] = next_positions[~dead_end]
 
     resolved = municipality >= 0
-    names = np.full(len(codes), None, dtype=object)
-    atvk = np.full(len(codes), None, dtype=object)
-    muni_codes = np.full(len(codes), None, dtype=object)
-    rows = municipality[resolved]
-    muni_codes[resolved] = frame["aris_code"].to_numpy()[rows]
-    names[resolved] = frame["name"].to_numpy()[rows]
-    atvk[resolved] = frame["atrib"].to_numpy()[rows]
-    frame["municipality_code"] = pd.array(muni_codes, dtype="string")
-    frame["municipality_name"] = pd.array(names, dtype="string")
-    frame["municipality_atvk"] = pd.array(atvk, dtype="string")
+    rows = pa.array(municipality, mask=~resolved)  # a missing row takes a missing value
+    for column, target in (("aris_code", "municipality_code"), ("name", "municipality_name"),
+                           ("atrib", "municipality_atvk")):
+        frame[target] = _string_series(_arrow_texts(frame[column]).take(rows), frame.index)
     unresolved = int((~resolved & (frame["type_code"].to_numpy() >= TYPE_PARISH)).sum())
     if unresolved:
         log.warning("ARIS: %d addresses have no municipality (broken VKUR_CD chain)", unresolved)

@@ -1,6 +1,6 @@
-"""`ingest_all` with two workers runs the sources after ARIS at once, each in a forked process: what it stages is
-what the sources staged one by one give, and a bad source fails the whole ingest (and `eikis run`) with its one
-line, leaving no partial staging and no process behind."""
+"""`ingest_all` with two workers stages ARIS in a forked child while it imports GX, then runs the sources after ARIS
+at once, each in a forked process: what it stages is what the sources staged one by one give, and a bad source
+fails the whole ingest (and `eikis run`) with its one line, leaving no partial staging and no process behind."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 from pipeline.catalog import SOURCE_ORDER
 from pipeline.config import Settings
 from pipeline.errors import SourceError
+from pipeline.flows import monthly
 from pipeline.flows.monthly import RunConfig, ingest, ingest_all
 from pipeline.quality.sealing import Sealer
 from tests.cli import eikis, one_line_error
@@ -37,11 +38,44 @@ def together_and_one_by_one(tmp_path_factory) -> tuple[Path, Path, dict[str, int
     return base / "together" / SAMPLE_PERIOD, base / "one_by_one" / SAMPLE_PERIOD, started
 
 
-def test_aris_runs_first_in_this_process_and_every_other_source_in_a_process_of_its_own(together_and_one_by_one):
+def test_aris_is_validated_first_in_this_process_and_every_other_source_in_a_process_of_its_own(
+        together_and_one_by_one):
     _, _, started = together_and_one_by_one
     assert list(started)[0] == "aris" and started["aris"] == os.getpid()
     others = [started[source] for source in SOURCE_ORDER[1:]]
     assert sorted(started) == sorted(SOURCE_ORDER) and os.getpid() not in others and len(set(others)) == len(others)
+
+
+def test_aris_is_staged_in_a_child_while_this_process_imports_gx(tmp_path, monkeypatch):
+    from pipeline import ingest as ingest_module
+
+    staged_in = tmp_path / "staged_in"
+    real = ingest_module.ingest_source
+
+    def recording(source, *args, **kwargs):
+        staged_in.write_text(str(os.getpid()))  # the child inherits this patch and writes its own pid
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "ingest_source", recording)
+    config = RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(tmp_path / "work"))
+    summary = ingest(config, "aris", SETTINGS, stage_in_child=True)
+    assert int(staged_in.read_text()) != os.getpid()
+    assert summary.staged > 0 and (tmp_path / "work" / SAMPLE_PERIOD / "summaries" / "aris.validation.json").exists()
+
+
+def test_a_bad_aris_file_staged_in_a_child_fails_with_the_line_it_fails_with_in_this_process(tmp_path):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLE_INBOX, inbox)
+    register = sorted((inbox / SAMPLE_PERIOD / "aris").glob("*.csv"))[0]
+    register.write_bytes(register.read_bytes().replace(b"KODS", b"KODZ", 1))  # a required column renamed
+    errors = []
+    for name, stage_in_child in (("child", True), ("here", False)):
+        with pytest.raises(SourceError) as raised:
+            ingest(RunConfig(SAMPLE_PERIOD, str(inbox), str(tmp_path / name)), "aris", SETTINGS,
+                   stage_in_child=stage_in_child)
+        errors.append(raised.value.one_line())
+        assert not list((tmp_path / name / SAMPLE_PERIOD / "staging").glob(".*.partial"))
+    assert errors[0] == errors[1] and "KODS" in errors[0]
 
 
 def _opened(table, sealer: Sealer):
@@ -80,6 +114,18 @@ def test_the_data_docs_index_lists_every_source_whichever_finished_last(together
     assert all(f'<a href="{source}/index.html">' in index for source in SOURCE_ORDER)
     assert index.count("✔ passed") == len(SOURCE_ORDER)
     assert not list((together / "data_docs").glob(".*.tmp")) and not list((together / "summaries").glob(".*.tmp"))
+
+
+def test_decide_rewrites_an_index_that_parallel_ingest_tasks_left_short(together_and_one_by_one, tmp_path):
+    """Airflow's ingest tasks each write the index as they finish; decide, the first task after all of them,
+    writes it once more from every source's summary."""
+    together, _, _ = together_and_one_by_one
+    workdir = tmp_path / "work"
+    shutil.copytree(together, workdir / SAMPLE_PERIOD)
+    index = workdir / SAMPLE_PERIOD / "data_docs" / "index.html"
+    index.write_text("<html>only aris: <a href=\"aris/index.html\">aris</a></html>", encoding="utf-8")
+    monthly.decide(RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(workdir), policy=str(DEFAULT_POLICY)), SETTINGS)
+    assert all(f'<a href="{source}/index.html">' in index.read_text(encoding="utf-8") for source in SOURCE_ORDER)
 
 
 def _truncated_vid(tmp_path: Path) -> Path:

@@ -9,8 +9,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _NAME_DOMAIN = b"eikis-name-token\x00"
+_SHA256_BLOCK = 64
 
 
 def person_key(secret: bytes, person_code: str) -> str:
@@ -28,15 +28,39 @@ def person_key(secret: bytes, person_code: str) -> str:
     return mac.hexdigest()[:16]
 
 
-def person_keys(secret: bytes, person_codes: Iterable[str]) -> list[str]:
-    """`person_key` of many codes (PMLP stages ≈2 M a month): the same keyed hash, without a call per code."""
-    keyed = _keyed(secret)
-    keys = []
-    for code in person_codes:
-        mac = keyed.copy()
-        mac.update(code.encode("ascii"))
-        keys.append(mac.hexdigest()[:16])
-    return keys
+def person_keys_column(secret: bytes, person_codes: pa.Array) -> pa.Array:
+    """`person_key` of a column of normalized codes without nulls (PMLP stages ≈2 M a month), as a string column.
+
+    The same HMAC-SHA256 (RFC 2104), computed from the two SHA-256 states that absorb the padded key once: a
+    copy of each per code is what `hmac` does inside too, less its Python wrapper (≈1.3 µs a code instead of
+    ≈2). The 8 bytes kept of each digest are hex-encoded in one call and cut into 16-digit strings by Arrow."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if person_codes.null_count or pc.any(pc.invert(pc.string_is_ascii(person_codes))).as_py():
+        raise ValueError("person_keys_column: every code must be present and ASCII (normalized digits)")
+    inner, outer = _hmac_states(secret)
+    inner_copy, outer_copy = inner.copy, outer.copy
+    kept = []
+    for code in person_codes.cast(pa.binary()).to_pylist():
+        mac = inner_copy()
+        mac.update(code)
+        keyed = outer_copy()
+        keyed.update(mac.digest())
+        kept.append(keyed.digest()[:8])
+    hex_digits = b"".join(kept).hex().encode("ascii")
+    offsets = np.arange(0, 16 * len(kept) + 1, 16, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(kept), pa.py_buffer(offsets), pa.py_buffer(hex_digits))
+
+
+@functools.lru_cache(maxsize=8)
+def _hmac_states(secret: bytes) -> tuple[Any, Any]:
+    """SHA-256 after absorbing (key XOR ipad) and after absorbing (key XOR opad), the key first hashed when longer
+    than a block and zero-padded to it (RFC 2104): HMAC(key, m) is the outer state fed SHA-256(inner state fed m)."""
+    key = hashlib.sha256(secret).digest() if len(secret) > _SHA256_BLOCK else secret
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    return (hashlib.sha256(bytes(byte ^ 0x36 for byte in key)), hashlib.sha256(bytes(byte ^ 0x5C for byte in key)))
 
 
 @functools.lru_cache(maxsize=8)

@@ -99,6 +99,7 @@ class ColumnBatch:
     columns: dict[str, pa.Array]
     first: int  # the whole-file number of the first record in this batch (of record index 0: `row_per_child`)
     reader: str = "xml2arrow"  # or "canon": proven canonical by `xmlcanon`, no parser ran
+    lines: np.ndarray | None = None  # where the proof was asked for them: the line of each row's start tag
 
     @property
     def rows(self) -> int:
@@ -116,29 +117,52 @@ def read_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, dig
     _reject_doctype_in_prolog(path)
     proof = _canonical(path, columns, chunk, None if chunk else digest)
     if proof is None:
-        log.debug("%s: libxml2 + xml2arrow", path)
         yield from _parsed_columns(path, columns, chunk, digest, batch_rows)
         return
+    yield from _proven_batches(path, proof, chunk, batch_rows, columns.row_per_child)
+
+
+def proven_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
+                   batch_rows: int = 100_000) -> list[ColumnBatch] | None:
+    """`read_columns`' batches of a file (or chunk) proven canonical by `xmlcanon`, each with the line of its rows
+    (so a source needs no scan for them: VSAA's Months), or None: the caller takes the exact path
+    (`parsed_columns`). Raises no error of its own but ChunkMismatch; a canonical file holds no DOCTYPE
+    (`xmlcanon`'s head has no room for one). A `digest` is fed the whole file only when the proof holds."""
+    proof = _canonical(path, columns, chunk, None if chunk else digest, lines=True)
+    return None if proof is None else list(_proven_batches(path, proof, chunk, batch_rows, columns.row_per_child))
+
+
+def parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
+                   batch_rows: int = 100_000) -> Iterator[ColumnBatch]:
+    """`read_columns` by the exact path only: for a caller that tried `proven_columns` first."""
+    _reject_doctype_in_prolog(path)
+    yield from _parsed_columns(path, columns, chunk, digest, batch_rows)
+
+
+def _proven_batches(path: Path, proof: xmlcanon.Proof, chunk: Chunk | None, batch_rows: int,
+                    row_per_child: bool = False) -> Iterator[ColumnBatch]:
+    """The proof's rows cut as xml2arrow cuts them (with rows per child, every batch's `first` is the read's)."""
     log.debug("%s: canonical, proven without a parser", path)
     if chunk and proof.records != chunk.records:
         raise ChunkMismatch(f"{path}: chunk at byte {chunk.start} held {proof.records} records, "
                             f"the byte scan counted {chunk.records}")
     first = chunk.records_before + 1 if chunk else 1
-    for offset in range(0, proof.records, batch_rows):
+    for offset in range(0, proof.rows, batch_rows):
         yield ColumnBatch({name: array.slice(offset, batch_rows) for name, array in proof.columns.items()},
-                          first + offset, reader="canon")
+                          first if row_per_child else first + offset, reader="canon",
+                          lines=None if proof.lines is None else proof.lines[offset:offset + batch_rows])
 
 
-def _canonical(path: Path, columns: ColumnMap, chunk: Chunk | None, digest: Any | None) -> xmlcanon.Proof | None:
-    """The canonical proof, for maps of plain child texts (VSAA's rows per child and attributes never)."""
-    if columns.row_per_child or any("/" in leaf or "@" in leaf for _, leaf in columns.fields):
-        return None
-    return xmlcanon.prove(path, columns.layout, columns.fields, chunk, digest)
+def _canonical(path: Path, columns: ColumnMap, chunk: Chunk | None, digest: Any | None,
+               lines: bool = False) -> xmlcanon.Proof | None:
+    """The canonical proof of child texts and (with rows per child, VSAA's `Month/@period`) attributes."""
+    return xmlcanon.prove(path, columns.layout, columns.fields, chunk, digest, lines, columns.row_per_child)
 
 
 def _parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None, digest: Any | None,
                     batch_rows: int) -> Iterator[ColumnBatch]:
     """The exact path: xml2arrow extracts while libxml2 validates on a thread, and the XSD verdict decides."""
+    log.debug("%s: libxml2 + xml2arrow", path)
     layout = columns.layout
     verdict: dict[str, Any] = {}
     checker = threading.Thread(target=_validate, args=(path, layout, chunk, digest, verdict), daemon=True)
@@ -241,15 +265,22 @@ def iter_rows(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest
 
 def iter_batches(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
                  batch_rows: int = 100_000) -> Iterator[tuple[ColumnBatch, np.ndarray]]:
-    """`read_columns` batches with the line of every record, for sources that stage lines (PMLP). Falls back to
-    the lxml walk where the compiled readers are missing (same texts, numbers and lines)."""
+    """`read_columns` batches with the line of every record, for sources that stage lines (PMLP). A canonical
+    file's lines come with its proof; any other file's from `record_lines`, scanned before the exact path parses
+    it. Falls back to the lxml walk where the compiled readers are missing (same texts, numbers and lines)."""
     if not available():
         yield from _walked_batches(path, columns, chunk, digest, batch_rows)
         return
     _reject_doctype_in_prolog(path)  # also turns an unreadable file into a SourceError before the scan
-    lines = record_lines(path, columns.layout, chunk)
+    proof = _canonical(path, columns, chunk, None if chunk else digest, lines=True)
+    if proof is None:
+        lines = record_lines(path, columns.layout, chunk)
+        batches = _parsed_columns(path, columns, chunk, digest, batch_rows)
+    else:
+        lines = proof.lines if proof.lines is not None else record_lines(path, columns.layout, chunk)
+        batches = _proven_batches(path, proof, chunk, batch_rows)
     index = 0
-    for batch in read_columns(path, columns, chunk, digest, batch_rows):
+    for batch in batches:
         yield batch, lines[index:index + batch.rows]
         index += batch.rows
 

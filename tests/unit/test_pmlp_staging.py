@@ -4,10 +4,12 @@ line number must be what the per-record rules give, on both readers, and names m
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import Settings, WorkLayout
+from pipeline.ingest import load_address_status
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import name_keys, person_key
 from pipeline.quality.sealing import Sealer
@@ -97,3 +99,37 @@ def test_record_lines_find_prefixed_and_plain_record_tags_as_the_walk_does(tmp_p
     path = tmp_path / "persons.xml"
     walked = [record.line for record in xmlcolumns.iter_records(path, pmlp.LAYOUT)]
     assert list(xmlcolumns.record_lines(path, pmlp.LAYOUT, None)) == walked == list(range(3, 19))
+
+
+def test_the_address_statuses_load_as_the_numpy_route_built_them(tmp_path):
+    """Built from Arrow for speed, the statuses every source checks against are the same Series as before: same
+    index, values, dtypes, names and missing values (an ARIS row with no status or no code stays as it was)."""
+    layout = WorkLayout(tmp_path, "2026-11")
+    layout.staged("aris").mkdir(parents=True)
+    codes = ["100000001", "100000002", None, "100000004", "100000001"]
+    statuses = ["EKS", "DEL", "EKS", None, "EKS"]
+    pq.write_table(pa.table({"aris_code": codes, "status": statuses, "other": [1, 2, 3, 4, 5]}),
+                   layout.staged("aris") / "part-0000.parquet")
+    table = pq.read_table(layout.staged("aris"), columns=["aris_code", "status"]).to_pandas()
+    before = pd.Series(table["status"].to_numpy(), index=table["aris_code"].to_numpy())
+    pd.testing.assert_series_equal(load_address_status(layout), before, check_exact=True)
+
+
+def test_a_month_without_quarantine_stages_every_person_with_the_staged_schema_and_encodings(tmp_path):
+    """Nobody quarantined: the table is written without the filter's copy, and stays the staged schema; only the
+    repeating columns carry a Parquet dictionary, and only the sealed names are stored uncompressed."""
+    inbox = tmp_path / "inbox"
+    persons_file(inbox / "pmlp", count=1, comment=False)  # record 1 breaks no rule (BROKEN starts at 2)
+    settings = Settings(pseudonym_secret=b"k", portal_data_key=b"d", workers=1, data_docs=False, batch_rows=2)
+    ctx = StageContext("2025-01", WorkLayout(tmp_path / "clean", "2025-01"), settings, inbox,
+                       address_status=pd.Series(["EKS"], index=["100000001"]))
+    result = pmlp.stage([inbox / "pmlp" / "persons.xml"], ctx)
+    staged = pq.read_table(result.parts[0])
+    assert not result.quarantine.rows and staged.schema.equals(pmlp.SCHEMA)
+    assert staged["record"].to_pylist() == [1] and staged["line"].to_pylist() == [3]
+    assert staged["person_key"].to_pylist() == [person_key(b"k", code) for code in staged["person_code"].to_pylist()]
+    chunks = {column.path_in_schema: column for column in
+              (pq.ParquetFile(result.parts[0]).metadata.row_group(0).column(i) for i in range(len(pmlp.SCHEMA)))}
+    assert {name for name, column in chunks.items() if column.dictionary_page_offset is not None} \
+        == set(pmlp.REPEATING)
+    assert {name for name, column in chunks.items() if column.compression == "UNCOMPRESSED"} == {"name_sealed"}

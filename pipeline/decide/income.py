@@ -6,10 +6,11 @@ multiple of every spread length in play). Household totals and the threshold tes
 `avg <= threshold` is decided without rounding, as §9 requires.
 
 VID is read part by part (one part per input file), never whole: at national scale it is ≈25 M rows.
-1. a light pass over `doc_hash`, the periods and amounts finds repeated documents, the scale and an overflow bound;
+1. one pass over `doc_hash`, the periods, amounts, persons and record numbers finds repeated documents, the scale
+   and an overflow bound, and keeps only the documents a counting person has in the window (about half);
 2. repeated documents are resolved on their real `document_id` (the latest `SubmittedAt` wins, §4), so a hash
    collision can only cost time, never correctness;
-3. each part's window months are added to per-person accumulators.
+3. each part's kept documents, less the superseded versions, are added to per-person accumulators.
 """
 
 from __future__ import annotations
@@ -68,39 +69,88 @@ def window_overlap(start: np.ndarray, end: np.ndarray, first: int, last: int) ->
 
 
 @dataclass
+class _WindowDocuments:
+    """One VID part's documents that a counting person has in the window, in the part's order (compact types:
+    they are held for every part until the corrections are known)."""
+
+    who: np.ndarray         # int32 row of the counting person
+    start: np.ndarray       # int32 month index of PeriodStart
+    end: np.ndarray         # int32 month index of PeriodEnd
+    cents: np.ndarray       # int64
+    record: np.ndarray      # int64 record number in its file
+
+
+@dataclass
 class _Survey:
     repeated_hashes: np.ndarray
     scale: int
     total_cents: float
+    part_hashes: list[np.ndarray]   # each part's `doc_hash`, kept for finding the repeated ones (read once)
+    documents: list[_WindowDocuments]
 
 
-def _survey(parts: list[Path]) -> _Survey:
-    hashes, spreads, total = [], set(), 0.0
+def _survey(parts: list[Path], lookup: PersonLookup, first: int, last: int) -> _Survey:
+    """Every part read once (the columns the survey and the sums need): reading them again for the sums cost
+    ≈ 1 CPU-s a national month."""
+    hashes, spreads, total, documents = [], set(), 0.0, []
     for part in parts:
-        table = pq.read_table(part, columns=["doc_hash", "period_start", "period_end", "amount_cents"])
+        table = pq.read_table(part, columns=["doc_hash", "person_no", "period_start", "period_end", "amount_cents",
+                                             "record"])
         hashes.append(table.column("doc_hash").to_numpy())
-        spread = table.column("period_end").to_numpy().astype(np.int64) - table.column("period_start").to_numpy() + 1
-        spreads.update(np.unique(spread).tolist())
-        total += float(table.column("amount_cents").to_numpy().sum())
+        start, end = table.column("period_start").to_numpy(), table.column("period_end").to_numpy()
+        spread = end.astype(np.int64) - start + 1
+        spreads.update(pc.unique(pa.array(spread)).to_pylist())     # a hash of a few lengths, not a sort of 1 M
+        cents = table.column("amount_cents").to_numpy()
+        total += float(cents.sum())
+        low, high = window_overlap(start, end, first, last)
+        inside = np.flatnonzero(low <= high)
+        who = lookup.positions(table.column("person_no").to_numpy()[inside])
+        rows = inside[who >= 0]
+        documents.append(_WindowDocuments(who[who >= 0].astype(np.int32), start[rows], end[rows], cents[rows],
+                                          table.column("record").to_numpy()[rows]))
     return _Survey(repeated_values(np.concatenate(hashes) if hashes else np.empty(0, dtype=np.int64)),
-                   math.lcm(1, *spreads), total)
+                   math.lcm(1, *spreads), total, hashes, documents)
 
 
-def is_in(values: np.ndarray | pa.ChunkedArray, value_set: np.ndarray) -> np.ndarray:
-    """A boolean mask of `values` found in `value_set`, by Arrow's hash look-up (twice as fast as `np.isin`)."""
-    return pc.is_in(values, value_set=pa.array(value_set)).to_numpy(zero_copy_only=False)
+class ValueSet:
+    """Membership in one fixed set of distinct integers, asked once per VID part.
+
+    The hash index is built once (pandas' engine) and probed part after part: `pc.is_in` rebuilt its set of the
+    ≈100 000 repeated document hashes for each of the 24 national parts and took three times as long."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.index = pd.Index(np.unique(values))
+
+    def contains(self, values: np.ndarray | pa.ChunkedArray) -> np.ndarray:
+        """A boolean mask of `values` found in the set."""
+        if isinstance(values, pa.ChunkedArray):
+            values = values.to_numpy()
+        return self.index.get_indexer(values) >= 0
 
 
-def superseded_records(parts: list[Path], repeated_hashes: np.ndarray) -> dict[int, np.ndarray]:
-    """Per part, the record numbers of document versions that a later correction replaces (§4)."""
+def superseded_mask(records: np.ndarray, superseded: np.ndarray) -> np.ndarray:
+    """A boolean mask of the part's `records` that a later correction replaces. A part's record numbers span a
+    small range, where numpy looks them up in a table of that range (`np.isin` falls back to sorting when the range
+    is too wide for one)."""
+    return np.isin(records, superseded)
+
+
+def superseded_records(parts: list[Path], repeated_hashes: np.ndarray,
+                       part_hashes: list[np.ndarray]) -> dict[int, np.ndarray]:
+    """Per part, the record numbers of document versions that a later correction replaces (§4).
+
+    `part_hashes` are the survey's: the hashes are not read twice. The file name is read as the dictionary it is
+    stored as and decoded for the versions only (decoding 25 M names cost 1.4 CPU-s a national month)."""
     if not len(repeated_hashes):
         return {}
     candidates = []
-    for index, part in enumerate(parts):
-        table = pq.read_table(part, columns=["doc_hash", "document_id", "submitted_at", "file", "record"])
-        hit = is_in(table.column("doc_hash"), repeated_hashes)
+    repeated = ValueSet(repeated_hashes)
+    for index, (part, hashes) in enumerate(zip(parts, part_hashes, strict=True)):
+        hit = repeated.contains(hashes)
         if hit.any():
-            frame = table.filter(hit).to_pandas()
+            table = pq.read_table(part, columns=["document_id", "submitted_at", "file", "record"],
+                                  read_dictionary=["file"]).filter(hit)
+            frame = table.set_column(2, "file", pc.cast(table.column("file"), pa.string())).to_pandas()
             frame["part"] = index
             candidates.append(frame)
     versions = pd.concat(candidates, ignore_index=True)
@@ -117,31 +167,24 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
     first, last = income_window(period, window_months)
     count = len(person_nos)
     lookup = PersonLookup(person_nos)
-    survey = _survey(vid_parts)
+    survey = _survey(vid_parts, lookup, first, last)
     benefits = [pq.read_table(p, columns=["person_no", "month", "amount_cents"]) for p in vsaa_parts]
     benefit_total = float(sum(t.column("amount_cents").to_numpy().sum() for t in benefits))
     scale = survey.scale
     exact: type | str = np.int64 if (survey.total_cents + benefit_total) * scale * window_months < INT64_SAFE \
         else object
-    superseded = superseded_records(vid_parts, survey.repeated_hashes)
+    superseded = superseded_records(vid_parts, survey.repeated_hashes, survey.part_hashes)
+    survey.part_hashes.clear()
 
     scaled = np.zeros(count, dtype=exact)
     cells: list[np.ndarray] = []
     shares: list[np.ndarray] = []
     documents = 0
-    for index, part in enumerate(vid_parts):
-        table = pq.read_table(part, columns=["person_no", "period_start", "period_end", "amount_cents", "record"])
-        start = table.column("period_start").to_numpy().astype(np.int64)
-        end = table.column("period_end").to_numpy().astype(np.int64)
+    for index, kept in enumerate(survey.documents):
+        live = ~superseded_mask(kept.record, superseded[index]) if index in superseded else slice(None)
+        who = kept.who[live].astype(np.int64)
+        start, end, cents = kept.start[live].astype(np.int64), kept.end[live].astype(np.int64), kept.cents[live]
         low, high = window_overlap(start, end, first, last)
-        keep = low <= high
-        if index in superseded:
-            keep &= ~is_in(table.column("record"), superseded[index])
-        who = lookup.positions(table.column("person_no").to_numpy()[keep])
-        counted = who >= 0
-        who = who[counted]
-        start, end, low, high = (a[keep][counted] for a in (start, end, low, high))
-        cents = table.column("amount_cents").to_numpy()[keep][counted]
         spread, inside = end - start + 1, high - low + 1
         contribution = cents.astype(exact) * inside.astype(exact) * (scale // spread).astype(exact)
         np.add.at(scaled, who, contribution)
@@ -149,6 +192,7 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
         cells.append(cell)
         shares.append(share)
         documents += len(who)
+    survey.documents.clear()
     monthly_vid = np.bincount(np.concatenate(cells) if cells else np.empty(0, dtype=np.int64),
                               weights=np.concatenate(shares) if shares else None, minlength=count * window_months)
     del cells, shares

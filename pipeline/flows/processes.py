@@ -38,10 +38,15 @@ log = get_logger("flows.processes")
 
 STOP_GRACE_SECONDS = 20.0  # a stopped job removes its partial output; after this it is killed
 PR_SET_PDEATHSIG = 1       # linux/prctl.h
+REDELIVER_SECONDS = 0.01   # a stop swallowed where Python cannot raise is raised again this much later
 
 
 class StageFailed(EikisError):
     """A job's process ended without handing back a result or an error (killed, or out of memory)."""
+
+
+class StopRequested(SystemExit):
+    """Raised in a job's process by SIGTERM: the job unwinds (removing its partial output) and exits 128 + 15."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,7 @@ def _child(name: str, job: Callable[[], Any], writer: Connection, parent: int) -
     gc.freeze()
     _lead_group(0)
     signal.signal(signal.SIGTERM, _stop_requested)  # unwinds the job, so it removes its partial output
+    sys.unraisablehook = _redeliver_swallowed_stop(sys.unraisablehook)
     _stop_with_parent(parent)
     started, cpu = time.perf_counter(), cpu_seconds()
     try:
@@ -147,7 +153,25 @@ def _flush_std_streams() -> None:
 
 
 def _stop_requested(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+    raise StopRequested(128 + signal.SIGTERM)  # SIGALRM too: it only re-delivers a SIGTERM
+
+
+def _redeliver_swallowed_stop(default_hook: Callable[[Any], None]) -> Callable[[Any], None]:
+    """An unraisable-exception hook that delivers a swallowed stop again shortly instead of printing it.
+
+    A SIGTERM can arrive while Python runs code whose exceptions it cannot propagate, only print: an at-fork hook
+    (a job forking its worker pool runs logging's), a finaliser, a weakref callback. There the stop would be lost,
+    the job would run on until SIGKILL, and "Exception ignored in … Traceback" would reach stderr (CI saw it).
+    A timer, not a `kill` of itself (handled at once, still inside the hook), raises the stop again after
+    `REDELIVER_SECONDS`, by then in ordinary code, where it unwinds the job; if it lands in such code again, so
+    does the next."""
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, StopRequested):
+            signal.signal(signal.SIGALRM, _stop_requested)
+            signal.setitimer(signal.ITIMER_REAL, REDELIVER_SECONDS)
+            return
+        default_hook(unraisable)
+    return hook
 
 
 def _lead_group(pid: int) -> None:

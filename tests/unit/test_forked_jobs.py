@@ -88,6 +88,31 @@ def test_an_unexpected_error_keeps_its_class_for_the_cli_to_judge():
         run_forked([("prices", lambda: 1 // 0)], 2)
 
 
+def _stopped_while_forking_a_worker() -> str:
+    """A job whose stop arrives inside an at-fork hook, as a SIGTERM can while a job forks its worker pool (CI saw
+    it during logging's hook): Python can only print an exception raised there, never propagate it."""
+    def stop_me_now() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)  # the handler runs here, inside the hook
+    os.register_at_fork(after_in_parent=stop_me_now)  # in the job's own process: the test's is untouched
+    worker = os.fork()
+    if worker == 0:
+        os._exit(0)
+    os.waitpid(worker, 0)
+    time.sleep(30)
+    return "ran on: the stop was lost"
+
+
+def test_a_stop_that_lands_in_an_at_fork_hook_still_stops_the_job_and_prints_no_traceback(capfd):
+    began = time.monotonic()
+    with pytest.raises(SystemExit) as raised:
+        run_forked([("vsaa", _stopped_while_forking_a_worker)], 2)
+    assert raised.value.code == 128 + signal.SIGTERM
+    assert time.monotonic() - began < 20  # not the 30 s the job sleeps once the stop is lost
+    stderr = capfd.readouterr().err
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
 ORPHAN = """
 import os, sys, time
 from pathlib import Path

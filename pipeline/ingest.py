@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.catalog import SOURCE_ORDER
+from pipeline.catalog import SOURCE_ORDER, SOURCES_WITHOUT_ADDRESSES
 from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.errors import SourceError
 from pipeline.filework import map_files, sha256_of
@@ -129,8 +129,9 @@ def refuse_links(base: Path, relative: str) -> None:
 
 
 def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings: Settings) -> SourceSummary:
-    """Stage one source for P; ARIS must already be staged for every other source. Staging, quarantine and
-    summaries hold personal codes and income: they are created owner-only."""
+    """Stage one source for P; ARIS must already be staged for every source that checks addresses (all but
+    `SOURCES_WITHOUT_ADDRESSES`). Staging, quarantine and summaries hold personal codes and income: they are
+    created owner-only."""
     layout = WorkLayout(Path(workdir), period)
     with private_files():
         layout.make_private()
@@ -142,8 +143,8 @@ def _ingest_source(spec: SourceSpec, layout: WorkLayout, inbox: Path, settings: 
     started = time.perf_counter()
     files = source_files(inbox, period, spec)
     ctx = StageContext(period=period, layout=layout, settings=settings, inbox=inbox / period)
-    if source != "aris":
-        ctx.address_status = load_address_status(layout)
+    if source != "aris" and source not in SOURCES_WITHOUT_ADDRESSES:
+        ctx.address_status = load_address_status(layout)  # a source that is listed there and checks one fails
     partial = ctx.part_dir(source)
     shutil.rmtree(partial, ignore_errors=True)
     log.info("%s: staging %d file(s)", source, len(files))

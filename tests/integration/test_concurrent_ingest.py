@@ -1,6 +1,7 @@
-"""`ingest_all` with two workers stages ARIS in a forked child while it imports GX, then runs the sources after ARIS
-at once, each in a forked process: what it stages is what the sources staged one by one give, and a bad source
-fails the whole ingest (and `eikis run`) with its one line, leaving no partial staging and no process behind."""
+"""`ingest_all` with two workers stages ARIS and the sources that check no address at once in forked processes while
+it validates ARIS itself (importing GX), then the rest, each in a forked process: what it stages is what the
+sources staged one by one give, and a bad source fails the whole ingest (and `eikis run`) with its one line,
+leaving no partial staging and no process behind."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.catalog import SOURCE_ORDER
+from pipeline.catalog import SOURCE_ORDER, SOURCES_WITHOUT_ADDRESSES
 from pipeline.config import Settings
 from pipeline.errors import SourceError
 from pipeline.flows import monthly
@@ -38,7 +40,7 @@ def together_and_one_by_one(tmp_path_factory) -> tuple[Path, Path, dict[str, int
     return base / "together" / SAMPLE_PERIOD, base / "one_by_one" / SAMPLE_PERIOD, started
 
 
-def test_aris_is_validated_first_in_this_process_and_every_other_source_in_a_process_of_its_own(
+def test_aris_is_validated_in_this_process_and_every_other_source_in_processes_of_its_own(
         together_and_one_by_one):
     _, _, started = together_and_one_by_one
     assert list(started)[0] == "aris" and started["aris"] == os.getpid()
@@ -46,33 +48,70 @@ def test_aris_is_validated_first_in_this_process_and_every_other_source_in_a_pro
     assert sorted(started) == sorted(SOURCE_ORDER) and os.getpid() not in others and len(set(others)) == len(others)
 
 
-def test_aris_is_staged_in_a_child_while_this_process_imports_gx(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def two_rounds(tmp_path_factory) -> list[tuple[str, str, int, float, float]]:
+    """`ingest_all` with every staging and validation noted as (what, source, pid, began, ended); the patches
+    are inherited by the forked processes, which append to one file."""
+    from _pytest.monkeypatch import MonkeyPatch
+
+    from pipeline import ingest as ingest_module
+    from pipeline.quality import expectations
+
+    notes = tmp_path_factory.mktemp("rounds") / "notes.jsonl"
+
+    def noting(what: str, real):
+        def work(source, *args, **kwargs):
+            began = time.monotonic()
+            result = real(source, *args, **kwargs)
+            with notes.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps([what, source, os.getpid(), began, time.monotonic()]) + "\n")
+            return result
+        return work
+
+    patch = MonkeyPatch()
+    patch.setattr(ingest_module, "ingest_source", noting("stage", ingest_module.ingest_source))
+    patch.setattr(expectations, "validate_source", noting("validate", expectations.validate_source))
+    try:
+        ingest_all(RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(notes.parent / "work")), SETTINGS)
+    finally:
+        patch.undo()
+    return [tuple(json.loads(line)) for line in notes.read_text(encoding="utf-8").splitlines()]
+
+
+def test_sources_that_check_no_address_are_staged_beside_aris_and_its_suite(two_rounds):
+    noted = {(what, source): (pid, began, ended) for what, source, pid, began, ended in two_rounds}
+    assert sorted(noted) == sorted((what, source) for what in ("stage", "validate") for source in SOURCE_ORDER)
+    aris_staged, aris_validated = noted["stage", "aris"], noted["validate", "aris"]
+    assert aris_staged[0] != os.getpid() and aris_validated[0] == os.getpid()  # GX is imported here, once
+    assert noted["stage", "vid"][1] < aris_validated[2]  # the largest early source began before ARIS's suite ended
+    for source in SOURCES_WITHOUT_ADDRESSES:
+        staged, validated = noted["stage", source], noted["validate", source]
+        assert os.getpid() not in (staged[0], validated[0]) and staged[0] != validated[0], source
+        assert validated[1] >= aris_validated[2], source  # forked from this process once GX is warm here
+    for source in set(SOURCE_ORDER) - set(SOURCES_WITHOUT_ADDRESSES) - {"aris"}:  # they check addresses
+        staged, validated = noted["stage", source], noted["validate", source]
+        assert staged[1] >= aris_staged[2] and staged[0] == validated[0] != os.getpid(), source
+
+
+def test_a_source_listed_as_checking_no_address_that_checks_one_fails_loudly(tmp_path, monkeypatch):
     from pipeline import ingest as ingest_module
 
-    staged_in = tmp_path / "staged_in"
-    real = ingest_module.ingest_source
-
-    def recording(source, *args, **kwargs):
-        staged_in.write_text(str(os.getpid()))  # the child inherits this patch and writes its own pid
-        return real(source, *args, **kwargs)
-
-    monkeypatch.setattr(ingest_module, "ingest_source", recording)
+    monkeypatch.setattr(ingest_module, "SOURCES_WITHOUT_ADDRESSES", ("pmlp",))
     config = RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(tmp_path / "work"))
-    summary = ingest(config, "aris", SETTINGS, stage_in_child=True)
-    assert int(staged_in.read_text()) != os.getpid()
-    assert summary.staged > 0 and (tmp_path / "work" / SAMPLE_PERIOD / "summaries" / "aris.validation.json").exists()
+    ingest(config, "aris", SETTINGS)
+    with pytest.raises(RuntimeError, match="ARIS must be staged before sources that reference addresses"):
+        ingest(config, "pmlp", SETTINGS)
 
 
-def test_a_bad_aris_file_staged_in_a_child_fails_with_the_line_it_fails_with_in_this_process(tmp_path):
+def test_a_bad_aris_file_fails_the_rounds_with_the_line_it_fails_with_alone(tmp_path):
     inbox = tmp_path / "inbox"
     shutil.copytree(SAMPLE_INBOX, inbox)
     register = sorted((inbox / SAMPLE_PERIOD / "aris").glob("*.csv"))[0]
     register.write_bytes(register.read_bytes().replace(b"KODS", b"KODZ", 1))  # a required column renamed
     errors = []
-    for name, stage_in_child in (("child", True), ("here", False)):
+    for name, settings in (("rounds", SETTINGS), ("alone", Settings(pseudonym_secret=b"test-secret", workers=1))):
         with pytest.raises(SourceError) as raised:
-            ingest(RunConfig(SAMPLE_PERIOD, str(inbox), str(tmp_path / name)), "aris", SETTINGS,
-                   stage_in_child=stage_in_child)
+            ingest_all(RunConfig(SAMPLE_PERIOD, str(inbox), str(tmp_path / name)), settings)
         errors.append(raised.value.one_line())
         assert not list((tmp_path / name / SAMPLE_PERIOD / "staging").glob(".*.partial"))
     assert errors[0] == errors[1] and "KODS" in errors[0]

@@ -304,7 +304,7 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-NEXT_STEPS = "docs/benchmarks.md, section \"Next steps after session 5\""
+NEXT_STEPS = "docs/benchmarks.md, section \"Next steps after session 6\""
 
 
 def where_time_goes(result: ScaleResult, top: int = 5) -> str:

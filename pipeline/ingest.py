@@ -144,7 +144,7 @@ def _ingest_source(spec: SourceSpec, layout: WorkLayout, inbox: Path, settings: 
     files = source_files(inbox, period, spec)
     ctx = StageContext(period=period, layout=layout, settings=settings, inbox=inbox / period)
     if source != "aris" and source not in SOURCES_WITHOUT_ADDRESSES:
-        ctx.address_status = load_address_status(layout)  # a source that is listed there and checks one fails
+        ctx.address_status = load_address_status(layout)  # one listed there that checks one fails: no statuses
     partial = ctx.part_dir(source)
     shutil.rmtree(partial, ignore_errors=True)
     log.info("%s: staging %d file(s)", source, len(files))
@@ -193,9 +193,9 @@ def staged_rows(layout: WorkLayout, source: str) -> int:
 
 
 def load_address_status(layout: WorkLayout) -> pd.Series:
-    """aris_code -> status of the staged ARIS table. Every source's process loads it (1.6 M national addresses):
-    built from the Arrow columns, as pandas' Arrow-backed strings, rather than through NumPy object arrays that
-    pandas then converts back (≈ 0.15 CPU-s instead of ≈ 1 a source)."""
+    """aris_code -> status of the staged ARIS table. Each address-checking source's process loads it (1.6 M
+    national addresses): built from the Arrow columns, as pandas' Arrow-backed strings, rather than through NumPy
+    object arrays that pandas then converts back (≈ 0.15 CPU-s instead of ≈ 1 a source)."""
     folder = layout.staged("aris")
     if not folder.exists():
         raise SourceError("ARIS is not staged yet for this period; ingest aris first", file=folder)

@@ -198,10 +198,8 @@ def _stage(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
 
 
 def _validate(run: RunConfig, source: str, settings: Settings) -> None:
-    from pipeline.logs import quiet_noisy_loggers
     from pipeline.quality.expectations import validate_source
 
-    quiet_noisy_loggers()
     validate_source(source, run.period, Path(run.workdir), settings, _policy(run))
 
 
@@ -256,28 +254,31 @@ def _ingest_at_once(run: RunConfig, settings: Settings, on_start: Callable[[str,
     again with its second process); ARIS's include the import.
     """
     from pipeline.catalog import SOURCES_WITHOUT_ADDRESSES
+    from pipeline.logs import quiet_noisy_loggers
     from pipeline.quality.gx_context import warm_up_quietly
 
+    quiet_noisy_loggers()  # before GX is imported here (the children inherit the levels)
     first = ["aris", *largest_first(run, SOURCES_WITHOUT_ADDRESSES)]
     staged: dict[str, Finished] = {}
-    import_gx = _measured("aris", lambda: None)
+    import_gx = Finished("aris", None, 0.0, 0.0)
 
     def staging_started(source: str, pid: int) -> None:
         nonlocal import_gx
-        on_start(source, os.getpid() if source == "aris" else pid)  # ARIS's work ends here: this whole tree
+        # ARIS's memory is sampled over this whole tree: its import and suite run in this process
+        on_start(source, os.getpid() if source == "aris" else pid)
         if source == first[min(settings.workers, len(first)) - 1]:  # the round's first jobs are running
             import_gx = _measured("aris", warm_up_quietly)
 
     def staging_finished(done: Finished) -> None:
         if done.name == "aris":
-            done = _and_then(_and_then(done, import_gx), _measured("aris", partial(_validation, run, "aris",
-                                                                                     settings)))
+            validated = _measured("aris", partial(_timed_validation, run, "aris", settings))
+            done = _and_then(_and_then(done, import_gx), validated)
             on_finish(done)
         staged[done.name] = done
 
     log.info("ingest: %s staged, %d at a time, each in its own process, while this one imports GX and validates "
              "ARIS", ", ".join(first), settings.workers)
-    run_forked([(source, partial(_staging, run, source, settings)) for source in first], settings.workers,
+    run_forked([(source, partial(_timed_stage, run, source, settings)) for source in first], settings.workers,
                staging_started, staging_finished)
     release_memory()
 
@@ -292,18 +293,18 @@ def _ingest_at_once(run: RunConfig, settings: Settings, on_start: Callable[[str,
     second = largest_first(run, SOURCES_AFTER_ARIS)
     log.info("ingest: %s, %d at a time, each in its own process (%s validated only)", ", ".join(second),
              settings.workers, ", ".join(first[1:]))
-    jobs = [(source, partial(_validation if source in staged else _ingest_forked, run, source, settings))
+    jobs = [(source, partial(_timed_validation if source in staged else _ingest_forked, run, source, settings))
             for source in second]
     run_forked(jobs, settings.workers, on_start, round_two_finished)
     return finished
 
 
-def _staging(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
+def _timed_stage(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
     with timed(log, f"ingest {source}: staging"):
         return _stage(run, source, settings)
 
 
-def _validation(run: RunConfig, source: str, settings: Settings) -> None:
+def _timed_validation(run: RunConfig, source: str, settings: Settings) -> None:
     with timed(log, f"ingest {source}: validation"):
         _validate(run, source, settings)
 

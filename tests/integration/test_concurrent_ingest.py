@@ -52,8 +52,6 @@ def test_aris_is_validated_in_this_process_and_every_other_source_in_processes_o
 def two_rounds(tmp_path_factory) -> list[tuple[str, str, int, float, float]]:
     """`ingest_all` with every staging and validation noted as (what, source, pid, began, ended); the patches
     are inherited by the forked processes, which append to one file."""
-    from _pytest.monkeypatch import MonkeyPatch
-
     from pipeline import ingest as ingest_module
     from pipeline.quality import expectations
 
@@ -68,13 +66,10 @@ def two_rounds(tmp_path_factory) -> list[tuple[str, str, int, float, float]]:
             return result
         return work
 
-    patch = MonkeyPatch()
-    patch.setattr(ingest_module, "ingest_source", noting("stage", ingest_module.ingest_source))
-    patch.setattr(expectations, "validate_source", noting("validate", expectations.validate_source))
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ingest_module, "ingest_source", noting("stage", ingest_module.ingest_source))
+        patch.setattr(expectations, "validate_source", noting("validate", expectations.validate_source))
         ingest_all(RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(notes.parent / "work")), SETTINGS)
-    finally:
-        patch.undo()
     return [tuple(json.loads(line)) for line in notes.read_text(encoding="utf-8").splitlines()]
 
 

@@ -7,7 +7,8 @@ USER root
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 COPY --chown=airflow:root . /opt/eikis
 USER airflow
-RUN pip install --no-cache-dir "/opt/eikis[airflow]" && pip check \
+RUN pip install --no-cache-dir --require-hashes -r /opt/eikis/requirements.lock \
+    && pip install --no-cache-dir --no-deps --no-build-isolation /opt/eikis && pip check \
     && python -c "import pipeline.sources._canonscan"
 
 ENV EIKIS_EXPECTATIONS_DIR=/opt/eikis/expectations \

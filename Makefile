@@ -15,6 +15,7 @@ UV_VERSION := 0.13.9
 LOCK := requirements.lock
 
 $(BIN)/.installed: $(LOCK) pyproject.toml setup.py pipeline/sources/_canonscan.c
+	@command -v pg_config >/dev/null || { echo "make: pg_config not found: install libpq-dev (psycopg2 is built against the system libpq)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q uv==$(UV_VERSION)
 	$(BIN)/uv pip install -q --python $(BIN)/python --require-hashes -r $(LOCK)

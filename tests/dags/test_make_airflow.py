@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def recipe(tmp_path: Path) -> str:
-    dry = subprocess.run(["make", "-n", "-s", "-o", ".venv/bin/.dev", "airflow", f"AIRFLOW_HOME={tmp_path}"],
+    dry = subprocess.run(["make", "-n", "-s", "-o", ".venv/bin/.installed", "airflow", f"AIRFLOW_HOME={tmp_path}"],
                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)  # -o: never set up here
     return dry.stdout.replace("\\\n", " ").strip()
 

@@ -44,7 +44,7 @@ from pipeline.policy import Policy
 log = get_logger("decide")
 
 
-def _staged(layout: WorkLayout, source: str, columns: list[str] | None = None) -> pd.DataFrame:
+def staged_table(layout: WorkLayout, source: str, columns: list[str] | None = None) -> pd.DataFrame:
     return pq.read_table(layout.staged(source), columns=columns).to_pandas()
 
 
@@ -97,14 +97,14 @@ class MonthInputs:
 
 def month_inputs(layout: WorkLayout) -> MonthInputs:
     """P's staged inputs of the decision (`MonthInputs`)."""
-    persons = _staged(layout, "pmlp", ["person_no", "person_key", "aris_code", "status", "vital"])
+    persons = staged_table(layout, "pmlp", ["person_no", "person_key", "aris_code", "status", "vital"])
     persons = persons.loc[is_counting_person(persons["status"], persons["vital"])]    # the household members
     persons = persons.drop(columns=["status", "vital"]).reset_index(drop=True)
-    addresses = _staged(layout, "aris", ["aris_code", "address", "building_code", "municipality_code",
+    addresses = staged_table(layout, "aris", ["aris_code", "address", "building_code", "municipality_code",
                                          "municipality_name"])
     quarantine = _quarantine(layout)
     return MonthInputs(layout.period, persons, addresses, quarantine,
-                       period_prices(_staged(layout, "prices"), layout.period),
+                       period_prices(staged_table(layout, "prices"), layout.period),
                        review_addresses(quarantine, persons), layout)
 
 
@@ -162,7 +162,7 @@ def _decide(period: str, layout: WorkLayout, policy: Policy, run_jobs: RunJobs) 
 def _write_connections(layout: WorkLayout, eligible: EligibleCounts, support_on: list[str],
                        commodity: str) -> dict[str, int]:
     """One commodity's decided connections and the rows returned to their senders; its counts for the summary."""
-    decided = decide_connections(_staged(layout, commodity), eligible, support_on, commodity)
+    decided = decide_connections(staged_table(layout, commodity), eligible, support_on, commodity)
     decided.to_parquet(layout.decided(commodity), index=False)
     quarantined = pq.read_table(layout.quarantined(commodity)).to_pandas()
     returned_rows(decided, quarantined).to_parquet(layout.decided(f"{commodity}_returned"), index=False)
@@ -195,7 +195,7 @@ def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonInco
 
 def _write_municipalities(layout: WorkLayout) -> None:
     """Every existing (EKS) municipality: a novads or state city is its own `municipality_code` in ARIS."""
-    register = _staged(layout, "aris", ["aris_code", "status", "municipality_code", "municipality_name"])
+    register = staged_table(layout, "aris", ["aris_code", "status", "municipality_code", "municipality_name"])
     own = register.loc[(register["aris_code"] == register["municipality_code"]) & (register["status"] == "EKS")]
     own = own.sort_values("aris_code", kind="stable")
     pd.DataFrame({"municipality_code": own["aris_code"].to_numpy(), "municipality_name": own["municipality_name"]

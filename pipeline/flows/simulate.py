@@ -75,8 +75,8 @@ def simulate(period: str, workdir: Path, policy: Path, variants: list[tuple[str,
         check_variant_name(name)
     if len(set(names)) != len(names):
         raise SimulationError(f"variant names must differ: {', '.join(names)}")
-    decided_under = [Variant(BASELINE, *_policy_of(policy, period))]
-    decided_under += [Variant(name, *_policy_of(path, period)) for name, path in variants]
+    decided_under = [Variant(BASELINE, *policy_of(policy, period))]
+    decided_under += [Variant(name, *policy_of(path, period)) for name, path in variants]
     layout = WorkLayout(Path(workdir), period)
     with period_lock(period, Path(workdir), shared=True), period_lock(period, Path(out)), \
             timed(log, f"simulate {period} ({len(decided_under)} policies)"):
@@ -90,7 +90,7 @@ def simulate(period: str, workdir: Path, policy: Path, variants: list[tuple[str,
     return SimulationResult(period, str(published), [BASELINE, *names], shown)
 
 
-def _policy_of(path: Path, period: str) -> tuple[Any, Any]:
+def policy_of(path: Path, period: str) -> tuple[Any, Any]:
     """A variant file's version in force for P and its compensation rates (None when it has no such section),
     each checked by the loader the monthly run and the claims flow use."""
     from pipeline.decide.claims_policy import load_claims_policy

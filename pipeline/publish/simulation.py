@@ -150,7 +150,7 @@ def html_context(month: SimulatedMonth, rows: list[dict[str, Any]]) -> dict[str,
                            SUPPRESSED if change is None else _label(change, "", signed=True)))
         ranked.sort(key=lambda item: (item[1] is None, -(item[1] or 0), item[0]))
         changes.append({"variant": name, "chart": charts.value_bars(
-            f"{name}: change in eligible households against the baseline, by municipality", ranked)})
+            f"{name}: eligible households against the baseline", ranked)})
     breakdowns = {breakdown: [charts.value_bars(
         f"{name}: eligible households by {breakdown.replace('_', ' ')}",
         [(group_label, _number(by[(name, breakdown, group)]["eligible_households"]),

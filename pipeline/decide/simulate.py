@@ -41,6 +41,7 @@ BREAKDOWNS = ("total", "municipality", "household_size", "income_decile")
 SIZE_GROUPS = ("1", "2", "3", "4", "5+")
 DECILES = tuple(str(d) for d in range(1, 11))
 MICRO = 10**6           # micro-euros per euro: a rate of at most 6 decimals times whole kWh is a whole number
+INT64_SAFE = 2**62
 
 
 @dataclass(frozen=True)
@@ -114,10 +115,11 @@ def micro_per_dwelling(rates: dict[str, Rate], support_on: list[str]) -> tuple[d
 
 
 def decide_variant(inputs: MonthInputs, connections: dict[str, pd.DataFrame], reach: pd.DataFrame,
-                   variant: Variant) -> Decided:
-    """P decided under one variant with the monthly run's functions; the dwellings reached per household must
-    add up to `decide_connections`' own count, commodity by commodity."""
-    households = households_under(inputs, variant.policy)
+                   variant: Variant, households: pd.DataFrame | None = None) -> Decided:
+    """P decided under one variant with the monthly run's functions (`households`: already decided under it);
+    the dwellings reached per household must add up to `decide_connections`' own count, commodity by commodity."""
+    if households is None:
+        households = households_under(inputs, variant.policy)
     support_on = support_for_period(inputs.period, inputs.prices, variant.policy)
     eligible = (households["status"] == ELIGIBLE).to_numpy()
     counts = eligible_counts(households)
@@ -166,8 +168,9 @@ def simulate_month(layout: WorkLayout, variants: list[Variant]) -> SimulatedMont
     inputs = month_inputs(layout)
     connections = {commodity: staged_table(layout, commodity) for commodity in CONNECTION_COMMODITIES}
     baseline = households_under(inputs, variants[0].policy)
-    reach = household_reach(baseline, connections)
-    decided = [decide_variant(inputs, connections, reach, variant) for variant in variants]
+    reach = household_reach(baseline, connections)      # the same households under every policy
+    decided = [decide_variant(inputs, connections, reach, variants[0], baseline)]
+    decided += [decide_variant(inputs, connections, reach, variant) for variant in variants[1:]]
     groups = household_groups(baseline, _average_order(inputs, baseline, variants[0].policy))
     rows = [row for one in decided for row in _rows(one, decided[0], baseline, reach, groups)]
     named = inputs.addresses[["municipality_code", "municipality_name"]].dropna().drop_duplicates("municipality_code")
@@ -180,10 +183,13 @@ def _rows(one: Decided, baseline: Decided, households: pd.DataFrame, reach: pd.D
     """One variant's rows: the total, then each breakdown's groups in a fixed order."""
     eligible = one.eligible
     dwellings = {c: np.where(eligible, reach[c].to_numpy(), 0) for c in CONNECTION_COMMODITIES}
-    micro = np.zeros(len(households), dtype=object)
-    if one.micro_per_dwelling is not None:
-        for commodity in CONNECTION_COMMODITIES:
-            micro = micro + dwellings[commodity].astype(object) * one.micro_per_dwelling[commodity]
+    amounts = one.micro_per_dwelling or dict.fromkeys(CONNECTION_COMMODITIES, 0)
+    # the whole month's sum bounds every cell: int64 when it fits (it does by far), Python ints otherwise
+    largest = sum(int(dwellings[c].sum()) * amounts[c] for c in CONNECTION_COMMODITIES)
+    exact: type | str = np.int64 if largest < INT64_SAFE else object
+    micro = np.zeros(len(households), dtype=exact)
+    for commodity in CONNECTION_COMMODITIES:
+        micro = micro + dwellings[commodity].astype(exact) * amounts[commodity]
     per = pd.DataFrame({
         "households": 1, "eligible": eligible.astype(int),
         "persons": np.where(eligible, households["members"].to_numpy(), 0),

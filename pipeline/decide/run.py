@@ -101,7 +101,7 @@ def month_inputs(layout: WorkLayout) -> MonthInputs:
     persons = persons.loc[is_counting_person(persons["status"], persons["vital"])]    # the household members
     persons = persons.drop(columns=["status", "vital"]).reset_index(drop=True)
     addresses = staged_table(layout, "aris", ["aris_code", "address", "building_code", "municipality_code",
-                                         "municipality_name"])
+                                              "municipality_name"])
     quarantine = _quarantine(layout)
     return MonthInputs(layout.period, persons, addresses, quarantine,
                        period_prices(staged_table(layout, "prices"), layout.period),

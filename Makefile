@@ -86,6 +86,7 @@ airflow: $(BIN)/.installed
 	EIKIS_INBOX="$${EIKIS_INBOX:-$(CURDIR)/sample_data/inbox}" EIKIS_OUTBOX="$${EIKIS_OUTBOX:-$(CURDIR)/$(OUT)/outbox}" \
 	EIKIS_WORKDIR="$${EIKIS_WORKDIR:-$(CURDIR)/$(OUT)/work}" \
 	EIKIS_POLICY="$${EIKIS_POLICY:-$(CURDIR)/policy/eikis_policy.yaml}" \
+	EIKIS_SIMULATION_OUT="$${EIKIS_SIMULATION_OUT:-$(CURDIR)/$(OUT)/simulations}" \
 	$(BIN)/airflow standalone
 
 clean:

@@ -1,15 +1,21 @@
 """The simulation DAG: on demand, one thin task calling `pipeline.flows.simulate`, documented params; variant
-names resolve inside the configured folder only."""
+names resolve inside the configured folder only; and a real `airflow dags test` run on the ingested sample."""
 
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import EikisError
 from pipeline.flows.simulate import resolve_request
+from tests.cli import eikis
+from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.dags.conftest import DAGS
 
 
@@ -63,3 +69,26 @@ def test_the_folder_can_be_configured(tmp_path):
     env = {**_folder(tmp_path), "EIKIS_SIMULATION_POLICIES": str(tmp_path)}
     request = resolve_request({"period": "2026-11", "variants": ["outside.yaml"]}, env)
     assert request["variants"] == [("outside", str((tmp_path / "outside.yaml").resolve()))]
+
+
+@pytest.mark.slow
+def test_airflow_dags_test_simulates_the_ingested_sample_month(tmp_path):
+    """`airflow dags test eikis_simulate` on the sample month ingested in a workdir: the task resolves the variant
+    by name in policy/variants/ and writes the files to EIKIS_SIMULATION_OUT."""
+    workdir, out = tmp_path / "work", tmp_path / "simulations"
+    ingested = eikis("ingest", "--period", SAMPLE_PERIOD, "--inbox", SAMPLE_INBOX, "--workdir", workdir)
+    assert ingested.returncode == 0, ingested.stderr[-2000:]
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}", "AIRFLOW_HOME": str(tmp_path / "airflow"),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+           "EIKIS_WORKDIR": str(workdir), "EIKIS_POLICY": str(DEFAULT_POLICY), "EIKIS_SIMULATION_OUT": str(out)}
+    migrate = subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True,
+                             timeout=300, check=False)
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    conf = {"period": SAMPLE_PERIOD, "variants": ["threshold_plus_10.yaml"]}
+    run = subprocess.run([str(bin_dir / "airflow"), "dags", "test", "eikis_simulate", "-c", json.dumps(conf)],
+                         env=env, capture_output=True, text=True, timeout=600, check=False)
+    log = run.stdout + run.stderr
+    assert run.returncode == 0 and "state=success" in log, log[-5000:]
+    text = (out / SAMPLE_PERIOD / "simulation.csv").read_text(encoding="utf-8")
+    assert "\nthreshold_plus_10;total;;232;92;" in text and (out / SAMPLE_PERIOD / "simulation.html").is_file()

@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.csvio import render_csv
-from pipeline.decide.simulate import BASELINE, Row, SimulatedMonth, cents_half_up
+from pipeline.decide.simulate import BASELINE, Decided, Row, SimulatedMonth, cents_half_up
 from pipeline.publish import charts
 from pipeline.publish.report import environment
 
@@ -129,54 +131,64 @@ def _label(value: float | None, text: str, signed: bool = False) -> str:
     return f"{value:{'+' if signed else ''},.{decimals}f}".replace(",", " ")
 
 
-def html_context(month: SimulatedMonth, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """What `simulation.html` shows, from the suppressed rows only (and the variants' published numbers)."""
-    names = [BASELINE, *[one.variant.name for one in month.decided[1:]]]
-    by = {(row["variant"], row["breakdown"], row["group"]): row for row in rows}
-    totals = [by[(name, "total", "")] for name in names]
-
-    def bars(column: str) -> list[tuple[str, float | None, str]]:
-        return [(row["variant"], _number(row[column]), _label(_number(row[column]), row[column])) for row in totals]
-
-    municipalities = sorted({row["group"] for row in rows if row["breakdown"] == "municipality"})
-    changes = []
-    for name in names[1:]:
-        ranked = []
-        for code in municipalities:
-            now, before = (_number(by[(variant, "municipality", code)]["eligible_households"])
-                           for variant in (name, BASELINE))
-            change = None if now is None or before is None else now - before
-            ranked.append((month.municipality_names.get(code, code), change,
-                           SUPPRESSED if change is None else _label(change, "", signed=True)))
-        ranked.sort(key=lambda item: (item[1] is None, -(item[1] or 0), item[0]))
-        changes.append({"variant": name, "chart": charts.value_bars(
-            f"{name}: eligible households against the baseline", ranked)})
-    breakdowns = {breakdown: [charts.value_bars(
-        f"{name}: eligible households by {breakdown.replace('_', ' ')}",
-        [(group_label, _number(by[(name, breakdown, group)]["eligible_households"]),
-          _label(_number(by[(name, breakdown, group)]["eligible_households"]),
-                 by[(name, breakdown, group)]["eligible_households"]))
-         for group, group_label in _groups(rows, breakdown)]) for name in names]
-        for breakdown in ("household_size", "income_decile")}
-    variants = [{"name": names[index], "version": one.variant.policy.version,
-                 "threshold": f"{one.variant.policy.income_threshold_eur:.2f}",
-                 "window": one.variant.policy.income_window_months,
-                 "prices": ", ".join(f"{k} {v}" for k, v in sorted(policy_prices(one).items())),
-                 "support_on": ", ".join(one.support_on) or "none",
-                 "uncosted": ", ".join(one.uncosted), "costed": one.micro_per_dwelling is not None}
-                for index, one in enumerate(month.decided)]
-    return {"period": month.period, "variants": variants, "columns": COLUMNS, "rows": rows,
-            "municipality_names": month.municipality_names, "min_cell": MIN_CELL,
-            "eligible_chart": charts.value_bars("Eligible households per variant", bars("eligible_households")),
-            "cost_chart": charts.value_bars("Estimated monthly compensation per variant (EUR)",
-                                            bars("estimated_compensation_eur")),
-            "changes": changes, "breakdowns": breakdowns}
+Table = dict[tuple[str, str, str], dict[str, Any]]     # (variant, breakdown, group) -> published row
 
 
-def _groups(rows: list[dict[str, Any]], breakdown: str) -> list[tuple[str, str]]:
-    seen = dict.fromkeys(row["group"] for row in rows if row["breakdown"] == breakdown)
+def _bar(label: str, cell: str, signed: bool = False) -> tuple[str, float | None, str]:
+    """One bar from one published cell (`<5` and empty cells get no bar, only their text)."""
+    value = _number(cell)
+    return label, value, _label(value, cell, signed)
+
+
+def _change_chart(name: str, by: Table, municipalities: list[str], names: dict[str, str]) -> Markup:
+    """A variant's change in eligible households against the baseline per municipality, largest rise first; a
+    municipality where either count is suppressed shows `<5` and no bar (the change is computed from published
+    cells only, so it tells nothing the CSV does not)."""
+    ranked = []
+    for code in municipalities:
+        now, before = (_number(by[(variant, "municipality", code)]["eligible_households"])
+                       for variant in (name, BASELINE))
+        change = None if now is None or before is None else now - before
+        ranked.append((names.get(code, code), change, SUPPRESSED if change is None else _label(change, "", True)))
+    ranked.sort(key=lambda item: (item[1] is None, -(item[1] or 0), item[0]))
+    return charts.value_bars(f"{name}: eligible households against the baseline", ranked)
+
+
+def _breakdown_chart(name: str, breakdown: str, by: Table, groups: list[str]) -> Markup:
     prefix = "decile " if breakdown == "income_decile" else "size "
-    return [(group, prefix + group) for group in seen]
+    return charts.value_bars(f"{name}: eligible households by {breakdown.replace('_', ' ')}",
+                             [_bar(prefix + group, by[(name, breakdown, group)]["eligible_households"])
+                              for group in groups])
+
+
+def _variant_facts(one: Decided) -> dict[str, Any]:
+    """What a variant's policy says, for the page's table of variants."""
+    policy = one.variant.policy
+    return {"name": one.variant.name, "version": policy.version, "threshold": f"{policy.income_threshold_eur:.2f}",
+            "window": policy.income_window_months,
+            "prices": ", ".join(f"{k} {v}" for k, v in sorted(policy.price_thresholds_eur_mwh.items())),
+            "support_on": ", ".join(one.support_on) or "none", "uncosted": ", ".join(one.uncosted),
+            "costed": one.micro_per_dwelling is not None}
+
+
+def html_context(month: SimulatedMonth, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What `simulation.html` shows: drawn from the suppressed rows only, and the variants' policy numbers."""
+    names = [one.variant.name for one in month.decided]
+    by: Table = {(row["variant"], row["breakdown"], row["group"]): row for row in rows}
+    totals = [by[(name, "total", "")] for name in names]
+    groups = {breakdown: list(dict.fromkeys(row["group"] for row in rows if row["breakdown"] == breakdown))
+              for breakdown in ("municipality", "household_size", "income_decile")}
+    return {"period": month.period, "variants": [_variant_facts(one) for one in month.decided], "columns": COLUMNS,
+            "rows": rows, "municipality_names": month.municipality_names, "min_cell": MIN_CELL,
+            "eligible_chart": charts.value_bars("Eligible households per variant",
+                                                [_bar(row["variant"], row["eligible_households"]) for row in totals]),
+            "cost_chart": charts.value_bars("Estimated monthly compensation per variant (EUR)",
+                                            [_bar(row["variant"], row["estimated_compensation_eur"])
+                                             for row in totals]),
+            "changes": [_change_chart(name, by, sorted(groups["municipality"]), month.municipality_names)
+                        for name in names[1:]],
+            "breakdowns": {breakdown: [_breakdown_chart(name, breakdown, by, groups[breakdown]) for name in names]
+                           for breakdown in ("household_size", "income_decile")}}
 
 
 def write_simulation(folder: Path, month: SimulatedMonth) -> list[Path]:
@@ -187,7 +199,3 @@ def write_simulation(folder: Path, month: SimulatedMonth) -> list[Path]:
     (folder / "simulation.html").write_text(page, encoding="utf-8")
     return [folder / "simulation.csv", folder / "simulation.html"]
 
-
-def policy_prices(decided: Any) -> dict[str, Any]:
-    """A variant's price thresholds (EUR/MWh) by commodity."""
-    return dict(decided.variant.policy.price_thresholds_eur_mwh)

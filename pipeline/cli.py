@@ -112,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--apply", action="store_true", help="delete and record each deletion")
     action.add_argument("--verify", action="store_true", help="exit 1 when anything past retention is left")
 
+    simulate = commands.add_parser("simulate", help="re-decide an ingested month under variant policies (§17)")
+    simulate.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM (ingested)")
+    simulate.add_argument("--workdir", type=Path, default=Path("var/work"), help="holding PERIOD/staging/")
+    simulate.add_argument("--policy", type=Path, required=True, help="the baseline policy YAML")
+    simulate.add_argument("--variant", action="append", required=True, metavar="NAME=FILE",
+                          help="a variant policy (a full policy file); repeat for more")
+    simulate.add_argument("--out", type=Path, required=True, help="files go to OUT/PERIOD/")
+
     portal = commands.add_parser("portal", help="serve the staff lookup portal (CONTRACTS §14)")
     portal.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
     portal.add_argument("--host", default="127.0.0.1")
@@ -177,6 +185,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
     print(f"decision records, staging, quarantine, data docs: {args.workdir / args.period}")
     if db_url:
         print(f"store: {db_url.split('@')[-1]}")
+
+
+def _simulate(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.flows.simulate import parse_variant, simulate
+
+    variants = [parse_variant(text) for text in args.variant]
+    result = simulate(args.period, args.workdir, args.policy, variants, args.out)
+    for name in result.variants:
+        print(f"{name:<24} eligible households {result.eligible[name]:>10}")
+    print(f"simulation.csv and simulation.html: {result.folder}")
 
 
 def print_source_table(summaries: dict[str, SourceSummary]) -> None:
@@ -248,7 +266,7 @@ def _portal_user(args: argparse.Namespace, settings: Settings) -> None:
 
 COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _aldis, "claims": _claims,
             "generate-claims": _generate_claims, "retention": _retention, "portal": _portal,
-            "portal-user": _portal_user}
+            "portal-user": _portal_user, "simulate": _simulate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

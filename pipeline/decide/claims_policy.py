@@ -20,7 +20,7 @@ from pipeline.policy import load_policy
 PAID_TYPES = ("ELECTRICITY_BASE", "ELECTRICITY_HEATING", "GAS_HEATING", "DISTRICT_HEAT", "PROTECTED_USER")
 RATE_DECIMALS = 6
 _RATE = re.compile(r"[0-9]{1,6}(\.[0-9]{1," + str(RATE_DECIMALS) + "})?")
-_RATE_KEYS = frozenset({"rate_eur_per_kwh", "max_kwh_per_dwelling"})
+_RATE_KEYS = frozenset({"rate_eur_per_kwh", "max_kwh_per_dwelling", "typical_kwh"})
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Rate:
 
     rate_eur_per_kwh: Decimal
     max_kwh_per_dwelling: int | None = None
+    typical_kwh: int | None = None      # a dwelling's usual month, for the simulation's cost estimate (§17) only
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def _rate(entry: Any, name: str, path: Path) -> Rate:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str) or not _RATE.fullmatch(str(raw)):
         raise PolicyError(f"{name}.rate_eur_per_kwh must be a number >= 0 with at most {RATE_DECIMALS} decimals",
                           file=path)
-    limit = entry.get("max_kwh_per_dwelling")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise PolicyError(f"{name}.max_kwh_per_dwelling must be a whole number >= 1", file=path)
-    return Rate(Decimal(str(raw)), limit)
+    limit, typical = entry.get("max_kwh_per_dwelling"), entry.get("typical_kwh")
+    for key, value in (("max_kwh_per_dwelling", limit), ("typical_kwh", typical)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise PolicyError(f"{name}.{key} must be a whole number >= 1", file=path)
+    return Rate(Decimal(str(raw)), limit, typical)

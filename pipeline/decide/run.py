@@ -7,6 +7,8 @@ Written under `<workdir>/<P>/decisions/` (never the outbox), read by publish and
 - `<commodity>.parquet`: every staged connection with its decision columns;
 - `<commodity>_returned.parquet`: the rows that go back to their sender (`address_errors.csv`);
 - `municipalities.parquet`: every existing municipality (each gets a file, even an empty one);
+- `unreached.parquet`: the ELIGIBLE households no connection list reaches (§17, `decide.coverage`), and
+  `summaries/coverage.csv` their counts per municipality;
 - `decision.json`: the `DecisionSummary` hand-off: support types on, P's prices, the policy version and digest,
   the input files' sha256 (for the run id), and counts.
 """
@@ -14,6 +16,8 @@ Written under `<workdir>/<P>/decisions/` (never the outbox), read by publish and
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,7 @@ import pyarrow.parquet as pq
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.decide.connections import EligibleCounts, decide_connections, eligible_counts, returned_rows
+from pipeline.decide.coverage import write_coverage
 from pipeline.decide.households import decide_households, review_addresses, unmatched_income_records
 from pipeline.decide.income import PersonIncome, person_income
 from pipeline.decide.rules import ELIGIBLE, REVIEW, is_counting_person
@@ -39,7 +44,7 @@ from pipeline.policy import Policy
 log = get_logger("decide")
 
 
-def _staged(layout: WorkLayout, source: str, columns: list[str] | None = None) -> pd.DataFrame:
+def staged_table(layout: WorkLayout, source: str, columns: list[str] | None = None) -> pd.DataFrame:
     return pq.read_table(layout.staged(source), columns=columns).to_pandas()
 
 
@@ -66,26 +71,60 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
         return _decide(period, layout, policy, run_jobs)
 
 
+@dataclass
+class MonthInputs:
+    """What every decision of P reads from the staging, whatever the policy: the counting persons, the address
+    register's columns a household carries, the quarantine, P's prices, the addresses in REVIEW, and each income
+    window's sums once computed (the monthly run decides once; a simulation re-decides under several policies)."""
+
+    period: str
+    persons: pd.DataFrame
+    addresses: pd.DataFrame
+    quarantine: pd.DataFrame
+    prices: dict[str, Decimal]
+    review: pd.DataFrame
+    layout: WorkLayout
+    incomes: dict[int, PersonIncome] = field(default_factory=dict)
+
+    def income(self, window_months: int) -> PersonIncome:
+        """The persons' income over the policy's window (§9), computed once per window length."""
+        if window_months not in self.incomes:
+            self.incomes[window_months] = person_income(
+                self.persons["person_no"].to_numpy(), _parts(self.layout, "vid"), _parts(self.layout, "vsaa"),
+                parse_month(self.period), window_months)
+        return self.incomes[window_months]
+
+
+def month_inputs(layout: WorkLayout) -> MonthInputs:
+    """P's staged inputs of the decision (`MonthInputs`)."""
+    persons = staged_table(layout, "pmlp", ["person_no", "person_key", "aris_code", "status", "vital"])
+    persons = persons.loc[is_counting_person(persons["status"], persons["vital"])]    # the household members
+    persons = persons.drop(columns=["status", "vital"]).reset_index(drop=True)
+    addresses = staged_table(layout, "aris", ["aris_code", "address", "building_code", "municipality_code",
+                                              "municipality_name"])
+    quarantine = _quarantine(layout)
+    return MonthInputs(layout.period, persons, addresses, quarantine,
+                       period_prices(staged_table(layout, "prices"), layout.period),
+                       review_addresses(quarantine, persons), layout)
+
+
+def households_under(inputs: MonthInputs, policy: Policy) -> pd.DataFrame:
+    """§9 for every household of P under `policy` (the monthly run's and each simulated variant's)."""
+    return decide_households(inputs.persons, inputs.income(policy.income_window_months), inputs.review, policy,
+                             inputs.addresses)
+
+
 def _decide(period: str, layout: WorkLayout, policy: Policy, run_jobs: RunJobs) -> DecisionSummary:
     started = time.perf_counter()
     layout.decisions.mkdir(parents=True, exist_ok=True)
-    p = parse_month(period)
 
-    prices = period_prices(_staged(layout, "prices"), period)
+    inputs = month_inputs(layout)
+    prices = inputs.prices
     support_on = support_for_period(period, prices, policy)
     log.info("support types on for %s: %s", period, ", ".join(support_on) or "none")
-
-    persons = _staged(layout, "pmlp", ["person_no", "person_key", "aris_code", "status", "vital"])
-    persons = persons.loc[is_counting_person(persons["status"], persons["vital"])]    # the household members
-    persons = persons.drop(columns=["status", "vital"]).reset_index(drop=True)
-    income = person_income(persons["person_no"].to_numpy(), _parts(layout, "vid"), _parts(layout, "vsaa"), p,
-                           policy.income_window_months)
-
-    addresses = _staged(layout, "aris", ["aris_code", "address", "building_code", "municipality_code",
-                                         "municipality_name"])
-    quarantine = _quarantine(layout)
-    review = review_addresses(quarantine, persons)
-    households = decide_households(persons, income, review, policy, addresses)
+    persons, quarantine = inputs.persons, inputs.quarantine
+    households = households_under(inputs, policy)
+    income = inputs.income(policy.income_window_months)
     households.to_parquet(layout.decided("households"), index=False)
 
     summary = DecisionSummary(
@@ -109,6 +148,7 @@ def _decide(period: str, layout: WorkLayout, policy: Policy, run_jobs: RunJobs) 
                        ("gas", connections["gas"]), ("heat", connections["heat"])]
     done = run_jobs(jobs)
     summary.connections = {commodity: done[commodity] for commodity in CONNECTION_COMMODITIES}
+    write_coverage(layout, households)      # reads the decided connections the jobs wrote
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.save(layout)
     log.info("decided %s: %d households, %d eligible, %d review, in %.2f s", period, summary.households,
@@ -122,7 +162,7 @@ def _decide(period: str, layout: WorkLayout, policy: Policy, run_jobs: RunJobs) 
 def _write_connections(layout: WorkLayout, eligible: EligibleCounts, support_on: list[str],
                        commodity: str) -> dict[str, int]:
     """One commodity's decided connections and the rows returned to their senders; its counts for the summary."""
-    decided = decide_connections(_staged(layout, commodity), eligible, support_on, commodity)
+    decided = decide_connections(staged_table(layout, commodity), eligible, support_on, commodity)
     decided.to_parquet(layout.decided(commodity), index=False)
     quarantined = pq.read_table(layout.quarantined(commodity)).to_pandas()
     returned_rows(decided, quarantined).to_parquet(layout.decided(f"{commodity}_returned"), index=False)
@@ -155,7 +195,7 @@ def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonInco
 
 def _write_municipalities(layout: WorkLayout) -> None:
     """Every existing (EKS) municipality: a novads or state city is its own `municipality_code` in ARIS."""
-    register = _staged(layout, "aris", ["aris_code", "status", "municipality_code", "municipality_name"])
+    register = staged_table(layout, "aris", ["aris_code", "status", "municipality_code", "municipality_name"])
     own = register.loc[(register["aris_code"] == register["municipality_code"]) & (register["status"] == "EKS")]
     own = own.sort_values("aris_code", kind="stable")
     pd.DataFrame({"municipality_code": own["aris_code"].to_numpy(), "municipality_name": own["municipality_name"]

@@ -1,6 +1,7 @@
-"""Inline SVG charts for the run report: a line chart over months, horizontal share bars, and an on/off grid.
+"""Inline SVG charts for the run report: a line chart over months, horizontal share bars, and an on/off grid; and
+for the policy simulation's page, horizontal bars of values from a zero line.
 
-Hand-written rather than a plotting library (pygal, matplotlib): the report needs three plain chart shapes, each a
+Hand-written rather than a plotting library (pygal, matplotlib): the pages need four plain chart shapes, each a
 few dozen lines of SVG; a library would add a dependency (and its release cadence) to a government system's core
 install for that, and pygal's interactive output wants a JavaScript file from a CDN to show tooltips, which the
 closed network cannot load. The SVG here is static, readable without JavaScript, and carries its numbers as
@@ -92,6 +93,32 @@ def share_bars(title: str, rows: Sequence[tuple[str, float]], *, width: int = 64
             f"<rect x='{label_w}' y='{y + 2}' width='{share * bar_w:.1f}' height='14' fill='{PALETTE[0]}'>"
             f"<title>{escape(label)}: {_number(share, True)}</title></rect>"
             f"<text x='{label_w + bar_w + 6}' y='{y + 13}' font-size='11' {FONT}>{_number(share, True)}</text>")
+    return _svg(title, width, height, parts)
+
+
+def value_bars(title: str, rows: Sequence[tuple[str, float | None, str]], *, width: int = 640) -> Markup:
+    """Horizontal bars, one per row, each a value drawn to scale from a zero line (negative values to its left),
+    labelled with the row's own text; a row whose value is None (e.g. a suppressed cell) shows its text only."""
+    label_w, text_w, row_h = 190, 90, 20
+    bar_w = width - label_w - text_w
+    values = [value for _, value, _ in rows if value is not None]
+    low, high = min(0.0, *values) if values else 0.0, max(0.0, *values) if values else 0.0
+    span = (high - low) or 1.0
+    zero = label_w + bar_w * (-low / span)
+    height = 30 + row_h * len(rows)
+    parts = [f"<text x='0' y='15' font-size='13' font-weight='600' {FONT}>{escape(title)}</text>"]
+    for index, (label, value, text) in enumerate(rows):
+        y = 24 + index * row_h
+        parts.append(f"<text x='{label_w - 8}' y='{y + 13}' font-size='11' text-anchor='end' {FONT}>"
+                     f"{escape(label)}</text>")
+        if value is not None:
+            start, length = (zero, value / span * bar_w) if value >= 0 else (zero + value / span * bar_w,
+                                                                              -value / span * bar_w)
+            parts.append(f"<rect x='{start:.1f}' y='{y + 2}' width='{length:.1f}' height='14' "
+                         f"fill='{PALETTE[0] if value >= 0 else PALETTE[1]}'><title>{escape(label)}: "
+                         f"{escape(text)}</title></rect>")
+        parts.append(f"<text x='{label_w + bar_w + 6}' y='{y + 13}' font-size='11' {FONT}>{escape(text)}</text>")
+    parts.append(f"<line x1='{zero:.1f}' x2='{zero:.1f}' y1='22' y2='{height - 4}' stroke='#9aa5b1'/>")
     return _svg(title, width, height, parts)
 
 

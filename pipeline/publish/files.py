@@ -27,6 +27,7 @@ SUPPLIER_COLUMNS = ("object_id", "aris_code", "address", "connection_kind", "eli
                     "support_types")
 ERROR_COLUMNS = ("object_id", "aris_code", "address", "reason")
 MUNICIPALITY_COLUMNS = ("aris_code", "address", "eligible")
+UNREACHED_COLUMNS = ("aris_code", "address")
 
 
 def _write(build: Path, relative: str, header: tuple[str, ...], frame: pd.DataFrame) -> RecipientFile:
@@ -77,7 +78,8 @@ def recipient_jobs(layout: WorkLayout, build: Path) -> list[Job]:
             ("electricity_traders", partial(_trader_files, layout, build, "electricity")),
             ("gas_dso", partial(_dso_files, layout, build, "gas")),
             ("heat", partial(_heat_files, layout, build)),
-            ("gas_traders", partial(_trader_files, layout, build, "gas"))]
+            ("gas_traders", partial(_trader_files, layout, build, "gas")),
+            ("unreached", partial(_unreached_files, layout, build))]
 
 
 def _good_objects(layout: WorkLayout, commodity: str, *extra: str) -> pd.DataFrame:
@@ -142,3 +144,14 @@ def _municipality_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
         own = by_municipality.get(municipality, lived_in.iloc[:0])
         written.append(_write(build, f"municipalities/{municipality}/households.csv", MUNICIPALITY_COLUMNS, own))
     return written
+
+
+def _unreached_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
+    """Every municipality gets its ELIGIBLE addresses that no supplier list reaches (§17, decided in
+    `decide.coverage`): the households to reach directly. Header-only where there are none."""
+    unreached = pd.read_parquet(layout.decided("unreached"))
+    municipalities = pd.read_parquet(layout.decided("municipalities"))["municipality_code"]
+    by_municipality = _groups(_sorted(unreached, "aris_code"), "municipality_code")
+    return [_write(build, f"municipalities/{municipality}/unreached.csv", UNREACHED_COLUMNS,
+                   by_municipality.get(municipality, unreached.iloc[:0]))
+            for municipality in sorted(municipalities)]

@@ -29,8 +29,9 @@ from pipeline.publish import charts
 from pipeline.publish.anomaly import DEFAULT_TOLERANCE, compared_measures
 from pipeline.publish.changes import status_changes
 from pipeline.publish.collation import latvian_sort_key
+from pipeline.publish.coverage import CoverageMonth, coverage_context
 from pipeline.publish.figures import MonthFigures, current_figures
-from pipeline.publish.recipients import DSO_NAMES, company_names
+from pipeline.publish.recipients import DSO_NAMES, company_names, municipality_names
 
 TREND_MONTHS = 24
 DRILL_DOWN_ROWS = 100
@@ -45,6 +46,7 @@ class History:
     previous_households: pd.DataFrame | None = None
     tolerance: float = DEFAULT_TOLERANCE
     accepted_reason: str | None = None
+    coverage: list[CoverageMonth] = field(default_factory=list)   # earlier months' reach (§17), oldest first
 
 
 def share(part: int, whole: int) -> str:
@@ -189,6 +191,7 @@ def build_context(layout: WorkLayout, decision: DecisionSummary, files: list[Rec
         "municipalities": municipalities,
         "municipality_chart": charts.share_bars("Eligible share of households by municipality",
                                                 [(row["name"], row["share"]) for row in municipalities]),
+        "coverage": coverage_context(layout, history.coverage, municipality_names(layout)),
         "recipients": recipient_rows(layout),
         "quarantine": drill[:DRILL_DOWN_ROWS],
         "quarantine_more": max(0, len(drill) - DRILL_DOWN_ROWS),

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from pipeline.publish.anomaly import Anomaly
 from pipeline.publish.figures import MonthFigures
 from pipeline.publish.report import TREND_MONTHS, History
+from pipeline.store.coverage import coverage_before
 from pipeline.store.db import audit, connect
 
 
@@ -88,4 +89,4 @@ def load_history(url: str, period: str, tolerance: float, accepted_reason: str |
     months = months_before(url, period, TREND_MONTHS - 1)
     previous = household_statuses(url, months[-1].period) if months else None
     return History(months=months, previous_households=previous, tolerance=tolerance,
-                   accepted_reason=accepted_reason)
+                   accepted_reason=accepted_reason, coverage=coverage_before(url, period, TREND_MONTHS - 1))

@@ -40,8 +40,8 @@ def test_outbox_layout_and_headers_follow_the_contract(sample_run):
     assert {"manifest.json", "dso_electricity/eligibility.csv", "dso_gas/eligibility.csv"} <= names
     patterns = [r"dso_(electricity|gas)/(eligibility|address_errors)\.csv",
                 r"heat/\d{11}/(eligibility|address_errors)\.csv",
-                r"traders_(electricity|gas)/\d{11}/eligibility\.csv", r"municipalities/\d{9}/households\.csv",
-                r"manifest\.json"]
+                r"traders_(electricity|gas)/\d{11}/eligibility\.csv",
+                r"municipalities/\d{9}/(households|unreached)\.csv", r"manifest\.json"]
     assert all(any(re.fullmatch(p, name) for p in patterns) for name in names), names
     for name, content in files.items():
         if not name.endswith(".csv"):
@@ -51,6 +51,8 @@ def test_outbox_layout_and_headers_follow_the_contract(sample_run):
         header = text.split("\n", 1)[0]
         if name.endswith("households.csv"):
             assert header == "aris_code;address;eligible"
+        elif name.endswith("unreached.csv"):
+            assert header == "aris_code;address"
         elif name.endswith("address_errors.csv"):
             assert header == "object_id;aris_code;address;reason"
         else:

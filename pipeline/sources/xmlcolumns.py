@@ -42,6 +42,7 @@ from pipeline.sources.xmlstream import (
     _locate_schema_error,
     _reject_doctype_in_prolog,
     iter_records,
+    require_document_end,
 )
 
 log = get_logger("sources")
@@ -191,6 +192,8 @@ def _parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None, digest:
         if isinstance(source, ChunkStream):
             source.close()
     _raise_if_invalid(path, layout, chunk, verdict)
+    if not chunk:  # a chunk is judged inside its wrapper; the planner only splits a file that ends properly
+        require_document_end(path, layout, number)
     if chunk and number - chunk.records_before != chunk.records:
         raise ChunkMismatch(f"{path}: chunk at byte {chunk.start} held {number - chunk.records_before} records, "
                             f"the byte scan counted {chunk.records}")

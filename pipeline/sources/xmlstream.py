@@ -5,8 +5,9 @@ loads a DTD, resolves an entity or touches the network, and any DOCTYPE is rejec
 expansion bombs cannot work. Structure is validated against the project's XSD while streaming.
 
 lxml's streaming validation has two blind spots this module closes: a truncated document raises nothing once a
-schema is attached, and schema errors carry line 0. So the reader insists on seeing the root element close, and
-reports a schema error at the last record it read.
+schema is attached (and lxml 6.2 even closes the root itself), and schema errors carry line 0. So the reader does
+not take the parser's word for the end: `require_document_end` checks the file's own last bytes for the root's end
+tag, and a schema error is reported at the last record read.
 """
 
 from __future__ import annotations
@@ -98,11 +99,9 @@ def iter_records(path: Path, layout: XmlLayout, chunk: Chunk | None = None,
         found = parser.root.tag if parser.root is not None else "nothing"
         raise SourceError(f"root element is {found}, expected {root_tag}", file=path, line=1)
     if not root_closed:
-        raise SourceError(
-            f"premature end of data: root element {layout.root} never closed (truncated file?)",
-            file=path,
-            line=last_line,
-        )
+        raise_truncated(path, layout, last_line)
+    if not chunk:  # a chunk is judged inside its wrapper; the planner only splits a file that ends properly
+        require_document_end(path, layout, last_line)
     if chunk and number - chunk.records_before != chunk.records:
         raise ChunkMismatch(f"{path}: chunk at byte {chunk.start} held {number - chunk.records_before} records, "
                             f"the byte scan counted {chunk.records}")
@@ -126,6 +125,45 @@ def _iterparse(source: Path | io.RawIOBase, layout: XmlLayout, *, events: tuple[
 
 
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
+_TAIL_BYTES = 64 << 10
+
+
+def raise_truncated(path: Path, layout: XmlLayout, line: int) -> None:
+    raise SourceError(f"premature end of data: root element {layout.root} never closed (truncated file?)",
+                      file=path, line=line)
+
+
+def require_document_end(path: Path, layout: XmlLayout, line: int) -> None:
+    """Refuse a file whose last markup is not the root element's end tag.
+
+    Why the reader checks the bytes itself: whether a parser reports a cut-off document depends on its version
+    (lxml 6.2's `iterparse` with a schema yields the cut record and closes the root silently), and a truncated
+    extract must never pass as a shorter, valid month. Reads only the file's tail."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, io.SEEK_END)
+            handle.seek(max(0, size - _TAIL_BYTES))
+            tail = handle.read()
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {exc.strerror or exc}", file=path) from None
+    tail = tail[: _end_of_markup(tail)]
+    end_tag = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?" + re.escape(layout.root.encode()) + rb"\s*>")
+    if not end_tag.fullmatch(tail, tail.rfind(b"</") if b"</" in tail else len(tail)):
+        raise_truncated(path, layout, line)
+
+
+def _end_of_markup(tail: bytes) -> int:
+    """Where the tail's last markup ends once what XML allows after the root element (whitespace, comments,
+    processing instructions) is set aside; plain searches from the end, linear whatever a provider puts there."""
+    end = len(tail)
+    while True:
+        while end and tail[end - 1] in b" \t\r\n":
+            end -= 1
+        opener = b"<!--" if tail.endswith(b"-->", 0, end) else b"<?" if tail.endswith(b"?>", 0, end) else None
+        start = tail.rfind(opener, 0, end) if opener else -1
+        if start < 0:
+            return end
+        end = start
 
 
 def _reject_doctype_in_prolog(path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import SourceError
-from pipeline.sources import vid
+from pipeline.sources import vid, xmlcolumns
 from pipeline.sources.xmlstream import iter_records
 
 NS = "urn:eikis:vid:income:v1"
@@ -90,3 +90,23 @@ def test_memory_does_not_hold_processed_records(tmp_path):
     held = [len(record.element.getparent()) for record in iter_records(path, vid.LAYOUT)]
     assert len(held) == 20000
     assert max(held) < 500  # only lxml's read-ahead buffer is held, never the records already handed out
+
+
+@pytest.mark.parametrize("reader", ["records", "columns"])
+def test_a_file_cut_right_after_a_record_is_truncated_whatever_the_parser_says(tmp_path, reader):
+    """lxml 6.2 closes the root of a cut file silently; the readers check the file's own last bytes."""
+    path = tmp_path / "cut.xml"
+    whole = extract("".join(RECORD.format(n=n, amount="1.00") for n in range(5)))
+    path.write_bytes(whole[: whole.rindex(b"</IncomeExtract>")])
+    with pytest.raises(SourceError, match="premature end") as caught:
+        if reader == "records":
+            read_all(path)
+        else:
+            [batch for batch in xmlcolumns.parsed_columns(path, vid.COLUMNS)]
+    assert caught.value.file == str(path)
+
+
+def test_comments_and_whitespace_after_the_root_are_still_a_whole_file(tmp_path):
+    path = tmp_path / "tail.xml"
+    path.write_bytes(extract(RECORD.format(n=1, amount="1.00")) + b"<!-- sent by VID -->\n<?done yes?>\n\n")
+    assert [r["DocumentId"] for r in read_all(path)] == ["D-1"]

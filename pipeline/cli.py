@@ -137,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     listing = user_commands.add_parser("list", help="list users and roles")
     listing.add_argument("--db", required=True)
 
+    db = commands.add_parser("db", help="the store's schema: `eikis db upgrade` applies the missing migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="bring the store to the current schema version (as its owner)")
+    upgrade.add_argument("--db", help="SQLAlchemy URL of the store as its owner role (default: EIKIS_DB_OWNER_URL, "
+                         "else EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
+    upgrade.add_argument("--workdir", type=Path, default=Path("var/work"), help="for the default SQLite store")
+
     return parser
 
 
@@ -264,9 +271,24 @@ def _portal_user(args: argparse.Namespace, settings: Settings) -> None:
                  sys.stdin)
 
 
+def _db(args: argparse.Namespace, settings: Settings) -> None:
+    import os
+
+    from pipeline.store.db import default_url
+    from pipeline.store.migrate import upgrade
+    from pipeline.store.url import safe_url
+
+    url = args.db or os.environ.get("EIKIS_DB_OWNER_URL") or default_url(args.workdir)
+    if url.startswith("sqlite"):
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    before, after = upgrade(url)
+    state = "already at" if before == after else f"upgraded from {before or 'empty'} to"
+    print(f"store {safe_url(url)}: {state} schema version {after}")
+
+
 COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _aldis, "claims": _claims,
             "generate-claims": _generate_claims, "retention": _retention, "portal": _portal,
-            "portal-user": _portal_user, "simulate": _simulate}
+            "portal-user": _portal_user, "simulate": _simulate, "db": _db}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -143,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.add_argument("--db", help="SQLAlchemy URL of the store as its owner role (default: EIKIS_DB_OWNER_URL, "
                          "else EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
     upgrade.add_argument("--workdir", type=Path, default=Path("var/work"), help="for the default SQLite store")
+    upgrade.add_argument("--app-role", help="PostgreSQL: the application's role, given only its rights "
+                         "(default: EIKIS_DB_APP_ROLE; none: no grants)")
 
     return parser
 
@@ -281,7 +283,7 @@ def _db(args: argparse.Namespace, settings: Settings) -> None:
     url = args.db or os.environ.get("EIKIS_DB_OWNER_URL") or default_url(args.workdir)
     if url.startswith("sqlite"):
         args.workdir.mkdir(parents=True, exist_ok=True)
-    before, after = upgrade(url)
+    before, after = upgrade(url, args.app_role or os.environ.get("EIKIS_DB_APP_ROLE") or None)
     state = "already at" if before == after else f"upgraded from {before or 'empty'} to"
     print(f"store {safe_url(url)}: {state} schema version {after}")
 

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from pipeline.config import private_files
 from pipeline.errors import StoreError
+from pipeline.store.roles import grant_app_role
 from pipeline.store.url import OWNER_PASSWORD_FILE, make_engine, safe_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -56,12 +57,15 @@ def current(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(url: str) -> tuple[str | None, str]:
-    """Bring the store at `url` (opened as the owner role) to head; returns (revision before, revision after)."""
+def upgrade(url: str, app_role: str | None = None) -> tuple[str | None, str]:
+    """Bring the store at `url` (opened as the owner role) to head and, on PostgreSQL, give `app_role` the
+    application's rights (`pipeline.store.roles`); returns (revision before, revision after)."""
     engine = make_engine(url, OWNER_PASSWORD_FILE)
+    if app_role and engine.dialect.name != "postgresql":
+        raise StoreError(f"an application role ({app_role!r}) needs a PostgreSQL store, not {engine.dialect.name}")
     try:
         with private_files():  # a new SQLite store (and its lock file) is owner-only
-            return _migrate(engine)
+            return _migrate(engine, app_role=app_role)
     finally:
         engine.dispose()
 
@@ -86,7 +90,7 @@ def require_head(engine: Engine, url: str) -> None:
                      f"{head()}: run `eikis db upgrade` (as the store's owner role)")
 
 
-def _migrate(engine: Engine, *, locked: bool = False) -> tuple[str | None, str]:
+def _migrate(engine: Engine, *, locked: bool = False, app_role: str | None = None) -> tuple[str | None, str]:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-step INFO lines are for the engineer (-v)
     lock = contextlib.nullcontext() if locked or engine.dialect.name != "sqlite" else _exclusive(engine)
     with lock, engine.begin() as conn:
@@ -94,6 +98,8 @@ def _migrate(engine: Engine, *, locked: bool = False) -> tuple[str | None, str]:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
         before = current(conn)
         command.upgrade(_config(conn), "head")
+        if app_role:
+            grant_app_role(conn, app_role)
     return before, head()
 
 

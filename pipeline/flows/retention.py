@@ -2,16 +2,19 @@
 and the deletion is recorded and provable.
 
 What holds personal data, per month M:
-- in the workdir `<M>/`: everything except `summaries/` and `report/` (counts and aggregates only) — so staging,
-  quarantine, decision records, Data Docs (they may quote values) and any folder a later flow adds are deleted
-  unless they are known to be free of personal data;
+- in the workdir `<M>/`: everything except `summaries/` (counts and aggregates only) — so staging, quarantine,
+  decision records, Data Docs (they may quote values), the run report (it lists each REVIEW household's address
+  and its members' person keys) and any folder a later flow adds are deleted unless known to be free of it;
 - in the store: the household and member rows and the portal's search index for period M
   (`PERSONAL_TABLES`), and access-log rows written in month M.
 Published recipient files, the manifest rows and the run/delivery records hold no personal data and stay.
 
-`--apply` deletes each item and writes a `deletion_log` row (month, kind, target, how many, sha256 of what was
-deleted) in the same transaction; `--verify` finds nothing or exits 1. The Airflow DAG `eikis_retention` and the
-CLI both call `apply_retention` / `verify_retention`.
+`--apply` proves each deletion ahead (`pipeline.store.deletion_log`): a STARTED row (what, how many, sha256 of the
+content) is committed before anything is deleted, a COMPLETED row after (for store rows, in the deleting
+transaction). An interrupted deletion (a killed process, a store that failed after the files went) leaves a
+STARTED row alone, which `--verify` reports until `--apply` has finished it. `--verify` finds nothing or exits 1.
+`--as-of` may not be later than the current month (a future month would delete months still kept). The Airflow
+DAG `eikis_retention` and the CLI both call `apply_retention` / `verify_retention`.
 """
 
 from __future__ import annotations
@@ -20,37 +23,44 @@ import datetime as dt
 import hashlib
 import re
 import shutil
-from dataclasses import dataclass
+import uuid
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
+from pipeline.errors import EikisError
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
+from pipeline.store import deletion_log
 from pipeline.store.db import connect
+from pipeline.store.deletion_log import COMPLETED, STARTED, Deletion
 
 log = get_logger("retention")
 
 KEEP_MONTHS = 24
 PERSONAL_TABLES = ("household_decisions", "household_members", "portal_persons", "portal_name_tokens",
                    "portal_households")
-FOLDERS_WITHOUT_PERSONAL_DATA = ("summaries", "report")
+FOLDERS_WITHOUT_PERSONAL_DATA = ("summaries",)
 _MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 
-
-@dataclass(frozen=True)
-class Expired:
-    """One thing past retention: a folder of a month, a table's rows of a month, or a month of access-log rows."""
-
-    month: str
-    kind: str       # "files" | "rows" | "access_log"
-    target: str     # "<M>/<folder>" relative to the workdir, or a table name
-    items: int      # files or rows
+Expired = Deletion  # what `find_expired` lists and `apply_retention` deletes
 
 
 def this_month() -> str:
     today = dt.datetime.now(dt.UTC).date()
     return f"{today.year:04d}-{today.month:02d}"
+
+
+def checked_as_of(as_of: str | None) -> str:
+    """The month retention counts from: this month by default; never a later one (that would delete kept months)."""
+    current = this_month()
+    if as_of is None:
+        return current
+    parse_month(as_of)
+    if as_of > current:
+        raise EikisError(f"retention --as-of {as_of} is later than the current month {current}: it would delete "
+                         "months that are still kept")
+    return as_of
 
 
 def horizon(as_of: str) -> str:
@@ -68,8 +78,7 @@ def find_expired(engine: Engine, workdir: Path, as_of: str) -> list[Expired]:
             for folder in sorted(month_dir.iterdir()):
                 if folder.name in FOLDERS_WITHOUT_PERSONAL_DATA:
                     continue
-                files = [folder] if folder.is_file() else [f for f in folder.rglob("*") if f.is_file()]
-                found.append(Expired(month_dir.name, "files", f"{month_dir.name}/{folder.name}", len(files)))
+                found.append(Expired(month_dir.name, "files", f"{month_dir.name}/{folder.name}", _count_files(folder)))
     with engine.connect() as conn:
         for table in PERSONAL_TABLES:
             for period, count in conn.execute(text(
@@ -79,6 +88,10 @@ def find_expired(engine: Engine, workdir: Path, as_of: str) -> list[Expired]:
         for month, count in _access_log_months(conn, _access_log_cutoff(as_of)).items():
             found.append(Expired(month, "access_log", "access_log", count))
     return found
+
+
+def _count_files(path: Path) -> int:
+    return 1 if path.is_file() else sum(1 for f in path.rglob("*") if f.is_file())
 
 
 def _access_log_cutoff(as_of: str) -> dt.datetime:
@@ -97,55 +110,98 @@ def _access_log_months(conn: Connection, before: dt.datetime) -> dict[str, int]:
 
 
 def apply_retention(url: str, workdir: Path, as_of: str | None = None) -> list[Expired]:
-    """Delete everything past retention, one recorded deletion per item; returns what was deleted."""
-    as_of = as_of or this_month()
+    """Delete everything past retention, each deletion proved ahead; returns what was deleted.
+
+    First finishes the proof of earlier interrupted deletions whose target is gone by now."""
+    as_of = checked_as_of(as_of)
     engine = connect(url)
+    _finish_interrupted(engine, Path(workdir), as_of)
     expired = find_expired(engine, workdir, as_of)
     for item in expired:
-        with engine.begin() as conn:
-            digest = _delete(conn, Path(workdir), item, as_of)
-            conn.execute(text("INSERT INTO deletion_log (at, as_of, month, kind, target, items, sha256) "
-                              "VALUES (:at, :as_of, :month, :kind, :target, :items, :sha)"),
-                         {"at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "as_of": as_of, "month": item.month,
-                          "kind": item.kind, "target": item.target, "items": item.items, "sha": digest})
+        _delete(engine, Path(workdir), item, as_of)
         log.info("retention: deleted %s %s of %s (%d)", item.kind, item.target, item.month, item.items)
     return expired
 
 
 def verify_retention(url: str, workdir: Path, as_of: str | None = None) -> list[Expired]:
-    """What is still there although it is past retention (empty when retention holds)."""
-    return find_expired(connect(url), workdir, as_of or this_month())
+    """What is still there although it is past retention, and every deletion started but never completed (its
+    kind prefixed `unfinished `); empty when retention holds."""
+    as_of = checked_as_of(as_of)
+    engine = connect(url)
+    with engine.connect() as conn:
+        interrupted = [Expired(item.month, f"unfinished {item.kind}", item.target, item.items)
+                       for _, item, _ in deletion_log.unfinished(conn)]
+    return find_expired(engine, workdir, as_of) + interrupted
 
 
-def _delete(conn: Connection, workdir: Path, item: Expired, as_of: str) -> str:
-    """Delete one item (inside the caller's transaction) and return the sha256 of what was deleted."""
+def _delete(engine: Engine, workdir: Path, item: Expired, as_of: str) -> None:
+    """Delete one item: STARTED committed first, then the deletion, then COMPLETED."""
+    deletion_id = uuid.uuid4().hex
     if item.kind == "files":
         path = workdir / item.target
         digest = _tree_digest(path)
+        with engine.begin() as conn:
+            deletion_log.write(conn, deletion_id, STARTED, item, as_of, digest)
         if path.is_dir():
             shutil.rmtree(path)
         else:
             path.unlink()
-        return digest
+        with engine.begin() as conn:
+            deletion_log.write(conn, deletion_id, COMPLETED, item, as_of, digest)
+        return
+    table, where, params = _rows_of(item, as_of)
+    with engine.connect() as conn:
+        digest = _rows_digest(conn, table, where, params)
+    with engine.begin() as conn:
+        deletion_log.write(conn, deletion_id, STARTED, item, as_of, digest)
+    with engine.begin() as conn:
+        deleted_digest = _rows_digest(conn, table, where, params)
+        if table == "access_log" and conn.dialect.name == "postgresql":
+            # The application role may not DELETE from the access log: the owner's function removes expired rows.
+            removed = conn.execute(text("SELECT access_log_purge(:start, least(:end, :before))"), params).scalar_one()
+        else:
+            removed = conn.execute(text(f"DELETE FROM {table} WHERE {where}"), params).rowcount
+        done = Deletion(item.month, item.kind, item.target, int(removed))
+        deletion_log.write(conn, deletion_id, COMPLETED, done, as_of, deleted_digest)
+
+
+def _rows_of(item: Expired, as_of: str) -> tuple[str, str, dict[str, object]]:
     if item.kind == "rows":
-        where, params = "period = :month", {"month": item.month}
-        table = item.target
-    else:
-        start = parse_month(item.month)
-        where = "at >= :start AND at < :end AND at < :before"
-        params = {"start": dt.datetime(start // 12, start % 12 + 1, 1),
-                  "end": dt.datetime((start + 1) // 12, (start + 1) % 12 + 1, 1),
-                  "before": _access_log_cutoff(as_of)}
-        table = "access_log"
+        return item.target, "period = :month", {"month": item.month}
+    start = parse_month(item.month)
+    return "access_log", "at >= :start AND at < :end AND at < :before", {
+        "start": dt.datetime(start // 12, start % 12 + 1, 1),
+        "end": dt.datetime((start + 1) // 12, (start + 1) % 12 + 1, 1),
+        "before": _access_log_cutoff(as_of)}
+
+
+def _rows_digest(conn: Connection, table: str, where: str, params: dict[str, object]) -> str:
     digest = hashlib.sha256()
     for row in sorted(conn.execute(text(f"SELECT * FROM {table} WHERE {where}"), params), key=repr):
         digest.update((repr(tuple(row)) + "\n").encode("utf-8"))
-    if table == "access_log" and conn.dialect.name == "postgresql":
-        # The application role may not DELETE from the access log: the owner's function removes expired rows only.
-        conn.execute(text("SELECT access_log_purge(:start, least(:end, :before))"), params)
-    else:
-        conn.execute(text(f"DELETE FROM {table} WHERE {where}"), params)
     return digest.hexdigest()
+
+
+def _finish_interrupted(engine: Engine, workdir: Path, as_of: str) -> None:
+    """Complete the proof of each interrupted deletion whose target holds nothing any more (the files went, the
+    COMPLETED row did not); one whose target still holds data is deleted again by this run, with its own proof."""
+    with engine.connect() as conn:
+        pending = deletion_log.unfinished(conn)
+    for deletion_id, item, digest in pending:
+        if _still_there(engine, workdir, item, as_of):
+            continue
+        with engine.begin() as conn:
+            deletion_log.write(conn, deletion_id, COMPLETED, item, as_of, digest)
+        log.info("retention: finished the proof of an interrupted deletion of %s %s of %s", item.kind, item.target,
+                 item.month)
+
+
+def _still_there(engine: Engine, workdir: Path, item: Expired, as_of: str) -> bool:
+    if item.kind == "files":
+        return (workdir / item.target).exists()
+    table, where, params = _rows_of(item, as_of)
+    with engine.connect() as conn:
+        return bool(conn.execute(text(f"SELECT count(*) FROM {table} WHERE {where}"), params).scalar_one())
 
 
 def _tree_digest(path: Path) -> str:
@@ -163,7 +219,7 @@ def _tree_digest(path: Path) -> str:
 
 def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool, verify: bool) -> int:
     """The CLI: list (default), apply, or verify; prints one line per item. Exit 1 when --verify finds any."""
-    as_of = as_of or this_month()
+    as_of = checked_as_of(as_of)
     if apply:
         items = apply_retention(url, workdir, as_of)
         verb = "deleted"
@@ -186,8 +242,6 @@ def resolve_config(params: dict[str, object], run_date: dt.datetime | None,
     """The store, the workdir and the month retention counts from (default: the run date's month, UTC)."""
     import os
 
-    from pipeline.errors import EikisError
-
     env = os.environ if environ is None else environ
     when = run_date or dt.datetime.now(dt.UTC)
     config = {"db_url": str(params.get("db_url") or env.get("EIKIS_DB_URL") or ""),
@@ -207,8 +261,6 @@ def apply_task(config: dict[str, str]) -> dict[str, object]:
 
 def verify_task(config: dict[str, str]) -> dict[str, object]:
     """Fails the task (so the run is red and alerts) when anything past retention is still there."""
-    from pipeline.errors import EikisError
-
     left = verify_retention(config["db_url"], Path(config["workdir"]), config["as_of"])
     if left:
         raise EikisError(f"retention left {len(left)} item(s) past 24 months, e.g. {left[0].kind} {left[0].target} "

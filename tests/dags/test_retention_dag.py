@@ -59,10 +59,12 @@ def test_airflow_dags_test_applies_and_verifies(tmp_path):
                          env=env, capture_output=True, text=True, timeout=600, check=False)
     log = run.stdout + run.stderr
     assert run.returncode == 0 and "state=success" in log, log[-5000:]
-    assert not (workdir / "2024-01" / "staging").exists() and (workdir / "2024-01" / "report").is_dir()
+    assert not (workdir / "2024-01" / "staging").exists() and not (workdir / "2024-01" / "report").exists()
     assert (workdir / "2026-10" / "staging" / "pmlp.parquet").is_file()
     with connect(url).connect() as conn:
         assert conn.execute(text("SELECT period FROM household_members")).scalars().all() == ["2026-10"]
-        logged = conn.execute(text("SELECT month, kind, target, items FROM deletion_log ORDER BY target")).all()
-    assert [tuple(row) for row in logged] == [("2024-01", "files", "2024-01/staging", 1),
+        logged = conn.execute(text("SELECT month, kind, target, items FROM deletion_log WHERE state = 'COMPLETED' "
+                                   "ORDER BY target")).all()
+    assert [tuple(row) for row in logged] == [("2024-01", "files", "2024-01/report", 0),
+                                              ("2024-01", "files", "2024-01/staging", 1),
                                               ("2024-01", "rows", "household_members", 1)]

@@ -59,20 +59,44 @@ def exchange(first: Path, second: Path) -> bool:
 
 def publish(build: Path, outbox: Path, period: str) -> Path:
     """Put the built folder at `<outbox>/<P>`, replacing an earlier publication of P without a gap."""
+    with publishing(build, outbox, period) as target:
+        return target
+
+
+@contextmanager
+def publishing(build: Path, outbox: Path, period: str) -> Iterator[Path]:
+    """Publish the built folder at `<outbox>/<P>`, then run the caller's block (recording the run in the store);
+    if the block fails, the previous publication of P is put back (or, without one, the new one taken away), so
+    publish and record are one outcome. The replaced publication is removed only after the block succeeded; the
+    new one, taken back, returns to `build` (which `build_folder` removes)."""
     target = outbox / period
     if not target.exists():
         os.rename(build, target)
+        previous = None
     elif exchange(build, target):
-        shutil.rmtree(build, ignore_errors=True)  # it now holds the previous publication
+        previous = build  # it now holds the previous publication
     else:
         log.warning("atomic exchange unavailable here: %s is replaced with two renames (briefly absent)", target)
-        aside = outbox / f".replaced-{period}-{uuid.uuid4().hex[:8]}"
-        os.rename(target, aside)
+        previous = outbox / f".replaced-{period}-{uuid.uuid4().hex[:8]}"
+        os.rename(target, previous)
         os.rename(build, target)
-        shutil.rmtree(aside, ignore_errors=True)
     _fsync_dir(outbox)
+    try:
+        yield target
+    except BaseException:
+        if previous is None:
+            os.rename(target, build)
+        elif previous == build:
+            exchange(build, target)
+        else:
+            os.rename(target, build)
+            os.rename(previous, target)
+        _fsync_dir(outbox)
+        log.warning("%s not published: the step after publishing failed, the previous state is back", target)
+        raise
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
     log.info("published %s", target)
-    return target
 
 
 def remove_stale(outbox: Path, period: str) -> None:

@@ -12,11 +12,13 @@ import datetime as dt
 import io
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, RootTransaction, text
 
 from pipeline.config import WorkLayout, private_files
 from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, source_summaries
@@ -90,9 +92,33 @@ def _frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[o
 
 def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: str) -> dict[str, int]:
     """Replace period P's rows with what the run in `workdir` decided and published, in one transaction."""
+    with pending_record(url, period, workdir, Path(outbox) / period / "manifest.json", run_id) as pending:
+        pending.commit()
+    return pending.loaded
+
+
+@dataclass
+class PendingRecord:
+    """P's rows written in an open transaction: `commit` makes them the store's; otherwise they are rolled back."""
+
+    period: str
+    loaded: dict[str, int]
+    transaction: RootTransaction
+
+    def commit(self) -> None:
+        self.transaction.commit()
+        log.info("store: recorded %s (%s)", self.period, ", ".join(f"{k}={v}" for k, v in self.loaded.items()))
+
+
+@contextmanager
+def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
+                   run_id: str) -> Iterator[PendingRecord]:
+    """Replace P's rows inside a transaction the caller commits (`PendingRecord.commit`) once the files it
+    records are published, so a store failing mid-way publishes nothing and a failed publication records nothing
+    (`pipeline.flows.monthly.publish`). Rolled back when the block ends without a commit."""
     layout = WorkLayout(Path(workdir), period)
     decision = DecisionSummary.load(layout)
-    manifest = json.loads((Path(outbox) / period / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     households = pd.read_parquet(layout.decided("households"))
     members = pd.read_parquet(layout.decided("members"), columns=["aris_code", "person_key", "total_eur"])
     files = pd.DataFrame(manifest["files"])
@@ -104,7 +130,8 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
 
     engine = connect(url)
     loaded: dict[str, int] = {}
-    with engine.begin() as conn:
+    with engine.connect() as conn:
+        transaction = conn.begin()
         for table in PERIOD_TABLES:
             conn.execute(text(f"DELETE FROM {table} WHERE period = :period"), {"period": period})
         loaded["runs"] = bulk_load(conn, "runs", (
@@ -138,8 +165,12 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
              for row, recipient in zip(files.itertuples(index=False), recipients, strict=True)])
         loaded.update(_record_portal_rows(conn, period, persons, name_tokens, portal_households))
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
-    log.info("store: recorded %s (%s)", period, ", ".join(f"{k}={v}" for k, v in loaded.items()))
-    return loaded
+        try:
+            yield PendingRecord(period, loaded, transaction)
+        finally:
+            if transaction.is_active:
+                transaction.rollback()
+            engine.dispose()
 
 
 def _record_portal_rows(conn: Connection, period: str, persons: pd.DataFrame, name_tokens: pd.DataFrame,

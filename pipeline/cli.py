@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
     retention.add_argument("--workdir", type=Path, required=True, help="the runs' workdir (period folders)")
     retention.add_argument("--as-of", type=_period, help="the current month YYYY-MM (default: this month)")
+    retention.add_argument("--inbox", type=Path, help="also the inbox's expired month folders (raw extracts)")
+    retention.add_argument("--claims", type=Path, help="also the claims root's expired month folders")
+    retention.add_argument("--aldis-outbox", type=Path, help="also the ALDIS outbox's expired month folders")
     action = retention.add_mutually_exclusive_group()
     action.add_argument("--apply", action="store_true", help="delete and record each deletion")
     action.add_argument("--verify", action="store_true", help="exit 1 when anything past retention is left")
@@ -229,7 +232,9 @@ def _aldis(args: argparse.Namespace, settings: Settings) -> None:
 def _retention(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.flows.retention import retention_command
 
-    return retention_command(args.db, args.workdir, args.as_of, apply=args.apply, verify=args.verify)
+    copies = {"inbox": args.inbox, "claims": args.claims, "aldis_outbox": args.aldis_outbox}
+    return retention_command(args.db, args.workdir, args.as_of, apply=args.apply, verify=args.verify,
+                             copies={kind: root for kind, root in copies.items() if root})
 
 
 def _claims(args: argparse.Namespace, settings: Settings) -> None:

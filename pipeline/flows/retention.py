@@ -7,6 +7,10 @@ What holds personal data, per month M:
   and its members' person keys) and any folder a later flow adds are deleted unless known to be free of it;
 - in the store: the household and member rows and the portal's search index for period M
   (`PERSONAL_TABLES`), and access-log rows written in month M.
+- the copies (§15 v1.2), given as `copies` (CLI `--inbox`, `--claims`, `--aldis-outbox`; the DAG's deployment
+  settings `EIKIS_INBOX`, `EIKIS_CLAIMS`, `EIKIS_ALDIS_OUTBOX`): `<inbox>/<M>/` (the raw extracts: names, codes,
+  incomes, SOPA decisions), `<claims>/<M>/` (the suppliers' claims) and the ALDIS outbox's `<M>/` (its
+  `protected_contracts.csv` ties a contract and an address to a social-assistance decision), each whole.
 Published recipient files, the manifest rows and the run/delivery records hold no personal data and stay.
 
 `--apply` proves each deletion ahead (`pipeline.store.deletion_log`): a STARTED row (what, how many, sha256 of the
@@ -24,6 +28,7 @@ import hashlib
 import re
 import shutil
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
@@ -44,6 +49,8 @@ FOLDERS_WITHOUT_PERSONAL_DATA = ("summaries",)
 _MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 
 Expired = Deletion  # what `find_expired` lists and `apply_retention` deletes
+COPY_KINDS = ("inbox", "claims", "aldis_outbox")  # roots whose `<M>/` folders are deleted whole
+Copies = Mapping[str, Path]  # kind (one of COPY_KINDS) -> root folder
 
 
 def this_month() -> str:
@@ -68,17 +75,16 @@ def horizon(as_of: str) -> str:
     return format_month(parse_month(as_of) - KEEP_MONTHS)
 
 
-def find_expired(engine: Engine, workdir: Path, as_of: str) -> list[Expired]:
+def find_expired(engine: Engine, workdir: Path, as_of: str, copies: Copies | None = None) -> list[Expired]:
     cutoff = horizon(as_of)
     found: list[Expired] = []
-    if Path(workdir).is_dir():
-        for month_dir in sorted(Path(workdir).iterdir()):
-            if not (month_dir.is_dir() and _MONTH_FOLDER.match(month_dir.name) and month_dir.name < cutoff):
+    for kind, root in sorted((copies or {}).items()):
+        found += [Expired(month.name, kind, month.name, _count_files(month)) for month in _expired_months(root, cutoff)]
+    for month_dir in _expired_months(Path(workdir), cutoff):
+        for folder in sorted(month_dir.iterdir()):
+            if folder.name in FOLDERS_WITHOUT_PERSONAL_DATA:
                 continue
-            for folder in sorted(month_dir.iterdir()):
-                if folder.name in FOLDERS_WITHOUT_PERSONAL_DATA:
-                    continue
-                found.append(Expired(month_dir.name, "files", f"{month_dir.name}/{folder.name}", _count_files(folder)))
+            found.append(Expired(month_dir.name, "files", f"{month_dir.name}/{folder.name}", _count_files(folder)))
     with engine.connect() as conn:
         for table in PERSONAL_TABLES:
             for period, count in conn.execute(text(
@@ -88,6 +94,19 @@ def find_expired(engine: Engine, workdir: Path, as_of: str) -> list[Expired]:
         for month, count in _access_log_months(conn, _access_log_cutoff(as_of)).items():
             found.append(Expired(month, "access_log", "access_log", count))
     return found
+
+
+def _expired_months(root: Path, cutoff: str) -> list[Path]:
+    """The month folders `<root>/<M>/` (real folders, not links) of months before `cutoff`."""
+    if not root.is_dir():
+        return []
+    return [month for month in sorted(root.iterdir()) if _MONTH_FOLDER.match(month.name) and month.name < cutoff
+            and month.is_dir() and not month.is_symlink()]
+
+
+def _path(workdir: Path, copies: Copies, item: Expired) -> Path:
+    """Where a deleted folder lives: the workdir for `files`, else the root of its kind."""
+    return (workdir if item.kind == "files" else Path(copies[item.kind])) / item.target
 
 
 def _count_files(path: Path) -> int:
@@ -109,36 +128,45 @@ def _access_log_months(conn: Connection, before: dt.datetime) -> dict[str, int]:
     return months
 
 
-def apply_retention(url: str, workdir: Path, as_of: str | None = None) -> list[Expired]:
+def apply_retention(url: str, workdir: Path, as_of: str | None = None,
+                    copies: Copies | None = None) -> list[Expired]:
     """Delete everything past retention, each deletion proved ahead; returns what was deleted.
 
     First finishes the proof of earlier interrupted deletions whose target is gone by now."""
-    as_of = checked_as_of(as_of)
+    as_of, copies = checked_as_of(as_of), _checked_copies(copies)
     engine = connect(url)
-    _finish_interrupted(engine, Path(workdir), as_of)
-    expired = find_expired(engine, workdir, as_of)
+    _finish_interrupted(engine, Path(workdir), as_of, copies)
+    expired = find_expired(engine, workdir, as_of, copies)
     for item in expired:
-        _delete(engine, Path(workdir), item, as_of)
+        _delete(engine, Path(workdir), copies, item, as_of)
         log.info("retention: deleted %s %s of %s (%d)", item.kind, item.target, item.month, item.items)
     return expired
 
 
-def verify_retention(url: str, workdir: Path, as_of: str | None = None) -> list[Expired]:
+def verify_retention(url: str, workdir: Path, as_of: str | None = None,
+                     copies: Copies | None = None) -> list[Expired]:
     """What is still there although it is past retention, and every deletion started but never completed (its
     kind prefixed `unfinished `); empty when retention holds."""
-    as_of = checked_as_of(as_of)
+    as_of, copies = checked_as_of(as_of), _checked_copies(copies)
     engine = connect(url)
     with engine.connect() as conn:
         interrupted = [Expired(item.month, f"unfinished {item.kind}", item.target, item.items)
                        for _, item, _ in deletion_log.unfinished(conn)]
-    return find_expired(engine, workdir, as_of) + interrupted
+    return find_expired(engine, workdir, as_of, copies) + interrupted
 
 
-def _delete(engine: Engine, workdir: Path, item: Expired, as_of: str) -> None:
+def _checked_copies(copies: Copies | None) -> dict[str, Path]:
+    unknown = sorted(set(copies or {}) - set(COPY_KINDS))
+    if unknown:
+        raise EikisError(f"retention knows no copy of kind {unknown[0]!r} (known: {', '.join(COPY_KINDS)})")
+    return {kind: Path(root) for kind, root in (copies or {}).items() if root}
+
+
+def _delete(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of: str) -> None:
     """Delete one item: STARTED committed first, then the deletion, then COMPLETED."""
     deletion_id = uuid.uuid4().hex
-    if item.kind == "files":
-        path = workdir / item.target
+    if item.kind == "files" or item.kind in COPY_KINDS:
+        path = _path(workdir, copies, item)
         digest = _tree_digest(path)
         with engine.begin() as conn:
             deletion_log.write(conn, deletion_id, STARTED, item, as_of, digest)
@@ -182,13 +210,15 @@ def _rows_digest(conn: Connection, table: str, where: str, params: dict[str, obj
     return digest.hexdigest()
 
 
-def _finish_interrupted(engine: Engine, workdir: Path, as_of: str) -> None:
+def _finish_interrupted(engine: Engine, workdir: Path, as_of: str, copies: Copies) -> None:
     """Complete the proof of each interrupted deletion whose target holds nothing any more (the files went, the
     COMPLETED row did not); one whose target still holds data is deleted again by this run, with its own proof."""
     with engine.connect() as conn:
         pending = deletion_log.unfinished(conn)
     for deletion_id, item, digest in pending:
-        if _still_there(engine, workdir, item, as_of):
+        if item.kind in COPY_KINDS and item.kind not in copies:
+            continue  # its root is not given to this run: nothing to say about it
+        if _still_there(engine, workdir, copies, item, as_of):
             continue
         with engine.begin() as conn:
             deletion_log.write(conn, deletion_id, COMPLETED, item, as_of, digest)
@@ -196,9 +226,9 @@ def _finish_interrupted(engine: Engine, workdir: Path, as_of: str) -> None:
                  item.month)
 
 
-def _still_there(engine: Engine, workdir: Path, item: Expired, as_of: str) -> bool:
-    if item.kind == "files":
-        return (workdir / item.target).exists()
+def _still_there(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of: str) -> bool:
+    if item.kind == "files" or item.kind in COPY_KINDS:
+        return _path(workdir, copies, item).exists()
     table, where, params = _rows_of(item, as_of)
     with engine.connect() as conn:
         return bool(conn.execute(text(f"SELECT count(*) FROM {table} WHERE {where}"), params).scalar_one())
@@ -217,17 +247,18 @@ def _tree_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool, verify: bool) -> int:
+def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool, verify: bool,
+                      copies: Copies | None = None) -> int:
     """The CLI: list (default), apply, or verify; prints one line per item. Exit 1 when --verify finds any."""
-    as_of = checked_as_of(as_of)
+    as_of, copies = checked_as_of(as_of), _checked_copies(copies)
     if apply:
-        items = apply_retention(url, workdir, as_of)
+        items = apply_retention(url, workdir, as_of, copies)
         verb = "deleted"
     elif verify:
-        items = verify_retention(url, workdir, as_of)
+        items = verify_retention(url, workdir, as_of, copies)
         verb = "LEFT"
     else:
-        items = find_expired(connect(url), workdir, as_of)
+        items = find_expired(connect(url), workdir, as_of, copies)
         verb = "expired"
     for item in items:
         print(f"{verb}\t{item.month}\t{item.kind}\t{item.target}\t{item.items}")
@@ -236,6 +267,8 @@ def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool
 
 
 # Airflow task bodies (JSON in, JSON out): `dags/eikis_retention.py` only wires these.
+
+COPY_SETTINGS = {"inbox": "EIKIS_INBOX", "claims": "EIKIS_CLAIMS", "aldis_outbox": "EIKIS_ALDIS_OUTBOX"}
 
 def resolve_config(params: dict[str, object], run_date: dt.datetime | None,
                    environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -247,6 +280,7 @@ def resolve_config(params: dict[str, object], run_date: dt.datetime | None,
     config = {"db_url": str(params.get("db_url") or env.get("EIKIS_DB_URL") or ""),
               "workdir": str(params.get("workdir") or env.get("EIKIS_WORKDIR") or ""),
               "as_of": str(params.get("as_of") or f"{when.year:04d}-{when.month:02d}")}
+    config.update({kind: env.get(variable, "") for kind, variable in COPY_SETTINGS.items()})  # deployment only
     missing = [name for name in ("db_url", "workdir") if not config[name]]
     if missing:
         raise EikisError(f"retention needs {' and '.join(missing)} (a DAG param or EIKIS_DB_URL / EIKIS_WORKDIR)")
@@ -254,14 +288,18 @@ def resolve_config(params: dict[str, object], run_date: dt.datetime | None,
     return config
 
 
+def _copies_of(config: dict[str, str]) -> dict[str, Path]:
+    return {kind: Path(config[kind]) for kind in COPY_SETTINGS if config.get(kind)}
+
+
 def apply_task(config: dict[str, str]) -> dict[str, object]:
-    deleted = apply_retention(config["db_url"], Path(config["workdir"]), config["as_of"])
+    deleted = apply_retention(config["db_url"], Path(config["workdir"]), config["as_of"], _copies_of(config))
     return {"as_of": config["as_of"], "deleted": [vars(item) for item in deleted]}
 
 
 def verify_task(config: dict[str, str]) -> dict[str, object]:
     """Fails the task (so the run is red and alerts) when anything past retention is still there."""
-    left = verify_retention(config["db_url"], Path(config["workdir"]), config["as_of"])
+    left = verify_retention(config["db_url"], Path(config["workdir"]), config["as_of"], _copies_of(config))
     if left:
         raise EikisError(f"retention left {len(left)} item(s) past 24 months, e.g. {left[0].kind} {left[0].target} "
                          f"of {left[0].month}")

@@ -33,9 +33,10 @@ STALE_PREFIXES = (".build-", ".replaced-")
 @contextmanager
 def build_folder(outbox: Path, period: str) -> Iterator[Path]:
     """A fresh hidden folder to build P in; removed if the block fails."""
-    outbox.mkdir(parents=True, exist_ok=True)
+    if not outbox.exists():
+        outbox.mkdir(parents=True, mode=0o700)
     build = outbox / f".build-{period}-{uuid.uuid4().hex[:8]}"
-    build.mkdir()
+    build.mkdir(mode=0o700)
     try:
         yield build
     except BaseException:
@@ -70,6 +71,7 @@ def publishing(build: Path, outbox: Path, period: str) -> Iterator[Path]:
     publish and record are one outcome. The replaced publication is removed only after the block succeeded; the
     new one, taken back, returns to `build` (which `build_folder` removes)."""
     target = outbox / period
+    owner_only(build)
     if not target.exists():
         os.rename(build, target)
         previous = None
@@ -97,6 +99,15 @@ def publishing(build: Path, outbox: Path, period: str) -> Iterator[Path]:
     if previous is not None:
         shutil.rmtree(previous, ignore_errors=True)
     log.info("published %s", target)
+
+
+def owner_only(folder: Path) -> None:
+    """Folders 0700, files 0600: an outbox holds what recipients may see, not every user of the machine (an ALDIS
+    outbox ties a contract and an address to a social-assistance decision). Delivery runs as the same user."""
+    folder.chmod(0o700)
+    for path in folder.rglob("*"):
+        if not path.is_symlink():  # a link's target is not the outbox's to change
+            path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def remove_stale(outbox: Path, period: str) -> None:

@@ -32,8 +32,9 @@ def test_apply_runs_before_verify_monthly_in_riga(dag):
 
 def test_config_defaults_to_the_run_month_and_the_environment():
     config = resolve_config({}, dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC),
-                            environ={"EIKIS_DB_URL": "sqlite://", "EIKIS_WORKDIR": "/w"})
-    assert config == {"db_url": "sqlite://", "workdir": "/w", "as_of": "2026-12"}
+                            environ={"EIKIS_DB_URL": "sqlite://", "EIKIS_WORKDIR": "/w", "EIKIS_INBOX": "/in"})
+    assert config == {"db_url": "sqlite://", "workdir": "/w", "as_of": "2026-12", "inbox": "/in", "claims": "",
+                      "aldis_outbox": ""}  # the copies come from the deployment's settings only
     with pytest.raises(Exception, match="EIKIS_DB_URL"):
         resolve_config({}, None, environ={})
 

@@ -200,3 +200,38 @@ def test_an_interrupted_deletion_whose_files_went_is_completed_by_the_next_apply
     with engine.connect() as conn:
         assert conn.execute(text("SELECT deletion_id, state, items FROM deletion_log WHERE state = 'COMPLETED'")
                             ).all() == [("d1", "COMPLETED", 3)]
+
+
+def test_retention_removes_a_months_inbox_claims_and_aldis_outbox_with_a_proof_row(tmp_path, capsys):
+    """§15 v1.2: the raw inputs and the ALDIS outbox of an expired month go too, each with its proof; younger
+    months and the published outbox stay."""
+    url = f"sqlite:///{tmp_path / 'eikis.sqlite'}"
+    roots = {"inbox": tmp_path / "inbox", "claims": tmp_path / "claims", "aldis_outbox": tmp_path / "aldis_outbox"}
+    files = {"inbox": "pmlp/persons_01.xml", "claims": "elektrum/claims.csv",
+             "aldis_outbox": "t1/protected_contracts.csv"}
+    for kind, root in roots.items():
+        for month in ("2024-10", BOUNDARY):
+            path = root / month / files[kind]
+            path.parent.mkdir(parents=True)
+            path.write_text(f"{kind} {month} personal")
+    args = ["--db", url, "--workdir", str(tmp_path / "work"), "--as-of", AS_OF, "--inbox", str(roots["inbox"]),
+            "--claims", str(roots["claims"]), "--aldis-outbox", str(roots["aldis_outbox"])]
+    assert main(["retention", "--verify", *args]) == 1
+    assert main(["retention", "--apply", *args]) == 0
+    assert main(["retention", "--verify", *args]) == 0
+    capsys.readouterr()
+    for root in roots.values():
+        assert sorted(p.name for p in root.iterdir()) == [BOUNDARY]
+    with connect(url).connect() as conn:
+        proof = conn.execute(text("SELECT kind, month, target, items, sha256 FROM deletion_log "
+                                  "WHERE state = 'COMPLETED' ORDER BY kind")).all()
+    assert [row[:4] for row in proof] == [(kind, "2024-10", "2024-10", 1)
+                                          for kind in ("aldis_outbox", "claims", "inbox")]
+    assert all(len(row[4]) == 64 for row in proof)
+
+
+def test_outboxes_are_written_owner_only(sample):
+    source, _ = sample
+    published = source / "outbox" / SAMPLE_PERIOD
+    modes = {oct(path.stat().st_mode & 0o777) for path in [published, *published.rglob("*")]}
+    assert modes == {"0o700", "0o600"}

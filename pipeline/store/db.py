@@ -26,6 +26,7 @@ from pipeline.config import WorkLayout, private_files
 from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, source_summaries
 from pipeline.logs import get_logger
 from pipeline.store.migrate import require_head
+from pipeline.store.partitions import MonthTables, open_month
 from pipeline.store.portal_index import PORTAL_PERIOD_TABLES, household_rows, new_household_ids, person_rows
 from pipeline.store.url import make_engine
 
@@ -151,8 +152,10 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
     loaded: dict[str, int] = {}
     with engine.connect() as conn:
         transaction = conn.begin()
+        month = open_month(conn, period)
         for table in PERIOD_TABLES:
-            conn.execute(text(f"DELETE FROM {table} WHERE period = :period"), {"period": period})
+            if month.target(table) == table:  # a new month's own tables are empty
+                conn.execute(text(f"DELETE FROM {table} WHERE period = :period"), {"period": period})
         loaded["runs"] = bulk_load(conn, "runs", (
             "period", "run_id", "status", "policy_version", "policy_digest", "support_types", "persons",
             "households", "eligible", "review", "recorded_at"), [(
@@ -169,16 +172,17 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
             [(period, s.source, s.records, s.staged, s.quarantined_total, json.dumps(s.quarantined, sort_keys=True))
              for s in summaries])
         households = households.assign(period=period)
-        loaded["household_decisions"] = copy_frame(conn, "household_decisions", households, (
+        loaded["household_decisions"] = copy_frame(conn, month.target("household_decisions"), households, (
             "period", "aris_code", "address", "municipality_code", "members", "quarantined_members",
             "total_income_eur", "avg_income_eur", "threshold_eur", "policy_version", "status", "reason"))
-        loaded["household_members"] = copy_frame(conn, "household_members", members.assign(period=period),
+        loaded["household_members"] = copy_frame(conn, month.target("household_members"), members.assign(period=period),
                                                  ("period", "aris_code", "person_key", "total_eur"))
         loaded["recipient_files"] = bulk_load(conn, "recipient_files", (
             "period", "path", "recipient_kind", "recipient_id", "rows", "sha256"),
             [(period, row.path, recipient_kind(recipient), recipient, row.rows, row.sha256)
              for row, recipient in zip(files.itertuples(index=False), recipients, strict=True)])
-        loaded.update(_record_portal_rows(conn, period, persons, name_tokens, portal_households))
+        loaded.update(_record_portal_rows(conn, month, persons, name_tokens, portal_households))
+        month.attach(conn)
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
         try:
             yield PendingRecord(period, loaded, transaction)
@@ -188,17 +192,18 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
             engine.dispose()
 
 
-def _record_portal_rows(conn: Connection, period: str, persons: pd.DataFrame, name_tokens: pd.DataFrame,
+def _record_portal_rows(conn: Connection, month: MonthTables, persons: pd.DataFrame, name_tokens: pd.DataFrame,
                         households: pd.DataFrame) -> dict[str, int]:
     """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`)."""
+    period = month.period
     known = {row[0] for row in conn.execute(text("SELECT aris_code FROM portal_household_ids"))}
     loaded = {"portal_household_ids": bulk_load(conn, "portal_household_ids", ("aris_code", "household_id"),
                                                 new_household_ids(known, households["aris_code"]))}
-    loaded["portal_persons"] = copy_frame(conn, "portal_persons", persons.assign(period=period),
+    loaded["portal_persons"] = copy_frame(conn, month.target("portal_persons"), persons.assign(period=period),
                                           ("period", "person_key", "aris_code", "name_sealed"))
-    loaded["portal_name_tokens"] = copy_frame(conn, "portal_name_tokens", name_tokens.assign(period=period),
-                                              ("period", "token_key", "person_key"))
-    loaded["portal_households"] = copy_frame(conn, "portal_households", households,
+    loaded["portal_name_tokens"] = copy_frame(conn, month.target("portal_name_tokens"),
+                                              name_tokens.assign(period=period), ("period", "token_key", "person_key"))
+    loaded["portal_households"] = copy_frame(conn, month.target("portal_households"), households,
                                              ("period", "aris_code", "address_search", "income_months"))
     return loaded
 

@@ -38,8 +38,10 @@ def to_cents(amount: Decimal) -> int:
 
 
 def payouts(results: Sequence[ClaimResult], paid_cents: Mapping[str, int]) -> list[SupplierPayout]:
-    """One row per supplier that sent claims, by supplier: sums of its result columns and what approvals paid."""
-    totals: dict[str, tuple[int, int]] = {}
+    """One row per supplier that sent claims or was paid for P before, by supplier: sums of its result columns and
+    what approvals paid. A supplier paid before keeps its row when it withdrew every line or its folder is gone:
+    its accepted total is then 0 and the row recovers what was paid."""
+    totals: dict[str, tuple[int, int]] = {supplier: (0, 0) for supplier in paid_cents}
     for result in results:
         claimed, accepted = totals.get(result.supplier, (0, 0))
         if result.claimed_eur is not None:

@@ -26,6 +26,7 @@ from tests.claims_month import (
     SUPPLIER_HEADER,
     TRADER,
     P,
+    add_published_row,
     build_month,
 )
 from tests.conftest import DEFAULT_POLICY
@@ -259,3 +260,36 @@ def test_a_check_and_an_approval_are_refused_while_another_run_of_the_period_hol
         approve(_config(month, db_url), summary["run_id"])
     assert _ledger(db_url) == []
     assert approve(_config(month, db_url), summary["run_id"])["entries"] >= 1
+
+
+def test_an_object_id_with_a_space_or_a_latvian_letter_is_paid_when_it_was_published(month, tmp_path):
+    """Issue 20.3: §6 lets a sender name its objects with any text; the claim matches it exactly as published."""
+    add_published_row(month["published"], f"{TRADER}/eligibility.csv",
+                      "LV 0012 Ā;103;Skolas iela 4;INDIVIDUAL;1;1;ELECTRICITY_BASE")
+    (month["claims"] / P / TRADER / "more.csv").write_text(
+        CLAIM_HEADER + "\nB1;2026-02-03T10:00:00;LV 0012 Ā;ELECTRICITY_BASE;1;10.000;1.00\n"
+        "B2;2026-02-03T10:00:00;LV 0012 A;ELECTRICITY_BASE;1;10.000;1.00\n", encoding="utf-8")
+    summary = check(_config(month, f"sqlite:///{tmp_path / 's.sqlite'}"))
+    result = _read(month, f"{TRADER}/claim_result.csv")
+    assert "B1;LV 0012 Ā;ELECTRICITY_BASE;ACCEPTED;;1.00;1.00\n" in result
+    assert "B2;LV 0012 A;ELECTRICITY_BASE;REJECTED;UNKNOWN_OBJECT;1.00;0.00\n" in result  # no folding: A is not Ā
+    assert summary["payouts"][1]["accepted_eur"] == "49.02"
+
+
+@pytest.mark.parametrize("withdraw", [
+    lambda folder: (folder / "claims.csv").write_text(CLAIM_HEADER + "\n", encoding="utf-8"),  # every line withdrawn
+    lambda folder: [p.unlink() for p in folder.iterdir()] and folder.rmdir(),                   # the folder is gone
+], ids=["every-line-withdrawn", "folder-gone"])
+def test_a_supplier_paid_before_that_withdraws_everything_gets_a_recovery_row(month, tmp_path, withdraw):
+    """Issue 20.3: every supplier with a ledger entry for P gets a payout row, so what was paid is recovered."""
+    db = f"sqlite:///{tmp_path / 's.sqlite'}"
+    config = _config(month, db)
+    approve(config, check(config)["run_id"])
+    withdraw(month["claims"] / P / HEAT)
+    summary = check(config)
+    assert _read(month, "payout.csv") == (
+        "supplier;claimed_eur;accepted_eur;previously_paid_eur;payout_eur\n"
+        "heat/40000000003;0.00;0.00;10.01;-10.01\n"
+        "traders_electricity/40000000001;63.35;48.02;48.02;0.00\n")
+    approve(config, summary["run_id"])
+    assert _ledger(db) == [(HEAT, 1, 0, 1001), (HEAT, 2, 1001, -1001), (TRADER, 1, 0, 4802), (TRADER, 2, 4802, 0)]

@@ -197,3 +197,14 @@ def test_payouts_sum_exactly_and_subtract_what_was_paid():
         (HEAT, "1.00", "1.00", "0.00", "1.00"),
         (TRADER, "0.30", "0.30", "0.50", "-0.20"),  # 0.1 + 0.2 is 0.30 exactly; negative = recovery
     ]
+
+
+def test_a_supplier_paid_before_gets_a_row_even_without_claims_now():
+    """Issue 20.3: a supplier that withdrew every line (or whose folder is gone) after a payout must see the
+    recovery: accepted 0, previously paid what the ledger holds, payout its negative."""
+    rows = payouts([_paid(TRADER, "A", "0.10")], {TRADER: 10, HEAT: 1001})
+    assert [(p.supplier, eur(p.claimed_cents), eur(p.accepted_cents), eur(p.previously_paid_cents),
+             eur(p.payout_cents)) for p in rows] == [
+        (HEAT, "0.00", "0.00", "10.01", "-10.01"),
+        (TRADER, "0.10", "0.10", "0.10", "0.00"),
+    ]

@@ -18,9 +18,10 @@ It has no schedule on purpose: claims for P arrive over weeks and may be correct
 **When a task fails**
 - `check_claims`: its last log line names the file, line and reason (a refused claim file, an altered published
   file, a closed window, a policy error). Fix or remove the file and trigger again; nothing was recorded.
-- `record_payout`: refused when the ledger changed since the check (another approval committed first), the run
-  is already recorded, or the claims outbox was replaced after the check (it records only the approved run) —
-  trigger a new run; it shows what is still due (`payout_eur` may be 0 or negative).
+- `record_payout`: refused when the payout re-derived from the run's `claim_result.csv` files and the ledger is
+  not the digest the check returned (the outbox was edited or replaced after the check, or another approval
+  committed first), or the run is already recorded — nothing was recorded; trigger a new run, it shows what is
+  still due (`payout_eur` may be 0 or negative).
 - `deliver` (one mapped task per recipient): retried with backoff; identical files are not sent twice.
 """
 
@@ -85,7 +86,8 @@ def eikis_claims() -> None:
 
     @task
     def record_payout(config: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
-        recorded = flow.approve(config, run_id=summary["run_id"])  # exactly the run the approver saw
+        # exactly the run and payout digest the approver saw (from the check's XCom, not from the outbox)
+        recorded = flow.approve(config, summary["run_id"], summary["payout_digest"])
         print(f"recorded {recorded['entries']} ledger entr(ies) of run {recorded['run_id']}, "
               f"payout total {recorded['payout_total_eur']} EUR")
         return recorded

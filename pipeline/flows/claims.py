@@ -1,10 +1,11 @@
 """The claims flow of CONTRACTS §13: check every supplier's claims for P, publish the results, approve the payout.
 
-Two steps, so a person can stand between them (the Airflow DAG puts its approval there; the CLI's `--approve` runs
-both at once):
+Two steps, so a person can stand between them (the Airflow DAG puts its approval there; the CLI's
+`--approve RUN_ID --digest SHA256` re-runs the check and approves under one hold of P's lock):
 1. `check` — window, policy, claims, what was published, the ledger so far → `<outbox>/<P>/` (built aside,
    published with one rename). Read-only towards the ledger: a preview.
-2. `approve` — append the published `payout.csv` to the ledger (after its sha256 matched the claims manifest).
+2. `approve` — given the check's run id and payout digest (what the person approved), re-derive the payout rows
+   from the run's `claim_result.csv` files and the ledger, and append them only when the digest is the same.
 Plus the delivery of each supplier's `claim_result.csv` and of `payout.csv` over SFTP.
 Every function here takes and returns plain JSON-able values, so the DAG's tasks are one call each.
 """
@@ -17,33 +18,36 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.csvio import read_rows, render_csv
+from pipeline.csvio import render_csv
 from pipeline.decide.audit_sample import audit_sample
 from pipeline.decide.claims import ClaimResult, Reference, decide_supplier
 from pipeline.decide.claims_policy import Rate, load_claims_policy
-from pipeline.decide.payouts import SupplierPayout, eur, payouts, to_cents
+from pipeline.decide.payouts import SupplierPayout, eur, payout_digest, payouts
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
 from pipeline.errors import EikisError, SourceError
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 from pipeline.publish.atomic import build_folder, publish
-from pipeline.publish.claims import PAYOUT_COLUMNS, write_outbox
+from pipeline.publish.claims import read_results, render_payout, write_outbox
 from pipeline.publish.lock import period_lock
 from pipeline.publish.manifest import derive_run_id
 from pipeline.sources.claims import SupplierClaims, read_claims, supplier_kind
 from pipeline.sources.published import open_outbox, protected_contracts, supplier_objects
 from pipeline.store.db import default_url
-from pipeline.store.ledger import LedgerError, ledger_state, previously_paid
 from pipeline.store.ledger import approve as ledger_approve
+from pipeline.store.ledger import checked_digest, ledger_state, previously_paid, record_check
 
 log = get_logger("flows.claims")
 
 PAYOUT_RECIPIENT = "payout"
 QUARANTINE_COLUMNS = ("supplier", "file", "line", "claim_id", "reason")
+
+
+class ApprovalRefused(EikisError):
+    """An approval that does not name exactly the checked payout: nothing is recorded."""
 
 
 class WindowClosed(EikisError):
@@ -101,6 +105,7 @@ def approval_body(summary: dict[str, Any]) -> str:
     return (f"**Claims run {summary['run_id']}** for {summary['period']}: {summary['claims']} claim(s) ({statuses}); "
             f"rejections/reductions: {reasons}; {summary['quarantined']} quarantined line(s); "
             f"audit sample {summary['audit_sample']} line(s).\n\n{payout_table(summary)}\n\n"
+            f"Payout digest `{summary['payout_digest']}`: the approval records exactly these rows.\n\n"
             f"Approve to record these payouts in the ledger and deliver the files; Reject records nothing.")
 
 
@@ -144,8 +149,14 @@ def _decide_all(config: ClaimsConfig, claims: dict[str, SupplierClaims],
 
 
 def check(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
-    """Step 1: decide every claim and publish `<outbox>/<P>/`; the ledger is only read. Returns the summary."""
+    """Step 1: decide every claim and publish `<outbox>/<P>/`; the ledger is only read. Returns the summary, with
+    the run id and the payout digest an approval must name (kept in the store too, outside the outbox)."""
     cfg = ClaimsConfig.of(config)
+    with period_lock(cfg.period, Path(cfg.outbox)):
+        return _check_locked(cfg)
+
+
+def _check_locked(cfg: ClaimsConfig) -> dict[str, Any]:
     policy = load_claims_policy(Path(cfg.policy), cfg.period)
     check_window(cfg.period, cfg.as_of or current_month(), policy.claim_window_months)
     claims = read_claims(Path(cfg.claims), cfg.period)
@@ -155,19 +166,21 @@ def check(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
     inputs = _input_digests(Path(cfg.claims), cfg.period, sorted(claims), manifests) + [f"ledger:{ledger_digest}"]
     run_id = derive_run_id(cfg.period, inputs, policy.digest)
     rows = payouts(results, previously_paid(cfg.db_url, cfg.period))
+    digest = payout_digest(cfg.period, run_id, rows)
     sample = audit_sample(results, run_id)
     outbox = Path(cfg.outbox)
-    with period_lock(cfg.period, outbox), build_folder(outbox, cfg.period) as build:
+    with build_folder(outbox, cfg.period) as build:
         write_outbox(build, cfg.period, run_id, policy.digest, results, rows, sample)
         target = publish(build, outbox, cfg.period)
+    record_check(cfg.db_url, cfg.period, run_id, digest)
     quarantined = _write_quarantine(cfg, claims)
-    summary = {"period": cfg.period, "run_id": run_id, "outbox": str(target), "claims": len(results),
-               "quarantined": quarantined, "audit_sample": len(sample),
+    summary = {"period": cfg.period, "run_id": run_id, "payout_digest": digest, "outbox": str(target),
+               "claims": len(results), "quarantined": quarantined, "audit_sample": len(sample),
                "statuses": _count(r.status for r in results), "reasons": _count(r.reason for r in results if r.reason),
                "payouts": [_payout_dict(p) for p in rows],
                "payout_total_eur": eur(sum(p.payout_cents for p in rows))}
-    log.info("claims %s: %d claim(s), %d quarantined line(s), payout total %s EUR", run_id, len(results),
-             quarantined, summary["payout_total_eur"])
+    log.info("claims %s: %d claim(s), %d quarantined line(s), payout total %s EUR, payout digest %s", run_id,
+             len(results), quarantined, summary["payout_total_eur"], digest)
     return summary
 
 
@@ -201,38 +214,46 @@ def payout_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def approve(config: ClaimsConfig | dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
-    """Step 2: append the published `payout.csv` of P to the ledger (verified against the claims manifest).
+def approve(config: ClaimsConfig | dict[str, Any], run_id: str, digest: str) -> dict[str, Any]:
+    """Step 2: record in the ledger exactly the payout a person approved: the check's `run_id` and the payout
+    `digest` that check returned (the DAG passes both from the check's XCom; the CLI takes them from the preview).
 
-    `run_id` is the run a person approved (the DAG passes the one its approval request showed): if the outbox was
-    replaced in between, say by a preview of other files, nothing is recorded.
+    Under P's lock, the payout rows are re-derived from the run's `claim_result.csv` files and the ledger as it is
+    now; they are recorded only when their digest is the one approved and the one the check kept in the store, and
+    `payout.csv` is exactly those rows. Anything else (the outbox replaced or edited with its manifest, the ledger
+    moved) is refused in one line and nothing is recorded.
     """
     cfg = ClaimsConfig.of(config)
     with period_lock(cfg.period, Path(cfg.outbox)):  # no check may replace the outbox while it is recorded
-        return _approve_locked(cfg, run_id)
+        return _approve_locked(cfg, run_id, digest)
 
 
-def _approve_locked(cfg: ClaimsConfig, run_id: str | None) -> dict[str, Any]:
+def _approve_locked(cfg: ClaimsConfig, run_id: str, digest: str) -> dict[str, Any]:
     folder = Path(cfg.outbox) / cfg.period
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    if run_id is not None and manifest["run_id"] != run_id:
-        raise LedgerError(f"the claims outbox for {cfg.period} now holds run {manifest['run_id']}, not the approved "
-                          f"run {run_id}; nothing was recorded")
-    path = folder / "payout.csv"
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    listed = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
-    if listed.get("payout.csv") != sha:
-        raise SourceError("payout.csv does not match the claims manifest; re-run the check", file=path)
-    rows = [SupplierPayout(row["supplier"], _cents(row["claimed_eur"]), _cents(row["accepted_eur"]),
-                           _cents(row["previously_paid_eur"])) for _, row in read_rows(path, PAYOUT_COLUMNS)]
-    written = ledger_approve(cfg.db_url, cfg.period, manifest["run_id"], rows, sha)
+    if manifest["run_id"] != run_id:
+        raise ApprovalRefused(f"the claims outbox for {cfg.period} now holds run {manifest['run_id']}, not the "
+                              f"approved run {run_id}; nothing was recorded")
+    kept = checked_digest(cfg.db_url, cfg.period, run_id)
+    rows = payouts(read_results(folder), previously_paid(cfg.db_url, cfg.period))
+    if kept is None:
+        raise ApprovalRefused(f"run {run_id} of {cfg.period} was never checked against this store; nothing was "
+                              "recorded")
+    if digest != kept:
+        raise ApprovalRefused(f"{digest[:12]}… is not the digest the check of run {run_id} returned; approve with the "
+                              "run id and digest the check printed; nothing was recorded")
+    if payout_digest(cfg.period, run_id, rows) != digest:
+        raise ApprovalRefused(f"the payout of run {run_id} re-derived from its claim_result.csv files and the ledger "
+                              f"is not the digest the check of run {run_id} returned (the outbox was edited or the "
+                              "ledger changed since the check): check again; nothing was recorded")
+    rendered = render_payout(rows)
+    if (folder / "payout.csv").read_bytes() != rendered:
+        raise ApprovalRefused(f"payout.csv of run {run_id} is not the payout its claim results give (edited after "
+                              "the check): check again; nothing was recorded", file=folder / "payout.csv")
+    written = ledger_approve(cfg.db_url, cfg.period, run_id, rows, hashlib.sha256(rendered).hexdigest())
     total = eur(sum(r.payout_cents for r in rows))
-    log.info("claims %s: approved, %d ledger entr(ies), payout total %s EUR", manifest["run_id"], written, total)
-    return {"run_id": manifest["run_id"], "entries": written, "payout_total_eur": total}
-
-
-def _cents(text: str) -> int:
-    return to_cents(Decimal(text))
+    log.info("claims %s: approved, %d ledger entr(ies), payout total %s EUR", run_id, written, total)
+    return {"run_id": run_id, "entries": written, "payout_total_eur": total}
 
 
 def claims_recipient_of(path: str) -> str:
@@ -273,9 +294,16 @@ def _as_run_config(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
     return {**ClaimsConfig.of(config).to_dict(), "inbox": ""}
 
 
-def run_claims(config: ClaimsConfig, *, approve_payout: bool) -> dict[str, Any]:
-    """The CLI's whole run: check, then (with `--approve`) record the payout."""
-    summary = check(config)
-    if approve_payout:
-        summary["approved"] = approve(config)
+def run_claims(config: ClaimsConfig, *, approve_run: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The CLI's whole run, under one hold of P's lock: check, then, with `approve_run` (the run id and digest a
+    preview printed), record the payout only when this check is that same run with that same digest."""
+    with period_lock(config.period, Path(config.outbox)):
+        summary = _check_locked(config)
+        if approve_run is not None:
+            run_id, digest = approve_run
+            if summary["run_id"] != run_id:
+                raise ApprovalRefused(f"the check now gives run {summary['run_id']}, not the previewed run {run_id} "
+                                      "(the claims, the published files or the ledger changed): look at the new "
+                                      "preview and approve that; nothing was recorded")
+            summary["approved"] = _approve_locked(config, run_id, digest)
     return summary

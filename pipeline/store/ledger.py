@@ -46,6 +46,29 @@ def ledger_state(url: str, period: str) -> list[tuple[str, int, str, int]]:
         return [(str(s), int(q), str(r), int(c)) for s, q, r, c in rows]
 
 
+def record_check(url: str, period: str, run_id: str, payout_digest: str) -> None:
+    """Keep the digest a check of P returned (`claims_checks`, append-only); a run checked again adds nothing.
+
+    A run id names its inputs and the ledger state, so the same run always derives the same rows: a different
+    digest for a run already kept means the derivation itself changed, and nothing may be approved on it."""
+    with connect(url).begin() as conn:
+        conn.execute(text("INSERT INTO claims_checks (period, run_id, payout_digest, checked_at) VALUES (:p, :r, :d, "
+                          ":at) ON CONFLICT (period, run_id) DO NOTHING"),
+                     {"p": period, "r": run_id, "d": payout_digest, "at": dt.datetime.now(dt.UTC).replace(tzinfo=None)})
+        kept = conn.execute(text("SELECT payout_digest FROM claims_checks WHERE period = :p AND run_id = :r"),
+                            {"p": period, "r": run_id}).scalar_one()
+    if kept != payout_digest:
+        raise LedgerError(f"run {run_id} for {period} was checked before with another payout digest; nothing can be "
+                          "approved on it (report this: the same inputs must give the same payout)")
+
+
+def checked_digest(url: str, period: str, run_id: str) -> str | None:
+    """The payout digest the check of `run_id` returned, or None when no check of P had that run id."""
+    with connect(url).connect() as conn:
+        return conn.execute(text("SELECT payout_digest FROM claims_checks WHERE period = :p AND run_id = :r"),
+                            {"p": period, "r": run_id}).scalar_one_or_none()
+
+
 def approve(url: str, period: str, run_id: str, payouts: list[SupplierPayout], payout_sha256: str) -> int:
     """Append one entry per supplier of this run, all or none; returns the entries written."""
     engine = connect(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pipeline.cli import main
+from pipeline.errors import EikisError
 from pipeline.flows.claims import ClaimsConfig, approve, check
 from pipeline.policy import load_policy
 from pipeline.publish.lock import PeriodBusy, period_lock
 from pipeline.store.db import connect
-from pipeline.store.ledger import LedgerError
 from tests.claims_month import (
     CLAIM_HEADER,
     EXPECTED_HEAT_RESULT,
@@ -48,6 +49,29 @@ def _cli(month: dict[str, Path], db_url: str, *extra: str) -> int:
     return main(["claims", "--period", P, "--claims", str(month["claims"]), "--published", str(month["published"]),
                  "--aldis", str(month["aldis"]), "--outbox", str(month["outbox"]), "--policy", str(DEFAULT_POLICY),
                  "--db", db_url, "--workdir", str(month["root"] / "work"), *extra])
+
+
+def _approval(capsys) -> list[str]:
+    """The `--approve RUN_ID --digest SHA256` words the preview printed for the person who approves."""
+    out = capsys.readouterr().out
+    found = re.search(r"--approve (\S+) --digest ([0-9a-f]{64})", out)
+    assert found, out
+    return ["--approve", found.group(1), "--digest", found.group(2)]
+
+
+def _cli_approve(month: dict[str, Path], db_url: str, capsys, *extra: str) -> int:
+    """Preview, then approve exactly what the preview printed (the person's two commands)."""
+    assert _cli(month, db_url, *extra) == 0
+    return _cli(month, db_url, *extra, *_approval(capsys))
+
+
+def _approve(config: ClaimsConfig, summary: dict) -> dict:
+    return approve(config, summary["run_id"], summary["payout_digest"])
+
+
+def _approvals_audited(db_url: str) -> int:
+    with create_engine(db_url).connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM audit_events WHERE event = 'PAYOUT_APPROVED'")).scalar()
 
 
 def _read(month: dict[str, Path], relative: str) -> str:
@@ -94,8 +118,8 @@ def test_a_claims_month_gives_the_hand_computed_files_and_a_byte_identical_previ
     assert _ledger(db_url) == []  # a preview never touches the ledger
 
 
-def test_approval_then_a_correction_pays_only_the_difference(month, db_url):
-    assert _cli(month, db_url, "--as-of", "2026-03", "--approve") == 0
+def test_approval_then_a_correction_pays_only_the_difference(month, db_url, capsys):
+    assert _cli_approve(month, db_url, capsys, "--as-of", "2026-03") == 0
     assert _ledger(db_url) == [(HEAT, 1, 0, 1001), (TRADER, 1, 0, 4802)]
 
     # the trader corrects A3 down to 20.00 (ACCEPTED): accepted 48.02 -> 38.02, so BVKB recovers 10.00
@@ -107,7 +131,7 @@ def test_approval_then_a_correction_pays_only_the_difference(month, db_url):
         "heat/40000000003;12.82;10.01;10.01;0.00\n"
         "traders_electricity/40000000001;43.35;38.02;48.02;-10.00\n")
     assert _ledger(db_url) == [(HEAT, 1, 0, 1001), (TRADER, 1, 0, 4802)]  # the preview recorded nothing
-    assert _cli(month, db_url, "--as-of", "2026-03", "--approve") == 0
+    assert _cli(month, db_url, "--as-of", "2026-03", *_approval(capsys)) == 0
     assert _ledger(db_url) == [(HEAT, 1, 0, 1001), (HEAT, 2, 1001, 0), (TRADER, 1, 0, 4802),
                                (TRADER, 2, 4802, -1000)]
     with create_engine(db_url).connect() as conn:
@@ -121,10 +145,10 @@ def test_approving_the_same_run_twice_pays_once(month, db_url):
     previously_paid no longer matches (the first approval moved it); and if two approvals race past that check,
     the primary key (period, supplier, seq) and UNIQUE (period, supplier, run_id) let only one commit."""
     config = _config(month, db_url)
-    check(config)
-    assert approve(config)["entries"] == 2
-    with pytest.raises(LedgerError, match="changed since this check"):
-        approve(config)
+    summary = check(config)
+    assert _approve(config, summary)["entries"] == 2
+    with pytest.raises(EikisError, match="changed since"):
+        _approve(config, summary)
     assert _ledger(db_url) == [(HEAT, 1, 0, 1001), (TRADER, 1, 0, 4802)]
     # the database's own guarantee, bypassing the code's check: the same run or the same seq again is refused
     run_id = json.loads(_read(month, "manifest.json"))["run_id"]
@@ -139,33 +163,31 @@ def test_approving_the_same_run_twice_pays_once(month, db_url):
 def test_only_the_approved_run_is_recorded(month, tmp_path):
     db = f"sqlite:///{tmp_path / 's.sqlite'}"
     config = _config(month, db)
-    approved_run = check(config)["run_id"]
+    approved = check(config)
     (month["claims"] / P / HEAT / "late.csv").write_text(  # a later preview replaces the outbox before recording
         CLAIM_HEADER + "\nH-7;2026-02-04T10:00:00;H1;DISTRICT_HEAT;1;1.000;0.04\n", encoding="utf-8")
     check(config)
-    with pytest.raises(LedgerError, match=f"not the approved run {approved_run}"):
-        approve(config, run_id=approved_run)
+    with pytest.raises(EikisError, match=f"not the approved run {approved['run_id']}"):
+        _approve(config, approved)
     assert _ledger(db) == []
 
 
 def test_two_checks_against_the_same_ledger_cannot_both_be_approved(month, db_url):
     config = _config(month, db_url)
-    check(config)
+    first = check(config)
     other = _config(month, db_url)
     other_outbox = month["root"] / "outbox2"
     other = ClaimsConfig(**{**other.to_dict(), "outbox": str(other_outbox)})
     (month["claims"] / P / HEAT / "late.csv").write_text(
         CLAIM_HEADER + "\nH-7;2026-02-04T10:00:00;H1;ELECTRICITY_BASE;1;1.000;0.01\n", encoding="utf-8")
-    check(other)
-    approve(other)
-    with pytest.raises(LedgerError, match="changed since this check"):
-        approve(config)
+    _approve(other, check(other))
+    with pytest.raises(EikisError, match="changed since"):
+        _approve(config, first)
 
 
 def test_the_ledger_refuses_update_and_delete_in_the_database(month, db_url):
     config = _config(month, db_url)
-    check(config)
-    approve(config)
+    _approve(config, check(config))
     engine = connect(db_url)
     connect(db_url)  # the DDL (function, triggers) applies again without error: idempotent
     statements = ["UPDATE payout_ledger SET payout_cents = 0", "DELETE FROM payout_ledger"]
@@ -257,9 +279,9 @@ def test_a_check_and_an_approval_are_refused_while_another_run_of_the_period_hol
         assert not (month["outbox"] / P).exists()
     summary = check(_config(month, db_url))
     with period_lock(P, month["outbox"]), pytest.raises(PeriodBusy):
-        approve(_config(month, db_url), summary["run_id"])
+        _approve(_config(month, db_url), summary)
     assert _ledger(db_url) == []
-    assert approve(_config(month, db_url), summary["run_id"])["entries"] >= 1
+    assert _approve(_config(month, db_url), summary)["entries"] >= 1
 
 
 def test_an_object_id_with_a_space_or_a_latvian_letter_is_paid_when_it_was_published(month, tmp_path):
@@ -284,12 +306,107 @@ def test_a_supplier_paid_before_that_withdraws_everything_gets_a_recovery_row(mo
     """Issue 20.3: every supplier with a ledger entry for P gets a payout row, so what was paid is recovered."""
     db = f"sqlite:///{tmp_path / 's.sqlite'}"
     config = _config(month, db)
-    approve(config, check(config)["run_id"])
+    _approve(config, check(config))
     withdraw(month["claims"] / P / HEAT)
     summary = check(config)
     assert _read(month, "payout.csv") == (
         "supplier;claimed_eur;accepted_eur;previously_paid_eur;payout_eur\n"
         "heat/40000000003;0.00;0.00;10.01;-10.01\n"
         "traders_electricity/40000000001;63.35;48.02;48.02;0.00\n")
-    approve(config, summary["run_id"])
+    _approve(config, summary)
     assert _ledger(db) == [(HEAT, 1, 0, 1001), (HEAT, 2, 1001, -1001), (TRADER, 1, 0, 4802), (TRADER, 2, 4802, 0)]
+
+
+# Issue 20.2: approval pays exactly what the person approved (the check's run id and the digest it printed).
+
+def test_the_cli_approves_only_with_the_run_id_and_the_digest_the_preview_printed(month, tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 's.sqlite'}"
+    assert _cli(month, db, "--as-of", "2026-03") == 0
+    words = _approval(capsys)
+    for partial in (words[:2], ["--digest", words[3]]):
+        assert _cli(month, db, "--as-of", "2026-03", *partial) == 2
+        err = capsys.readouterr().err
+        assert "--approve RUN_ID --digest SHA256" in err and err.count("\n") == 1
+    bad_digest = [*words[:3], "0" * 64]
+    assert _cli(month, db, "--as-of", "2026-03", *bad_digest) == 2
+    err = capsys.readouterr().err
+    assert "not the digest the check of run" in err and err.count("\n") == 1
+    assert _ledger(db) == [] and _approvals_audited(db) == 0
+    assert _cli(month, db, "--as-of", "2026-03", *words) == 0
+    assert _ledger(db) == [(HEAT, 1, 0, 1001), (TRADER, 1, 0, 4802)]
+
+
+def test_an_approval_after_another_preview_changed_the_inputs_is_refused_and_records_nothing(month, tmp_path,
+                                                                                            capsys):
+    """The issue's race: a preview printed one payout, another preview with other claim files replaced the outbox,
+    then `--approve` ran. The approval re-checks under the period lock and refuses: the run is no longer the one
+    the person saw."""
+    db = f"sqlite:///{tmp_path / 's.sqlite'}"
+    assert _cli(month, db, "--as-of", "2026-03") == 0
+    words = _approval(capsys)
+    (month["claims"] / P / TRADER / "late.csv").write_text(
+        CLAIM_HEADER + "\nB1;2026-02-04T10:00:00;E2;ELECTRICITY_HEATING;3;90000.000;9000.00\n", encoding="utf-8")
+    assert _cli(month, db, "--as-of", "2026-03") == 0  # the concurrent preview
+    capsys.readouterr()
+    assert _cli(month, db, "--as-of", "2026-03", *words) == 2
+    err = capsys.readouterr().err
+    assert f"not the previewed run {words[1]}" in err and err.count("\n") == 1
+    assert _ledger(db) == [] and _approvals_audited(db) == 0
+
+
+def test_a_concurrent_preview_of_other_files_into_the_same_outbox_does_not_change_what_is_paid(month, tmp_path,
+                                                                                              capsys):
+    """A preview of another claims folder replaced the outbox between the printed preview and `--approve`: the
+    approval re-checks the approver's own inputs under the lock and records exactly the printed payout."""
+    db = f"sqlite:///{tmp_path / 's.sqlite'}"
+    assert _cli(month, db, "--as-of", "2026-03") == 0
+    words = _approval(capsys)
+    other = ClaimsConfig(**{**_config(month, db).to_dict(), "claims": str(tmp_path / "other")})
+    folder = tmp_path / "other" / P / TRADER
+    folder.mkdir(parents=True)
+    (folder / "c.csv").write_text(CLAIM_HEADER + "\nZ1;2026-02-04T10:00:00;E2;ELECTRICITY_BASE;3;300.000;30.00\n",
+                                  encoding="utf-8")
+    check(other)
+    assert _cli(month, db, "--as-of", "2026-03", *words) == 0
+    assert _ledger(db) == [(HEAT, 1, 0, 1001), (TRADER, 1, 0, 4802)]
+    assert _read(month, "payout.csv") == EXPECTED_PAYOUT
+
+
+def _rewrite(month: dict[str, Path], relative: str, old: str, new: str) -> None:
+    """Edit a file of the claims outbox and its sha256 in the manifest beside it (what the issue did)."""
+    folder = month["outbox"] / P
+    path = folder / relative
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["files"]:
+        if entry["path"] == relative:
+            entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("relative", "old", "new", "message"), [
+    ("payout.csv", ";48.02;0.00;48.02", ";1048.02;0.00;1048.02", "payout.csv of run"),
+    (f"{TRADER}/claim_result.csv", "A1;E1;ELECTRICITY_BASE;ACCEPTED;;8.00;8.00",
+     "A1;E1;ELECTRICITY_BASE;ACCEPTED;;8.00;1008.00", "not the digest the check of run"),
+], ids=["payout.csv", "claim_result.csv"])
+def test_an_outbox_edited_with_its_manifest_after_the_check_is_refused_and_records_nothing(month, db_url, relative,
+                                                                                         old, new, message):
+    """The issue's DAG case: `payout.csv` and its sha256 in `manifest.json` were edited after the check. The
+    approval re-derives the payout rows from `claim_result.csv` and the ledger and compares the digest the check
+    returned (kept in the XCom and the store, not in the outbox)."""
+    config = _config(month, db_url)
+    summary = check(config)
+    _rewrite(month, relative, old, new)
+    with pytest.raises(EikisError, match=message) as refused:
+        _approve(config, summary)
+    assert "\n" not in refused.value.one_line() and "nothing was recorded" in str(refused.value)
+    assert _ledger(db_url) == [] and _approvals_audited(db_url) == 0
+
+
+def test_an_approval_needs_a_run_that_was_checked_and_its_digest(month, tmp_path):
+    db = f"sqlite:///{tmp_path / 's.sqlite'}"
+    config = _config(month, db)
+    summary = check(config)
+    with pytest.raises(EikisError, match="not the digest the check of run"):
+        approve(config, summary["run_id"], "f" * 64)
+    assert _ledger(db) == []

@@ -15,6 +15,18 @@ CREATE TABLE IF NOT EXISTS claims_checks (
 );
 
 -- dialect: postgresql
+-- A ledger created before approvals named their approver (sql/002_claims.sql now creates the column). Looked up
+-- first: ALTER TABLE takes the table's strongest lock even when the column exists.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'payout_ledger'
+                     AND column_name = 'approved_by') THEN
+        ALTER TABLE payout_ledger ADD COLUMN approved_by TEXT NOT NULL DEFAULT '';
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION claims_checks_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'claims_checks is append-only: % refused', TG_OP;

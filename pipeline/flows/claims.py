@@ -13,9 +13,13 @@ Every function here takes and returns plain JSON-able values, so the DAG's tasks
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import hashlib
 import json
 import os
+import re
+import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,7 +31,7 @@ from pipeline.decide.claims import ClaimResult, Reference, decide_supplier
 from pipeline.decide.claims_policy import Rate, load_claims_policy
 from pipeline.decide.payouts import SupplierPayout, eur, payout_digest, payouts
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
-from pipeline.errors import EikisError, SourceError
+from pipeline.errors import ConfigError, EikisError, SourceError
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 from pipeline.publish.atomic import build_folder, publish
@@ -43,6 +47,10 @@ from pipeline.store.ledger import checked_digest, ledger_state, previously_paid,
 log = get_logger("flows.claims")
 
 PAYOUT_RECIPIENT = "payout"
+DEFAULT_APPROVAL_HOURS = 72   # three days: a request nobody answered fails, and nothing is paid
+MAX_APPROVAL_HOURS = 24 * 31
+RUNS = "runs"                 # <outbox>/runs/<P>/<run_id>/: every check's own outbox; <outbox>/<P> -> the approved one
+_RUN_ID = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9a-f]{12}")
 QUARANTINE_COLUMNS = ("supplier", "file", "line", "claim_id", "reason")
 
 
@@ -68,6 +76,8 @@ class ClaimsConfig:
     aldis: str | None = None
     as_of: str | None = None
     recipients: str | None = None
+    approvers: tuple[str, ...] = ()        # Airflow user ids who may approve a payout (EIKIS_CLAIMS_APPROVERS)
+    approval_hours: int = DEFAULT_APPROVAL_HOURS  # how long an approval request waits (EIKIS_CLAIMS_APPROVAL_HOURS)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,7 +105,30 @@ def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None
         policy=str(pick("policy", "EIKIS_POLICY", "policy/eikis_policy.yaml")),
         db_url=env.get("EIKIS_DB_URL") or default_url(Path(workdir)), workdir=workdir,
         as_of=params.get("as_of") or None, recipients=pick("recipients", "EIKIS_CLAIMS_RECIPIENTS"),
+        approvers=tuple(sorted({user.strip() for user in env.get("EIKIS_CLAIMS_APPROVERS", "").split(",")
+                                if user.strip()})),
+        approval_hours=_approval_hours(env.get("EIKIS_CLAIMS_APPROVAL_HOURS")),
     ).to_dict()
+
+
+def _approval_hours(text: str | None) -> int:
+    if not text:
+        return DEFAULT_APPROVAL_HOURS
+    if not text.isdecimal() or not 1 <= int(text) <= MAX_APPROVAL_HOURS:
+        raise ConfigError(f"EIKIS_CLAIMS_APPROVAL_HOURS must be a whole number of hours from 1 to {MAX_APPROVAL_HOURS}")
+    return int(text)
+
+
+def assigned_users(config: ClaimsConfig | dict[str, Any]) -> list[dict[str, str]] | None:
+    """The HITL request's `assigned_users`: the configured approvers (None: any user the DAG's permissions allow;
+    the four-eyes rule of `approve_reviewed` holds either way)."""
+    approvers = ClaimsConfig.of(config).approvers
+    return [{"id": user, "name": user} for user in approvers] or None
+
+
+def response_timeout(config: ClaimsConfig | dict[str, Any]) -> dt.timedelta:
+    """How long the approval request waits; unanswered, the approval fails and nothing is recorded or sent."""
+    return dt.timedelta(hours=ClaimsConfig.of(config).approval_hours)
 
 
 def approval_body(summary: dict[str, Any]) -> str:
@@ -168,10 +201,13 @@ def _check_locked(cfg: ClaimsConfig) -> dict[str, Any]:
     rows = payouts(results, previously_paid(cfg.db_url, cfg.period))
     digest = payout_digest(cfg.period, run_id, rows)
     sample = audit_sample(results, run_id)
-    outbox = Path(cfg.outbox)
-    with build_folder(outbox, cfg.period) as build:
-        write_outbox(build, cfg.period, run_id, policy.digest, results, rows, sample)
-        target = publish(build, outbox, cfg.period)
+    runs = Path(cfg.outbox) / RUNS / cfg.period
+    target = runs / run_id
+    if approved_run(Path(cfg.outbox), cfg.period) != run_id:  # an approved run's files are a record: never rebuilt
+        remove_stale_runs(runs)
+        with build_folder(runs, run_id) as build:
+            write_outbox(build, cfg.period, run_id, policy.digest, results, rows, sample)
+            publish(build, runs, run_id)
     record_check(cfg.db_url, cfg.period, run_id, digest)
     quarantined = _write_quarantine(cfg, claims)
     summary = {"period": cfg.period, "run_id": run_id, "payout_digest": digest, "outbox": str(target),
@@ -214,26 +250,67 @@ def payout_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def approve(config: ClaimsConfig | dict[str, Any], run_id: str, digest: str) -> dict[str, Any]:
+def approve(config: ClaimsConfig | dict[str, Any], run_id: str, digest: str, *, approved_by: str,
+            triggered_by: str | None = None) -> dict[str, Any]:
     """Step 2: record in the ledger exactly the payout a person approved: the check's `run_id` and the payout
-    `digest` that check returned (the DAG passes both from the check's XCom; the CLI takes them from the preview).
+    `digest` that check returned (the DAG passes both from the check's XCom; the CLI takes them from the preview),
+    with who approved it; then point `<outbox>/<P>` at that run's own outbox.
 
     Under P's lock, the payout rows are re-derived from the run's `claim_result.csv` files and the ledger as it is
     now; they are recorded only when their digest is the one approved and the one the check kept in the store, and
-    `payout.csv` is exactly those rows. Anything else (the outbox replaced or edited with its manifest, the ledger
-    moved) is refused in one line and nothing is recorded.
+    `payout.csv` is exactly those rows. Anything else (the run's outbox edited with its manifest, the ledger moved)
+    is refused in one line and nothing is recorded.
     """
     cfg = ClaimsConfig.of(config)
-    with period_lock(cfg.period, Path(cfg.outbox)):  # no check may replace the outbox while it is recorded
-        return _approve_locked(cfg, run_id, digest)
+    with period_lock(cfg.period, Path(cfg.outbox)):  # no check may publish while a payout is recorded
+        return _approve_locked(cfg, run_id, digest, approved_by, triggered_by)
 
 
-def _approve_locked(cfg: ClaimsConfig, run_id: str, digest: str) -> dict[str, Any]:
-    folder = Path(cfg.outbox) / cfg.period
+def approve_reviewed(config: ClaimsConfig | dict[str, Any], summary: dict[str, Any], response: dict[str, Any],
+                     triggered_by: str | None) -> dict[str, Any]:
+    """The DAG's record step: four eyes first (`four_eyes`), then `approve` the run and digest the check returned.
+
+    `response` is the approval task's result (Airflow's HITL response: `chosen_options`, `responded_by_user`);
+    `triggered_by` the DAG run's triggering user."""
+    cfg = ClaimsConfig.of(config)
+    if response.get("chosen_options") != ["Approve"]:
+        raise ApprovalRefused(f"run {summary['run_id']} of {cfg.period} was not approved; nothing was recorded")
+    approver = four_eyes(cfg, response.get("responded_by_user"), triggered_by)
+    return approve(cfg, summary["run_id"], summary["payout_digest"], approved_by=approver, triggered_by=triggered_by)
+
+
+def four_eyes(config: ClaimsConfig, responder: dict[str, Any] | None, triggered_by: str | None) -> str:
+    """Who approved, as recorded; refused unless a second person did: the approver is known, is not the user who
+    triggered the run (by id or name), and, when approvers are configured, is one of them. Airflow itself lets
+    only `assigned_users` answer; this holds even where it does not (no approvers configured, another answer path).
+    """
+    user_id = str((responder or {}).get("id") or "")
+    name = str((responder or {}).get("name") or user_id)
+    if not user_id:
+        raise ApprovalRefused("the approval carries no approver identity; nothing was recorded")
+    if not triggered_by:
+        raise ApprovalRefused("the run has no triggering user, so four eyes cannot be shown; trigger it as a named "
+                              "user; nothing was recorded")
+    if triggered_by in (user_id, name):
+        raise ApprovalRefused(f"user {name} triggered this run and cannot also approve its payout (four eyes): "
+                              "another approver must answer; nothing was recorded")
+    if config.approvers and user_id not in config.approvers:
+        raise ApprovalRefused(f"user {name} is not among the payout approvers (EIKIS_CLAIMS_APPROVERS); nothing was "
+                              "recorded")
+    return name if name == user_id else f"{name} (id {user_id})"
+
+
+def _approve_locked(cfg: ClaimsConfig, run_id: str, digest: str, approved_by: str,
+                    triggered_by: str | None) -> dict[str, Any]:
+    if not _RUN_ID.fullmatch(run_id) or not run_id.startswith(f"{cfg.period}-"):
+        raise ApprovalRefused(f"{run_id!r} is not a claims run id of {cfg.period}; nothing was recorded")
+    folder = Path(cfg.outbox) / RUNS / cfg.period / run_id
+    if not (folder / "manifest.json").is_file():
+        raise ApprovalRefused(f"no outbox of run {run_id} for {cfg.period}; nothing was recorded", file=folder)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     if manifest["run_id"] != run_id:
-        raise ApprovalRefused(f"the claims outbox for {cfg.period} now holds run {manifest['run_id']}, not the "
-                              f"approved run {run_id}; nothing was recorded")
+        raise ApprovalRefused(f"the outbox of run {run_id} holds run {manifest['run_id']}, not the approved run "
+                              f"{run_id}; nothing was recorded", file=folder / "manifest.json")
     kept = checked_digest(cfg.db_url, cfg.period, run_id)
     rows = payouts(read_results(folder), previously_paid(cfg.db_url, cfg.period))
     if kept is None:
@@ -250,10 +327,41 @@ def _approve_locked(cfg: ClaimsConfig, run_id: str, digest: str) -> dict[str, An
     if (folder / "payout.csv").read_bytes() != rendered:
         raise ApprovalRefused(f"payout.csv of run {run_id} is not the payout its claim results give (edited after "
                               "the check): check again; nothing was recorded", file=folder / "payout.csv")
-    written = ledger_approve(cfg.db_url, cfg.period, run_id, rows, hashlib.sha256(rendered).hexdigest())
+    written = ledger_approve(cfg.db_url, cfg.period, run_id, rows, hashlib.sha256(rendered).hexdigest(),
+                             approved_by=approved_by, triggered_by=triggered_by)
+    point_at_approved(Path(cfg.outbox), cfg.period, run_id)
     total = eur(sum(r.payout_cents for r in rows))
     log.info("claims %s: approved, %d ledger entr(ies), payout total %s EUR", run_id, written, total)
-    return {"run_id": run_id, "entries": written, "payout_total_eur": total}
+    return {"run_id": run_id, "entries": written, "payout_total_eur": total, "approved_by": approved_by}
+
+
+def approved_run(outbox: Path, period: str) -> str | None:
+    """The run `<outbox>/<P>` points at (the last approved one), or None before any approval."""
+    link = outbox / period
+    return Path(os.readlink(link)).name if link.is_symlink() else None
+
+
+def point_at_approved(outbox: Path, period: str, run_id: str) -> None:
+    """Make `<outbox>/<P>` point at `runs/<P>/<run_id>` in one rename (a reader sees the old or the new run).
+
+    Only an approval calls it, so a rejected or superseded preview never replaces what was paid. A `<P>` folder
+    of the layout before per-run outboxes is kept as `runs/<P>/<its run id>`."""
+    link = outbox / period
+    if link.exists() and not link.is_symlink():
+        previous = json.loads((link / "manifest.json").read_text(encoding="utf-8"))["run_id"]
+        aside = outbox / RUNS / period / previous
+        os.rename(link, aside if not aside.exists() else outbox / f".replaced-{period}-{uuid.uuid4().hex[:8]}")
+    temporary = outbox / f".link-{period}-{uuid.uuid4().hex[:8]}"
+    os.symlink(Path(RUNS) / period / run_id, temporary)
+    os.replace(temporary, link)
+
+
+def remove_stale_runs(runs: Path) -> None:
+    """Build folders a killed check left under `runs/<P>/` (call holding P's lock, like `remove_stale`)."""
+    if runs.is_dir():
+        for stale in runs.glob(".build-*"):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 def claims_recipient_of(path: str) -> str:
@@ -305,5 +413,13 @@ def run_claims(config: ClaimsConfig, *, approve_run: tuple[str, str] | None = No
                 raise ApprovalRefused(f"the check now gives run {summary['run_id']}, not the previewed run {run_id} "
                                       "(the claims, the published files or the ledger changed): look at the new "
                                       "preview and approve that; nothing was recorded")
-            summary["approved"] = _approve_locked(config, run_id, digest)
+            summary["approved"] = _approve_locked(config, run_id, digest, f"cli:{_os_user()}", None)
     return summary
+
+
+def _os_user() -> str:
+    """Who ran the CLI approval (the embedded, single-operator path; four eyes are the DAG's)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container's arbitrary uid)
+        return f"uid {os.getuid()}"

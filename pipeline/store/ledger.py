@@ -12,6 +12,7 @@ computed against the same ledger state cannot both commit; `(period, supplier, r
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 
 from sqlalchemy import Connection, text
@@ -69,8 +70,10 @@ def checked_digest(url: str, period: str, run_id: str) -> str | None:
                             {"p": period, "r": run_id}).scalar_one_or_none()
 
 
-def approve(url: str, period: str, run_id: str, payouts: list[SupplierPayout], payout_sha256: str) -> int:
-    """Append one entry per supplier of this run, all or none; returns the entries written."""
+def approve(url: str, period: str, run_id: str, payouts: list[SupplierPayout], payout_sha256: str, *,
+            approved_by: str, triggered_by: str | None = None) -> int:
+    """Append one entry per supplier of this run, all or none, each naming who approved it (the audit event names
+    who triggered the run too: the two people of the four-eyes rule); returns the entries written."""
     engine = connect(url)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
@@ -83,13 +86,15 @@ def approve(url: str, period: str, run_id: str, payouts: list[SupplierPayout], p
             for item in payouts:
                 conn.execute(text(
                     "INSERT INTO payout_ledger (period, supplier, seq, run_id, approved_at, claimed_cents, "
-                    "accepted_cents, previously_paid_cents, payout_cents, payout_sha256) VALUES (:period, :supplier, "
-                    ":seq, :run_id, :at, :claimed, :accepted, :previous, :payout, :sha)"),
+                    "accepted_cents, previously_paid_cents, payout_cents, payout_sha256, approved_by) VALUES (:period, "
+                    ":supplier, :seq, :run_id, :at, :claimed, :accepted, :previous, :payout, :sha, :by)"),
                     {"period": period, "supplier": item.supplier, "seq": paid.get(item.supplier, (0, 0))[1] + 1,
                      "run_id": run_id, "at": now, "claimed": item.claimed_cents, "accepted": item.accepted_cents,
-                     "previous": item.previously_paid_cents, "payout": item.payout_cents, "sha": payout_sha256})
-            audit(conn, period, run_id, "PAYOUT_APPROVED",
-                  f'{{"suppliers": {len(payouts)}, "payout_cents": {sum(p.payout_cents for p in payouts)}}}')
+                     "previous": item.previously_paid_cents, "payout": item.payout_cents, "sha": payout_sha256,
+                     "by": approved_by})
+            audit(conn, period, run_id, "PAYOUT_APPROVED", json.dumps({
+                "suppliers": len(payouts), "payout_cents": sum(p.payout_cents for p in payouts),
+                "approved_by": approved_by, "triggered_by": triggered_by}, sort_keys=True))
     except IntegrityError:
         raise LedgerError(f"run {run_id} for {period} is already recorded in the payout ledger (or another approval "
                           "committed first); nothing was recorded") from None

@@ -3,6 +3,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -14,7 +15,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pipeline.cli import main
 from pipeline.errors import EikisError
-from pipeline.flows.claims import ClaimsConfig, approve, check
+from pipeline.flows.claims import (
+    ClaimsConfig,
+    approve,
+    approve_reviewed,
+    assigned_users,
+    check,
+    resolve_config,
+    response_timeout,
+)
 from pipeline.policy import load_policy
 from pipeline.publish.lock import PeriodBusy, period_lock
 from pipeline.store.db import connect
@@ -65,8 +74,8 @@ def _cli_approve(month: dict[str, Path], db_url: str, capsys, *extra: str) -> in
     return _cli(month, db_url, *extra, *_approval(capsys))
 
 
-def _approve(config: ClaimsConfig, summary: dict) -> dict:
-    return approve(config, summary["run_id"], summary["payout_digest"])
+def _approve(config: ClaimsConfig, summary: dict, approved_by: str = "approver-1") -> dict:
+    return approve(config, summary["run_id"], summary["payout_digest"], approved_by=approved_by)
 
 
 def _approvals_audited(db_url: str) -> int:
@@ -74,8 +83,15 @@ def _approvals_audited(db_url: str) -> int:
         return conn.execute(text("SELECT count(*) FROM audit_events WHERE event = 'PAYOUT_APPROVED'")).scalar()
 
 
+def _run_folder(month: dict[str, Path]) -> Path:
+    """The outbox of the latest check (`<outbox>/runs/<P>/<run_id>`, issue 22.4)."""
+    return max((month["outbox"] / "runs" / P).iterdir(),
+               key=lambda folder: (folder / "manifest.json").stat().st_mtime_ns)
+
+
 def _read(month: dict[str, Path], relative: str) -> str:
-    return (month["outbox"] / P / relative).read_text(encoding="utf-8")
+    """A file of the latest check's outbox."""
+    return (_run_folder(month) / relative).read_text(encoding="utf-8")
 
 
 def _ledger(db_url: str) -> list[tuple[str, int, int, int]]:
@@ -105,7 +121,7 @@ def test_a_claims_month_gives_the_hand_computed_files_and_a_byte_identical_previ
     manifest = json.loads(_read(month, "manifest.json"))
     assert sorted(manifest) == ["files", "period", "policy_digest", "run_id"]
     for entry in manifest["files"]:
-        assert hashlib.sha256((month["outbox"] / P / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
+        assert hashlib.sha256((_run_folder(month) / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
     quarantine = (month["root"] / "work" / P / "claims_quarantine.csv").read_text(encoding="utf-8")
     assert f"{TRADER};claims.csv;12;A11;CONFLICTING_CORRECTION" in quarantine  # the first of the two versions
     assert f"{HEAT};claims.csv;7;H-6;BAD_SUPPORT_TYPE" in quarantine
@@ -151,25 +167,38 @@ def test_approving_the_same_run_twice_pays_once(month, db_url):
         _approve(config, summary)
     assert _ledger(db_url) == [(HEAT, 1, 0, 1001), (TRADER, 1, 0, 4802)]
     # the database's own guarantee, bypassing the code's check: the same run or the same seq again is refused
-    run_id = json.loads(_read(month, "manifest.json"))["run_id"]
+    run_id = summary["run_id"]
     engine = connect(db_url)
     for seq, run in ((2, run_id), (1, "another-run")):
         with pytest.raises(IntegrityError), engine.begin() as conn:
-            conn.execute(text("INSERT INTO payout_ledger VALUES (:p, :s, :seq, :r, '2026-03-01 00:00:00', 0, 4802, 0, "
-                              "4802, 'x')"), {"p": P, "s": TRADER, "seq": seq, "r": run})
+            conn.execute(text("INSERT INTO payout_ledger (period, supplier, seq, run_id, approved_at, claimed_cents, "
+                              "accepted_cents, previously_paid_cents, payout_cents, payout_sha256) VALUES (:p, :s, "
+                              ":seq, :r, '2026-03-01 00:00:00', 0, 4802, 0, 4802, 'x')"),
+                         {"p": P, "s": TRADER, "seq": seq, "r": run})
     assert _ledger(db_url) == [(HEAT, 1, 0, 1001), (TRADER, 1, 0, 4802)]
 
 
-def test_only_the_approved_run_is_recorded(month, tmp_path):
+def test_each_check_keeps_its_own_outbox_and_p_shows_only_the_approved_run(month, tmp_path):
+    """Issue 22.4: every check publishes `<outbox>/runs/<P>/<run_id>`; `<outbox>/<P>` points at the approved run,
+    and a later preview (superseded, rejected or never approved) never replaces what was paid."""
     db = f"sqlite:///{tmp_path / 's.sqlite'}"
     config = _config(month, db)
-    approved = check(config)
-    (month["claims"] / P / HEAT / "late.csv").write_text(  # a later preview replaces the outbox before recording
+    first = check(config)
+    assert Path(first["outbox"]) == month["outbox"] / "runs" / P / first["run_id"]
+    assert not (month["outbox"] / P).exists()  # nothing approved yet
+    (month["claims"] / P / HEAT / "late.csv").write_text(  # a later preview, against the same ledger
         CLAIM_HEADER + "\nH-7;2026-02-04T10:00:00;H1;DISTRICT_HEAT;1;1.000;0.04\n", encoding="utf-8")
-    check(config)
-    with pytest.raises(EikisError, match=f"not the approved run {approved['run_id']}"):
-        _approve(config, approved)
-    assert _ledger(db) == []
+    second = check(config)
+    assert second["run_id"] != first["run_id"] and Path(first["outbox"]).is_dir()
+    _approve(config, first)  # the run the approver saw, unchanged by the later preview
+    assert (month["outbox"] / P).resolve() == Path(first["outbox"]).resolve()
+    assert (month["outbox"] / P / "payout.csv").read_text(encoding="utf-8") == EXPECTED_PAYOUT
+    with pytest.raises(EikisError, match="changed since"):
+        _approve(config, second)  # checked against the ledger before the first approval
+    third = check(config)  # a new preview after the approval (H-7 repeats H-1: DUPLICATE_CLAIM, nothing more due)
+    assert [p["payout_eur"] for p in third["payouts"]] == ["0.00", "0.00"]
+    assert (month["outbox"] / P).resolve() == Path(first["outbox"]).resolve()
+    assert _ledger(db) == [(HEAT, 1, 0, 1001), (TRADER, 1, 0, 4802)]
 
 
 def test_two_checks_against_the_same_ledger_cannot_both_be_approved(month, db_url):
@@ -230,7 +259,7 @@ def test_bad_input_stops_the_run_in_one_line_and_leaves_the_published_month_alon
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert _read(month, "payout.csv") == before  # no partial outbox: the earlier publication stands
-    assert not [p for p in month["outbox"].iterdir() if p.name.startswith(".build")]
+    assert not [p for p in month["outbox"].rglob(".build*")]
 
 
 def test_protected_user_claims_need_the_aldis_outbox(month, tmp_path, capsys):
@@ -258,7 +287,7 @@ def test_the_generator_makes_a_claims_month_with_every_reason(month, tmp_path):
     # every claimable (object, type) of the small month is paid: E1 x2 types, E2, K-1 and H1; two of them are the
     # generator's over-cap corrections (REDUCED)
     assert summary["statuses"]["ACCEPTED"] + summary["statuses"]["REDUCED"] == 5
-    results = (month["outbox"] / P / TRADER / "claim_result.csv").read_text(encoding="utf-8")
+    results = _read(month, f"{TRADER}/claim_result.csv")
     assert ";K-1;PROTECTED_USER;" in results
 
 
@@ -276,7 +305,7 @@ def test_a_check_and_an_approval_are_refused_while_another_run_of_the_period_hol
     with period_lock(P, month["outbox"]):
         assert _cli(month, db_url, "--as-of", "2026-03") == 2
         assert "is already being run by another process" in capsys.readouterr().err
-        assert not (month["outbox"] / P).exists()
+        assert not (month["outbox"] / "runs").exists()
     summary = check(_config(month, db_url))
     with period_lock(P, month["outbox"]), pytest.raises(PeriodBusy):
         _approve(_config(month, db_url), summary)
@@ -374,7 +403,7 @@ def test_a_concurrent_preview_of_other_files_into_the_same_outbox_does_not_chang
 
 def _rewrite(month: dict[str, Path], relative: str, old: str, new: str) -> None:
     """Edit a file of the claims outbox and its sha256 in the manifest beside it (what the issue did)."""
-    folder = month["outbox"] / P
+    folder = _run_folder(month)
     path = folder / relative
     path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -408,5 +437,53 @@ def test_an_approval_needs_a_run_that_was_checked_and_its_digest(month, tmp_path
     config = _config(month, db)
     summary = check(config)
     with pytest.raises(EikisError, match="not the digest the check of run"):
-        approve(config, summary["run_id"], "f" * 64)
+        approve(config, summary["run_id"], "f" * 64, approved_by="approver-1")
     assert _ledger(db) == []
+
+
+# Issue 22.4: four eyes. The DAG's record step (`approve_reviewed`) refuses the user who triggered the run.
+
+def test_the_user_who_triggered_the_run_cannot_approve_its_payout(month, db_url):
+    config = ClaimsConfig(**{**_config(month, db_url).to_dict(), "approvers": ("alice", "bob")})
+    summary = check(config)
+    approved = {"chosen_options": ["Approve"]}
+    refusals = [
+        ({"id": "alice", "name": "alice"}, "alice", "user alice triggered this run and cannot also approve"),
+        ({"id": "7", "name": "alice"}, "alice", "user alice triggered this run"),     # by name (FAB ids are numbers)
+        ({"id": "carol", "name": "carol"}, "alice", "not among the payout approvers"),
+        ({"id": "bob", "name": "bob"}, None, "no triggering user"),
+        (None, "alice", "no approver identity"),
+    ]
+    for responder, trigger, message in refusals:
+        with pytest.raises(EikisError, match=message):
+            approve_reviewed(config, summary, {**approved, "responded_by_user": responder}, trigger)
+    with pytest.raises(EikisError, match="was not approved"):
+        approve_reviewed(config, summary, {"chosen_options": ["Reject"],
+                                           "responded_by_user": {"id": "bob", "name": "bob"}}, "alice")
+    assert _ledger(db_url) == [] and _approvals_audited(db_url) == 0 and not (month["outbox"] / P).exists()
+
+    approve_reviewed(config, summary, {**approved, "responded_by_user": {"id": "bob", "name": "bob"}}, "alice")
+    with create_engine(db_url).connect() as conn:
+        assert {row[0] for row in conn.execute(text("SELECT approved_by FROM payout_ledger"))} == {"bob"}
+        detail = json.loads(conn.execute(text("SELECT detail FROM audit_events WHERE event = 'PAYOUT_APPROVED'"))
+                            .scalar_one())
+    assert detail == {"approved_by": "bob", "triggered_by": "alice", "payout_cents": 5803, "suppliers": 2}
+
+
+def test_the_approvers_and_the_approval_timeout_come_from_the_deployment(tmp_path):
+    env = {"EIKIS_CLAIMS_APPROVERS": " bob, alice ,,bob", "EIKIS_CLAIMS_APPROVAL_HOURS": "48"}
+    config = resolve_config({"period": P}, env)
+    assert assigned_users(config) == [{"id": "alice", "name": "alice"}, {"id": "bob", "name": "bob"}]
+    assert response_timeout(config) == dt.timedelta(hours=48)
+    defaults = resolve_config({"period": P}, {})
+    assert assigned_users(defaults) is None and response_timeout(defaults) == dt.timedelta(hours=72)
+    with pytest.raises(EikisError, match="EIKIS_CLAIMS_APPROVAL_HOURS"):
+        resolve_config({"period": P}, {"EIKIS_CLAIMS_APPROVAL_HOURS": "0"})
+
+
+def test_a_cli_approval_records_who_ran_it(month, tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 's.sqlite'}"
+    assert _cli_approve(month, db, capsys, "--as-of", "2026-03") == 0
+    with create_engine(db).connect() as conn:
+        (by,) = {row[0] for row in conn.execute(text("SELECT approved_by FROM payout_ledger"))}
+    assert by.startswith("cli:") and len(by) > 4

@@ -219,7 +219,8 @@ def test_the_ledger_refuses_update_and_delete_in_the_database(month, db_url):
     _approve(config, check(config))
     engine = connect(db_url)
     connect(db_url)  # the DDL (function, triggers) applies again without error: idempotent
-    statements = ["UPDATE payout_ledger SET payout_cents = 0", "DELETE FROM payout_ledger"]
+    statements = ["UPDATE payout_ledger SET payout_cents = 0", "DELETE FROM payout_ledger",
+                  "UPDATE claims_checks SET payout_digest = 'x'", "DELETE FROM claims_checks"]
     if engine.dialect.name == "postgresql":
         statements.append("TRUNCATE payout_ledger")
     for statement in statements:
@@ -487,3 +488,18 @@ def test_a_cli_approval_records_who_ran_it(month, tmp_path, capsys):
     with create_engine(db).connect() as conn:
         (by,) = {row[0] for row in conn.execute(text("SELECT approved_by FROM payout_ledger"))}
     assert by.startswith("cli:") and len(by) > 4
+
+
+@pytest.mark.postgres
+def test_a_postgresql_ledger_from_before_approvers_gets_the_approved_by_column():
+    url = fresh_postgres_database("eikis_test_claims_old_ledger")
+    with create_engine(url).begin() as conn:  # the ledger as sql/002_claims.sql created it before issue 22.4
+        conn.exec_driver_sql("CREATE TABLE payout_ledger (period TEXT NOT NULL, supplier TEXT NOT NULL, seq INTEGER "
+                             "NOT NULL, run_id TEXT NOT NULL, approved_at TIMESTAMP NOT NULL, claimed_cents BIGINT NOT "
+                             "NULL, accepted_cents BIGINT NOT NULL, previously_paid_cents BIGINT NOT NULL, "
+                             "payout_cents BIGINT NOT NULL, payout_sha256 TEXT NOT NULL, PRIMARY KEY (period, "
+                             "supplier, seq))")
+    with connect(url).connect() as conn:
+        columns = {row[0] for row in conn.execute(text(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'payout_ledger'"))}
+    assert "approved_by" in columns

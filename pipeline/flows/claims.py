@@ -18,14 +18,13 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.csvio import render_csv
+from pipeline.decide.approval import ApprovalRefused, four_eyes
 from pipeline.decide.audit_sample import audit_sample
 from pipeline.decide.claims import ClaimResult, Reference, decide_supplier
 from pipeline.decide.claims_policy import Rate, load_claims_policy
@@ -38,6 +37,7 @@ from pipeline.publish.atomic import build_folder, publish
 from pipeline.publish.claims import read_results, render_payout, write_outbox
 from pipeline.publish.lock import period_lock
 from pipeline.publish.manifest import derive_run_id
+from pipeline.publish.runs import approved_run, point_at_approved, remove_stale_runs, runs_folder
 from pipeline.sources.claims import SupplierClaims, read_claims, supplier_kind
 from pipeline.sources.published import open_outbox, protected_contracts, supplier_objects
 from pipeline.store.db import default_url
@@ -49,13 +49,8 @@ log = get_logger("flows.claims")
 PAYOUT_RECIPIENT = "payout"
 DEFAULT_APPROVAL_HOURS = 72   # three days: a request nobody answered fails, and nothing is paid
 MAX_APPROVAL_HOURS = 24 * 31
-RUNS = "runs"                 # <outbox>/runs/<P>/<run_id>/: every check's own outbox; <outbox>/<P> -> the approved one
 _RUN_ID = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9a-f]{12}")
 QUARANTINE_COLUMNS = ("supplier", "file", "line", "claim_id", "reason")
-
-
-class ApprovalRefused(EikisError):
-    """An approval that does not name exactly the checked payout: nothing is recorded."""
 
 
 class WindowClosed(EikisError):
@@ -201,7 +196,7 @@ def _check_locked(cfg: ClaimsConfig) -> dict[str, Any]:
     rows = payouts(results, previously_paid(cfg.db_url, cfg.period))
     digest = payout_digest(cfg.period, run_id, rows)
     sample = audit_sample(results, run_id)
-    runs = Path(cfg.outbox) / RUNS / cfg.period
+    runs = runs_folder(Path(cfg.outbox), cfg.period)
     target = runs / run_id
     if approved_run(Path(cfg.outbox), cfg.period) != run_id:  # an approved run's files are a record: never rebuilt
         remove_stale_runs(runs)
@@ -275,36 +270,15 @@ def approve_reviewed(config: ClaimsConfig | dict[str, Any], summary: dict[str, A
     cfg = ClaimsConfig.of(config)
     if response.get("chosen_options") != ["Approve"]:
         raise ApprovalRefused(f"run {summary['run_id']} of {cfg.period} was not approved; nothing was recorded")
-    approver = four_eyes(cfg, response.get("responded_by_user"), triggered_by)
+    approver = four_eyes(cfg.approvers, response.get("responded_by_user"), triggered_by)
     return approve(cfg, summary["run_id"], summary["payout_digest"], approved_by=approver, triggered_by=triggered_by)
-
-
-def four_eyes(config: ClaimsConfig, responder: dict[str, Any] | None, triggered_by: str | None) -> str:
-    """Who approved, as recorded; refused unless a second person did: the approver is known, is not the user who
-    triggered the run (by id or name), and, when approvers are configured, is one of them. Airflow itself lets
-    only `assigned_users` answer; this holds even where it does not (no approvers configured, another answer path).
-    """
-    user_id = str((responder or {}).get("id") or "")
-    name = str((responder or {}).get("name") or user_id)
-    if not user_id:
-        raise ApprovalRefused("the approval carries no approver identity; nothing was recorded")
-    if not triggered_by:
-        raise ApprovalRefused("the run has no triggering user, so four eyes cannot be shown; trigger it as a named "
-                              "user; nothing was recorded")
-    if triggered_by in (user_id, name):
-        raise ApprovalRefused(f"user {name} triggered this run and cannot also approve its payout (four eyes): "
-                              "another approver must answer; nothing was recorded")
-    if config.approvers and user_id not in config.approvers:
-        raise ApprovalRefused(f"user {name} is not among the payout approvers (EIKIS_CLAIMS_APPROVERS); nothing was "
-                              "recorded")
-    return name if name == user_id else f"{name} (id {user_id})"
 
 
 def _approve_locked(cfg: ClaimsConfig, run_id: str, digest: str, approved_by: str,
                     triggered_by: str | None) -> dict[str, Any]:
     if not _RUN_ID.fullmatch(run_id) or not run_id.startswith(f"{cfg.period}-"):
         raise ApprovalRefused(f"{run_id!r} is not a claims run id of {cfg.period}; nothing was recorded")
-    folder = Path(cfg.outbox) / RUNS / cfg.period / run_id
+    folder = runs_folder(Path(cfg.outbox), cfg.period) / run_id
     if not (folder / "manifest.json").is_file():
         raise ApprovalRefused(f"no outbox of run {run_id} for {cfg.period}; nothing was recorded", file=folder)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -333,35 +307,6 @@ def _approve_locked(cfg: ClaimsConfig, run_id: str, digest: str, approved_by: st
     total = eur(sum(r.payout_cents for r in rows))
     log.info("claims %s: approved, %d ledger entr(ies), payout total %s EUR", run_id, written, total)
     return {"run_id": run_id, "entries": written, "payout_total_eur": total, "approved_by": approved_by}
-
-
-def approved_run(outbox: Path, period: str) -> str | None:
-    """The run `<outbox>/<P>` points at (the last approved one), or None before any approval."""
-    link = outbox / period
-    return Path(os.readlink(link)).name if link.is_symlink() else None
-
-
-def point_at_approved(outbox: Path, period: str, run_id: str) -> None:
-    """Make `<outbox>/<P>` point at `runs/<P>/<run_id>` in one rename (a reader sees the old or the new run).
-
-    Only an approval calls it, so a rejected or superseded preview never replaces what was paid. A `<P>` folder
-    of the layout before per-run outboxes is kept as `runs/<P>/<its run id>`."""
-    link = outbox / period
-    if link.exists() and not link.is_symlink():
-        previous = json.loads((link / "manifest.json").read_text(encoding="utf-8"))["run_id"]
-        aside = outbox / RUNS / period / previous
-        os.rename(link, aside if not aside.exists() else outbox / f".replaced-{period}-{uuid.uuid4().hex[:8]}")
-    temporary = outbox / f".link-{period}-{uuid.uuid4().hex[:8]}"
-    os.symlink(Path(RUNS) / period / run_id, temporary)
-    os.replace(temporary, link)
-
-
-def remove_stale_runs(runs: Path) -> None:
-    """Build folders a killed check left under `runs/<P>/` (call holding P's lock, like `remove_stale`)."""
-    if runs.is_dir():
-        for stale in runs.glob(".build-*"):
-            if stale.is_dir() and not stale.is_symlink():
-                shutil.rmtree(stale, ignore_errors=True)
 
 
 def claims_recipient_of(path: str) -> str:

@@ -76,9 +76,12 @@ def test_a_failed_recording_leaves_the_previous_state(published, tmp_path):
 def test_embedded_sqlite_store_and_retention_purge(published, tmp_path):
     url = f"sqlite:///{tmp_path / 'eikis.sqlite'}"
     run_id = (published / "run_id").read_text()
-    record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
+    old = "2024-11"  # the sample recorded under a month that is 24 months old in 2026-11 and past it in 2026-12
+    for folder in ("work", "outbox"):
+        shutil.copytree(published / folder / SAMPLE_PERIOD, tmp_path / folder / old)
+    record_period(url, old, tmp_path / "work", tmp_path / "outbox", run_id)
     assert counts(url)["household_decisions"] > 200
-    assert apply_retention(url, tmp_path / "no-files", "2028-11") == []          # 24 months kept
-    deleted = {item.target: item.items for item in apply_retention(url, tmp_path / "no-files", "2028-12")}
+    assert apply_retention(url, tmp_path / "no-files", "2026-11") == []          # 24 months kept
+    deleted = {item.target: item.items for item in apply_retention(url, tmp_path / "no-files", "2026-12")}
     assert deleted["household_decisions"] == 232                               # then deleted (the sample's 232)
     assert counts(url)["household_decisions"] == 0 and counts(url)["runs"] == 1  # the run record stays

@@ -114,6 +114,6 @@ def _plain(value: object) -> str:
     """A stored value in one spelling for both databases (numbers to the cent; NULL kept apart from '')."""
     if value is None:
         return "<NULL>"
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):  # SQLite keeps 520.00 as 520
         return f"{Decimal(str(value)):.2f}"
     return str(value)

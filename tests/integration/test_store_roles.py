@@ -71,8 +71,9 @@ def as_app(store: dict[str, str], statement: str) -> str | None:
 @pytest.mark.parametrize("table", APPEND_ONLY)
 def test_the_application_role_cannot_rewrite_an_append_only_table(store, table):
     trigger = {"access_log": "access_log_append_only", "payout_ledger": "payout_ledger_append_only",
-               "deletion_log": "deletion_log_append_only", "audit_events": "ALL"}[table]
-    column = "period" if table == "payout_ledger" else "at"
+               "deletion_log": "deletion_log_append_only", "audit_events": "ALL",
+               "claims_checks": "claims_checks_append_only"}[table]
+    column = "period" if table in ("payout_ledger", "claims_checks") else "at"
     for statement in (f"ALTER TABLE {table} DISABLE TRIGGER {trigger}", f"DELETE FROM {table}",
                       f"UPDATE {table} SET {column} = {column}", f"TRUNCATE {table}", f"DROP TABLE {table}"):
         refusal = as_app(store, statement)

@@ -26,7 +26,7 @@ log = get_logger("publish.files")
 SUPPLIER_COLUMNS = ("object_id", "aris_code", "address", "connection_kind", "eligible", "eligible_dwellings",
                     "support_types")
 ERROR_COLUMNS = ("object_id", "aris_code", "address", "reason")
-MUNICIPALITY_COLUMNS = ("aris_code", "address", "eligible")
+MUNICIPALITY_COLUMNS = ("aris_code", "address", "eligible", "status")
 UNREACHED_COLUMNS = ("aris_code", "address")
 
 
@@ -133,7 +133,9 @@ def _heat_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
 
 
 def _municipality_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
-    """Every municipality gets every address in its territory where a counting person lives, with the flag."""
+    """Every municipality gets every address in its territory where a counting person lives, with the flag and
+    the household's status (CONTRACTS v1.2 §10): `eligible` is 1 only for `ELIGIBLE`, and `status` lets a social
+    worker tell a household being checked (`REVIEW`) from one that is `NOT_ELIGIBLE`."""
     households = pd.read_parquet(layout.decided("households"))
     municipalities = pd.read_parquet(layout.decided("municipalities"))["municipality_code"]
     lived_in = households.loc[households["members"] > 0].copy()

@@ -50,7 +50,7 @@ def test_outbox_layout_and_headers_follow_the_contract(sample_run):
         assert not text.startswith("\ufeff") and "\r" not in text and text.endswith("\n")
         header = text.split("\n", 1)[0]
         if name.endswith("households.csv"):
-            assert header == "aris_code;address;eligible"
+            assert header == "aris_code;address;eligible;status"
         elif name.endswith("unreached.csv"):
             assert header == "aris_code;address"
         elif name.endswith("address_errors.csv"):

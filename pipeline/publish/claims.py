@@ -17,6 +17,8 @@ from pathlib import Path
 from pipeline.csvio import render_csv
 from pipeline.decide.claims import ClaimResult
 from pipeline.decide.payouts import SupplierPayout, eur
+from pipeline.handoff import RecipientFile
+from pipeline.publish.companion import with_companion
 
 RESULT_COLUMNS = ("claim_id", "object_id", "support_type", "status", "reason", "claimed_eur", "accepted_eur")
 PAYOUT_COLUMNS = ("supplier", "claimed_eur", "accepted_eur", "previously_paid_eur", "payout_eur")
@@ -29,14 +31,16 @@ def _money(amount: Decimal | None) -> str:
 
 def write_outbox(build: Path, period: str, run_id: str, policy_digest: str, results: Sequence[ClaimResult],
                  supplier_payouts: Sequence[SupplierPayout], sample: Sequence[ClaimResult]) -> dict[str, int]:
-    """Write every file and the manifest into `build`; returns rows per file path."""
+    """Write every file (with its spreadsheet companion, `publish.companion`) and the manifest into `build`;
+    returns rows per file path."""
     files: dict[str, int] = {}
 
     def write(relative: str, header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
         target = build / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(render_csv(header, rows))
-        files[relative] = len(rows)
+        for item in with_companion(build, RecipientFile(relative, len(rows))):
+            files[item.path] = item.rows
 
     by_supplier: dict[str, list[ClaimResult]] = {}
     for result in results:

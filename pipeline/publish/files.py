@@ -20,6 +20,7 @@ from pipeline.decide.rules import ELIGIBLE
 from pipeline.handoff import RecipientFile
 from pipeline.jobs import Job, RunJobs, run_in_order
 from pipeline.logs import get_logger
+from pipeline.publish.companion import with_companion
 
 log = get_logger("publish.files")
 
@@ -30,11 +31,12 @@ MUNICIPALITY_COLUMNS = ("aris_code", "address", "eligible", "status")
 UNREACHED_COLUMNS = ("aris_code", "address")
 
 
-def _write(build: Path, relative: str, header: tuple[str, ...], frame: pd.DataFrame) -> RecipientFile:
+def _write(build: Path, relative: str, header: tuple[str, ...], frame: pd.DataFrame) -> list[RecipientFile]:
+    """The file, and its spreadsheet companion when people open its kind (`publish.companion`)."""
     target = build / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(_render(header, frame[list(header)]))
-    return RecipientFile(relative, len(frame))
+    return with_companion(build, RecipientFile(relative, len(frame)))
 
 
 def _render(header: tuple[str, ...], frame: pd.DataFrame) -> bytes:
@@ -93,10 +95,10 @@ def _dso_files(layout: WorkLayout, build: Path, commodity: str) -> list[Recipien
     """The DSO's list of every object of one commodity, and the rows that go back to it."""
     folder = f"dso_{commodity}"
     good = _sorted(_good_objects(layout, commodity), "object_id")
-    written = [_write(build, f"{folder}/eligibility.csv", SUPPLIER_COLUMNS, good)]
+    written = _write(build, f"{folder}/eligibility.csv", SUPPLIER_COLUMNS, good)
     returned = pd.read_parquet(layout.decided(f"{commodity}_returned"))
     if len(returned):
-        written.append(_write(build, f"{folder}/address_errors.csv", ERROR_COLUMNS, returned))
+        written.extend(_write(build, f"{folder}/address_errors.csv", ERROR_COLUMNS, returned))
     return written
 
 
@@ -107,7 +109,7 @@ def _trader_files(layout: WorkLayout, build: Path, commodity: str) -> list[Recip
     eligible = _groups(_sorted(good.loc[good["eligible"] == 1], "object_id"), "company_reg_no")
     written = []
     for trader in sorted(good["company_reg_no"].dropna().unique()):   # in C: a set() of 900 000 texts is not
-        written.append(_write(build, f"traders_{commodity}/{trader}/eligibility.csv", SUPPLIER_COLUMNS,
+        written.extend(_write(build, f"traders_{commodity}/{trader}/eligibility.csv", SUPPLIER_COLUMNS,
                               eligible.get(trader, good.iloc[:0])))
     return written
 
@@ -124,11 +126,11 @@ def _heat_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
     errors_of = _groups(returned, "company_reg_no")
     written = []
     for supplier in sorted(set(decided["company_reg_no"])):
-        written.append(_write(build, f"heat/{supplier}/eligibility.csv", SUPPLIER_COLUMNS,
+        written.extend(_write(build, f"heat/{supplier}/eligibility.csv", SUPPLIER_COLUMNS,
                               good.get(supplier, decided.iloc[:0])))
         errors = errors_of.get(supplier, returned.iloc[:0])
         if len(errors):
-            written.append(_write(build, f"heat/{supplier}/address_errors.csv", ERROR_COLUMNS, errors))
+            written.extend(_write(build, f"heat/{supplier}/address_errors.csv", ERROR_COLUMNS, errors))
     return written
 
 
@@ -144,7 +146,7 @@ def _municipality_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
     written = []
     for municipality in sorted(municipalities):
         own = by_municipality.get(municipality, lived_in.iloc[:0])
-        written.append(_write(build, f"municipalities/{municipality}/households.csv", MUNICIPALITY_COLUMNS, own))
+        written.extend(_write(build, f"municipalities/{municipality}/households.csv", MUNICIPALITY_COLUMNS, own))
     return written
 
 
@@ -154,6 +156,6 @@ def _unreached_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
     unreached = pd.read_parquet(layout.decided("unreached"))
     municipalities = pd.read_parquet(layout.decided("municipalities"))["municipality_code"]
     by_municipality = _groups(_sorted(unreached, "aris_code"), "municipality_code")
-    return [_write(build, f"municipalities/{municipality}/unreached.csv", UNREACHED_COLUMNS,
-                   by_municipality.get(municipality, unreached.iloc[:0]))
-            for municipality in sorted(municipalities)]
+    return [item for municipality in sorted(municipalities)
+            for item in _write(build, f"municipalities/{municipality}/unreached.csv", UNREACHED_COLUMNS,
+                               by_municipality.get(municipality, unreached.iloc[:0]))]

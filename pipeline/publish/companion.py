@@ -1,0 +1,112 @@
+"""The typed spreadsheet companion of a recipient CSV that people open (CONTRACTS v1.2 §10): an `.xlsx` beside it.
+
+Why: a social worker or an accountant double-clicks. A `;` CSV opened that way in a Latvian spreadsheet garbles
+every ā/ē/ī/ū/ļ/ņ/š/ž (read as Windows-1257) and turns amounts into dates or text (`22.09` → 22 Sep). The `.xlsx`
+carries its types inside, so every locale reads the same: amounts are numbers shown with two decimals, flags and
+counts are numbers, dates are dates, ids and codes are text (an ARIS code or a registration number never becomes
+a number), with a frozen header, a filter and column widths. The CSV stays the contract for machines.
+
+One writer for every flow (monthly, ALDIS, claims): it reads the CSV the flow has just written, so the companion
+holds exactly the CSV's rows and cells, and each column's type comes from the data dictionary
+(`publish/dictionary.py`). Text cells are written as text (never as a formula, whatever they begin with) and
+keep the CSV's neutralising `'` (`csvio.neutralise`), so both files show the same cell. An amount is written from
+its decimal text, not from a float: the number in the file is the CSV's digits. The workbook's bytes depend on
+nothing but the rows (fixed creation time, fixed zip entry times), so a re-run gives a byte-identical file.
+
+XlsxWriter (BSD-2, maintained): it streams rows to disk (`constant_memory`), writes fixed zip entry times and
+takes the creation time as a property; openpyxl stamps its zip entries with the clock (see README).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+
+from pipeline.csvio import ContractDialect
+from pipeline.handoff import RecipientFile
+from pipeline.publish.dictionary import Kind, column, file_kind
+
+# The workbook's creation time: fixed, so that the bytes depend on the rows only (the manifest says which run).
+CREATED = dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
+MAX_ROWS = 1_048_575                      # a worksheet's rows, less the header
+MAX_WIDTH = 60
+_DIGITS = 15                              # an IEEE double keeps every decimal of up to 15 significant digits
+_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
+
+
+def companion_path(relative: str) -> str:
+    """`municipalities/X/households.csv` → `municipalities/X/households.xlsx`."""
+    return relative.removesuffix(".csv") + ".xlsx"
+
+
+def with_companion(build: Path, written: RecipientFile) -> list[RecipientFile]:
+    """The written CSV and, when its kind is one people open, its `.xlsx` companion written beside it."""
+    kind = file_kind(written.path)
+    if kind is None or not kind.companion:
+        return [written]
+    write_companion(build / written.path, build / companion_path(written.path))
+    return [written, RecipientFile(companion_path(written.path), written.rows)]
+
+
+def write_companion(source: Path, target: Path) -> None:
+    """Write `target` (.xlsx) with the rows of the contract CSV `source`, typed by the data dictionary."""
+    with source.open("r", encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle, dialect=ContractDialect))
+    kinds = [column(name).kind for name in header]
+    if len(rows) > MAX_ROWS:
+        raise ValueError(f"{source}: {len(rows)} rows do not fit in a spreadsheet ({MAX_ROWS})")
+    workbook = xlsxwriter.Workbook(str(target), {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+        "strings_to_urls": False})
+    try:
+        workbook.set_properties({"created": CREATED.replace(tzinfo=None)})
+        formats = {Kind.TEXT: workbook.add_format({"num_format": "@"}),
+                   Kind.INTEGER: workbook.add_format({"num_format": "0"}),
+                   Kind.AMOUNT: workbook.add_format({"num_format": "0.00"}),
+                   Kind.DATE: workbook.add_format({"num_format": "yyyy-mm-dd"})}
+        sheet = workbook.add_worksheet(source.stem[:31])
+        sheet.freeze_panes(1, 0)
+        sheet.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
+        for at, (name, kind) in enumerate(zip(header, kinds, strict=True)):
+            width = max([len(name), *(len(row[at]) for row in rows)]) + 2
+            sheet.set_column(at, at, min(width, MAX_WIDTH), formats[kind])
+        bold = workbook.add_format({"bold": True, "num_format": "@"})
+        for at, name in enumerate(header):
+            sheet.write_string(0, at, name, bold)
+        sheet.autofilter(0, 0, len(rows), len(header) - 1)
+        for number, row in enumerate(rows, start=1):
+            for at, (text, kind) in enumerate(zip(row, kinds, strict=True)):
+                if text == "":
+                    continue
+                try:
+                    _write_cell(sheet, number, at, text, kind, formats[kind])
+                except ValueError as exc:
+                    raise ValueError(f"{source}: line {number + 1}, column {header[at]}: {exc}") from None
+    finally:
+        workbook.close()
+
+
+def _write_cell(sheet: xlsxwriter.worksheet.Worksheet, row: int, at: int, text: str, kind: Kind,
+                style: xlsxwriter.format.Format) -> None:
+    if kind is Kind.TEXT:
+        sheet.write_string(row, at, text, style)
+    elif kind is Kind.INTEGER:
+        sheet.write_number(row, at, int(text), style)
+    elif kind is Kind.AMOUNT:
+        sheet.write_number(row, at, exact_amount(text), style)
+    else:
+        sheet.write_datetime(row, at, dt.date.fromisoformat(text), style)
+
+
+def exact_amount(text: str) -> Decimal:
+    """The CSV's amount (CONTRACTS: a `.` decimal point, at most 2 decimals) as a Decimal of at most 15 digits:
+    the file's number is then these very digits (XlsxWriter writes a Decimal with its own digits, and any
+    reader's double keeps every decimal of 15 significant digits)."""
+    if not _AMOUNT.fullmatch(text) or len(text.lstrip("-").replace(".", "").lstrip("0")) > _DIGITS:
+        raise ValueError(f"{text!r} is not an amount of at most 2 decimals and {_DIGITS} digits")
+    return Decimal(text)

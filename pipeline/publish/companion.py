@@ -36,7 +36,6 @@ CREATED = dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
 MAX_ROWS = 1_048_575                      # a worksheet's rows, less the header
 MAX_WIDTH = 60
 _DIGITS = 15                              # an IEEE double keeps every decimal of up to 15 significant digits
-_AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
 
 
 def companion_path(relative: str) -> str:
@@ -68,6 +67,7 @@ def write_companion(source: Path, target: Path) -> None:
         formats = {Kind.TEXT: workbook.add_format({"num_format": "@"}),
                    Kind.INTEGER: workbook.add_format({"num_format": "0"}),
                    Kind.AMOUNT: workbook.add_format({"num_format": "0.00"}),
+                   Kind.QUANTITY: workbook.add_format({"num_format": "0.000"}),
                    Kind.DATE: workbook.add_format({"num_format": "yyyy-mm-dd"})}
         sheet = workbook.add_worksheet(source.stem[:31])
         sheet.freeze_panes(1, 0)
@@ -99,14 +99,17 @@ def _write_cell(sheet: xlsxwriter.worksheet.Worksheet, row: int, at: int, text: 
         sheet.write_number(row, at, int(text), style)
     elif kind is Kind.AMOUNT:
         sheet.write_number(row, at, exact_amount(text), style)
+    elif kind is Kind.QUANTITY:
+        sheet.write_number(row, at, exact_amount(text, places=3), style)
     else:
         sheet.write_datetime(row, at, dt.date.fromisoformat(text), style)
 
 
-def exact_amount(text: str) -> Decimal:
-    """The CSV's amount (CONTRACTS: a `.` decimal point, at most 2 decimals) as a Decimal of at most 15 digits:
-    the file's number is then these very digits (XlsxWriter writes a Decimal with its own digits, and any
-    reader's double keeps every decimal of 15 significant digits)."""
-    if not _AMOUNT.fullmatch(text) or len(text.lstrip("-").replace(".", "").lstrip("0")) > _DIGITS:
-        raise ValueError(f"{text!r} is not an amount of at most 2 decimals and {_DIGITS} digits")
+def exact_amount(text: str, places: int = 2) -> Decimal:
+    """The CSV's amount (CONTRACTS: a `.` decimal point, at most 2 decimals; kWh at most 3) as a Decimal of at
+    most 15 digits: the file's number is then these very digits (XlsxWriter writes a Decimal with its own digits,
+    and any reader's double keeps every decimal of 15 significant digits)."""
+    if not re.fullmatch(rf"-?[0-9]+(\.[0-9]{{1,{places}}})?", text) or \
+            len(text.lstrip("-").replace(".", "").lstrip("0")) > _DIGITS:
+        raise ValueError(f"{text!r} is not a number of at most {places} decimals and {_DIGITS} digits")
     return Decimal(text)

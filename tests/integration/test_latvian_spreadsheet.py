@@ -47,7 +47,7 @@ DIACRITICS = set("āēīūļņšž")
 
 @pytest.fixture(scope="module")
 def outboxes(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """The sample month's three published outboxes: monthly, ALDIS and claims."""
+    """The sample month's three published outboxes: monthly, ALDIS and the claims check's preview."""
     root = tmp_path_factory.mktemp("latvian")
     common = ["--period", SAMPLE_PERIOD, "--workdir", str(root / "work")]
     assert main(["run", *common, "--inbox", str(SAMPLE_INBOX), "--outbox", str(root / "outbox"),
@@ -60,7 +60,9 @@ def outboxes(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     assert main(["claims", *common, "--claims", str(root / "claims"), "--published", str(root / "outbox"),
                  "--aldis", str(root / "aldis"), "--outbox", str(root / "claims_outbox"),
                  "--policy", str(DEFAULT_POLICY), "--as-of", SAMPLE_PERIOD]) == 0
-    return [root / name / SAMPLE_PERIOD for name in ("outbox", "aldis", "claims_outbox")]
+    previews = [path.parent for path in (root / "claims_outbox" / "runs" / SAMPLE_PERIOD).glob("*/manifest.json")]
+    assert len(previews) == 1                                 # a check publishes its own run's folder
+    return [root / "outbox" / SAMPLE_PERIOD, root / "aldis" / SAMPLE_PERIOD, previews[0]]
 
 
 def one_per_kind(outboxes: list[Path]) -> dict[str, Path]:

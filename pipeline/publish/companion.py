@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,12 +54,14 @@ def with_companion(build: Path, written: RecipientFile) -> list[RecipientFile]:
 
 
 def write_companion(source: Path, target: Path) -> None:
-    """Write `target` (.xlsx) with the rows of the contract CSV `source`, typed by the data dictionary."""
-    with source.open("r", encoding="utf-8", newline="") as handle:
-        header, *rows = list(csv.reader(handle, dialect=ContractDialect))
+    """Write `target` (.xlsx) with the rows of the contract CSV `source`, typed by the data dictionary.
+
+    The CSV is read twice, row by row (once for the column widths and the row count, once to write), and the
+    workbook streams its rows to disk: a trader's list of several hundred thousand rows is never held whole."""
+    header, widths, count = _measure(source)
     kinds = [column(name).kind for name in header]
-    if len(rows) > MAX_ROWS:
-        raise ValueError(f"{source}: {len(rows)} rows do not fit in a spreadsheet ({MAX_ROWS})")
+    if count > MAX_ROWS:
+        raise ValueError(f"{source}: {count} rows do not fit in a spreadsheet ({MAX_ROWS})")
     workbook = xlsxwriter.Workbook(str(target), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
         "strings_to_urls": False})
@@ -72,23 +75,41 @@ def write_companion(source: Path, target: Path) -> None:
         sheet = workbook.add_worksheet(source.stem[:31])
         sheet.freeze_panes(1, 0)
         sheet.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
-        for at, (name, kind) in enumerate(zip(header, kinds, strict=True)):
-            width = max([len(name), *(len(row[at]) for row in rows)]) + 2
-            sheet.set_column(at, at, min(width, MAX_WIDTH), formats[kind])
+        for at, (width, kind) in enumerate(zip(widths, kinds, strict=True)):
+            sheet.set_column(at, at, min(width + 2, MAX_WIDTH), formats[kind])
         bold = workbook.add_format({"bold": True, "num_format": "@"})
         for at, name in enumerate(header):
             sheet.write_string(0, at, name, bold)
-        sheet.autofilter(0, 0, len(rows), len(header) - 1)
-        for number, row in enumerate(rows, start=1):
+        sheet.autofilter(0, 0, count, len(header) - 1)
+        records = _records(source)
+        next(records)
+        for number, row in enumerate(records, start=1):
             for at, (text, kind) in enumerate(zip(row, kinds, strict=True)):
                 if text == "":
                     continue
                 try:
                     _write_cell(sheet, number, at, text, kind, formats[kind])
                 except ValueError as exc:
-                    raise ValueError(f"{source}: line {number + 1}, column {header[at]}: {exc}") from None
+                    raise ValueError(f"{source}: record {number}, column {header[at]}: {exc}") from None
     finally:
         workbook.close()
+
+
+def _records(source: Path) -> Iterator[list[str]]:
+    with source.open("r", encoding="utf-8", newline="") as handle:
+        yield from csv.reader(handle, dialect=ContractDialect)
+
+
+def _measure(source: Path) -> tuple[list[str], list[int], int]:
+    """The CSV's header, each column's widest cell (characters) and its number of rows."""
+    records = _records(source)
+    header = next(records)
+    widths = [len(name) for name in header]
+    count = 0
+    for row in records:
+        count += 1
+        widths = list(map(max, widths, map(len, row)))
+    return header, widths, count
 
 
 def _write_cell(sheet: xlsxwriter.worksheet.Worksheet, row: int, at: int, text: str, kind: Kind,

@@ -328,7 +328,7 @@ FILE_KINDS: tuple[FileKind, ...] = (
              ("contract_number", "aris_code", "address", "decision_valid_from", "decision_valid_to"),
              companion=True, about=Words(
                  "jūsu aizsargāto lietotāju līgumi mēnesim P (ALDIS): katram piemērojiet samazinājumu rēķinā; "
-                 "sakārtoti pēc `contract_number`; tikai virsraksts, ja neviena nav",
+                 "sakārtoti pēc `contract_number`; tikai virsraksts, ja nav neviena līguma",
                  "your protected users' contracts for P (ALDIS): apply the reduction on each one's bill; sorted by "
                  "`contract_number`; the header only when there are none"),
              example=(("LV-2024-001234", "100003011", "Brīvības iela 1 - 5, Rīga", "2025-11-01", "2026-04-30"),

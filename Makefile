@@ -31,6 +31,7 @@ lock:
 setup: $(BIN)/.installed
 
 run: $(BIN)/.installed
+	$(BIN)/eikis db upgrade --workdir $(OUT)/work
 	EIKIS_DEV_MODE=1 $(BIN)/eikis run --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/outbox \
 		--policy policy/eikis_policy.yaml --workdir $(OUT)/work
 

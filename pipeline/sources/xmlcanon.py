@@ -399,8 +399,11 @@ def _frame(data: mmap.mmap, found: Grammar, chunk: Chunk | None) -> tuple[int, i
         return None  # xsi:type and friends could change what the records are checked against
     closing = b"</" + found.root.encode() + b">"
     if chunk is not None:
+        # the chunk is read inside data[:header_end]: a header that ends before the root start tag does is a
+        # plan made on other bytes (the wrapper cuts the tag, libxml2 refuses it), whatever records it promised
         between = data[head.end(): chunk.header_end]
-        if chunk.root_name != found.root.encode() or between.strip(b" \t\n") or chunk.start < chunk.header_end:
+        if chunk.root_name != found.root.encode() or chunk.header_end < head.end() or between.strip(b" \t\n") \
+                or chunk.start < chunk.header_end:
             return None
         return head.end(), chunk.start, chunk.end, closing + b"\n"
     end = len(data)

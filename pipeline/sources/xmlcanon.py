@@ -359,8 +359,7 @@ def _prove(data: mmap.mmap, layout: XmlLayout, found: Grammar, fields: Sequence[
         return _cannot(path, "head and tail are not valid on their own")
     values = _values(found, fields, row_per_child) or []
     wanted = tuple(dict.fromkeys(values))
-    walked = _canonscan.scan(data, body_start, body_end, tuple(found.tags), _transitions(found), _limits(found),
-                             _attribute_limits(found), wanted, _MAX_TEXT, row_per_child, lines)
+    walked = walk_body(data, body_start, body_end, found, wanted, row_per_child, lines)
     if walked is None:
         return _cannot(path, f"body bytes {body_start}..{body_end}")
     records, rows, texts, levels = walked[:4]
@@ -372,6 +371,14 @@ def _prove(data: mmap.mmap, layout: XmlLayout, found: Grammar, fields: Sequence[
             columns[name] = pa.Array.from_buffers(pa.uint32(), rows, [None, pa.py_buffer(numbers)])
     row_lines = _first_line(data, chunk, body_start) + np.frombuffer(walked[4], np.int64) if lines else None
     return Proof(records, columns, row_lines, rows)
+
+
+def walk_body(data: Any, start: int, end: int, found: Grammar, wanted: tuple[tuple[int, int], ...],
+              row_per_child: bool = False, lines: bool = False) -> tuple[Any, ...] | None:
+    """The compiled walk of `data[start:end]` under a grammar's tables (see `_canonscan.c` for the answer): the
+    one call of the extension, shared by `prove` and the tests that scan against a no-access page."""
+    return _canonscan.scan(data, start, end, tuple(found.tags), _transitions(found), _limits(found),
+                           _attribute_limits(found), wanted, _MAX_TEXT, row_per_child, lines)
 
 
 def _first_line(data: mmap.mmap, chunk: Chunk | None, body_start: int) -> int:

@@ -4,12 +4,17 @@ compiled walk with arguments it cannot handle."""
 
 from __future__ import annotations
 
+import random
 import time
+from typing import Any
 
+import numpy as np
 import pytest
 
-from pipeline.sources import vid, xmlcanon, xmlcolumns, xsdstream
-from pipeline.sources.xmlstream import ChunkStream, plan_chunks
+from pipeline.sources import vid, vsaa, xmlcanon, xmlcolumns, xsdstream
+from pipeline.sources.xmlcanon import _canonscan
+from pipeline.sources.xmlstream import ChunkStream, XmlLayout, plan_chunks
+from tests.guarded import GuardedPage
 from tests.unit.test_xml_canon import document
 
 pytestmark = pytest.mark.skipif(not xmlcolumns.available(), reason="xml2arrow or libxml2's C API not available")
@@ -66,3 +71,94 @@ def test_a_chunk_planned_on_other_bytes_is_not_proven_when_its_header_ends_insid
             assert not xsdstream.validate_stream(stream, layout.schema_file).valid
     for chunk in chunks:
         assert xmlcanon.prove(path, layout, vid.COLUMNS.fields, chunk) is None, chunk
+
+
+# ---------------------------------------------------------------- the compiled walk's own guards
+def _scan_arguments(layout: XmlLayout, fields: tuple[tuple[str, str], ...], per_child: bool) -> dict[str, Any]:
+    found = xmlcanon.grammar(layout)
+    assert found is not None
+    return {"tags": tuple(found.tags), "allowed": bytearray(found.transitions().astype(np.uint8).tobytes()),
+            "max_chars": xmlcanon._limits(found), "attribute_chars": xmlcanon._attribute_limits(found),
+            "wanted": tuple(dict.fromkeys(xmlcanon._values(found, fields, per_child) or [])),
+            "max_text": 1 << 20, "per_child": per_child}
+
+
+def _scan(body: bytes, arguments: dict[str, Any]) -> tuple[Any, ...] | None:
+    a = arguments
+    return _canonscan.scan(body, 0, len(body), a["tags"], bytes(a["allowed"]), a["max_chars"],
+                           a["attribute_chars"], a["wanted"], a["max_text"], a["per_child"], True)
+
+
+VID_BODY = b"  <Income>" + b"".join(f"<{n}>{t}</{n}>".encode() for n, t in RECORD) + b"</Income>\n"
+VSAA_BODY = (b'  <Person><PersonCode>23015212068</PersonCode><GivenName>Anna</GivenName><Month period="2026-10">'
+             b'417.54</Month><Month period="2026-11">1.5</Month></Person>\n  <Person><PersonCode>1</PersonCode>'
+             b'</Person>\n')
+BODIES = {"vid": (VID_BODY * 2, vid.LAYOUT, vid.COLUMNS.fields, False),
+          "vsaa": (VSAA_BODY, vsaa.LAYOUT, vsaa.COLUMNS.fields, True)}
+
+
+@pytest.mark.skipif(_canonscan is None, reason="the compiled walk was not built")
+@pytest.mark.parametrize("source", list(BODIES))
+def test_scan_refuses_an_allowed_table_that_names_a_leafs_end_tag_as_an_event(source):
+    """A leaf's end is no event (its start is followed by its own end): named as one after the last leaf, the
+    walk read one element past its tag table (AddressSanitizer at _canonscan.c:154)."""
+    body, layout, fields, per_child = BODIES[source]
+    arguments = _scan_arguments(layout, fields, per_child)
+    assert _scan(body, arguments) is not None
+    codes = len(arguments["tags"])
+    last_leaf_end = codes - 1
+    bad = dict(arguments, allowed=bytearray(arguments["allowed"]))
+    bad["allowed"][1 * codes + last_leaf_end] = 1  # after </Record>: the last leaf's end
+    with pytest.raises(ValueError, match="leaf's end"):
+        _scan(body, bad)
+    bad = dict(arguments, allowed=bytearray(arguments["allowed"]))
+    bad["allowed"][last_leaf_end * codes + 0] = 1  # a leaf's end as the state before <Record>
+    with pytest.raises(ValueError, match="leaf's end"):
+        _scan(body, bad)
+
+
+@pytest.mark.skipif(_canonscan is None, reason="the compiled walk was not built")
+@pytest.mark.parametrize(("argument", "value"), [("max_chars", -2), ("max_chars", -1000), ("attribute_chars", -3),
+                                                 ("max_text", -1)])
+def test_scan_refuses_limits_below_their_meaning(argument, value):
+    """-1 means "no limit" (and -2 "no attribute"); anything lower silently meant unlimited."""
+    body, layout, fields, per_child = BODIES["vsaa"]
+    arguments = _scan_arguments(layout, fields, per_child)
+    bad = dict(arguments)
+    bad[argument] = value if argument == "max_text" else (value,) + arguments[argument][1:]
+    with pytest.raises(ValueError, match="limit|max_text"):
+        _scan(body, bad)
+
+
+@pytest.mark.skipif(_canonscan is None, reason="the compiled walk was not built")
+@pytest.mark.parametrize("source", list(BODIES))
+def test_no_sub_range_of_a_body_is_read_past_its_end(source):
+    """Every sub-range [start, end) of a canonical body (and of fixed-seed mutations of it), placed to end right
+    before a no-access page: a read past `end` faults (AddressSanitizer cannot see one past a mapped file)."""
+    body, layout, fields, per_child = BODIES[source]
+    arguments = _scan_arguments(layout, fields, per_child)
+    rng = random.Random(28)
+    variants = [body] + [_mutated(body, rng) for _ in range(6)]
+    proven = 0
+    with GuardedPage(max(len(v) for v in variants)) as page:
+        for variant in variants:
+            for end in range(len(variant) + 1):
+                buffer = page.ending_at_guard(variant[:end])
+                for start in range(end + 1):
+                    walked = _canonscan.scan(buffer, start, end, arguments["tags"], bytes(arguments["allowed"]),
+                                             arguments["max_chars"], arguments["attribute_chars"],
+                                             arguments["wanted"], arguments["max_text"], per_child, True)
+                    proven += walked is not None and walked[0] > 0
+        whole = _canonscan.scan(page.ending_at_guard(body), 0, len(body), arguments["tags"],
+                                bytes(arguments["allowed"]), arguments["max_chars"], arguments["attribute_chars"],
+                                arguments["wanted"], arguments["max_text"], per_child, True)
+    assert whole is not None and whole[:2] == _scan(body, arguments)[:2] and whole[0] == 2
+    assert proven > 2  # the whole bodies, and the ranges holding whole records, were proven
+
+
+def _mutated(body: bytes, rng: random.Random) -> bytes:
+    """One byte replaced, inserted or deleted, or the body cut."""
+    at = rng.randrange(len(body))
+    return rng.choice([body[:at] + bytes([rng.randrange(256)]) + body[at + 1:],
+                       body[:at] + rng.choice([b"<", b">", b'"', b"\xc3", b"\xf0\x9f", b"</"]) + body[at:],
+                       body[:at] + body[at + 1:], body[:at]])

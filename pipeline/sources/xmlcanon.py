@@ -57,8 +57,10 @@ import numpy as np
 import pyarrow as pa
 from lxml import etree
 
+from pipeline.errors import SourceError
 from pipeline.logs import get_logger
 from pipeline.sources import xsdstream
+from pipeline.sources.stablemap import stable_map
 from pipeline.sources.xmlstream import Chunk, XmlLayout
 
 try:
@@ -304,21 +306,18 @@ def prove(path: Path, layout: XmlLayout, fields: Sequence[tuple[str, str]], chun
     if found is None or _values(found, fields, row_per_child) is None or not _compiled():
         return None
     try:
-        with path.open("rb") as handle:  # prefaulted: every page is read anyway, faulting them one by one cost
-            data = mmap.mmap(handle.fileno(), 0, flags=mmap.MAP_SHARED | _POPULATE, prot=mmap.PROT_READ)
-    except (OSError, ValueError):  # unreadable or empty: the exact path reports it
+        with stable_map(path) as stable:  # the run's private copy as it is; any other file read into memory first
+            proof = _prove(stable.data, layout, found, fields, chunk, path, lines, row_per_child)
+            if proof is None or not stable.unchanged():  # changed: the exact path reads it again and reports
+                return None
+            if digest is not None:
+                digest.update(stable.data)  # hashlib releases the GIL for the whole map
+            return proof
+    except (OSError, ValueError, SourceError):  # unreadable, empty or changing: the exact path reports it
         return None
-    try:
-        proof = _prove(data, layout, found, fields, chunk, path, lines, row_per_child)
     except Exception:  # noqa: BLE001 - never an error of its own: the exact path decides
         log.debug("%s: canonical proof failed unexpectedly", path, exc_info=True)
         return None
-    if proof is not None and digest is not None:
-        digest.update(data)  # hashlib releases the GIL for the whole map
-    return proof
-
-
-_POPULATE = getattr(mmap, "MAP_POPULATE", 0)  # Linux
 
 
 @cache

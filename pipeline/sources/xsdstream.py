@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ctypes
 import io
-import mmap
 import os
 import threading
 from collections.abc import Callable
@@ -27,6 +26,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from pipeline.sources.stablemap import stable_map
 
 _VOID = ctypes.c_void_p
 
@@ -140,23 +141,27 @@ def validate_file(path: Path, schema_file: str, digest: Any | None = None) -> Xs
     """`validate_stream` for a whole file, with no Python in the loop: libxml2 reads the file's memory map
     directly (a read callback per 4 kB cost a fifth of the validation). A `digest` (hashlib object) is fed the
     same mapped bytes first, in C with the GIL released. An empty file, one beyond libxml2's `int` sizes or a
-    libxml2 without the static input buffer goes through `validate_stream`."""
+    libxml2 without the static input buffer goes through `validate_stream`. The map is `stablemap`'s: a file that
+    is not the run's sealed copy is read into memory first, and one that changed raises `FileChanged`."""
     lib = _libxml2()
     with path.open("rb", buffering=0) as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size == 0:
+        if os.fstat(handle.fileno()).st_size == 0:
             return validate_stream(handle, schema_file)
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY) as data:  # private: never written back
-            if digest is not None:
-                digest.update(data)
-            if size > _STATIC_LIMIT or not hasattr(lib, _STATIC_INPUT):
-                return validate_stream(handle, schema_file)
-            memory = (ctypes.c_char * size).from_buffer(data)
+    with stable_map(path, writable=True) as stable:  # private: never written back; never changes under libxml2
+        data = stable.data
+        if digest is not None:
+            digest.update(data)
+        if len(data) > _STATIC_LIMIT or not hasattr(lib, _STATIC_INPUT):
+            outcome = validate_stream(data, schema_file)  # type: ignore[arg-type]  # an mmap reads like a file
+        else:
+            memory = (ctypes.c_char * len(data)).from_buffer(data)
             try:
-                address = ctypes.addressof(memory)
-                return _validate(schema_file, lambda lib: lib.xmlParserInputBufferCreateStatic(address, size, 0))
+                address, size = ctypes.addressof(memory), len(data)
+                outcome = _validate(schema_file, lambda lib: lib.xmlParserInputBufferCreateStatic(address, size, 0))
             finally:
                 del memory  # the map cannot close while a ctypes view of it exists
+        stable.require_unchanged()
+        return outcome
 
 
 def _validate(schema_file: str, open_input: Callable[[ctypes.CDLL], int]) -> XsdOutcome:

@@ -4,7 +4,11 @@ compiled walk with arguments it cannot handle."""
 
 from __future__ import annotations
 
+import hashlib
+import mmap
 import random
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -12,8 +16,10 @@ import numpy as np
 import pytest
 
 from pipeline.sources import vid, vsaa, xmlcanon, xmlcolumns, xsdstream
+from pipeline.sources.stablemap import FileChanged, stable_map
 from pipeline.sources.xmlcanon import _canonscan
 from pipeline.sources.xmlstream import ChunkStream, XmlLayout, plan_chunks
+from tests.conftest import ROOT
 from tests.guarded import GuardedPage
 from tests.unit.test_xml_canon import document
 
@@ -162,3 +168,80 @@ def _mutated(body: bytes, rng: random.Random) -> bytes:
     return rng.choice([body[:at] + bytes([rng.randrange(256)]) + body[at + 1:],
                        body[:at] + rng.choice([b"<", b">", b'"', b"\xc3", b"\xf0\x9f", b"</"]) + body[at:],
                        body[:at] + body[at + 1:], body[:at]])
+
+
+# ---------------------------------------------------------------- a file that changes while it is read
+READ_WHILE_CUT = r"""
+import hashlib, os, sys
+from pathlib import Path
+from pipeline.errors import SourceError
+from pipeline.sources import vid, xmlcolumns
+
+path = Path(sys.argv[1])
+
+
+class CutOnFirstUse:
+    '''The provider's timing made exact: the file is cut to half the moment the reader first hands its bytes on
+    (to the digest), that is while they are mapped or held.'''
+
+    def __init__(self):
+        self.sha256, self.cut = hashlib.sha256(), False
+
+    def update(self, data):
+        if not self.cut:
+            os.truncate(path, path.stat().st_size // 2)
+            self.cut = True
+        self.sha256.update(data)
+
+
+digest = CutOnFirstUse()
+try:
+    batches = list(xmlcolumns.read_columns(path, vid.COLUMNS, digest=digest))
+except SourceError as error:
+    print(error)
+    sys.exit(1)
+print(sum(batch.rows for batch in batches), {batch.reader for batch in batches}.pop(), digest.sha256.hexdigest())
+"""
+
+
+@pytest.mark.parametrize("canonical", [True, False])
+def test_a_file_cut_while_it_is_read_gives_one_line_naming_it_never_sigbus(tmp_path, canonical):
+    """Before: the reader mapped the file, and the first read of a page past the new end killed the worker with
+    SIGBUS (exit 135, no line). Now a file that is not the run's sealed copy is read into memory first: the
+    canonical walk answers for the bytes it read (values and digest of one version), and the exact path, which
+    reads the file again, refuses it in one line naming it."""
+    rows = [[(name, f"D-{n}" if name == "DocumentId" else text) for name, text in RECORD] for n in range(3000)]
+    data = document("vid", rows)
+    if not canonical:  # valid, but the fast path declines a comment: libxml2 and xml2arrow read it
+        data = data.replace(b"<Income>", b"<!-- c --><Income>", 1)
+    path = tmp_path / "income_01.xml"
+    path.write_bytes(data)
+    assert len(data) > 64 * mmap.PAGESIZE
+    done = subprocess.run([sys.executable, "-c", READ_WHILE_CUT, str(path)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode >= 0, f"killed by signal {-done.returncode}: {done.stderr[-500:]}"
+    assert path.stat().st_size == len(data) // 2  # the cut happened
+    if canonical:
+        assert done.returncode == 0, done.stdout + done.stderr[-500:]
+        assert done.stdout.split() == ["3000", "canon", hashlib.sha256(data).hexdigest()]
+    else:
+        assert done.returncode == 1, done.stdout + done.stderr[-500:]
+        assert done.stdout.count("\n") == 1 and done.stdout.startswith(f"{path}: ")
+        assert "changed while it was read" in done.stdout
+
+
+def test_only_a_sealed_file_is_mapped_as_it_is_any_other_is_read_into_memory(tmp_path):
+    """The run's private copy (owner-only, read-only) is mapped at no cost; a file anyone may write is not."""
+    path = tmp_path / "income_01.xml"
+    path.write_bytes(document("vid", [RECORD]))
+    with stable_map(path) as stable:
+        assert not stable.sealed and stable.data[:5] == b"<?xml"
+    path.chmod(0o400)
+    with stable_map(path) as stable:
+        assert stable.sealed and stable.unchanged()
+    path.chmod(0o600)
+    with stable_map(path) as stable:
+        path.write_bytes(document("vid", [RECORD, RECORD]))
+        assert not stable.unchanged()
+        with pytest.raises(FileChanged, match="changed while it was read"):
+            stable.require_unchanged()

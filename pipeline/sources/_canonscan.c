@@ -341,6 +341,12 @@ static int walk(const Grammar *g, const unsigned char *p, const unsigned char *e
         state = code;
     }
     *records = count;
+#ifdef EIKIS_PLANT_OOB
+    /* Never in a real build: scripts/sanitize_canonscan.sh --self-check compiles this read of the byte after the
+     * body to prove that its guard-page and AddressSanitizer runs catch an out-of-bounds read. */
+    if (*(volatile const unsigned char *)end == 0xFF)
+        return 0;
+#endif
     return !any_tag || state == 1;
 }
 

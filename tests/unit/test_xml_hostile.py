@@ -4,6 +4,7 @@ compiled walk with arguments it cannot handle."""
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import mmap
 import random
@@ -245,3 +246,19 @@ def test_only_a_sealed_file_is_mapped_as_it_is_any_other_is_read_into_memory(tmp
         assert not stable.unchanged()
         with pytest.raises(FileChanged, match="changed while it was read"):
             stable.require_unchanged()
+
+
+@pytest.mark.skipif(_canonscan is None, reason="the compiled walk was not built")
+@pytest.mark.parametrize("source", list(BODIES))
+def test_a_body_in_an_allocation_of_its_own_size_is_not_read_past_its_end(source):
+    """The heap's view of the same guarantee: under AddressSanitizer with PYTHONMALLOC=malloc (the sanitizer job)
+    a ctypes array is one allocation of exactly the body's size, so a read past it is reported (a `bytes` would
+    hide one byte: it ends in a NUL). Elsewhere: the same answers as from the body's bytes."""
+    body, layout, fields, per_child = BODIES[source]
+    arguments = _scan_arguments(layout, fields, per_child)
+    for end in range(len(body) + 1):
+        exact = (ctypes.c_char * end).from_buffer_copy(body[:end])
+        walked = _canonscan.scan(exact, 0, end, arguments["tags"], bytes(arguments["allowed"]),
+                                 arguments["max_chars"], arguments["attribute_chars"], arguments["wanted"],
+                                 arguments["max_text"], per_child, True)
+        assert walked == _scan(body[:end], arguments)

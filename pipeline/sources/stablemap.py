@@ -7,7 +7,8 @@ its own private copies (`pipeline.inbox.private_copies`: owner-only, read-only, 
 *sealed* so (owned by this user, writable by nobody) cannot change, and is mapped as it is, at no cost. Any other
 file (a caller that did not come through the inbox's door: a tool, a test) is first read into private memory, so
 no later change can reach the reader, and is checked unchanged when the reader is done: a file that changed
-gives one line naming it (`FileChanged`), never a signal.
+gives one line naming it (`FileChanged`), never a signal. A reader that reads a file more than once (libxml2 and
+xml2arrow side by side) takes its `identity` first and calls `require_same` when done.
 """
 
 from __future__ import annotations
@@ -45,15 +46,11 @@ class StableMap:
         file cannot change: always True)."""
         if self.sealed:
             return True
-        try:
-            return _identity(os.stat(self.path)) == self._identity
-        except OSError:
-            return False
+        return same(self.path, self._identity)
 
     def require_unchanged(self) -> None:
         if not self.unchanged():
-            raise FileChanged("changed while it was read (truncated, rewritten or replaced); the provider must "
-                              "deliver it whole and leave it unchanged, then run again", file=self.path)
+            raise _changed(self.path)
 
 
 @contextmanager
@@ -78,6 +75,29 @@ def sealed(status: os.stat_result) -> bool:
     """A regular file owned by this user that nobody may write: the run's private copy, which no provider can
     truncate or rewrite (only its owner could, by first making it writable)."""
     return stat.S_ISREG(status.st_mode) and status.st_uid == os.geteuid() and not status.st_mode & 0o222
+
+
+def identity(path: Path) -> tuple[int, int, int, int]:
+    """What the file is now: device, inode, size and modification time (ns)."""
+    return _identity(os.stat(path))
+
+
+def same(path: Path, before: tuple[int, int, int, int]) -> bool:
+    try:
+        return identity(path) == before
+    except OSError:
+        return False
+
+
+def require_same(path: Path, before: tuple[int, int, int, int]) -> None:
+    """Raise FileChanged unless the file is still the one `identity` described."""
+    if not same(path, before):
+        raise _changed(path)
+
+
+def _changed(path: Path) -> FileChanged:
+    return FileChanged("changed while it was read (truncated, rewritten or replaced); the provider must deliver it "
+                       "whole and leave it unchanged, then run again", file=path)
 
 
 def _identity(status: os.stat_result) -> tuple[int, int, int, int]:

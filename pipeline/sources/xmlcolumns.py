@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from pipeline.errors import SourceError
 from pipeline.logs import get_logger
 from pipeline.sources import xmlcanon, xsdstream
-from pipeline.sources.stablemap import FileChanged, stable_map
+from pipeline.sources.stablemap import FileChanged, identity, require_same, stable_map
 from pipeline.sources.xmlstream import (
     Chunk,
     ChunkMismatch,
@@ -166,6 +166,7 @@ def _parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None, digest:
     """The exact path: xml2arrow extracts while libxml2 validates on a thread, and the XSD verdict decides."""
     log.debug("%s: libxml2 + xml2arrow", path)
     layout = columns.layout
+    before = identity(path)  # both read the file: values validated by one must be the ones the other copied
     verdict: dict[str, Any] = {}
     checker = threading.Thread(target=_validate, args=(path, layout, chunk, digest, verdict), daemon=True)
     checker.start()
@@ -184,6 +185,7 @@ def _parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None, digest:
             number += batch.num_rows
     except Exception as exc:  # xml2arrow's own errors; the XSD verdict names the problem better
         checker.join()
+        require_same(path, before)
         _raise_if_invalid(path, layout, chunk, verdict)
         if isinstance(exc, OSError):
             raise SourceError(f"cannot read file: {exc.strerror or exc}", file=path) from None
@@ -192,6 +194,7 @@ def _parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None, digest:
         checker.join()
         if isinstance(source, ChunkStream):
             source.close()
+    require_same(path, before)
     _raise_if_invalid(path, layout, chunk, verdict)
     if not chunk:  # a chunk is judged inside its wrapper; the planner only splits a file that ends properly
         require_document_end(path, layout, number)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from pipeline.errors import SourceError
 from pipeline.sources import vid, vsaa, xmlcanon, xmlcolumns, xsdstream
 from pipeline.sources.stablemap import FileChanged, stable_map
 from pipeline.sources.xmlcanon import _canonscan
@@ -262,3 +263,21 @@ def test_a_body_in_an_allocation_of_its_own_size_is_not_read_past_its_end(source
                                  arguments["max_chars"], arguments["attribute_chars"], arguments["wanted"],
                                  arguments["max_text"], per_child, True)
         assert walked == _scan(body[:end], arguments)
+
+
+def test_a_file_rewritten_between_validation_and_extraction_is_refused_in_one_line(tmp_path):
+    """The exact path reads a file twice, libxml2 validating and xml2arrow copying: rewritten in between (same
+    size, another amount), the values copied are not the ones validated. The reader compares the file before and
+    after and refuses it, however far the two had got."""
+    rows = [[(name, f"D-{n}" if name == "DocumentId" else text) for name, text in RECORD] for n in range(50)]
+    data = document("vid", rows).replace(b"<Income>", b"<!-- c --><Income>", 1)  # not canonical: the exact path
+    path = tmp_path / "income_01.xml"
+    path.write_bytes(data)
+    batches = xmlcolumns.read_columns(path, vid.COLUMNS, batch_rows=10)
+    first = next(batches)
+    assert first.reader == "xml2arrow"
+    path.write_bytes(data.replace(b"<AmountEUR>1.00<", b"<AmountEUR>9.00<"))  # in place: the same inode and size
+    with pytest.raises(SourceError) as caught:
+        list(batches)
+    assert str(caught.value) == (f"{path}: changed while it was read (truncated, rewritten or replaced); the provider "
+                                 "must deliver it whole and leave it unchanged, then run again")

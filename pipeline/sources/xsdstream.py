@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import EikisError
 from pipeline.sources.stablemap import stable_map
 
 _VOID = ctypes.c_void_p
@@ -61,8 +62,9 @@ _STATIC_INPUT = "xmlParserInputBufferCreateStatic"  # optional: `validate_file` 
 _STATIC_LIMIT = (1 << 31) - 1  # its size is a C int
 
 
-class LayoutMismatch(RuntimeError):
-    """lxml's libxml2 did not answer the start-up self-test as the ctypes layouts expect: another build."""
+class LayoutMismatch(EikisError):
+    """lxml's libxml2 did not answer the start-up self-test as the ctypes layouts expect: another build. Stops the
+    run in one line (an installation problem: nothing is read with layouts that may be wrong)."""
 
 
 @cache

@@ -9,6 +9,7 @@ import io
 
 import pytest
 
+from pipeline.errors import EikisError
 from pipeline.sources import xsdstream
 
 pytestmark = pytest.mark.skipif(xsdstream._loaded() is None, reason="lxml's libxml2 lacks the streaming API")
@@ -37,8 +38,9 @@ def test_the_pinned_build_passes_the_self_test_and_validates():
 ], ids=["domain-code", "level", "line"])
 def test_a_build_with_other_layouts_fails_the_self_test_with_a_clear_error(layout):
     with pytest.raises(xsdstream.LayoutMismatch, match=r"lxml .* fails the start-up self-test of its ctypes "
-                                                       r"layouts .*install the lxml of requirements.lock"):
+                                                       r"layouts .*install the lxml of requirements.lock") as caught:
         xsdstream._self_test(xsdstream._loaded(), relabelled(**layout))
+    assert isinstance(caught.value, EikisError) and "\n" not in str(caught.value)  # the CLI's one line
 
 
 def test_the_self_test_runs_at_first_use_before_any_validation(monkeypatch):

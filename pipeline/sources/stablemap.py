@@ -16,10 +16,11 @@ from __future__ import annotations
 import mmap
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pipeline.errors import SourceError
 
@@ -54,10 +55,13 @@ class StableMap:
 
 
 @contextmanager
-def stable_map(path: Path, *, writable: bool = False) -> Iterator[StableMap]:
+def stable_map(path: Path, *, writable: bool = False,
+               ranges: Sequence[tuple[int, int]] | None = None) -> Iterator[StableMap]:
     """The file's bytes for the duration of the block; `writable` gives a private (copy-on-write) map, for a C
-    library that wants a `char *`. Raises FileChanged when a file read into memory did not keep its size while
-    read, OSError when it cannot be read and ValueError when it is empty (nothing to map)."""
+    library that wants a `char *`. A reader that needs only some byte `ranges` (a chunk: the head and its own
+    records) names them: a file read into memory then gets only those (the map keeps the file's size and offsets,
+    the rest reads as zeros and costs no memory). Raises FileChanged when a file read into memory did not keep its
+    size while read, OSError when it cannot be read and ValueError when it is empty (nothing to map)."""
     with path.open("rb", buffering=0) as handle:
         before = os.fstat(handle.fileno())
         if before.st_size == 0:
@@ -66,7 +70,7 @@ def stable_map(path: Path, *, writable: bool = False) -> Iterator[StableMap]:
             data = mmap.mmap(handle.fileno(), 0, flags=mmap.MAP_PRIVATE if writable else mmap.MAP_SHARED | _POPULATE,
                              prot=mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0))
         else:
-            data = _read_into_memory(handle, before.st_size, path)
+            data = _read_into_memory(handle, before.st_size, path, ranges or [(0, before.st_size)])
     with data:
         yield StableMap(path, data, sealed(before), _identity(before))
 
@@ -104,22 +108,26 @@ def _identity(status: os.stat_result) -> tuple[int, int, int, int]:
     return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
-def _read_into_memory(handle: object, size: int, path: Path) -> mmap.mmap:
-    """The file's bytes in anonymous memory (an mmap, so every reader gets the same kind of object), read with
-    plain reads: a file that shrinks meanwhile gives a short read, never a signal."""
+def _read_into_memory(handle: BinaryIO, size: int, path: Path, ranges: Sequence[tuple[int, int]]) -> mmap.mmap:
+    """The file's bytes (those of `ranges`) in anonymous memory (an mmap, so every reader gets the same kind of
+    object), read with plain reads: a file that shrinks meanwhile gives a short read, never a signal."""
     data = mmap.mmap(-1, size)
     view = memoryview(data)
+    complete = True
     try:
-        done = 0
-        while done < size:
-            count = handle.readinto(view[done: done + _BLOCK])  # type: ignore[attr-defined]
-            if not count:
-                break
-            done += count
-        extra = handle.read(1)  # type: ignore[attr-defined]
+        for start, end in ranges:
+            start, end = max(0, start), min(size, end)
+            handle.seek(start)
+            while start < end:
+                count = handle.readinto(view[start: min(end, start + _BLOCK)])
+                if not count:
+                    complete = False
+                    break
+                start += count
+        complete = complete and os.fstat(handle.fileno()).st_size == size
     finally:
         view.release()
-    if done != size or extra:
+    if not complete:
         data.close()
         raise FileChanged("changed while it was read (its size is not the one it had when opened); the provider "
                           "must deliver it whole and leave it unchanged, then run again", file=path)

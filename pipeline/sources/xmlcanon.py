@@ -288,6 +288,7 @@ _DECLARATION = (rb"<\?xml" + _WS + rb"+version" + _WS + rb"*=" + _WS + rb"*(?:\"
                 + rb"(?:" + _WS + rb"+standalone" + _WS + rb"*=" + _WS + rb"*(?:\"(?:yes|no)\"|'(?:yes|no)'))?"
                 + _WS + rb"*\?>")
 _QUOTED = re.compile(rb"\"[^\"]*\"|'[^']*'")
+_HEAD_BYTES = 1 << 16  # the declaration and the root start tag are looked for in the first 64 KB
 # An attribute name starts after whitespace (or, once quoted values are cut out, after the `=` of the one before):
 # anchored so, a run of bytes without `=` is tried once, not from each of its bytes (unanchored, one 64 KB run in
 # a root tag cost ≈ 22 CPU-s of backtracking, again per chunk).
@@ -306,7 +307,8 @@ def prove(path: Path, layout: XmlLayout, fields: Sequence[tuple[str, str]], chun
     if found is None or _values(found, fields, row_per_child) is None or not _compiled():
         return None
     try:
-        with stable_map(path) as stable:  # the run's private copy as it is; any other file read into memory first
+        ranges = None if chunk is None else [(0, max(_HEAD_BYTES, chunk.header_end)), (chunk.start, chunk.end)]
+        with stable_map(path, ranges=ranges) as stable:  # the run's private copy as it is, else a copy in memory
             proof = _prove(stable.data, layout, found, fields, chunk, path, lines, row_per_child)
             if proof is None or not stable.unchanged():  # changed: the exact path reads it again and reports
                 return None
@@ -397,7 +399,7 @@ def _frame(data: mmap.mmap, found: Grammar, chunk: Chunk | None) -> tuple[int, i
     """(end of the root start tag, body start, body end, tail bytes) of a canonical head and tail."""
     root = re.escape(found.root.encode())
     head = re.compile(rb"(?:\xef\xbb\xbf)?(?:" + _DECLARATION + rb")?" + _WS + rb"*<" + root
-                      + rb"((?:" + _WS + rb"[^<>&]*)?)>").match(data[: 1 << 16])
+                      + rb"((?:" + _WS + rb"[^<>&]*)?)>").match(data[:_HEAD_BYTES])
     if head is None or head.group(1).endswith(b"/"):
         return None
     names = _ATTRIBUTE_NAME.findall(_QUOTED.sub(b"", head.group(1)))

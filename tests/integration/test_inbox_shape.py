@@ -3,6 +3,7 @@ refused or quarantined with one line, never followed, skipped or crashed on."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -59,6 +60,35 @@ def test_a_fifo_named_like_an_input_file_is_refused_without_hanging(inbox, tmp_p
     os.mkfifo(inbox / P / "prices" / "more_prices.csv")
     line = one_line_error(ingest_cli(inbox, tmp_path / "work"))
     assert "prices/more_prices.csv" in line and "not a regular file" in line
+
+
+def test_files_in_a_subfolder_of_a_source_are_refused_not_ignored(inbox, tmp_path):
+    late = inbox / P / "vid" / "late"
+    late.mkdir()
+    (inbox / P / "vid" / "income_02.xml").rename(late / "income_02.xml")
+    line = one_line_error(ingest_cli(inbox, tmp_path / "work"))
+    assert "vid/late" in line and "subfolder" in line
+
+
+def test_a_symlinked_period_folder_is_refused(tmp_path):
+    shutil.copytree(SAMPLE_INBOX / P, tmp_path / "real" / P)
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / P).symlink_to(tmp_path / "real" / P, target_is_directory=True)
+    line = one_line_error(ingest_cli(tmp_path / "inbox", tmp_path / "work"))
+    assert f"inbox/{P}:" in line and "symbolic link" in line
+
+
+def test_sources_are_read_from_the_runs_private_read_only_copy(inbox, tmp_path):
+    """Issue 28: a provider rewriting an inbox file after the run took it changes nothing the run reads."""
+    ingest_source("aris", P, inbox, tmp_path / "work", SETTINGS)
+    summary = ingest_source("vid", P, inbox, tmp_path / "work", SETTINGS)
+    copy = tmp_path / "work" / P / "inbox" / "vid" / "income_01.xml"
+    assert copy.stat().st_mode & 0o777 == 0o400
+    assert copy.read_bytes() == (inbox / P / "vid" / "income_01.xml").read_bytes()
+    entry = next(item for item in summary.files if item["file"] == "vid/income_01.xml")
+    assert entry["sha256"] == hashlib.sha256(copy.read_bytes()).hexdigest() and entry["bytes"] == copy.stat().st_size
+    (inbox / P / "vid" / "income_01.xml").write_bytes(b"<truncated")  # the provider rewrites it after the take
+    assert copy.read_bytes() != b"<truncated"
 
 
 def staged_month(tmp_path: Path, change) -> WorkLayout:

@@ -25,11 +25,13 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import make_private
-from pipeline.errors import SourceError
+from pipeline.errors import EikisError, SourceError
 from pipeline.period import parse_month
 
 BLOCK = 1 << 20  # input files reach gigabytes: copied and hashed in 1 MiB blocks
@@ -157,3 +159,17 @@ def _copy(source: Path, label: str, into: Path) -> InboxCopy:
     temporary.chmod(0o400)
     temporary.replace(target)
     return InboxCopy(label=label, path=target, size=size, sha256=digest.hexdigest())
+
+
+@contextmanager
+def naming_the_inbox(inbox: Path, period: str, into: Path) -> Iterator[None]:
+    """Errors raised while reading private copies name the inbox file the provider delivered (the one the operator
+    can look at and ask to be re-sent), never the run's copy of it."""
+    try:
+        yield
+    except EikisError as error:
+        copies = str(Path(into))
+        if error.file and (error.file == copies or error.file.startswith(copies + os.sep)):
+            error.file = str(period_folder(inbox, period)) + error.file[len(copies):]
+            error.args = (error.one_line(),)
+        raise

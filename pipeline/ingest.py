@@ -23,7 +23,7 @@ from pipeline.catalog import SOURCE_ORDER, SOURCES_WITHOUT_ADDRESSES
 from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.errors import SourceError
 from pipeline.handoff import SourceSummary
-from pipeline.inbox import listing, private_copies, private_root
+from pipeline.inbox import listing, naming_the_inbox, private_copies, private_root
 from pipeline.logs import get_logger
 from pipeline.quality.reasons import Reason
 from pipeline.sources import aris, connections, pmlp, prices, sopa, vid, vsaa
@@ -110,16 +110,18 @@ def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings
 def _ingest_source(spec: SourceSpec, layout: WorkLayout, inbox: Path, settings: Settings) -> SourceSummary:
     source, period = spec.name, layout.period
     started = time.perf_counter()
-    copies = private_copies(inbox, period, source_files(inbox, period, spec), private_root(layout.workdir, period))
+    copies_root = private_root(layout.workdir, period)
+    copies = private_copies(inbox, period, source_files(inbox, period, spec), copies_root)
     files = [copy.path for copy in copies]  # read only the run's private copies: nobody can change them mid-run
-    ctx = StageContext(period=period, layout=layout, settings=settings, inbox=private_root(layout.workdir, period))
+    ctx = StageContext(period=period, layout=layout, settings=settings, inbox=copies_root)
     if source != "aris" and source not in SOURCES_WITHOUT_ADDRESSES:
         ctx.address_status = load_address_status(layout)  # one listed there that checks one fails: no statuses
     partial = ctx.part_dir(source)
     shutil.rmtree(partial, ignore_errors=True)
     log.info("%s: staging %d file(s)", source, len(files))
     try:
-        result = spec.stage(files, ctx)
+        with naming_the_inbox(inbox, period, copies_root):
+            result = spec.stage(files, ctx)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise

@@ -124,3 +124,10 @@ def test_other_scripts_digits_are_quarantined_not_read_as_numbers(tmp_path):
     assert reasons(layout, "vsaa") == ["BAD_AMOUNT"]
     assert reasons(layout, "electricity") == ["INVALID_REG_NO"]
     assert reasons(layout, "prices") == ["BAD_AMOUNT", "BAD_AMOUNT"]
+
+
+def test_an_error_in_a_file_names_the_inbox_file_not_the_runs_copy(inbox, tmp_path):
+    path = inbox / P / "vid" / "income_02.xml"
+    path.write_bytes(path.read_bytes()[:-200])
+    line = one_line_error(ingest_cli(inbox, tmp_path / "work"))
+    assert f"{inbox}/{P}/vid/income_02.xml" in line and str(tmp_path / "work") not in line

@@ -1,5 +1,6 @@
-"""Issue 9 points 6 and 7 on real inboxes: symlinks, folders named like files, FIFOs and other scripts' digits are
-refused or quarantined with one line, never followed, skipped or crashed on."""
+"""Issue 9 points 6 and 7, issue 20 point 4 and issue 21 point 1 on real inboxes: symlinks, folders named like files,
+FIFOs, subfolders and other scripts' digits are refused or quarantined with one line, never followed, skipped or
+crashed on, by every flow that reads the inbox (monthly and ALDIS, through `pipeline.inbox`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pipeline.config import Settings, WorkLayout
 from pipeline.ingest import ingest_source
 from tests.builders import InboxBuilder, months, person_code
 from tests.cli import eikis, one_line_error
-from tests.conftest import SAMPLE_INBOX, SAMPLE_PERIOD
+from tests.conftest import ROOT, SAMPLE_INBOX, SAMPLE_PERIOD
 
 P = SAMPLE_PERIOD
 SETTINGS = Settings(pseudonym_secret=b"test-secret", workers=1, data_docs=False)
@@ -32,42 +33,71 @@ def inbox(tmp_path: Path) -> Path:
     return tmp_path / "inbox"
 
 
-def test_a_symlinked_file_pointing_outside_the_inbox_is_refused(inbox, tmp_path):
-    outside = tmp_path / "elsewhere.xml"
-    target = inbox / P / "vid" / "income_01.xml"
+def aldis_cli(inbox: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    return eikis("aldis", "--period", P, "--inbox", inbox, "--outbox", workdir.parent / "aldis_outbox",
+                 "--traders", ROOT / "policy" / "traders.yaml", "--workdir", workdir, timeout=300)
+
+
+# Every flow that reads the inbox, with a folder it reads and an input file in it: the same hostile shapes are
+# refused the same way by each (issue 20 point 4, issue 21 point 1). Claims read their own inbox (EIKIS_CLAIMS).
+READERS = [
+    pytest.param(ingest_cli, "vid", "income_01.xml", id="monthly-vid"),
+    pytest.param(ingest_cli, "connections/heat", "heat_40003286750.csv", id="monthly-heat"),
+    pytest.param(aldis_cli, "sopa", "protected_users_02.xml", id="aldis-sopa"),
+    pytest.param(aldis_cli, "contracts/40003032949", "contracts_01.csv", id="aldis-contract-list"),
+]
+
+
+def refused(run, inbox: Path, tmp_path: Path) -> str:
+    """The one-line error of a refused run; nothing was published or staged."""
+    line = one_line_error(run(inbox, tmp_path / "work"))
+    assert not (tmp_path / "aldis_outbox" / P).exists()
+    assert not list((tmp_path / "work" / P / "staging").glob("*.parquet"))
+    return line
+
+
+@pytest.mark.parametrize("run, folder, name", READERS)
+def test_a_symlinked_file_pointing_outside_the_inbox_is_refused(inbox, tmp_path, run, folder, name):
+    outside = tmp_path / "elsewhere"
+    target = inbox / P / folder / name
     shutil.move(target, outside)
     target.symlink_to(outside)
-    line = one_line_error(ingest_cli(inbox, tmp_path / "work"))
-    assert "vid/income_01.xml" in line and "symbolic link" in line
+    line = refused(run, inbox, tmp_path)
+    assert f"{folder}/{name}" in line and "symbolic link" in line
 
 
-def test_a_symlinked_source_folder_is_refused(inbox, tmp_path):
-    shutil.move(inbox / P / "vsaa", tmp_path / "vsaa")
-    (inbox / P / "vsaa").symlink_to(tmp_path / "vsaa", target_is_directory=True)
-    assert "symbolic link" in one_line_error(ingest_cli(inbox, tmp_path / "work"))
+@pytest.mark.parametrize("run, folder, name", READERS)
+def test_a_symlinked_source_folder_is_refused(inbox, tmp_path, run, folder, name):
+    shutil.move(inbox / P / folder, tmp_path / "moved")
+    (inbox / P / folder).symlink_to(tmp_path / "moved", target_is_directory=True)
+    line = refused(run, inbox, tmp_path)
+    assert f"{P}/{folder}:" in line and "symbolic link" in line
 
 
-def test_a_folder_named_like_an_input_file_is_refused_not_skipped(inbox, tmp_path):
-    persons = inbox / P / "pmlp" / "persons_02.xml"
-    persons.rename(tmp_path / "persons_02.xml")
-    persons.mkdir()
-    (tmp_path / "persons_02.xml").rename(persons / "persons_02.xml")
-    line = one_line_error(ingest_cli(inbox, tmp_path / "work"))
-    assert "pmlp/persons_02.xml" in line and "not a regular file" in line
+@pytest.mark.parametrize("run, folder, name", READERS)
+def test_a_folder_named_like_an_input_file_is_refused_not_skipped(inbox, tmp_path, run, folder, name):
+    path = inbox / P / folder / name
+    path.rename(tmp_path / name)
+    path.mkdir()
+    (tmp_path / name).rename(path / name)
+    line = refused(run, inbox, tmp_path)
+    assert f"{folder}/{name}" in line and "not a regular file" in line
 
 
-def test_a_fifo_named_like_an_input_file_is_refused_without_hanging(inbox, tmp_path):
-    os.mkfifo(inbox / P / "prices" / "more_prices.csv")
-    line = one_line_error(ingest_cli(inbox, tmp_path / "work"))
-    assert "prices/more_prices.csv" in line and "not a regular file" in line
+@pytest.mark.parametrize("run, folder, name", READERS)
+def test_a_fifo_named_like_an_input_file_is_refused_without_hanging(inbox, tmp_path, run, folder, name):
+    os.mkfifo(inbox / P / folder / f"more{Path(name).suffix}")
+    line = refused(run, inbox, tmp_path)
+    assert f"{folder}/more{Path(name).suffix}" in line and "not a regular file" in line
 
 
-def test_files_in_a_subfolder_of_a_source_are_refused_not_ignored(inbox, tmp_path):
-    late = inbox / P / "vid" / "late"
+@pytest.mark.parametrize("run, folder, name", READERS)
+def test_files_in_a_subfolder_of_a_source_are_refused_not_ignored(inbox, tmp_path, run, folder, name):
+    late = inbox / P / folder / "late"
     late.mkdir()
-    (inbox / P / "vid" / "income_02.xml").rename(late / "income_02.xml")
-    line = one_line_error(ingest_cli(inbox, tmp_path / "work"))
-    assert "vid/late" in line and "subfolder" in line
+    (inbox / P / folder / name).rename(late / name)
+    line = refused(run, inbox, tmp_path)
+    assert f"{folder}/late" in line and "subfolder" in line
 
 
 def test_a_symlinked_period_folder_is_refused(tmp_path):

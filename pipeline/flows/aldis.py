@@ -69,7 +69,7 @@ def run_aldis(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Pa
               db_url: str | None = None) -> AldisResult:
     """Read, decide and publish P's ALDIS outbox; nothing is published unless every step succeeds. One run of P at
     a time: P's lock on the ALDIS outbox root and the ALDIS work folder (a second run is refused in one line)."""
-    from pipeline.publish.lock import period_lock
+    from pipeline.runlock import period_lock
 
     parse_month(period)
     with period_lock(period, Path(outbox), aldis_workdir(workdir, period)):

@@ -32,8 +32,8 @@ from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 from pipeline.publish.atomic import build_folder, publish
 from pipeline.publish.claims import PAYOUT_COLUMNS, write_outbox
-from pipeline.publish.lock import period_lock
 from pipeline.publish.manifest import derive_run_id
+from pipeline.runlock import period_lock
 from pipeline.sources.claims import SupplierClaims, read_claims, supplier_kind
 from pipeline.sources.published import open_outbox, protected_contracts, supplier_objects
 from pipeline.store.db import default_url

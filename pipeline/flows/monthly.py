@@ -104,12 +104,12 @@ _LOCK_HELD: ContextVar[str | None] = ContextVar("eikis_monthly_lock_held", defau
 
 @contextmanager
 def _period_lock(run: RunConfig, *folders: str, shared: bool = False) -> Iterator[None]:
-    """P's lock on the folders a stage writes (`publish.lock`): one run per period. A DAG task takes it itself;
+    """P's lock on the folders a stage writes (`pipeline.runlock`): one run per period. A DAG task takes it itself;
     inside `run_month`, which holds it exclusively for the whole month, a stage does not take it again."""
     if _LOCK_HELD.get() == run.period:
         yield
         return
-    from pipeline.publish.lock import period_lock
+    from pipeline.runlock import period_lock
 
     with period_lock(run.period, *(Path(folder) for folder in folders), shared=shared):
         yield

@@ -32,8 +32,10 @@ STALE_PREFIXES = (".build-", ".replaced-")
 
 @contextmanager
 def build_folder(outbox: Path, period: str) -> Iterator[Path]:
-    """A fresh hidden folder to build P in; removed if the block fails."""
+    """A fresh hidden folder to build P in; removed if the block fails. Only call it holding P's exclusive lock
+    (`pipeline.runlock`): what a killed run of P left beside the outbox is removed first."""
     outbox.mkdir(parents=True, exist_ok=True)
+    remove_stale(outbox, period)
     build = outbox / f".build-{period}-{uuid.uuid4().hex[:8]}"
     build.mkdir()
     try:

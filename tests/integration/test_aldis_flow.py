@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.publish.lock import period_lock
+from pipeline.runlock import period_lock
 from tests.aldis_builders import ENEFIT, LATVENERGO, MVBK, TET, AldisInbox, protected_user
 from tests.builders import person_code
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from pipeline.cli import main
 from pipeline.flows.claims import ClaimsConfig, approve, check
 from pipeline.policy import load_policy
-from pipeline.publish.lock import PeriodBusy, period_lock
+from pipeline.runlock import PeriodBusy, period_lock
 from pipeline.store.db import connect
 from pipeline.store.ledger import LedgerError
 from tests.claims_month import (

@@ -225,19 +225,21 @@ def plan(config: dict[str, Any], part: str) -> list[dict[str, Any]]:
 
 def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
                 connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on this outbox);
+    """Task body: one recipient's verified, atomic SFTP delivery (`pipeline.deliver.tasks`, shared by every flow);
     `connection` is an Airflow connection's host, port, login, password and extra."""
-    from pipeline.flows.monthly import deliver
+    from pipeline.deliver.tasks import deliver_planned
 
-    return deliver(config, plan_entry, connection)
+    recipients = config.get("recipients")
+    return deliver_planned(Path(recipients) if recipients else None, Path(config["outbox"]), config["period"],
+                           plan_entry, connection)
 
 
 def endpoint_connection(config: dict[str, Any], plan_entry: dict[str, Any],
                         get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`monthly.endpoint_connection`)."""
-    from pipeline.flows.monthly import endpoint_connection as monthly_endpoint_connection
+    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`)."""
+    from pipeline.deliver.tasks import endpoint_connection as named_connection
 
-    return monthly_endpoint_connection(config, plan_entry, get_connection)
+    return named_connection(Path(config["recipients"]), plan_entry, get_connection)
 
 
 def aldis_recipient_of(path: str) -> str:

@@ -27,6 +27,8 @@ from pipeline.decide.claims import ClaimResult, Reference, decide_supplier
 from pipeline.decide.claims_policy import Rate, load_claims_policy
 from pipeline.decide.payouts import SupplierPayout, eur, payouts, to_cents
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
+from pipeline.deliver.tasks import deliver_planned
+from pipeline.deliver.tasks import endpoint_connection as named_connection
 from pipeline.errors import EikisError, SourceError
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
@@ -254,23 +256,16 @@ def plan_delivery(config: ClaimsConfig | dict[str, Any]) -> list[dict[str, Any]]
 
 def deliver_one(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any],
                 connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on the claims outbox)."""
-    from pipeline.flows.monthly import deliver
-
-    return deliver(_as_run_config(config), plan, connection)
+    """Task body: one recipient's verified, atomic SFTP delivery (`pipeline.deliver.tasks`, shared by every flow)."""
+    cfg = ClaimsConfig.of(config)
+    return deliver_planned(Path(cfg.recipients) if cfg.recipients else None, Path(cfg.outbox), cfg.period, plan,
+                           connection)
 
 
 def endpoint_connection(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any],
                         get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`monthly.endpoint_connection`)."""
-    from pipeline.flows.monthly import endpoint_connection as monthly_endpoint_connection
-
-    return monthly_endpoint_connection(_as_run_config(config), plan, get_connection)
-
-
-def _as_run_config(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
-    """The monthly flow's delivery reads `period`, `outbox` and `recipients`; a claims run has no inbox."""
-    return {**ClaimsConfig.of(config).to_dict(), "inbox": ""}
+    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`)."""
+    return named_connection(Path(ClaimsConfig.of(config).recipients), plan, get_connection)
 
 
 def run_claims(config: ClaimsConfig, *, approve_payout: bool) -> dict[str, Any]:

@@ -397,7 +397,6 @@ def decide(config: RunConfig | dict[str, Any], settings: Settings | None = None)
     digest and the anomaly tolerance included, so publish never loads the policy)."""
     from pipeline.config import WorkLayout
     from pipeline.decide.run import decide_period
-    from pipeline.publish.anomaly import anomaly_tolerance
 
     run = RunConfig.of(config)
     policy = _policy(run)
@@ -412,7 +411,7 @@ def decide(config: RunConfig | dict[str, Any], settings: Settings | None = None)
         # decide's jobs run in this process: forked (`jobs_runner`), the national decide measured +3 CPU-s and
         # +0.7 GB with no clear wall gain on a loaded machine (docs/benchmarks.md, session 4 "decpub")
         summary = decide_period(run.period, Path(run.workdir), policy, settings)
-        summary.anomaly_tolerance = anomaly_tolerance(policy)
+        summary.anomaly_tolerance = policy.anomaly_tolerance()
         summary.save(WorkLayout(Path(run.workdir), run.period))
     return summary
 
@@ -506,38 +505,20 @@ def plan_delivery(config: RunConfig | dict[str, Any]) -> list[dict[str, Any]]:
 
 def endpoint_connection(config: RunConfig | dict[str, Any], plan: dict[str, Any],
                         get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names (`airflow_conn_id` in the recipients file) as `deliver`
-    takes it (host, port, login, password and extra, which carries the mandatory `host_key` or `known_hosts`),
-    or None when the endpoint is given in the file itself.
+    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`, shared by every flow)."""
+    from pipeline.deliver.tasks import endpoint_connection as named_connection
 
-    Every delivering DAG passes Airflow's `Connection.get` as `get_connection`, so the lookup is written once and
-    `pipeline` never imports Airflow."""
-    from pipeline.deliver.sftp import RecipientsConfig
-
-    run = RunConfig.of(config)
-    entry = RecipientsConfig.load(Path(run.recipients)).endpoints[plan["endpoint"]]
-    if "airflow_conn_id" not in entry:
-        return None
-    found = get_connection(entry["airflow_conn_id"])
-    return {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
-            "extra": found.extra_dejson}
+    return named_connection(Path(RunConfig.of(config).recipients), plan, get_connection)
 
 
 def deliver(config: RunConfig | dict[str, Any], plan: dict[str, Any],
             connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Deliver one recipient; `connection` (an Airflow connection's host, port, login, password and extra)
-    overrides the recipients file's endpoint. Returns one JSON-ready row per file for `record`."""
-    from pipeline.deliver.sftp import DeliveryPlan, Endpoint, RecipientsConfig
-    from pipeline.deliver.sftp import deliver as deliver_plan
+    """Deliver one recipient of P's outbox (`pipeline.deliver.tasks`, shared by every flow)."""
+    from pipeline.deliver.tasks import deliver_planned
 
     run = RunConfig.of(config)
-    planned = DeliveryPlan(**{key: value for key, value in plan.items() if key != "name"})  # name: a label only
-    if connection is None:
-        target = RecipientsConfig.load(Path(run.recipients)).endpoint(planned.endpoint)
-    else:
-        target = Endpoint.from_connection(**connection)
-    rows = deliver_plan(planned, target, Path(run.outbox), run.period, attempts=2)
-    return [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()} for row in rows]
+    return deliver_planned(Path(run.recipients) if run.recipients else None, Path(run.outbox), run.period, plan,
+                           connection)
 
 
 # ---------------------------------------------------------------- record

@@ -16,7 +16,6 @@ from pipeline.flows import monthly
 from pipeline.flows.monthly import RunConfig, publish, run_month
 from pipeline.handoff import DecisionSummary
 from pipeline.policy import load_policy
-from pipeline.publish.anomaly import anomaly_tolerance
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 
 ONE = Settings(pseudonym_secret=b"test-secret", workers=1, data_docs=False)
@@ -59,7 +58,7 @@ def test_two_workers_decide_and_publish_what_one_does(month, tmp_path):
     policy = load_policy(DEFAULT_POLICY, SAMPLE_PERIOD)
     decision = decide_period(SAMPLE_PERIOD, tmp_path / "work", policy, TWO,
                              monthly.jobs_runner(TWO, 0))   # decide's jobs forked, as the flow can pass them
-    decision.anomaly_tolerance = anomaly_tolerance(policy)   # what the flow's `decide` adds
+    decision.anomaly_tolerance = policy.anomaly_tolerance()   # what the flow's `decide` adds
     decisions = WorkLayout(tmp_path / "work", SAMPLE_PERIOD).decisions
     reference = WorkLayout(month / "work", SAMPLE_PERIOD).decisions
     for table in sorted(reference.glob("*.parquet")):

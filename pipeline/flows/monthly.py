@@ -125,18 +125,15 @@ def release_memory() -> None:
 
 # ---------------------------------------------------------------- ingest
 def inbox_missing(config: RunConfig | dict[str, Any]) -> list[str]:
-    """Required sources with no file yet for P (the DAG's sensor waits until this is empty)."""
-    from pipeline.errors import SourceError
-    from pipeline.ingest import SOURCES, source_files
+    """Required sources with no file yet for P (the DAG's sensor waits until this is empty). An inbox of the wrong
+    shape (a link, a folder named like a file, a subfolder) is not "not yet delivered": its one-line error is
+    raised at once instead of being waited on."""
+    from pipeline.inbox import listing
+    from pipeline.ingest import SOURCES
 
     run = RunConfig.of(config)
-    missing = []
-    for spec in SOURCES.values():
-        try:
-            source_files(Path(run.inbox), run.period, spec)
-        except SourceError:
-            missing.append(spec.name)
-    return missing
+    return [spec.name for spec in SOURCES.values()
+            if spec.required and not listing(Path(run.inbox), run.period, spec.folder, spec.suffix)]
 
 
 def inbox_ready(config: RunConfig | dict[str, Any], scheduled: bool) -> bool:

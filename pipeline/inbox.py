@@ -56,14 +56,16 @@ def refuse_links(base: Path, relative: str) -> None:
             raise SourceError("is a symbolic link; the inbox must hold the folders and files themselves", file=path)
 
 
-def listing(inbox: Path, period: str, folder: str, suffix: str | None) -> list[Path]:
-    """The entries of `<inbox>/<P>/<folder>/`, sorted by name, after checking the folder's shape.
+def listing(inbox: Path, period: str, folder: str, suffix: str | None, *, only_input: bool = False) -> list[Path]:
+    """The entries of `<inbox>/<P>/<folder>/` (`folder=""`: the period folder itself), sorted by name, after
+    checking the folder's shape.
 
     With a `suffix` (".xml", ".csv", any case) the folder holds files: those named with it are returned, other
-    regular files (a README, a `.part` upload) are not input and are left alone, and a subfolder is an error. With
-    `suffix=None` the folder holds folders only (`contracts/<reg_no>/`): those are returned and a file there is an
-    error. Hidden entries (a name starting with ".") that are not named like input are not looked at. A missing
-    folder gives no entries; whether that is allowed is the caller's decision."""
+    regular files (a README, a `.part` upload) are not input and are left alone — or refused with `only_input`
+    (claims: a supplier folder holds claim files only) — and a subfolder is an error. With `suffix=None` the
+    folder holds folders only (`contracts/<reg_no>/`): those are returned and a file there is an error. Hidden
+    entries (a name starting with ".") that are not named like input are not looked at. A missing folder gives no
+    entries; whether that is allowed is the caller's decision."""
     base = period_folder(inbox, period)
     refuse_links(Path(inbox), str(Path(period) / folder))
     where = base / folder
@@ -80,7 +82,7 @@ def listing(inbox: Path, period: str, folder: str, suffix: str | None) -> list[P
             raise SourceError("is a symbolic link; the inbox must hold the files themselves", file=entry)
         if suffix is None:
             if not entry.is_dir():
-                raise SourceError(f"only folders belong in {folder}/, not files", file=entry)
+                raise SourceError(f"only folders belong in {where.name}/, not files", file=entry)
             found.append(entry)
         elif named_like_input:
             if not entry.is_file():
@@ -88,8 +90,10 @@ def listing(inbox: Path, period: str, folder: str, suffix: str | None) -> list[P
                                   file=entry)
             found.append(entry)
         elif entry.is_dir():
-            raise SourceError(f"is a subfolder; files of {folder}/ must sit in it directly, a subfolder is never "
-                              "read", file=entry)
+            raise SourceError(f"is a subfolder; files of {where.name}/ must sit in it directly, a subfolder is "
+                              "never read", file=entry)
+        elif only_input:
+            raise SourceError(f"is not a *{suffix} file; only *{suffix} files belong in {where.name}/", file=entry)
     return found
 
 

@@ -30,6 +30,7 @@ from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
 from pipeline.deliver.tasks import deliver_planned
 from pipeline.deliver.tasks import endpoint_connection as named_connection
 from pipeline.errors import EikisError, SourceError
+from pipeline.inbox import private_root
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 from pipeline.publish.atomic import build_folder, publish
@@ -150,7 +151,7 @@ def check(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
     cfg = ClaimsConfig.of(config)
     policy = load_claims_policy(Path(cfg.policy), cfg.period)
     check_window(cfg.period, cfg.as_of or current_month(), policy.claim_window_months)
-    claims = read_claims(Path(cfg.claims), cfg.period)
+    claims = read_claims(Path(cfg.claims), cfg.period, copies=private_root(cfg.workdir, cfg.period, "claims"))
     results, manifests = _decide_all(cfg, claims, policy.rates)
     state = ledger_state(cfg.db_url, cfg.period)
     ledger_digest = hashlib.sha256(json.dumps(state).encode()).hexdigest()

@@ -14,7 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import Settings, WorkLayout
+from pipeline.errors import SourceError
 from pipeline.ingest import ingest_source
+from pipeline.sources.claims import CLAIM_COLUMNS, read_claims
 from tests.builders import InboxBuilder, months, person_code
 from tests.cli import eikis, one_line_error
 from tests.conftest import ROOT, SAMPLE_INBOX, SAMPLE_PERIOD
@@ -160,3 +162,67 @@ def test_an_error_in_a_file_names_the_inbox_file_not_the_runs_copy(inbox, tmp_pa
     path.write_bytes(path.read_bytes()[:-200])
     line = one_line_error(ingest_cli(inbox, tmp_path / "work"))
     assert f"{inbox}/{P}/vid/income_02.xml" in line and str(tmp_path / "work") not in line
+
+
+# ---------------------------------------------------------------- claims (EIKIS_CLAIMS/<P>/<kind>/<reg_no>/*.csv)
+CLAIMS_P = "2026-01"
+SUPPLIER = "traders_electricity/40000000001"
+
+
+def _claims_tree(tmp_path: Path) -> Path:
+    folder = tmp_path / "claims" / CLAIMS_P / SUPPLIER
+    folder.mkdir(parents=True)
+    row = "C-1;2026-02-03T10:00:00;E1;ELECTRICITY_BASE;1;10.000;1.00"
+    (folder / "claims.csv").write_text(";".join(CLAIM_COLUMNS) + f"\n{row}\n", encoding="utf-8")
+    return tmp_path / "claims"
+
+
+def _link_file(folder: Path, tmp_path: Path) -> str:
+    (folder / "claims.csv").rename(tmp_path / "elsewhere.csv")
+    (folder / "claims.csv").symlink_to(tmp_path / "elsewhere.csv")
+    return "claims.csv: is a symbolic link"
+
+
+def _link_folder(folder: Path, tmp_path: Path) -> str:
+    folder.rename(tmp_path / "moved")
+    folder.symlink_to(tmp_path / "moved", target_is_directory=True)
+    return "40000000001: is a symbolic link"
+
+
+def _folder_named_like_a_file(folder: Path, tmp_path: Path) -> str:
+    (folder / "more.csv").mkdir()
+    return "more.csv: is named like an input file but is not a regular file"
+
+
+def _fifo(folder: Path, tmp_path: Path) -> str:
+    os.mkfifo(folder / "more.csv")
+    return "more.csv: is named like an input file but is not a regular file"
+
+
+def _subfolder(folder: Path, tmp_path: Path) -> str:
+    (folder / "late").mkdir()
+    (folder / "claims.csv").rename(folder / "late" / "claims.csv")
+    return "late: is a subfolder"
+
+
+@pytest.mark.parametrize("make", [_link_file, _link_folder, _folder_named_like_a_file, _fifo, _subfolder])
+def test_the_claims_inbox_refuses_the_same_hostile_shapes(tmp_path, make):
+    root = _claims_tree(tmp_path)
+    expected = make(root / CLAIMS_P / SUPPLIER, tmp_path)
+    with pytest.raises(SourceError, match=expected):
+        read_claims(root, CLAIMS_P, copies=tmp_path / "work" / "claims" / "inbox")
+
+
+def test_claims_are_read_from_the_runs_private_copy_and_errors_name_the_claims_file(tmp_path):
+    root = _claims_tree(tmp_path)
+    copies = tmp_path / "work" / "claims" / "inbox"
+    claims = read_claims(root, CLAIMS_P, copies=copies)
+    assert [line.claim_id for line in claims[SUPPLIER].lines] == ["C-1"]
+    copy = copies / SUPPLIER / "claims.csv"
+    assert copy.stat().st_mode & 0o777 == 0o400
+    assert copy.read_bytes() == (root / CLAIMS_P / SUPPLIER / "claims.csv").read_bytes()
+    (root / CLAIMS_P / SUPPLIER / "claims.csv").write_text("not;the;header\n", encoding="utf-8")
+    with pytest.raises(SourceError) as raised:
+        read_claims(root, CLAIMS_P, copies=copies)
+    line = raised.value.one_line()
+    assert str(root / CLAIMS_P / SUPPLIER / "claims.csv") in line and str(copies) not in line

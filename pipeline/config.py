@@ -55,9 +55,9 @@ class Settings:
 def private_files() -> Iterator[None]:
     """Files and folders created inside are owner-only (umask 077): work files hold personal codes and income.
 
-    The umask is per process; each stage that writes work files runs in its own process under Airflow, and each
-    source after ARIS in its own forked process in the CLI (or one after the other with one worker), so nothing
-    else in the process is writing meanwhile. Worker processes forked inside inherit it.
+    The umask is per process; each stage that writes work files runs in its own process under Airflow, and the
+    CLI runs the stages one after the other, so nothing else in the process is writing meanwhile. Worker
+    processes forked inside inherit it.
     """
     previous = os.umask(0o077)
     try:

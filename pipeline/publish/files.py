@@ -8,7 +8,6 @@ Publish reads only what decide handed over (`<workdir>/<P>/decisions/`): never t
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +17,6 @@ from pipeline.config import WorkLayout
 from pipeline.csvio import arrow_renderable, render_columns, render_table
 from pipeline.decide.rules import ELIGIBLE
 from pipeline.handoff import RecipientFile
-from pipeline.jobs import Job, RunJobs, run_in_order
 from pipeline.logs import get_logger
 from pipeline.publish.companion import with_companion
 
@@ -60,28 +58,21 @@ def _groups(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
     return {str(value): group for value, group in frame.groupby(column, sort=False)}
 
 
-def build_recipient_files(layout: WorkLayout, build: Path, run_jobs: RunJobs = run_in_order) -> list[RecipientFile]:
-    """Write every recipient file for P into `build` and return what was written, sorted by path.
-
-    The files fall into groups that read different decision tables and write different folders (`recipient_jobs`),
-    so `run_jobs` may run the groups at once, in forked processes; with the default they run here one by one.
-    Either way the same bytes land under the same names, and a failed group fails the whole build."""
-    groups = run_jobs(recipient_jobs(layout, build))
-    written = [item for group in groups.values() for item in group]
+def build_recipient_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
+    """Write every recipient file for P into `build` and return what was written, sorted by path. The files fall
+    into groups that read different decision tables and write different folders; a failed group fails the whole
+    build."""
+    written = [
+        *_dso_files(layout, build, "electricity"),
+        *_municipality_files(layout, build),
+        *_trader_files(layout, build, "electricity"),
+        *_dso_files(layout, build, "gas"),
+        *_heat_files(layout, build),
+        *_trader_files(layout, build, "gas"),
+        *_unreached_files(layout, build),
+    ]
     log.info("built %d recipient files", len(written))
     return sorted(written, key=lambda item: item.path)
-
-
-def recipient_jobs(layout: WorkLayout, build: Path) -> list[Job]:
-    """One job per group of recipient files, the longest first (the electricity DSO's list is the largest file;
-    the municipalities' files cover every household), so that the last jobs to finish are short ones."""
-    return [("electricity_dso", partial(_dso_files, layout, build, "electricity")),
-            ("municipalities", partial(_municipality_files, layout, build)),
-            ("electricity_traders", partial(_trader_files, layout, build, "electricity")),
-            ("gas_dso", partial(_dso_files, layout, build, "gas")),
-            ("heat", partial(_heat_files, layout, build)),
-            ("gas_traders", partial(_trader_files, layout, build, "gas")),
-            ("unreached", partial(_unreached_files, layout, build))]
 
 
 def _good_objects(layout: WorkLayout, commodity: str, *extra: str) -> pd.DataFrame:

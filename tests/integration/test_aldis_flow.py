@@ -3,6 +3,7 @@ cases of the issue, bad input, a byte-identical re-run and a personal-data scan 
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.publish.lock import period_lock
+from pipeline.runlock import period_lock
 from tests.aldis_builders import ENEFIT, LATVENERGO, MVBK, TET, AldisInbox, protected_user
 from tests.builders import person_code
 from tests.workbooks import readable
@@ -313,3 +314,49 @@ def test_a_second_run_of_the_period_is_refused_while_the_first_holds_its_lock(tm
     assert "is already being run by another process" in capsys.readouterr().err
     assert not (tmp_path / "outbox" / P).exists()
     assert aldis(tmp_path, inbox, traders) == 0  # the lock is gone with its holder
+
+
+# ---------------------------------------------------------------- no one lost: every SOPA record passed or returned
+def published_rows(path: Path) -> int:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return sum(1 for _ in csv.reader(handle, delimiter=";")) - 1
+
+
+def assert_every_record_passed_or_returned(inbox: Path, published: Path) -> int:
+    """Issue 20 point 4: the `<ProtectedUser>` elements of P's SOPA extracts = rows passed to traders + rows
+    returned to SOPA, counted on the published files themselves."""
+    count_in = sum(len(re.findall(r"<ProtectedUser>", path.read_text(encoding="utf-8")))
+                   for path in (inbox / "sopa").glob("*.xml"))
+    passed = sum(published_rows(path) for path in published.glob("traders/*/protected_contracts.csv"))
+    assert count_in == passed + published_rows(published / "sopa_returns.csv") and count_in > 0
+    return count_in
+
+
+def test_every_sopa_record_of_the_sample_month_is_passed_or_returned(tmp_path):
+    from tests.conftest import ROOT, SAMPLE_INBOX, SAMPLE_PERIOD
+
+    assert main(["aldis", "--period", SAMPLE_PERIOD, "--inbox", str(SAMPLE_INBOX), "--outbox",
+                 str(tmp_path / "outbox"), "--traders", str(ROOT / "policy" / "traders.yaml"), "--workdir",
+                 str(tmp_path / "work")]) == 0
+    assert assert_every_record_passed_or_returned(SAMPLE_INBOX / SAMPLE_PERIOD, tmp_path / "outbox" / SAMPLE_PERIOD) \
+        == 119
+
+
+def test_every_sopa_record_of_a_hostile_month_is_passed_or_returned(tmp_path):
+    """Odd but schema-valid records, an empty trader folder and a list from a trader not in production: every
+    record still ends in a trader's file or in the returns."""
+    box = every_reason()
+    box.sopa["c.xml"] = [
+        protected_user(30, code=""),                                                   # no code at all
+        protected_user(31, decision="SD-31", valid_from="2025-02-30", valid_to="2025-01-31"),  # not a date
+        protected_user(32, decision="SD-32", valid_from="2025-01-20", valid_to="2025-01-10"),  # ends before start
+        protected_user(33, decision="SD-33", contract="  E-10  "),                     # padded: its own contract
+        protected_user(34, decision="SD-34", reg_no="４０００３０３２９４９"),              # fullwidth digits
+        protected_user(35, decision="   ", contract="E-11"),                           # blank decision
+        protected_user(36, status=" Pabeigts ", decision="SD-36", contract="E-11"),    # padded status
+        protected_user(37, decision="SD-37", contract="N-1", reg_no=ENEFIT),           # list of a non-production trader
+    ]
+    inbox, traders = box.write(tmp_path)
+    (inbox / P / "contracts" / TET).mkdir()                                            # a folder, no list
+    assert aldis(tmp_path, inbox, traders) == 0
+    assert assert_every_record_passed_or_returned(inbox / P, tmp_path / "outbox" / P) == 25

@@ -25,7 +25,7 @@ from pipeline.flows.claims import (
     response_timeout,
 )
 from pipeline.policy import load_policy
-from pipeline.publish.lock import PeriodBusy, period_lock
+from pipeline.runlock import PeriodBusy, period_lock
 from pipeline.store.db import connect
 from pipeline.store.migrate import head, upgrade
 from tests.claims_month import (

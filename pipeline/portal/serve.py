@@ -17,7 +17,7 @@ def serve(db_url: str, host: str, port: int) -> None:
 
     from pipeline.portal.app import create_app
 
-    settings = PortalSettings.from_env(db_url, host)
+    settings = PortalSettings.from_env(db_url)
     uvicorn.run(create_app(settings), host=host, port=port, access_log=True, server_header=False)
 
 

@@ -28,6 +28,7 @@ class PortalSettings:
     max_failures: int = 5                # failed sign-ins per user or per client within the window ...
     failure_window_minutes: int = 15     # ... before further attempts are refused until the window passes
     page_size: int = 50
+    trusted_proxies: str = ""           # addresses whose X-Forwarded-For is believed (none by default)
 
     @classmethod
     def from_env(cls, db_url: str, environ: dict[str, str] | None = None) -> PortalSettings:
@@ -42,4 +43,5 @@ class PortalSettings:
             session_hours=int(env.get("EIKIS_PORTAL_SESSION_HOURS", cls.session_hours)),
             max_failures=int(env.get("EIKIS_PORTAL_MAX_FAILURES", cls.max_failures)),
             failure_window_minutes=int(env.get("EIKIS_PORTAL_FAILURE_WINDOW_MINUTES", cls.failure_window_minutes)),
+            trusted_proxies=env.get("EIKIS_PORTAL_TRUSTED_PROXIES", "").strip(),
         )

@@ -41,7 +41,8 @@ aldis: $(BIN)/.installed
 
 # Supplier compensation claims for the sample month (CONTRACTS §13), after `make run` (and `make aldis`, for the
 # protected-user claims): sample claim files from the published outbox, then a preview of the claims check.
-# Approve the payout with `make claims APPROVE=--approve` (the ledger is $(OUT)/work/eikis.sqlite).
+# Approve exactly the previewed payout with `make claims APPROVE="--approve RUN_ID --digest SHA256"`, the two values
+# the preview printed (the ledger is $(OUT)/work/eikis.sqlite).
 CLAIMS_AS_OF ?= $(PERIOD)
 claims: $(BIN)/.installed
 	rm -rf $(OUT)/claims/$(PERIOD)

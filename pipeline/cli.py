@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from pipeline.config import Settings
-from pipeline.errors import EikisError
+from pipeline.errors import ConfigError, EikisError
 from pipeline.handoff import SourceSummary
 from pipeline.logs import configure_cli_logging, get_logger
 from pipeline.period import parse_month
@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
     claims.add_argument("--workdir", type=Path, default=Path("var/work"), help="quarantine list (default var/work)")
     claims.add_argument("--as-of", type=_period, help="the month the run is made in (default: the current month)")
-    claims.add_argument("--approve", action="store_true", help="record this run's payout in the ledger")
+    claims.add_argument("--approve", metavar="RUN_ID", help="record the payout of this run (the id a preview printed)")
+    claims.add_argument("--digest", metavar="SHA256", help="the payout digest the same preview printed")
 
     generate_claims = commands.add_parser("generate-claims", help="write sample claim files from a published outbox")
     generate_claims.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM")
@@ -232,7 +233,9 @@ def _claims(args: argparse.Namespace, settings: Settings) -> None:
                           aldis=str(args.aldis) if args.aldis else None, outbox=str(args.outbox),
                           policy=str(args.policy), db_url=args.db or default_url(args.workdir),
                           workdir=str(args.workdir), as_of=args.as_of)
-    summary = run_claims(config, approve_payout=args.approve)
+    if bool(args.approve) != bool(args.digest):
+        raise ConfigError("approving needs both --approve RUN_ID --digest SHA256, as the preview printed them")
+    summary = run_claims(config, approve_run=(args.approve, args.digest) if args.approve else None)
     print(f"claims run {summary['run_id']}: {summary['claims']} claim(s) {summary['statuses']}, "
           f"{summary['quarantined']} quarantined line(s), audit sample {summary['audit_sample']}")
     print(payout_table(summary))
@@ -241,7 +244,8 @@ def _claims(args: argparse.Namespace, settings: Settings) -> None:
         print(f"approved: {summary['approved']['entries']} ledger entr(ies), "
               f"payout total {summary['approved']['payout_total_eur']} EUR")
     else:
-        print("preview only: the payout ledger is unchanged (add --approve to record the payout)")
+        print("preview only: the payout ledger is unchanged; to record exactly this payout, run the same command "
+              f"with --approve {summary['run_id']} --digest {summary['payout_digest']}")
 
 
 def _generate_claims(args: argparse.Namespace, settings: Settings) -> None:

@@ -102,4 +102,4 @@ clean:
 
 # The staff lookup portal on the store `make run` filled (add a user first: README, "Staff lookup portal").
 portal: $(BIN)/.installed
-	$(BIN)/eikis portal --db $(PORTAL_DB)
+	EIKIS_DEV_MODE=1 $(BIN)/eikis portal --db $(PORTAL_DB)

@@ -39,8 +39,8 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, *, needs_secret: bool = True) -> Settings:
         """Read `EIKIS_*` variables; anything unset keeps its embedded default."""
         env = os.environ if environ is None else environ
-        secret = _key(env, "EIKIS_PSEUDONYM_SECRET", DEV_SECRET, needs_secret)
-        data_key = _key(env, "EIKIS_PORTAL_DATA_KEY", DEV_DATA_KEY, needs_secret)
+        secret = secret_from_env(env, "EIKIS_PSEUDONYM_SECRET", DEV_SECRET, needs_secret)
+        data_key = secret_from_env(env, "EIKIS_PORTAL_DATA_KEY", DEV_DATA_KEY, needs_secret)
         return cls(
             pseudonym_secret=secret.encode(),
             portal_data_key=data_key.encode(),
@@ -143,8 +143,11 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
-def _key(env: Mapping[str, str], name: str, development: str, needed: bool) -> str:
-    """A secret from the environment; the built-in development value only with `EIKIS_DEV_MODE=1`."""
+def secret_from_env(env: Mapping[str, str], name: str, development: str, needed: bool) -> str:
+    """A secret from the environment; the built-in development value only with `EIKIS_DEV_MODE=1`.
+
+    The one start-up check for every built-in key (the pseudonym secret, the portal's data and session keys).
+    """
     value = env.get(name) or development
     if needed and value == development:
         if env.get("EIKIS_DEV_MODE") != "1":

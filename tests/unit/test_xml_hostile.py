@@ -295,3 +295,19 @@ def test_the_lxml_path_refuses_a_file_rewritten_while_its_records_are_read(tmp_p
     path.write_bytes(data.replace(b"<AmountEUR>1.00<", b"<AmountEUR>9.00<"))
     with pytest.raises(FileChanged, match=f"^{re.escape(str(path))}: changed while it was read"):
         list(records)
+
+
+def test_the_runs_private_inbox_copy_is_sealed_so_the_readers_map_it_as_it_is(tmp_path):
+    """The two halves of the guarantee meet: the flow kernel's private copy (pipeline/inbox.py) is what
+    `stablemap` maps without a copy in memory; the provider's own file is not."""
+    from pipeline.inbox import private_copies
+
+    inbox = tmp_path / "inbox"
+    (inbox / "2026-11" / "vid").mkdir(parents=True)
+    provided = inbox / "2026-11" / "vid" / "income_01.xml"
+    provided.write_bytes(document("vid", [RECORD]))
+    [copy] = private_copies(inbox, "2026-11", [provided], tmp_path / "work" / "2026-11" / "inbox")
+    with stable_map(copy.path) as ours, stable_map(provided) as theirs:
+        assert ours.sealed and not theirs.sealed
+        assert ours.data[:] == theirs.data[:]
+    assert {batch.reader for batch in xmlcolumns.read_columns(copy.path, vid.COLUMNS)} == {"canon"}

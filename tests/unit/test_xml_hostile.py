@@ -1,6 +1,7 @@
 """The XML fast path under a hostile provider (issue 28): what a provider can write into an extract must neither
 stall a month (no super-linear step before the walk), nor be "proven" on a plan made for other bytes, nor reach the
-compiled walk with arguments it cannot handle."""
+compiled walk with arguments it cannot handle, nor be read past its end; and a file that changes while it is read
+is refused in one line naming it, never a SIGBUS or values of two versions."""
 
 from __future__ import annotations
 

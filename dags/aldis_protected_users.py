@@ -10,7 +10,8 @@ SFTP (one mapped task per trader, shown with the trader's name; upload under a t
 checked, atomic rename, the trader's own manifest last). A trader not in production for P never gets a file.
 
 **Run a month by hand:** *Trigger DAG w/ config*, set `period`; switch off `wait_for_delivery_day` to deliver
-now (e.g. a corrected re-run after the 7th, or a test) instead of waiting for the 7th.
+now (e.g. a corrected re-run after the 7th, or a test) instead of waiting for the 7th. A run's config may hold
+these two keys only: paths, the trader register and the recipients are the deployment's `EIKIS_*` settings.
 
 **When a task fails**
 - `build_outbox`: the log's last line names the file, line or record and the reason (a DOCTYPE or malformed
@@ -51,15 +52,6 @@ DELIVERY_RETRIES = {"retries": 3, "retry_delay": dt.timedelta(minutes=2), "retry
         "wait_for_delivery_day": Param(True, type="boolean", title="Wait for the 7th",
                                        description="Deliver to traders at 00:00 Europe/Riga on the 7th of the month "
                                                    "after P; off = deliver as soon as the outbox is published."),
-        "inbox": Param(None, type=["null", "string"], title="Inbox root", description="Empty = EIKIS_INBOX."),
-        "outbox": Param(None, type=["null", "string"], title="ALDIS outbox root",
-                        description="Empty = EIKIS_ALDIS_OUTBOX."),
-        "workdir": Param(None, type=["null", "string"], title="Work folder", description="Empty = EIKIS_WORKDIR."),
-        "traders": Param(None, type=["null", "string"], title="Trader register",
-                         description="policy/traders.yaml; empty = EIKIS_TRADERS."),
-        "recipients": Param(None, type=["null", "string"], title="Recipients file",
-                            description="SFTP endpoints for `traders/*` and `sopa`; empty = EIKIS_ALDIS_RECIPIENTS "
-                                        "(none: no delivery)."),
     },
 )
 def aldis_protected_users() -> None:

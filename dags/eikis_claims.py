@@ -51,18 +51,6 @@ NULLABLE = ["null", "string"]
                         description="YYYY-MM whose claims are checked and paid."),
         "as_of": Param(None, type=NULLABLE, title="As of month",
                        description="YYYY-MM the window is judged at; empty = the current month."),
-        "claims": Param(None, type=NULLABLE, title="Claims root", description="Empty = EIKIS_CLAIMS."),
-        "published": Param(None, type=NULLABLE, title="Published outbox root (§10)",
-                           description="Empty = EIKIS_OUTBOX."),
-        "aldis": Param(None, type=NULLABLE, title="ALDIS outbox root (§12)",
-                       description="Empty = EIKIS_ALDIS_OUTBOX (needed for PROTECTED_USER claims)."),
-        "outbox": Param(None, type=NULLABLE, title="Claims outbox root", description="Empty = EIKIS_CLAIMS_OUTBOX."),
-        "policy": Param(None, type=NULLABLE, title="Policy file", description="Empty = EIKIS_POLICY."),
-        "workdir": Param(None, type=NULLABLE, title="Work folder", description="Empty = EIKIS_WORKDIR."),
-        "recipients": Param(None, type=NULLABLE, title="Recipients file",
-                            description="SFTP endpoints per recipient; empty = EIKIS_CLAIMS_RECIPIENTS (none: no "
-                                        "delivery). Use a remote_dir apart from the monthly files, e.g. "
-                                        "/{recipient}/claims/{period}."),
     },
 )
 def eikis_claims() -> None:

@@ -7,8 +7,10 @@ each, in parallel after ARIS, which the others are checked against), decides eve
 writes every recipient's file into `EIKIS_OUTBOX/P/` (built aside, published with one rename), delivers each
 recipient's files over SFTP (one mapped task per recipient), and records the run in the store.
 
-**Run any month by hand:** *Trigger DAG w/ config* and set `period` (and, if needed, `policy`). A manual run
-never waits for the inbox: if a source of P is missing it fails at once, naming the missing sources.
+**Run any month by hand:** *Trigger DAG w/ config* and set `period`: a run's config may hold `period` and
+`accept_anomaly` only (any other key is refused: paths, the policy, the store and the recipients are the
+deployment's `EIKIS_*` settings). A manual run never waits for the inbox: if a source of P is missing it fails
+at once, naming the missing sources.
 
 **Waiting for the inbox (scheduled runs only).** A scheduled run waits (up to 5 days, checking every 15 minutes)
 only once `EIKIS_INBOX/P/` exists, i.e. a provider has begun delivering P. If nothing at all was delivered for P —
@@ -86,13 +88,6 @@ DELIVERIES = Asset(uri="eikis://deliveries/monthly", name="eikis_deliveries_mont
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$", title="Consumption month",
                         description="YYYY-MM to decide; empty = this run's data interval."),
-        "policy": Param(None, type=["null", "string"], title="Policy file",
-                        description="Effective-dated policy YAML; empty = EIKIS_POLICY."),
-        "inbox": Param(None, type=["null", "string"], title="Inbox root", description="Empty = EIKIS_INBOX."),
-        "outbox": Param(None, type=["null", "string"], title="Outbox root", description="Empty = EIKIS_OUTBOX."),
-        "workdir": Param(None, type=["null", "string"], title="Work folder", description="Empty = EIKIS_WORKDIR."),
-        "recipients": Param(None, type=["null", "string"], title="Recipients file",
-                            description="SFTP endpoints per recipient; empty = EIKIS_RECIPIENTS (none: no delivery)."),
         "accept_anomaly": Param(None, type=["null", "string"], title="Accept an anomaly (reason)",
                                 description="Publish although the month differs from the previous one beyond the "
                                             "anomaly tolerance; the reason is recorded in the store."),

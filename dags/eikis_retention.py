@@ -7,7 +7,8 @@ member and portal-index rows, and the portal's access-log rows; each deletion is
 (month, kind, target, count, sha256 — no personal data). `verify` then looks again and fails if anything is left.
 Published recipient files and run records stay.
 
-**Run by hand:** *Trigger DAG w/ config*, set `as_of` (YYYY-MM) to count from another month.
+**Run by hand:** *Trigger DAG w/ config*, set `as_of` (YYYY-MM) to count from another month (the only key a
+run's config may hold: the store and the work folder are the deployment's `EIKIS_DB_URL` and `EIKIS_WORKDIR`).
 
 **When a task fails**
 - `apply`: the log's last line names what could not be deleted (a file permission, the store). Deletions done
@@ -38,8 +39,6 @@ from pipeline.flows import retention as flow
         "as_of": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$", title="As of month",
                        description="YYYY-MM; months more than 24 months before it are deleted. Empty = the run's "
                                    "month."),
-        "db_url": Param(None, type=["null", "string"], title="Store URL", description="Empty = EIKIS_DB_URL."),
-        "workdir": Param(None, type=["null", "string"], title="Work folder", description="Empty = EIKIS_WORKDIR."),
     },
 )
 def eikis_retention() -> None:

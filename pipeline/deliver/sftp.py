@@ -35,6 +35,7 @@ from typing import Any
 import paramiko
 import yaml
 
+from pipeline.config import check_password_env
 from pipeline.errors import DeliveryError
 from pipeline.handoff import recipient_of
 from pipeline.logs import get_logger
@@ -106,6 +107,14 @@ class RecipientsConfig:
         document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         if not isinstance(document.get("endpoints"), dict) or not isinstance(document.get("recipients"), list):
             raise DeliveryError("recipients file needs `endpoints:` (a mapping) and `recipients:` (a list)", file=path)
+        for name, entry in document["endpoints"].items():
+            if not isinstance(entry, dict):
+                raise DeliveryError(f"endpoint {str(name)[:40]}: must be a mapping of settings", file=path)
+            if "password" in entry:
+                raise DeliveryError(f"endpoint {str(name)[:40]}: a password is never written in the file; name its "
+                                    "variable with password_env", file=path)
+            if "password_env" in entry:
+                check_password_env(entry["password_env"], f"{path}: endpoint {str(name)[:40]}")
         return cls(endpoints=document["endpoints"], rules=document["recipients"])
 
     def endpoint(self, name: str, environ: dict[str, str] | None = None) -> Endpoint:
@@ -113,7 +122,7 @@ class RecipientsConfig:
         raw = dict(self.endpoints[name])
         password_env = raw.pop("password_env", None)
         if password_env:
-            raw["password"] = env.get(password_env)
+            raw["password"] = env.get(check_password_env(password_env, f"endpoint {name}"))
         unknown = set(raw) - set(Endpoint.__dataclass_fields__)
         if unknown:
             raise DeliveryError(f"endpoint {name}: unknown setting(s) {', '.join(sorted(unknown))}")

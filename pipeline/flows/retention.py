@@ -177,23 +177,18 @@ def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool
 
 # Airflow task bodies (JSON in, JSON out): `dags/eikis_retention.py` only wires these.
 
+RUN_PARAMS = ("as_of",)  # all a trigger may set; the store and the workdir are the deployment's
+
+
 def resolve_config(params: dict[str, object], run_date: dt.datetime | None,
                    environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The store, the workdir and the month retention counts from (default: the run date's month, UTC)."""
-    import os
+    """The store, the workdir (the deployment's) and the month retention counts from (the `as_of` param, else the
+    run date's month, UTC)."""
+    from pipeline.config import resolve_run
 
-    from pipeline.errors import EikisError
-
-    env = os.environ if environ is None else environ
     when = run_date or dt.datetime.now(dt.UTC)
-    config = {"db_url": str(params.get("db_url") or env.get("EIKIS_DB_URL") or ""),
-              "workdir": str(params.get("workdir") or env.get("EIKIS_WORKDIR") or ""),
-              "as_of": str(params.get("as_of") or f"{when.year:04d}-{when.month:02d}")}
-    missing = [name for name in ("db_url", "workdir") if not config[name]]
-    if missing:
-        raise EikisError(f"retention needs {' and '.join(missing)} (a DAG param or EIKIS_DB_URL / EIKIS_WORKDIR)")
-    parse_month(config["as_of"])
-    return config
+    request = resolve_run(params, RUN_PARAMS, f"{when.year:04d}-{when.month:02d}", environ, period_key="as_of")
+    return {"db_url": request.deployment.db_url, "workdir": request.deployment.workdir, "as_of": request.period}
 
 
 def apply_task(config: dict[str, str]) -> dict[str, object]:

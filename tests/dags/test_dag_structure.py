@@ -48,7 +48,7 @@ def test_retries_only_where_a_retry_can_help(dag):
 def test_dag_is_documented_tagged_and_owned(dag):
     assert "When a task fails" in dag.doc_md
     assert "eikis" in dag.tags and dag.max_active_runs == 1 and not dag.catchup
-    assert {"period", "policy", "accept_anomaly"} <= set(dag.params)
+    assert set(dag.params) == {"period", "accept_anomaly"}
     assert dag.params.get_param("accept_anomaly").schema.get("title")
     assert dag.description and "eligibility" in dag.description
     assert "check_anomalies" in dag.doc_md and "Assets" in dag.doc_md

@@ -32,6 +32,7 @@ from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import Connection, CronTriggerTimetable, Param, dag, get_current_context, task
 
 from pipeline.flows import aldis as flow
+from pipeline.flows.failures import one_line_errors
 
 DELIVERY_RETRIES = {"retries": 3, "retry_delay": dt.timedelta(minutes=2), "retry_exponential_backoff": True,
                     "max_retry_delay": dt.timedelta(minutes=30), "execution_timeout": dt.timedelta(minutes=30)}
@@ -45,7 +46,7 @@ DELIVERY_RETRIES = {"retries": 3, "retry_delay": dt.timedelta(minutes=2), "retry
     max_active_runs=1,
     tags=["eikis", "aldis"],
     doc_md=__doc__,
-    default_args={"owner": "eikis-data", "retries": 0},
+    default_args={"owner": "eikis-data", "retries": 0, "show_return_value_in_logs": False},
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$", title="Consumption month",
                         description="YYYY-MM; empty = the month before this run's date (Europe/Riga)."),
@@ -56,16 +57,19 @@ DELIVERY_RETRIES = {"retries": 3, "retry_delay": dt.timedelta(minutes=2), "retry
 )
 def aldis_protected_users() -> None:
     @task
+    @one_line_errors
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
         run_date = context.get("logical_date") or context["dag_run"].run_after
         return flow.resolve_config(dict(context["params"]), run_date)
 
     @task
+    @one_line_errors
     def build_outbox(config: dict[str, Any]) -> dict[str, Any]:
         return flow.build(config)
 
     @task(**DELIVERY_RETRIES)
+    @one_line_errors
     def deliver_returns_to_sopa(config: dict[str, Any], built: dict[str, Any]) -> list[list[dict[str, Any]]]:
         return [flow.deliver_one(config, plan, flow.endpoint_connection(config, plan, Connection.get))
                 for plan in flow.plan(config, "sopa")]
@@ -74,10 +78,12 @@ def aldis_protected_users() -> None:
         task_id="wait_for_delivery_day", target_time="{{ ti.xcom_pull(task_ids='resolve_config')['wait_until'] }}")
 
     @task
+    @one_line_errors
     def plan_trader_deliveries(config: dict[str, Any]) -> list[dict[str, Any]]:
         return flow.plan(config, "traders")
 
     @task(**DELIVERY_RETRIES, map_index_template="{{ trader_name }}", max_active_tis_per_dag=4)
+    @one_line_errors
     def deliver_to_traders(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["trader_name"] = plan["label"] or plan["recipient"]
         return flow.deliver_one(config, plan, flow.endpoint_connection(config, plan, Connection.get))

@@ -33,6 +33,7 @@ from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Connection, Param, dag, get_current_context, task
 
 from pipeline.flows import claims as flow
+from pipeline.flows.failures import one_line_errors
 
 NULLABLE = ["null", "string"]
 
@@ -45,7 +46,7 @@ NULLABLE = ["null", "string"]
     max_active_runs=1,
     tags=["eikis", "claims", "payout"],
     doc_md=__doc__,
-    default_args={"owner": "eikis-data", "retries": 0},
+    default_args={"owner": "eikis-data", "retries": 0, "show_return_value_in_logs": False},
     params={
         "period": Param("", type="string", pattern=r"^\d{4}-\d{2}$", title="Consumption month",
                         description="YYYY-MM whose claims are checked and paid."),
@@ -55,10 +56,12 @@ NULLABLE = ["null", "string"]
 )
 def eikis_claims() -> None:
     @task
+    @one_line_errors
     def resolve_config() -> dict[str, Any]:
         return flow.resolve_config(dict(get_current_context()["params"]))
 
     @task
+    @one_line_errors
     def check_claims(config: dict[str, Any]) -> dict[str, Any]:
         summary = flow.check(config)
         summary["approval_body"] = flow.approval_body(summary)
@@ -72,6 +75,7 @@ def eikis_claims() -> None:
     )
 
     @task
+    @one_line_errors
     def record_payout(config: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
         recorded = flow.approve(config, run_id=summary["run_id"])  # exactly the run the approver saw
         print(f"recorded {recorded['entries']} ledger entr(ies) of run {recorded['run_id']}, "
@@ -79,11 +83,13 @@ def eikis_claims() -> None:
         return recorded
 
     @task
+    @one_line_errors
     def plan_delivery(config: dict[str, Any], recorded: dict[str, Any]) -> list[dict[str, Any]]:
         return flow.plan_delivery(config)
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
           map_index_template="{{ recipient }}")
+    @one_line_errors
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["recipient"] = plan["recipient"]
         connection = flow.endpoint_connection(config, plan, Connection.get)

@@ -68,6 +68,7 @@ from airflow.sdk import (
 
 from pipeline.catalog import SOURCES_AFTER_ARIS
 from pipeline.flows import monthly
+from pipeline.flows.failures import one_line_errors
 
 NO_RETRY = {"retries": 0}
 OUTBOX = Asset(uri="eikis://outbox/monthly", name="eikis_outbox_monthly")
@@ -84,7 +85,7 @@ DELIVERIES = Asset(uri="eikis://deliveries/monthly", name="eikis_deliveries_mont
     description="Monthly energy-support eligibility: ingest and validate the sources, decide every household, "
                 "publish and deliver each recipient's file",
     doc_md=__doc__,
-    default_args={"owner": "eikis-data", **NO_RETRY},
+    default_args={"owner": "eikis-data", **NO_RETRY, "show_return_value_in_logs": False},
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$", title="Consumption month",
                         description="YYYY-MM to decide; empty = this run's data interval."),
@@ -95,31 +96,37 @@ DELIVERIES = Asset(uri="eikis://deliveries/monthly", name="eikis_deliveries_mont
 )
 def eikis_monthly() -> None:
     @task
+    @one_line_errors
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
         return monthly.resolve_config(dict(context["params"]), context.get("data_interval_start"))
 
     @task.sensor(poke_interval=900, timeout=5 * 24 * 3600, mode="reschedule")
+    @one_line_errors
     def wait_for_inbox(config: dict[str, Any]) -> PokeReturnValue:
         ready = monthly.inbox_ready(config, scheduled=get_current_context()["dag_run"].run_type == "scheduled")
         return PokeReturnValue(is_done=ready, xcom_value=config)
 
     def ingest_task(source: str):  # noqa: ANN202 - returns a TaskFlow task
         @task(task_id=f"ingest_{source}")
+        @one_line_errors
         def ingest(config: dict[str, Any]) -> dict[str, Any]:
             return monthly.ingest(config, source).to_dict()
 
         return ingest
 
     @task
+    @one_line_errors
     def decide(config: dict[str, Any]) -> dict[str, Any]:
         return monthly.decide(config).to_dict()
 
     @task
+    @one_line_errors
     def check_anomalies(config: dict[str, Any], decision: dict[str, Any]) -> list[str]:
         return monthly.anomaly_gate(config, decision)
 
     @task(outlets=[OUTBOX])
+    @one_line_errors
     def publish(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
         published = monthly.publish(config, decision).to_dict()
         print(f"run report: {published['report']}")
@@ -128,12 +135,14 @@ def eikis_monthly() -> None:
         return published
 
     @task
+    @one_line_errors
     def plan_delivery(config: dict[str, Any]) -> list[dict[str, Any]]:
         return monthly.plan_delivery(config)
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
           max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4,
           execution_timeout=dt.timedelta(minutes=30), outlets=[DELIVERIES])
+    @one_line_errors
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         context = get_current_context()
         context["recipient"] = f"{plan['name']} ({plan['recipient']})" if plan.get("name") else plan["recipient"]
@@ -144,6 +153,7 @@ def eikis_monthly() -> None:
         return delivered
 
     @task(trigger_rule="none_failed")
+    @one_line_errors
     def record(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:
         return monthly.record(config, published, list(deliveries or []))
 

@@ -24,6 +24,7 @@ from typing import Any
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
 from pipeline.flows import retention as flow
+from pipeline.flows.failures import one_line_errors
 
 
 @dag(
@@ -34,7 +35,7 @@ from pipeline.flows import retention as flow
     max_active_runs=1,
     tags=["eikis", "retention"],
     doc_md=__doc__,
-    default_args={"owner": "eikis-data", "retries": 0},
+    default_args={"owner": "eikis-data", "retries": 0, "show_return_value_in_logs": False},
     params={
         "as_of": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$", title="As of month",
                        description="YYYY-MM; months more than 24 months before it are deleted. Empty = the run's "
@@ -43,16 +44,19 @@ from pipeline.flows import retention as flow
 )
 def eikis_retention() -> None:
     @task
+    @one_line_errors
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
         run_date = context.get("logical_date") or context["dag_run"].run_after
         return flow.resolve_config(dict(context["params"]), run_date)
 
     @task
+    @one_line_errors
     def apply(config: dict[str, Any]) -> dict[str, Any]:
         return flow.apply_task(config)
 
     @task
+    @one_line_errors
     def verify(config: dict[str, Any], applied: dict[str, Any]) -> dict[str, Any]:
         return flow.verify_task(config)
 

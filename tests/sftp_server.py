@@ -32,6 +32,9 @@ class _DropState:
 
 
 class _Auth(asyncssh.SSHServer):
+    def __init__(self, password: str = PASSWORD) -> None:
+        self.password = password
+
     def begin_auth(self, username: str) -> bool:
         return True
 
@@ -39,14 +42,15 @@ class _Auth(asyncssh.SSHServer):
         return True
 
     def validate_password(self, username: str, password: str) -> bool:
-        return username == USER and password == PASSWORD
+        return username == USER and password == self.password
 
 
 class LoopbackSFTPServer:
     def __init__(self, root: Path, drop_after_bytes: int | None = None, drops: int = 0, *,
                  stall_after_bytes: int | None = None, stalls: int = 0, disk_full_after_bytes: int | None = None,
-                 deny_writes: bool = False) -> None:
+                 deny_writes: bool = False, password: str = PASSWORD) -> None:
         self.root = root
+        self.password = password
         self.state = _DropState(drop_after_bytes, drops, stall_after_bytes, stalls, disk_full_after_bytes,
                                 deny_writes)
         self.key = asyncssh.generate_private_key("ssh-ed25519")
@@ -100,8 +104,9 @@ class LoopbackSFTPServer:
         self.thread.start()
 
         async def listen() -> asyncssh.SSHAcceptor:
-            return await asyncssh.listen("127.0.0.1", 0, server_host_keys=[self.key], server_factory=_Auth,
-                                         sftp_factory=self._factory(), allow_scp=False)
+            return await asyncssh.listen("127.0.0.1", 0, server_host_keys=[self.key],
+                                         server_factory=lambda: _Auth(self.password), sftp_factory=self._factory(),
+                                         allow_scp=False)
 
         self.acceptor = asyncio.run_coroutine_threadsafe(listen(), self.loop).result(timeout=30)
         self.port = self.acceptor.sockets[0].getsockname()[1]

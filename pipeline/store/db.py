@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
 
-from pipeline.config import WorkLayout, private_files
+from pipeline.config import WorkLayout, private_files, with_store_password
 from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, source_summaries
 from pipeline.logs import get_logger
 from pipeline.store.ddl import for_dialect, split_statements
@@ -45,7 +45,7 @@ def default_url(workdir: Path) -> str:
 def connect(url: str) -> Engine:
     """An engine with the schema applied. An SQLite store holds pseudonymous keys and incomes: its file (and the
     journal files SQLite creates beside it) are owner-only."""
-    parsed = make_url(url)
+    parsed = with_store_password(make_url(url))  # the password joins here only, never a URL that travels
     timeout = {"connect_timeout": CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" else {}
     engine = create_engine(parsed, future=True, connect_args=timeout)
     database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None

@@ -24,6 +24,11 @@ def airflow_env(airflow_home: Path, extra: dict[str, str]) -> dict[str, str]:
     env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "AIRFLOW_HOME": str(airflow_home),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
            "EIKIS_DATA_DOCS": "0", "EIKIS_WORKERS": "1", **extra}
+    return migrated(env)
+
+
+def migrated(env: dict[str, str]) -> dict[str, str]:
+    """`airflow db migrate` of the AIRFLOW_HOME `env` names (what `airflow standalone` does first)."""
     migrate = subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True,
                              timeout=300, check=False)
     assert migrate.returncode == 0, migrate.stderr[-3000:]

@@ -3,18 +3,16 @@
 The store's password comes from `EIKIS_DB_PASSWORD_FILE` and joins the URL only when the engine is made; every DAG
 task fails with the CLI's one data-free line; return values are not logged; and a run of every DAG with test
 secrets set leaves none of them in Airflow's metadata (XComs, rendered fields, …), its log files, the runs' output
-or any process's command line. Airflow's own history is kept for `EIKIS_AIRFLOW_KEEP_DAYS` only."""
+or any process's command line (that run is `make airflow`'s, in tests/dags/test_make_airflow.py). Airflow's own
+history is kept for `EIKIS_AIRFLOW_KEEP_DAYS` only."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import secrets
 import sqlite3
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -22,11 +20,9 @@ from pipeline.config import Deployment
 from pipeline.flows.failures import TaskFailed, one_line_errors
 from pipeline.flows.upkeep import remove_old_logs
 from pipeline.store.db import connect
-from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
-from tests.dags.every_dag import ORDER, run_every_dag
+from tests.dags.every_dag import ORDER
 from tests.dags.harness import airflow_env, dags_test
 from tests.pg import fresh_postgres_database
-from tests.sftp_server import USER, LoopbackSFTPServer
 
 
 @pytest.mark.postgres
@@ -81,97 +77,6 @@ def test_old_airflow_log_files_are_removed_and_recent_ones_kept(tmp_path):
     os.utime(old, (long_ago, long_ago))
     assert remove_old_logs(tmp_path, dt.datetime.now(dt.UTC) - dt.timedelta(days=90)) == 1
     assert not old.parent.exists() and recent.is_file()
-
-
-class ArgvWatch:
-    """Every process's command line, sampled while the runs go (what `ps` shows to any local user)."""
-
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._watch, daemon=True)
-
-    def _watch(self) -> None:
-        while not self.stop.is_set():
-            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-                try:
-                    self.seen.add(cmdline.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace"))
-                except OSError:
-                    continue
-            time.sleep(0.2)
-
-    def __enter__(self) -> ArgvWatch:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(timeout=10)
-
-
-def secret_deployment(tmp_path: Path, server: LoopbackSFTPServer, db_url: str, found: dict[str, str]) -> dict[str, str]:
-    """Every path under tmp_path, the store on PostgreSQL with its password in a file, SFTP delivery to the
-    loopback server through an Airflow connection (monthly, claims) and a recipients file's password_env
-    (ALDIS), and the bureau's secrets set."""
-    (tmp_path / "db_password").write_text(found["store password"], encoding="utf-8")
-    (tmp_path / "recipients.yaml").write_text(json.dumps({
-        "endpoints": {"bureau": {"airflow_conn_id": "eikis_sftp"}},
-        "recipients": [{"match": "*", "endpoint": "bureau", "remote_dir": "/{recipient}/{period}"}]}),
-        encoding="utf-8")
-    (tmp_path / "claims_recipients.yaml").write_text(json.dumps({
-        "endpoints": {"bureau": {"airflow_conn_id": "eikis_sftp"}},
-        "recipients": [{"match": "*", "endpoint": "bureau", "remote_dir": "/claims/{recipient}/{period}"}]}),
-        encoding="utf-8")
-    (tmp_path / "aldis_recipients.yaml").write_text(json.dumps({
-        "endpoints": {"aldis": {"host": "127.0.0.1", "port": server.port, "username": USER,
-                                "password_env": "EIKIS_SFTP_PASSWORD_ALDIS", "host_key": server.host_key_line}},
-        "recipients": [{"match": "*", "endpoint": "aldis", "remote_dir": "/aldis/{recipient}/{period}"}]}),
-        encoding="utf-8")
-    return {
-        "EIKIS_INBOX": str(SAMPLE_INBOX), "EIKIS_POLICY": str(DEFAULT_POLICY),
-        "EIKIS_TRADERS": str(DEFAULT_POLICY.with_name("traders.yaml")),
-        **{f"EIKIS_{name}": str(tmp_path / name.lower()) for name in (
-            "OUTBOX", "WORKDIR", "ALDIS_OUTBOX", "CLAIMS", "CLAIMS_OUTBOX", "SIMULATION_OUT")},
-        "EIKIS_RECIPIENTS": str(tmp_path / "recipients.yaml"),
-        "EIKIS_CLAIMS_RECIPIENTS": str(tmp_path / "claims_recipients.yaml"),
-        "EIKIS_ALDIS_RECIPIENTS": str(tmp_path / "aldis_recipients.yaml"),
-        "EIKIS_DB_URL": db_url, "EIKIS_DB_PASSWORD_FILE": str(tmp_path / "db_password"),
-        "EIKIS_PSEUDONYM_SECRET": found["pseudonym secret"], "EIKIS_PORTAL_DATA_KEY": found["portal data key"],
-        "EIKIS_SFTP_PASSWORD_ALDIS": found["sftp password"],
-        "AIRFLOW_CONN_EIKIS_SFTP": json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "port": server.port,
-                                               "login": USER, "password": found["sftp password"],
-                                               "extra": {"host_key": server.host_key_line, "conn_timeout": 20}}),
-    }
-
-
-@pytest.mark.slow
-@pytest.mark.postgres
-def test_no_secret_reaches_xcom_rendered_fields_task_logs_or_argv_in_a_run_of_every_dag(tmp_path):
-    found = {name: f"{name.split()[0]}-{secrets.token_hex(12)}" for name in (
-        "store password", "pseudonym secret", "portal data key", "sftp password")}
-    server = LoopbackSFTPServer(tmp_path / "sftp", password=found["sftp password"]).start()
-    try:
-        deployment = secret_deployment(tmp_path, server, fresh_postgres_database("eikis_test_secrets"), found)
-        env = airflow_env(tmp_path / "airflow", deployment)
-        with ArgvWatch() as argv:
-            logs = run_every_dag(env)
-    finally:
-        server.stop()
-    assert list(logs) == list(ORDER)
-    assert (tmp_path / "sftp" / "aldis" / "sopa" / SAMPLE_PERIOD / "sopa_returns.csv").is_file()  # password_env
-    assert any((tmp_path / "sftp").glob(f"dso_*/{SAMPLE_PERIOD}/*.csv"))  # the Airflow connection's password
-
-    metadata = sqlite3.connect(tmp_path / "airflow" / "airflow.db")
-    xcoms = [str(row[0]) for row in metadata.execute("SELECT value FROM xcom")]
-    rendered = [str(row[0]) for row in metadata.execute("SELECT rendered_fields FROM rendered_task_instance_fields")]
-    assert len(xcoms) > 20 and any("run_id" in x for x in xcoms) and rendered  # there was something to look at
-    task_logs = [p.read_text(encoding="utf-8", errors="replace") for p in (tmp_path / "airflow").rglob("*.log")]
-    stored = [p.read_bytes().decode("utf-8", "replace") for p in (tmp_path / "airflow").rglob("*") if p.is_file()]
-    places = {"xcom": xcoms, "rendered fields": rendered, "task log files": task_logs,
-              "run output": list(logs.values()), "Airflow home": stored, "argv": sorted(argv.seen)}
-    for name, secret in found.items():
-        for place, texts in places.items():
-            assert not any(secret in text for text in texts), f"the {name} appears in {place}"
 
 
 @pytest.mark.slow

@@ -40,10 +40,10 @@ such a run works (the task fails with "already being run by another process": cl
   connection a `host_key` extra (`ssh-ed25519 AAAA…`) or a `known_hosts` path; never `no_host_key_check`.
   "remote disk full" / "permission denied": the recipient's server refused; not retried, tell the recipient.
   Every SFTP step times out (connection extra `conn_timeout`, default 30 s) and the task after 30 minutes.
-- `record` failed: files are published and delivered; clear it once the database is reachable.
+- `record` failed: files are published, nothing was delivered yet; clear it once the database is reachable.
 
 **Stages** (the same functions `eikis run` calls, in `pipeline/flows/monthly.py`): ingest → decide → publish →
-deliver → record.
+record → deliver (the month is recorded before any delivery is attempted; each delivery records its own files).
 
 **Assets.** `publish` updates `eikis://outbox/monthly` and each delivery updates `eikis://deliveries/monthly`, with
 the period (and the recipient) in the event's extra: a downstream DAG can be scheduled on a published month.
@@ -143,19 +143,20 @@ def eikis_monthly() -> None:
           max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4,
           execution_timeout=dt.timedelta(minutes=30), outlets=[DELIVERIES])
     @one_line_errors
-    def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
+    def deliver(config: dict[str, Any], published: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         context = get_current_context()
         context["recipient"] = f"{plan['name']} ({plan['recipient']})" if plan.get("name") else plan["recipient"]
         connection = monthly.endpoint_connection(config, plan, Connection.get)
         delivered = monthly.deliver(config, plan, connection)
+        monthly.record_deliveries(config, published, [delivered])  # this recipient's rows, beside the month's
         context["outlet_events"][DELIVERIES].extra = {"period": config["period"], "recipient": plan["recipient"],
                                                       "name": plan.get("name", ""), "files": len(delivered)}
         return delivered
 
-    @task(trigger_rule="none_failed")
+    @task
     @one_line_errors
-    def record(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:
-        return monthly.record(config, published, list(deliveries or []))
+    def record(config: dict[str, Any], published: dict[str, Any]) -> dict[str, int]:
+        return monthly.record(config, published)
 
     config = wait_for_inbox(resolve_config())
     ingest_aris = ingest_task("aris")(config)
@@ -163,12 +164,11 @@ def eikis_monthly() -> None:
     decision = decide(config)
     checked = check_anomalies(config, decision)
     published = publish(config, decision)
+    recorded = record(config, published)
     plans = plan_delivery(config)
-    deliveries = deliver.partial(config=config).expand(plan=plans)
+    deliver.partial(config=config, published=published).expand(plan=plans)
     chain(ingest_aris, ingest_others, decision)
     chain(checked, published)
-    chain(published, plans)
-    record(config, published, deliveries)
-
+    chain(recorded, plans)  # the month is in the store before any delivery is attempted
 
 eikis_monthly()

@@ -22,6 +22,7 @@ import errno
 import fnmatch
 import hashlib
 import json
+import logging
 import os
 import socket
 import time
@@ -41,6 +42,9 @@ from pipeline.handoff import recipient_of
 from pipeline.logs import get_logger
 
 log = get_logger("deliver.sftp")
+# paramiko logs each failed handshake as ERROR lines with its own traceback (dozens per stalled server); a failure
+# is said here, once, in one line (`_describe`), so its logger only speaks when something is beyond that.
+logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 TEMP_PREFIX = ".eikis-"
 TEMP_SUFFIX = ".part"
@@ -327,9 +331,14 @@ def _cleanup_after_failure(endpoint: Endpoint, remote_dir: str) -> None:
 
 
 def _describe(exc: BaseException, timeout: float) -> str:
-    if isinstance(exc, (socket.timeout, TimeoutError)):
+    """A failed attempt in a few words on one line (paramiko's messages can span lines or say little)."""
+    message = " ".join(str(exc).split())
+    if isinstance(exc, (socket.timeout, TimeoutError)) or (
+            isinstance(exc, paramiko.SSHException) and ("banner" in message or "No existing session" in message)):
         return f"the server stopped answering (no reply within {timeout:g} s)"
-    return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, EOFError):
+        return "the server closed the connection"
+    return f"{type(exc).__name__}: {message[:160]}" if message else type(exc).__name__
 
 
 def deliver(plan: DeliveryPlan, endpoint: Endpoint, outbox: Path, period: str, *, attempts: int = 4,

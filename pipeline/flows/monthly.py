@@ -543,6 +543,22 @@ def record(config: RunConfig | dict[str, Any], published: PublishedOutbox | dict
     return loaded
 
 
+def record_deliveries(config: RunConfig | dict[str, Any], published: PublishedOutbox | dict[str, Any] | None,
+                      deliveries: list[list[dict[str, Any]]]) -> int:
+    """Record the deliveries of a month `record` has already stored (each recipient's rows; a failed or skipped
+    delivery has none; nothing when nothing was published). Returns how many rows were written."""
+    from pipeline.store.db import record_deliveries as store_deliveries
+
+    if published is None:
+        return 0
+    run = RunConfig.of(config)
+    outbox = published if isinstance(published, PublishedOutbox) else PublishedOutbox.from_dict(published)
+    rows = [row for group in deliveries for row in (group or [])]
+    if rows:
+        store_deliveries(run.db_url, run.period, outbox.run_id, rows)
+    return len(rows)
+
+
 # ---------------------------------------------------------------- the whole month in one process
 def run_month(period: str, inbox: Path, outbox: Path, policy: Path, workdir: Path, settings: Settings,
               db_url: str | None = None, accept_anomaly: str | None = None,
@@ -560,10 +576,12 @@ def run_month(period: str, inbox: Path, outbox: Path, policy: Path, workdir: Pat
             decision = decide(config, settings)
             release_memory()
             published = publish(config, decision, accept_anomaly, settings)
-            deliveries = [deliver(config, plan) for plan in plan_delivery(config)]
             result = RunResult(summaries, decision, published)
-            if db_url:
-                result.recorded = record(config, published, deliveries)
+            if db_url:  # the month is recorded before any delivery is attempted: a failed one leaves it recorded
+                result.recorded = record(config, published)
+            deliveries = [deliver(config, plan) for plan in plan_delivery(config)]
+            if db_url and deliveries:
+                result.recorded["deliveries"] = record_deliveries(config, published, deliveries)
         finally:
             _LOCK_HELD.reset(held)
     return result

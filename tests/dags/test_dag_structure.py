@@ -18,7 +18,7 @@ def dag(dagbag):
 def test_expected_tasks_and_dependencies(dag):
     sources = ["aris", "pmlp", "vid", "vsaa", "electricity", "gas", "heat", "prices", "sopa"]
     assert set(dag.task_ids) == {"resolve_config", "wait_for_inbox", "decide", "check_anomalies", "publish",
-                                 "plan_delivery", "deliver", "record", *(f"ingest_{s}" for s in sources)}
+                                 "record", "plan_delivery", "deliver", *(f"ingest_{s}" for s in sources)}
     assert set(STAGES) <= set(dag.task_ids) | {"ingest"}   # one vocabulary: the flow's stage names are task ids
     assert dag.get_task("ingest_aris").upstream_task_ids == {"wait_for_inbox"}
     for source in sources[1:]:
@@ -26,9 +26,10 @@ def test_expected_tasks_and_dependencies(dag):
     assert dag.get_task("decide").upstream_task_ids == {"wait_for_inbox", *(f"ingest_{s}" for s in sources[1:])}
     assert dag.get_task("check_anomalies").upstream_task_ids == {"wait_for_inbox", "decide"}
     assert dag.get_task("publish").upstream_task_ids == {"wait_for_inbox", "decide", "check_anomalies"}
-    assert dag.get_task("plan_delivery").upstream_task_ids == {"wait_for_inbox", "publish"}
-    assert dag.get_task("deliver").upstream_task_ids == {"wait_for_inbox", "plan_delivery"}
-    assert dag.get_task("record").upstream_task_ids == {"wait_for_inbox", "publish", "deliver"}
+    assert dag.get_task("record").upstream_task_ids == {"wait_for_inbox", "publish"}
+    # the month is recorded before any delivery is attempted (issue 22, point 5)
+    assert dag.get_task("plan_delivery").upstream_task_ids == {"wait_for_inbox", "record"}
+    assert dag.get_task("deliver").upstream_task_ids == {"wait_for_inbox", "publish", "plan_delivery"}
 
 
 def test_published_outboxes_and_deliveries_are_assets(dag):

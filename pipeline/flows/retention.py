@@ -192,6 +192,11 @@ def resolve_config(params: dict[str, object], run_date: dt.datetime | None,
 
 
 def apply_task(config: dict[str, str]) -> dict[str, object]:
+    """A deployment's first run may come before any month was run: its workdir (where the default store lives)
+    is then created owner-only, and there is nothing to delete yet."""
+    from pipeline.config import make_private
+
+    make_private(Path(config["workdir"]))
     deleted = apply_retention(config["db_url"], Path(config["workdir"]), config["as_of"])
     return {"as_of": config["as_of"], "deleted": [vars(item) for item in deleted]}
 

@@ -37,6 +37,14 @@ def test_config_defaults_to_the_run_month_and_the_environment():
     assert resolve_config({}, None, environ={"EIKIS_WORKDIR": "/w"})["db_url"] == "sqlite:////w/eikis.sqlite"
 
 
+def test_a_first_run_before_any_month_succeeds_with_nothing_to_delete(tmp_path):
+    from pipeline.flows.retention import apply_task, verify_task
+
+    config = resolve_config({}, dt.datetime(2026, 12, 2, tzinfo=dt.UTC), environ={"EIKIS_WORKDIR": str(tmp_path / "w")})
+    assert apply_task(config) == {"as_of": "2026-12", "deleted": []}  # before: "unable to open database file"
+    assert verify_task(config)["left"] == 0 and (tmp_path / "w").stat().st_mode & 0o777 == 0o700
+
+
 @pytest.mark.slow
 def test_airflow_dags_test_applies_and_verifies(tmp_path):
     workdir, url = tmp_path / "work", f"sqlite:///{tmp_path / 'eikis.sqlite'}"

@@ -6,8 +6,8 @@ It starts, beside `airflow standalone`:
   `config/demo/` naming that connection;
 - the deployment's settings, every path under OUT (absolute or relative), in dev mode (`EIKIS_DEV_MODE=1`: the
   built-in demo secrets); a variable already set in the shell wins;
-- the suppliers' side of the claims flow: once a month is published in `OUT/outbox`, sample claims for it appear
-  in `OUT/claims/<P>/` (`eikis generate-claims`), as suppliers would upload them.
+- the suppliers' side of the claims flow: once a month is published by the monthly and the ALDIS DAGs, sample
+  claims for it appear in `OUT/claims/<P>/` (`eikis generate-claims`), as suppliers would upload them.
 
 Airflow itself: `.venv/bin` first on PATH (standalone starts its components by the bare name `airflow`), the UI on
 `--port` (the execution API URL follows it, or task logs stay empty), no examples, and no scheduled runs
@@ -61,16 +61,16 @@ def deployment(out: Path, port: int, server: LoopbackSFTPServer, environ: Mappin
 
 
 def supply_sample_claims(env: Mapping[str, str]) -> list[str]:
-    """For each month published in the outbox without claims yet: write the suppliers' sample claims."""
+    """For each month published in the outbox and the ALDIS outbox (the claims check reads both) without claims
+    yet: write the suppliers' sample claims, protected-user claims included."""
     from pipeline.generate.claims import generate_claims
 
     outbox, claims, aldis = Path(env["EIKIS_OUTBOX"]), Path(env["EIKIS_CLAIMS"]), Path(env["EIKIS_ALDIS_OUTBOX"])
     supplied = []
     for manifest in sorted(outbox.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]/manifest.json")):
         period = manifest.parent.name
-        if not (claims / period).exists():
-            generate_claims(period, outbox, aldis if (aldis / period).is_dir() else None, claims,
-                            Path(env["EIKIS_POLICY"]), seed=CLAIMS_SEED)
+        if (aldis / period / "manifest.json").is_file() and not (claims / period).exists():
+            generate_claims(period, outbox, aldis, claims, Path(env["EIKIS_POLICY"]), seed=CLAIMS_SEED)
             supplied.append(period)
     return supplied
 

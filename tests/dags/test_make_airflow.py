@@ -64,6 +64,15 @@ def test_the_demo_deployment_puts_every_path_under_out_and_wires_the_sftp_host_k
     assert connection["port"] == server.port and connection["extra"]["host_key"] == server.host_key_line
 
 
+def test_sample_claims_wait_until_both_the_month_and_aldis_are_published(tmp_path):
+    env = {"EIKIS_OUTBOX": str(tmp_path / "outbox"), "EIKIS_CLAIMS": str(tmp_path / "claims"),
+           "EIKIS_ALDIS_OUTBOX": str(tmp_path / "aldis"), "EIKIS_POLICY": str(ROOT / "policy" / "eikis_policy.yaml")}
+    (tmp_path / "outbox" / SAMPLE_PERIOD).mkdir(parents=True)
+    (tmp_path / "outbox" / SAMPLE_PERIOD / "manifest.json").write_text("{}", encoding="utf-8")
+    assert airflow_demo.supply_sample_claims(env) == []  # the claims check would refuse without ALDIS's month
+    assert not (tmp_path / "claims").exists()
+
+
 def test_the_loopback_sftp_server_has_an_entry_point(tmp_path):
     served = subprocess.Popen([sys.executable, "-m", "tests.sftp_server", str(tmp_path)], cwd=ROOT,
                               stdout=subprocess.PIPE, text=True)

@@ -7,7 +7,7 @@ deployment's business, set by whoever runs the machine (`Deployment`, from `EIKI
 can trigger a run: a trigger's config may carry the period and a flow's declared switches only (`run_params`),
 so nobody who can press "Trigger" can send a month's decisions to their own database or server. The store's
 password never sits in a URL that travels (XCom, a template, a log line): `store_url` refuses one, and
-`with_store_password` joins it from `EIKIS_DB_PASSWORD_FILE` (or `EIKIS_DB_PASSWORD`) only when the engine is made.
+`pipeline.store.url.make_engine` joins it from `EIKIS_DB_PASSWORD_FILE` only when the engine is made.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, *, needs_secret: bool = True) -> Settings:
         """Read `EIKIS_*` variables; anything unset keeps its embedded default."""
         env = os.environ if environ is None else environ
-        secret = _key(env, "EIKIS_PSEUDONYM_SECRET", DEV_SECRET, needs_secret)
-        data_key = _key(env, "EIKIS_PORTAL_DATA_KEY", DEV_DATA_KEY, needs_secret)
+        secret = secret_from_env(env, "EIKIS_PSEUDONYM_SECRET", DEV_SECRET, needs_secret)
+        data_key = secret_from_env(env, "EIKIS_PORTAL_DATA_KEY", DEV_DATA_KEY, needs_secret)
         return cls(
             pseudonym_secret=secret.encode(),
             portal_data_key=data_key.encode(),
@@ -165,18 +165,6 @@ def store_url(url: str) -> str:
     return url
 
 
-def with_store_password(url: Any, environ: Mapping[str, str] | None = None) -> Any:
-    """A SQLAlchemy URL with the store's password joined (from `EIKIS_DB_PASSWORD_FILE`, else
-    `EIKIS_DB_PASSWORD`) when it has none: called only where the engine is created, never stored."""
-    env = os.environ if environ is None else environ
-    if url.password or url.get_backend_name() == "sqlite":
-        return url
-    password = env.get("EIKIS_DB_PASSWORD")
-    if env.get("EIKIS_DB_PASSWORD_FILE"):
-        password = Path(env["EIKIS_DB_PASSWORD_FILE"]).read_text(encoding="utf-8").rstrip("\r\n")
-    return url.set(password=password) if password else url
-
-
 def check_password_env(name: object, where: str) -> str:
     """The variable a recipients file names as an SFTP password, refused unless it is an SFTP password variable."""
     if not isinstance(name, str) or not SFTP_PASSWORD_ENV.fullmatch(name):
@@ -189,9 +177,9 @@ def check_password_env(name: object, where: str) -> str:
 def private_files() -> Iterator[None]:
     """Files and folders created inside are owner-only (umask 077): work files hold personal codes and income.
 
-    The umask is per process; each stage that writes work files runs in its own process under Airflow, and each
-    source after ARIS in its own forked process in the CLI (or one after the other with one worker), so nothing
-    else in the process is writing meanwhile. Worker processes forked inside inherit it.
+    The umask is per process; each stage that writes work files runs in its own process under Airflow, and the
+    CLI runs the stages one after the other, so nothing else in the process is writing meanwhile. Worker
+    processes forked inside inherit it.
     """
     previous = os.umask(0o077)
     try:
@@ -277,8 +265,11 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
-def _key(env: Mapping[str, str], name: str, development: str, needed: bool) -> str:
-    """A secret from the environment; the built-in development value only with `EIKIS_DEV_MODE=1`."""
+def secret_from_env(env: Mapping[str, str], name: str, development: str, needed: bool) -> str:
+    """A secret from the environment; the built-in development value only with `EIKIS_DEV_MODE=1`.
+
+    The one start-up check for every built-in key (the pseudonym secret, the portal's data and session keys).
+    """
     value = env.get(name) or development
     if needed and value == development:
         if env.get("EIKIS_DEV_MODE") != "1":

@@ -11,7 +11,8 @@ It starts, beside `airflow standalone`:
 
 Airflow itself: `.venv/bin` first on PATH (standalone starts its components by the bare name `airflow`), the UI on
 `--port` (the execution API URL follows it, or task logs stay empty), no examples, and no scheduled runs
-(`use_job_schedule` off: unpausing a DAG on trigger must not queue the schedule's runs ahead of the manual one).
+(`use_job_schedule` off: unpausing a DAG on trigger must not queue the schedule's runs ahead of the manual one),
+and two users, `admin` (triggers) and `approver` (approves a claims payout: four eyes), passwords printed at start.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def deployment(out: Path, port: int, server: LoopbackSFTPServer, environ: Mappin
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        # two people: whoever triggers a claims run may not approve its payout (four eyes), so `approver` answers
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,approver:admin",
+        "EIKIS_CLAIMS_APPROVERS": environ.get("EIKIS_CLAIMS_APPROVERS") or "approver",
         "AIRFLOW_CONN_EIKIS_SFTP": json.dumps({
             "conn_type": "sftp", "host": "127.0.0.1", "port": server.port, "login": USER, "password": server.password,
             "extra": {"host_key": server.host_key_line, "conn_timeout": 20}}),

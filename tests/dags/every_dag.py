@@ -39,7 +39,9 @@ def run_every_dag(env: dict[str, str], supply_claims: Callable[[dict[str, str]],
 def approved_claims_run(env: dict[str, str], conf: dict[str, str], timeout: int) -> str:
     run = subprocess.Popen(dags_test_command("eikis_claims", conf), env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
-    answer = subprocess.run([sys.executable, str(RESPONDER), "eikis_claims", "approve_payout", "Approve", "600"],
+    approver = env.get("EIKIS_CLAIMS_APPROVERS", "test-approver").split(",")[0]  # not `dag_test`, who triggered
+    answer = subprocess.run([sys.executable, str(RESPONDER), "eikis_claims", "approve_payout", "Approve", "600",
+                             approver],
                             env=env, capture_output=True, text=True, timeout=timeout, check=False)
     log, _ = run.communicate(timeout=timeout)
     assert answer.returncode == 0, answer.stdout + answer.stderr

@@ -54,6 +54,8 @@ def test_the_demo_deployment_puts_every_path_under_out_and_wires_the_sftp_host_k
     assert env["AIRFLOW__API__PORT"] == "8123"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://localhost:8123/execution/"
     assert env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] == "False"  # unpausing queues no scheduled run
+    assert env["EIKIS_CLAIMS_APPROVERS"] == "approver"  # four eyes: admin triggers, approver approves
+    assert "approver:admin" in env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"]
     assert env["EIKIS_INBOX"] == str(tmp_path / "mine")  # a variable set in the shell wins
     for name in ("EIKIS_OUTBOX", "EIKIS_WORKDIR", "EIKIS_ALDIS_OUTBOX", "EIKIS_CLAIMS", "EIKIS_CLAIMS_OUTBOX",
                  "EIKIS_SIMULATION_OUT", "AIRFLOW_HOME"):

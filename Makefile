@@ -85,17 +85,12 @@ bench: $(BIN)/.installed
 bench-smoke: $(BIN)/.installed
 	$(BIN)/python scripts/bench.py --smoke
 
-# Airflow on this machine (UI on http://localhost:8080, credentials printed at start-up), on the sample inbox.
-# `airflow standalone` starts its components by the bare name `airflow`: without .venv/bin on PATH they die.
-AIRFLOW_HOME ?= $(CURDIR)/$(OUT)/airflow
+# Airflow on this machine, every DAG runnable on its first trigger with only a month (README, "Airflow"): UI on
+# http://localhost:$(AIRFLOW_PORT) (credentials printed at start-up), dev mode, every path under OUT (absolute or
+# relative), a loopback SFTP server beside it for the deliveries (scripts/airflow_demo.py).
+AIRFLOW_PORT ?= 8080
 airflow: $(BIN)/.installed
-	PATH="$(CURDIR)/$(BIN):$$PATH" \
-	AIRFLOW_HOME="$(AIRFLOW_HOME)" AIRFLOW__CORE__DAGS_FOLDER="$(CURDIR)/dags" AIRFLOW__CORE__LOAD_EXAMPLES=False \
-	EIKIS_INBOX="$${EIKIS_INBOX:-$(CURDIR)/sample_data/inbox}" EIKIS_OUTBOX="$${EIKIS_OUTBOX:-$(CURDIR)/$(OUT)/outbox}" \
-	EIKIS_WORKDIR="$${EIKIS_WORKDIR:-$(CURDIR)/$(OUT)/work}" \
-	EIKIS_POLICY="$${EIKIS_POLICY:-$(CURDIR)/policy/eikis_policy.yaml}" \
-	EIKIS_SIMULATION_OUT="$${EIKIS_SIMULATION_OUT:-$(CURDIR)/$(OUT)/simulations}" \
-	$(BIN)/airflow standalone
+	$(BIN)/python scripts/airflow_demo.py --out "$(abspath $(OUT))" --port $(AIRFLOW_PORT)
 
 clean:
 	rm -rf var .pytest_cache

@@ -206,6 +206,14 @@ def _rows_of(item: Expired, as_of: str) -> tuple[str, str, dict[str, object]]:
 
 
 def _rows_digest(conn: Connection, table: str, where: str, params: dict[str, object]) -> str:
+    """sha256 of the rows to delete, independent of their order. PostgreSQL computes it where the rows are (the
+    sha256 of the sorted sha256s of each row's text: a month's millions of rows never travel to Python); SQLite
+    hashes the sorted rows here."""
+    if conn.dialect.name == "postgresql":
+        return conn.execute(text(
+            "SELECT encode(sha256(convert_to(coalesce(string_agg(h, E'\\n' ORDER BY h), ''), 'UTF8')), 'hex') FROM "
+            f"(SELECT encode(sha256(convert_to(t::text, 'UTF8')), 'hex') AS h FROM {table} t WHERE {where}) AS r"),
+            params).scalar_one()
     digest = hashlib.sha256()
     for row in sorted(conn.execute(text(f"SELECT * FROM {table} WHERE {where}"), params), key=repr):
         digest.update((repr(tuple(row)) + "\n").encode("utf-8"))

@@ -14,3 +14,8 @@ RUN pip install --no-cache-dir --require-hashes -r /opt/eikis/requirements.lock 
 ENV EIKIS_EXPECTATIONS_DIR=/opt/eikis/expectations \
     EIKIS_SQL_DIR=/opt/eikis/sql \
     EIKIS_POLICY=/opt/eikis/policy/eikis_policy.yaml
+
+# The DAGs are the image's own (AIRFLOW__CORE__DAGS_FOLDER in docker-compose.yaml): code and DAGs change together.
+# Compose secrets named /run/secrets/EIKIS_* become variables before the image's entrypoint (deploy/secrets-env.sh).
+ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/eikis/dags
+ENTRYPOINT ["/usr/bin/dumb-init", "--", "/opt/eikis/deploy/secrets-env.sh", "/entrypoint"]

@@ -1,66 +1,294 @@
-"""docker-compose.yaml cannot run here (no Docker engine): check its structure instead."""
+"""docker-compose.yaml cannot run here (no Docker engine): check its structure, and run what it runs.
+
+The helpers the containers execute (deploy/*.sh, deploy/*.py, the `_CMD` settings) run here for real, against
+temporary secret files; the compose file is checked against the code it deploys (every `EIKIS_*` setting a flow
+reads is derived from the code, not listed by hand).
+"""
 
 from __future__ import annotations
 
+import ast
+import base64
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-worker",
+                    "airflow-triggerer", "airflow-init")
+IMAGE = "eikis-airflow:0.1.0"
+
+# Settings the code reads that the deployment deliberately leaves unset, each with the reason.
+LEFT_UNSET = {
+    "EIKIS_DEV_MODE": "development values of the secrets: never in production",
+    "EIKIS_DB_PASSWORD": "the store's password comes from the file EIKIS_DB_PASSWORD_FILE names",
+    "EIKIS_QUARANTINE_TOLERANCE": "the policy's per-source share applies; an override is a decision for one run",
+    "EIKIS_BATCH_ROWS": "tuning knob; the default fits the worker's memory",
+    "EIKIS_DATA_DOCS": "GX data docs stay on (the default)",
+}
 
 
 def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yaml").read_text(encoding="utf-8"))
 
 
+def secret_targets(service: dict) -> set[str]:
+    """The file names a service's secrets appear under in /run/secrets/."""
+    return {item if isinstance(item, str) else item.get("target", item["source"]) for item in
+            service.get("secrets", [])}
+
+
+def secret_sources(service: dict) -> set[str]:
+    return {item if isinstance(item, str) else item["source"] for item in service.get("secrets", [])}
+
+
+def settings_the_code_reads() -> dict[str, set[str]]:
+    """Every `EIKIS_*` name a DAG, the settings module or a flow (what the tasks run) uses as a string constant."""
+    files = [*sorted((ROOT / "dags").glob("*.py")), ROOT / "pipeline" / "config.py",
+             *sorted((ROOT / "pipeline" / "flows").glob("*.py"))]
+    found: dict[str, set[str]] = {}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and re.fullmatch(r"EIKIS_[A-Z0-9_]+", node.value):
+                found.setdefault(node.value, set()).add(path.relative_to(ROOT).as_posix())
+    return found
+
+
 def test_every_production_service_is_there():
     services = compose()["services"]
-    assert {"postgres", "redis", "sftp", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-            "airflow-triggerer", "airflow-worker", "airflow-init"} <= set(services)
+    assert {"airflow-db", "store-db", "redis", "sftp-in", "sftp-out", "portal", "store-migrate", "volumes-init",
+            *AIRFLOW_SERVICES} <= set(services)
     commands = {name: service.get("command") for name, service in services.items()}
     assert commands["airflow-apiserver"] == "api-server" and commands["airflow-dag-processor"] == "dag-processor"
     assert commands["airflow-worker"] == "celery worker" and commands["airflow-scheduler"] == "scheduler"
 
 
-def test_airflow_services_share_the_celery_setup_the_dag_folder_and_the_eikis_volumes():
+def test_every_setting_a_flow_reads_is_set_for_the_worker_that_runs_it():
+    read = settings_the_code_reads()
+    assert {"EIKIS_INBOX", "EIKIS_CLAIMS", "EIKIS_ALDIS_RECIPIENTS", "EIKIS_PSEUDONYM_SECRET"} <= set(read)
     services = compose()["services"]
-    for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-worker",
-                 "airflow-triggerer"):
-        service = services[name]
-        env = service["environment"]
-        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
-        assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:")
-        assert "postgres" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
-        assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
-        mounts = service["volumes"]
-        assert "./dags:/opt/airflow/dags:ro" in mounts
-        for volume in ("eikis-inbox", "eikis-outbox", "eikis-work"):
-            assert any(mount.startswith(f"{volume}:") for mount in mounts)
-        assert service["image"] == "eikis-airflow:0.1.0" and service["build"] == "."
-        assert "${" in env["EIKIS_PSEUDONYM_SECRET"], "secrets come from .env, never the file"
+    worker = services["airflow-worker"]
+    provided = set(worker["environment"]) | secret_targets(worker)
+    missing = {name: sorted(files) for name, files in read.items() if name not in provided and name not in LEFT_UNSET}
+    assert not missing, f"read by the code but not set for airflow-worker: {missing}"
+    for name in AIRFLOW_SERVICES:   # the paths are the same everywhere: one anchor
+        env = services[name]["environment"]
+        assert {key: env.get(key) for key in read if key in worker["environment"]} == \
+            {key: worker["environment"][key] for key in read if key in worker["environment"]}, name
+    everywhere = [dict(service.get("environment") or {}) for service in services.values()]
+    for name in ("EIKIS_DEV_MODE", "EIKIS_DB_PASSWORD"):
+        assert not any(name in env for env in everywhere), name
 
 
-def test_images_are_pinned_and_volumes_declared():
+def test_every_path_a_flow_reads_or_writes_is_a_volume_or_a_read_only_mount():
+    services = compose()["services"]
+    worker = services["airflow-worker"]
+    mounts = {mount.split(":")[1]: mount for mount in worker["volumes"]}
+    named = set(compose()["volumes"])
+    for key, value in worker["environment"].items():
+        if not key.startswith("EIKIS_") or not str(value).startswith("/opt/eikis/"):
+            continue
+        if key == "EIKIS_DB_PASSWORD_FILE":
+            assert value == "/run/secrets/eikis_db_password"
+            continue
+        target = next((t for t in mounts if value == t or value.startswith(t + "/")), None)
+        assert target, f"{key}={value} is in the container's writable layer"
+        source = mounts[target].split(":")[0]
+        if value.startswith("/opt/eikis/data/"):
+            assert source in named and value == target, f"{key}: its own named volume"
+        else:
+            assert mounts[target].endswith(":ro"), f"{key}: configuration is mounted read-only"
+    for example in ("recipients", "aldis_recipients", "claims_recipients"):
+        setting = worker["environment"][f"EIKIS_{example.upper()}"]
+        assert setting == f"/opt/eikis/config/{example}.yaml"
+        document = yaml.safe_load((ROOT / "config" / f"{example}.example.yaml").read_text(encoding="utf-8"))
+        assert document["recipients"] and set(document["endpoints"]) >= {r["endpoint"] for r in
+                                                                          document["recipients"]}
+
+
+def test_one_image_carries_the_code_and_the_dags():
     document = compose()
     for name, service in document["services"].items():
-        image = service.get("image", "")
-        assert ":" in image and not image.endswith(":latest"), name
-    assert {"postgres-data", "sftp-data", "eikis-inbox", "eikis-outbox", "eikis-work"} <= set(document["volumes"])
+        assert not any(str(m).startswith("./dags") for m in service.get("volumes", [])), name
+        if service.get("image") == IMAGE:
+            assert service.get("build") == ".", f"{name} builds the image it runs"
+    assert document["services"]["portal"]["build"] == "."
+    env = document["x-airflow-common"]["environment"]
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert "FROM apache/airflow:3.3.2-python3.11" in dockerfile and "pip check" in dockerfile
-    # the canonical XML fast path is C: the image has a compiler, fails its build without the extension, and never
-    # copies a .so built for this checkout's Python
-    assert "gcc" in dockerfile and "import pipeline.sources._canonscan" in dockerfile
-    assert "pipeline/sources/*.so" in (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/eikis/dags" and "AIRFLOW__CORE__DAGS_FOLDER=/opt/eikis/dags" \
+        in dockerfile
 
 
-def test_airflow_init_gives_the_data_volumes_to_the_task_user():
-    init = compose()["services"]["airflow-init"]
+def test_airflow_signs_in_through_fab_with_named_users_and_two_separate_roles():
+    services = compose()["services"]
+    for name in AIRFLOW_SERVICES:
+        env = services[name]["environment"]
+        assert env["AIRFLOW__CORE__AUTH_MANAGER"] == \
+            "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager", name
+    init = services["airflow-init"]
     script = init["command"][-1]
-    assert init["user"] == "0:0"
-    for folder in ("/opt/eikis/data/inbox", "/opt/eikis/data/outbox", "/opt/eikis/data/work"):
-        assert folder in script.split("chown -R 50000:0", 1)[1].splitlines()[0], folder
-    assert script.index("chown") < script.index("airflow db migrate")
+    assert "deploy/airflow_users.py /opt/eikis/config/airflow-users.yaml /run/secrets/airflow_user_passwords" \
+        in script and script.index("airflow db migrate") < script.index("airflow_users.py")
+    assert "airflow_user_passwords" in secret_targets(init)
+    assert not any("airflow_user_passwords" in secret_targets(s) for n, s in services.items() if n != "airflow-init")
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        import airflow_users
+    finally:
+        sys.path.remove(str(ROOT / "deploy"))
+    users = airflow_users.read_users(ROOT / "config" / "airflow-users.example.yaml")
+    assert {u["role"] for u in users} >= {airflow_users.OPERATOR, airflow_users.APPROVER}
+    assert "apache-airflow-providers-fab" in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r"^apache-airflow-providers-fab==", (ROOT / "requirements.lock").read_text(), re.MULTILINE)
+
+
+def test_no_secret_is_written_into_the_compose_file_or_an_environment_variable():
+    text = (ROOT / "docker-compose.yaml").read_text(encoding="utf-8")
+    assert not re.search(r"\$\{[A-Z_]*(PASSWORD|SECRET|KEY)[A-Z_]*", text), "a secret interpolated from .env"
+    document = compose()
+    for name, service in document["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            if re.search(r"PASSWORD|SECRET|FERNET|_KEY$|SQL_ALCHEMY_CONN$|BROKER_URL$|RESULT_BACKEND$", key):
+                assert key.endswith(("_CMD", "_FILE")), f"{name}: {key} is a plain value"
+                assert "/run/secrets/" in str(value), f"{name}: {key}"
+    connection = json.loads(document["x-airflow-common"]["environment"]["AIRFLOW_CONN_EIKIS_SFTP"])
+    assert "password" not in connection and connection["extra"]["key_file"] == "/run/secrets/eikis_sftp_key"
+    example = (ROOT / "config" / "env.example").read_text(encoding="utf-8")
+    assert not re.search(r"^[A-Z_]*(PASSWORD|SECRET|KEY)[A-Z_]*=", example, re.MULTILINE)
+
+
+def test_each_secret_is_mounted_only_into_the_services_that_use_it():
+    services = compose()["services"]
+    uses = {name: secret_sources(service) for name, service in services.items()}
+    eikis_data = {"eikis_pseudonym_secret", "eikis_portal_data_key"}
+    assert {name for name, used in uses.items() if used & eikis_data} == {"airflow-worker", "portal"}
+    assert {name for name, used in uses.items() if "eikis_sftp_key" in used} == {"airflow-worker"}
+    assert {name for name, used in uses.items() if "eikis_db_password" in used} == \
+        {"airflow-worker", "portal", "store-db"}
+    assert {name for name, used in uses.items() if "eikis_db_owner_password" in used} == {"store-db", "store-migrate"}
+    assert {name for name, used in uses.items() if "eikis_portal_session_key" in used} == {"portal"}
+    for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
+        assert uses[name] == {"airflow_db_password", "redis_password", "airflow_fernet_key", "airflow_jwt_secret",
+                              "airflow_api_secret_key"}, name
+    declared = set(compose()["secrets"])
+    assert set().union(*uses.values()) == declared, "every declared secret is used, every used one declared"
+
+
+def run_cmd_setting(command: str, secrets: Path) -> str:
+    """Run an Airflow `_CMD` value as Airflow does (split, no shell), with the secrets in a temporary folder."""
+    argv = [sys.executable if part == "python" else
+            part.replace("/run/secrets", str(secrets)).replace("/opt/eikis/deploy", str(ROOT / "deploy"))
+            for part in shlex.split(command)]
+    return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+
+
+def test_airflow_reads_its_secrets_through_cmd_settings_that_join_them_at_read_time(tmp_path):
+    env = compose()["x-airflow-common"]["environment"]
+    (tmp_path / "airflow_db_password").write_text("p@ss/word:1\n")
+    (tmp_path / "redis_password").write_text("r3dis\n")
+    (tmp_path / "airflow_fernet_key").write_text("f" * 43 + "=\n")
+    for name in ("airflow_jwt_secret", "airflow_api_secret_key"):
+        (tmp_path / name).write_text("s3cret\n")
+    expected = {
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD": "postgresql+psycopg2://airflow:p%40ss%2Fword%3A1@airflow-db/airflow",
+        "AIRFLOW__CELERY__RESULT_BACKEND_CMD": "db+postgresql://airflow:p%40ss%2Fword%3A1@airflow-db/airflow",
+        "AIRFLOW__CELERY__BROKER_URL_CMD": "redis://default:r3dis@redis:6379/0",
+        "AIRFLOW__CORE__FERNET_KEY_CMD": "f" * 43 + "=",
+        "AIRFLOW__API_AUTH__JWT_SECRET_CMD": "s3cret",
+        "AIRFLOW__API__SECRET_KEY_CMD": "s3cret",
+    }
+    for key, value in expected.items():
+        assert run_cmd_setting(env[key], tmp_path) == value, key
+    assert env["CONNECTION_CHECK_MAX_COUNT"] == "0", "the image's entrypoint would pass the URLs in argv"
+
+
+def test_secret_url_refuses_a_url_with_a_password_and_never_prints_it(tmp_path):
+    (tmp_path / "pw").write_text("hunter22\n")
+    script = str(ROOT / "deploy" / "secret_url.py")
+    run = subprocess.run([sys.executable, script, "postgresql://u:old@h/db", str(tmp_path / "pw")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and "old" not in run.stderr + run.stdout and "hunter22" not in run.stderr
+    (tmp_path / "empty").write_text("")
+    run = subprocess.run([sys.executable, script, "postgresql://u@h/db", str(tmp_path / "empty")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and run.stderr == f"secret_url: {tmp_path / 'empty'} is empty\n"
+
+
+def test_eikis_secrets_mounted_under_their_variable_names_become_variables(tmp_path):
+    (tmp_path / "EIKIS_PSEUDONYM_SECRET").write_text("abc123\n")
+    (tmp_path / "eikis_db_password").write_text("left alone\n")
+    script = str(ROOT / "deploy" / "secrets-env.sh")
+    env = {"PATH": os.environ["PATH"], "EIKIS_SECRETS_DIR": str(tmp_path)}
+    run = subprocess.run(["bash", script, "env"], env=env, capture_output=True, text=True, timeout=60, check=True)
+    variables = dict(line.split("=", 1) for line in run.stdout.splitlines() if "=" in line)
+    assert variables["EIKIS_PSEUDONYM_SECRET"] == "abc123" and "eikis_db_password" not in run.stdout
+    (tmp_path / "EIKIS_PORTAL_DATA_KEY").write_text("")
+    run = subprocess.run(["bash", script, "env"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and "EIKIS_PORTAL_DATA_KEY is empty" in run.stderr and "abc123" not in run.stderr
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert 'ENTRYPOINT ["/usr/bin/dumb-init", "--", "/opt/eikis/deploy/secrets-env.sh", "/entrypoint"]' in dockerfile
+    portal = compose()["services"]["portal"]
+    assert portal["entrypoint"] == ["/usr/bin/dumb-init", "--", "/opt/eikis/deploy/secrets-env.sh"]
+
+
+def test_make_secrets_makes_every_secret_the_compose_file_mounts(tmp_path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "airflow-users.yaml").write_bytes(
+        (ROOT / "config" / "airflow-users.example.yaml").read_bytes())
+    script = str(ROOT / "deploy" / "make-secrets.sh")
+    subprocess.run(["bash", script, str(tmp_path)], check=True, capture_output=True, text=True, timeout=120)
+    secrets = tmp_path / "secrets"
+    assert secrets.stat().st_mode & 0o777 == 0o700
+    for name, declared in compose()["secrets"].items():
+        path = tmp_path / declared["file"]
+        assert path.is_file() and path.read_text().strip(), name
+    key = (secrets / "airflow_fernet_key").read_text().strip()
+    assert len(base64.urlsafe_b64decode(key)) == 32
+    lines = (secrets / "airflow_user_passwords").read_text().splitlines()
+    users = yaml.safe_load((ROOT / "config" / "airflow-users.example.yaml").read_text())["users"]
+    assert [line.split(":", 1)[0] for line in lines] == [u["username"] for u in users]
+    assert all(len(line.split(":", 1)[1]) == 32 for line in lines)
+    before = (secrets / "eikis_pseudonym_secret").read_text()
+    again = subprocess.run(["bash", script, str(tmp_path)], check=True, capture_output=True, text=True, timeout=120)
+    assert (secrets / "eikis_pseudonym_secret").read_text() == before, "never overwrites a secret"
+    assert "keeping secrets/eikis_pseudonym_secret" in again.stdout
+
+
+def test_the_store_has_its_own_database_server_owner_and_application_role():
+    services = compose()["services"]
+    store = services["store-db"]
+    assert store["environment"]["POSTGRES_USER"] == "eikis_owner"
+    assert store["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/eikis_db_owner_password"
+    assert "./config/postgres-init.sh:/docker-entrypoint-initdb.d/10-eikis.sh:ro" in store["volumes"]
+    init = (ROOT / "config" / "postgres-init.sh").read_text(encoding="utf-8")
+    assert "CREATE ROLE eikis LOGIN PASSWORD %L" in init and "PASSWORD '$" not in init
+    assert services["airflow-worker"]["environment"]["EIKIS_DB_URL"] == "postgresql+psycopg2://eikis@store-db/eikis"
+    portal = services["portal"]
+    assert portal["command"][portal["command"].index("--db") + 1] == "postgresql+psycopg2://eikis@store-db/eikis"
+    migrate = services["store-migrate"]
+    assert migrate["command"] == ["eikis", "db", "upgrade"] and migrate["environment"]["EIKIS_DB_APP_ROLE"] == "eikis"
+    assert services["airflow-worker"]["depends_on"]["store-migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_volumes_init_is_the_only_root_step_and_gives_the_data_volumes_to_the_task_user():
+    services = compose()["services"]
+    init = services["volumes-init"]
+    script = init["command"][-1]
+    data = {mount.split(":")[1] for mount in init["volumes"]}
+    assert data == {m.split(":")[1] for m in services["airflow-worker"]["volumes"] if not m.startswith("./")}
+    for folder in data:
+        assert folder in script, folder
+    assert "chown -R 50000:0 $$data" in script and init["network_mode"] == "none" and not init.get("secrets")
+    roots = [name for name, service in services.items() if str(service.get("user", "")).startswith("0")]
+    assert roots == ["volumes-init"]
 
 
 def test_secrets_stay_out_of_the_image_and_out_of_git():
@@ -70,44 +298,18 @@ def test_secrets_stay_out_of_the_image_and_out_of_git():
 
 
 def test_every_delivery_endpoint_verifies_the_host_key_the_example_known_hosts_describes():
-    import json
-
     env = compose()["x-airflow-common"]["environment"]
     extra = json.loads(env["AIRFLOW_CONN_EIKIS_SFTP"])["extra"]
     assert extra["known_hosts"] == "/opt/eikis/config/known_hosts" and "no_host_key_check" not in extra
-    recipients = yaml.safe_load((ROOT / "config" / "recipients.example.yaml").read_text(encoding="utf-8"))
-    for name, endpoint in recipients["endpoints"].items():
-        assert "airflow_conn_id" in endpoint or endpoint.get("known_hosts") or endpoint.get("host_key"), name
+    for example in ("recipients", "aldis_recipients", "claims_recipients"):
+        recipients = yaml.safe_load((ROOT / "config" / f"{example}.example.yaml").read_text(encoding="utf-8"))
+        for name, endpoint in recipients["endpoints"].items():
+            assert "airflow_conn_id" in endpoint or endpoint.get("known_hosts") or endpoint.get("host_key"), name
     example = (ROOT / "config" / "known_hosts.example").read_text(encoding="utf-8")
-    assert "ssh-keyscan" in example and "secrets/sftp_host_ed25519_key.pub" in example
-    sftp = compose()["services"]["sftp"]
-    assert "./secrets/sftp_host_ed25519_key:/etc/ssh/ssh_host_ed25519_key:ro" in sftp["volumes"]
-
-
-def test_providers_have_an_inbound_sftp_drop_into_the_inbox_volume():
-    services = compose()["services"]
-    drops = [name for name, service in services.items() if name != "airflow-init" and "sftp" in
-             service.get("image", "") and any(m.startswith("eikis-inbox:") for m in service.get("volumes", []))]
-    assert drops == ["sftp-inbox"]
-    drop = services["sftp-inbox"]
-    assert drop["command"].endswith("}:50000:0"), "providers write as the tasks' user"
-    assert "${EIKIS_INBOX_SFTP_PASSWORD:?" in drop["command"] and drop["ports"]
-
-
-def test_the_env_example_has_no_invalid_placeholder_and_says_how_to_make_a_fernet_key():
-    import base64
-
-    lines = (ROOT / "config" / "env.example").read_text(encoding="utf-8").splitlines()
-    values = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
-    assert values["AIRFLOW_FERNET_KEY"] == "" or len(base64.urlsafe_b64decode(values["AIRFLOW_FERNET_KEY"])) == 32
-    assert any("Fernet.generate_key()" in line for line in lines)
-    assert "EIKIS_INBOX_SFTP_PASSWORD" in values
-    assert "${AIRFLOW_FERNET_KEY:?" in compose()["x-airflow-common"]["environment"]["AIRFLOW__CORE__FERNET_KEY"]
+    assert "ssh-keyscan" in example and "secrets/sftp_out_host_ed25519_key.pub" in example
 
 
 def test_the_celery_worker_runs_only_as_many_tasks_as_its_memory_holds():
-    import re
-
     worker = compose()["services"]["airflow-worker"]
     concurrency = int(worker["environment"]["AIRFLOW__CELERY__WORKER_CONCURRENCY"])
     limit_gb = float(worker["mem_limit"].rstrip("g"))
@@ -116,18 +318,60 @@ def test_the_celery_worker_runs_only_as_many_tasks_as_its_memory_holds():
     assert concurrency >= 1 and concurrency * peak_gb <= limit_gb
 
 
-def test_the_portal_serves_the_same_store_with_its_keys_from_env():
-    document = compose()
-    portal = document["services"]["portal"]
-    command = " ".join(portal["entrypoint"] + portal["command"])
-    assert "eikis portal --db" in command and "--host 0.0.0.0 --port 8000" in command
-    env = portal["environment"]
-    assert env["EIKIS_DB_URL"] == document["x-airflow-common"]["environment"]["EIKIS_DB_URL"]
-    for key in ("EIKIS_PSEUDONYM_SECRET", "EIKIS_PORTAL_DATA_KEY", "EIKIS_PORTAL_SESSION_KEY"):
-        assert env[key].startswith("${" + key + ":?"), key          # from .env, required
-    assert document["x-airflow-common"]["environment"]["EIKIS_PORTAL_DATA_KEY"].startswith("${")
+def test_the_portal_serves_the_store_on_loopback_with_its_keys_as_secrets():
+    portal = compose()["services"]["portal"]
+    command = portal["command"]
+    assert command[:2] == ["eikis", "portal"] and command[-4:] == ["--host", "0.0.0.0", "--port", "8000"]
+    assert {"EIKIS_PSEUDONYM_SECRET", "EIKIS_PORTAL_DATA_KEY", "EIKIS_PORTAL_SESSION_KEY", "eikis_db_password"} \
+        <= secret_targets(portal)
+    assert portal["environment"]["EIKIS_DB_PASSWORD_FILE"] == "/run/secrets/eikis_db_password"
     assert portal["ports"] == ["127.0.0.1:8000:8000"] and "/healthz" in " ".join(portal["healthcheck"]["test"])
-    assert portal["depends_on"]["postgres"]["condition"] == "service_healthy"
-    example = (ROOT / "config" / "env.example").read_text(encoding="utf-8")
-    for key in ("EIKIS_PORTAL_DATA_KEY=", "EIKIS_PORTAL_SESSION_KEY="):
-        assert f"\n{key}\n" in example
+    assert portal["depends_on"]["store-db"]["condition"] == "service_healthy"
+
+
+@pytest.mark.slow
+def test_airflow_users_creates_named_users_whose_roles_split_trigger_and_approval(tmp_path):
+    """Real Airflow metadata (SQLite), real FAB security manager: the roles' rights and the passwords."""
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
+           "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True, timeout=600)
+    users = tmp_path / "users.yaml"
+    users.write_text((ROOT / "config" / "airflow-users.example.yaml").read_text())
+    passwords = tmp_path / "passwords"
+    passwords.write_text("admin1:a-long-password-1\noperator1:a-long-password-2\napprover1:a:long:password3\n")
+    script = str(ROOT / "deploy" / "airflow_users.py")
+    run = subprocess.run([sys.executable, script, str(users), str(passwords)], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 1 and "airflow-users: user approver2 has no line in the passwords file" in run.stderr
+    passwords.write_text(passwords.read_text() + "approver2:a-long-password-4\n")
+    run = subprocess.run([sys.executable, script, str(users), str(passwords)], env=env, capture_output=True,
+                         text=True, timeout=600, check=True)
+    assert "airflow-users: created operator1 (EIKIS Operator)" in run.stdout
+    assert "a-long-password" not in run.stdout + run.stderr
+    check = r"""
+import json, sys
+from werkzeug.security import check_password_hash
+from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
+with get_application_builder() as ab:
+    sm = ab.sm
+    def rights(role):
+        return sorted(f"{p.action.name} on {p.resource.name}" for p in sm.find_role(role).permissions)
+    out = {"operator": rights("EIKIS Operator"), "approver": rights("EIKIS Approver"),
+           "users": {u.username: [[r.name for r in u.roles], u.active] for u in sm.get_all_users()},
+           "password_ok": check_password_hash(sm.find_user(username="approver1").password, "a:long:password3")}
+print("RESULT" + json.dumps(out))
+"""
+    out = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=600,
+                         check=True).stdout
+    result = json.loads(out.split("RESULT", 1)[1])
+    assert "can_create on DAG Runs" in result["operator"] and "can_edit on HITL Detail" not in result["operator"]
+    assert "can_edit on HITL Detail" in result["approver"] and "can_create on DAG Runs" not in result["approver"]
+    assert "can_edit on Task Instances" not in result["approver"]
+    assert result["users"]["operator1"] == [["EIKIS Operator"], True] and result["password_ok"]
+    # a user taken out of the file is deactivated, never deleted (the audit trail keeps the name)
+    users.write_text(yaml.safe_dump({"users": [u for u in yaml.safe_load(users.read_text())["users"]
+                                               if u["username"] != "operator1"]}))
+    run = subprocess.run([sys.executable, script, str(users), str(passwords)], env=env, capture_output=True,
+                         text=True, timeout=600, check=True)
+    assert "airflow-users: deactivated operator1 (not in the users file)" in run.stdout

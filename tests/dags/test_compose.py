@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+from datetime import date as dt_date
 from pathlib import Path
 
 import pytest
@@ -375,3 +376,206 @@ print("RESULT" + json.dumps(out))
     run = subprocess.run([sys.executable, script, str(users), str(passwords)], env=env, capture_output=True,
                          text=True, timeout=600, check=True)
     assert "airflow-users: deactivated operator1 (not in the users file)" in run.stdout
+
+
+# --- per-party SFTP accounts, Redis, networks (issue 27.3) -----------------------------------------------------
+
+SSHD_CONFIG = ROOT / "deploy" / "sftp" / "sshd_config"
+SFTP_ENTRYPOINT = ROOT / "deploy" / "sftp" / "entrypoint.sh"
+
+
+def sshd_blocks() -> dict[str, dict[str, str]]:
+    """sshd_config as {"": global options, "Group g": that Match block's options} (keywords lower-cased)."""
+    blocks: dict[str, dict[str, str]] = {"": {}}
+    current = ""
+    for line in SSHD_CONFIG.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        keyword, _, value = line.strip().partition(" ")
+        if keyword == "Match":
+            current = value.strip()
+            blocks[current] = {}
+        else:
+            blocks[current][keyword.lower()] = value.strip()
+    return blocks
+
+
+def accounts(name: str) -> list[list[str]]:
+    text = (ROOT / "config" / f"{name}.accounts.example").read_text(encoding="utf-8")
+    return [line.split(maxsplit=4 if name == "sftp-in" else 3) for line in text.splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def test_the_sftp_servers_accept_keys_only_and_nothing_but_chrooted_sftp():
+    options = sshd_blocks()[""]
+    assert options["passwordauthentication"] == "no" and options["authenticationmethods"] == "publickey"
+    assert options["kbdinteractiveauthentication"] == "no" and options["permitrootlogin"] == "no"
+    assert options["authorizedkeysfile"] == "/etc/ssh/authorized_keys/%u", "keys root-owned, not in a home"
+    assert options["disableforwarding"] == "yes" and options["permittty"] == "no"
+    assert options["subsystem"] == "sftp internal-sftp"
+    for group in ("sftp-provider", "sftp-recipient", "sftp-writer"):
+        block = sshd_blocks()[f"Group {group}"]
+        assert block["chrootdirectory"] == "%h", group
+        assert block["forcecommand"].startswith("internal-sftp ") and "-P symlink,hardlink" in block["forcecommand"]
+
+
+def test_each_provider_can_only_write_into_its_own_drop_and_never_read_it_back():
+    command = shlex.split(sshd_blocks()["Group sftp-provider"]["forcecommand"])
+    flags = dict(zip(command[1::2], command[2::2], strict=False))
+    assert flags["-d"] == "/upload" and flags["-u"] == "0737", "new files 0040: no read-back by their owner"
+    denied = set(flags["-P"].split(","))
+    assert {"symlink", "hardlink", "setstat", "fsetstat", "lsetstat", "mkdir", "rmdir"} <= denied
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        import collect_drops
+    finally:
+        sys.path.remove(str(ROOT / "deploy"))
+    assert collect_drops.PERIOD_FOLDER_MODE & 0o007 == 0o003, "others (providers) write and enter, never list"
+    rows = accounts("sftp-in")
+    names, uids = [row[0] for row in rows], [row[1] for row in rows]
+    assert len(set(names)) == len(names) and len(set(uids)) == len(uids) and "50000" not in uids
+    assert {row[2] for row in rows} == {"inbox", "claims"}, "providers for the inbox and suppliers for claims"
+    assert {"aris", "pmlp", "vid", "vsaa", "sopa", "prices"} <= {row[3] for row in rows}
+    assert all(row[4].startswith("ssh-ed25519 ") for row in rows)
+    entrypoint = SFTP_ENTRYPOINT.read_text(encoding="utf-8")
+    assert 'root_owned "/srv/drop/$name"' in entrypoint
+    assert 'install -d -o 50000 -g 50000 -m 0755 "/srv/drop/$name/upload"' in entrypoint
+
+
+def test_each_recipient_has_its_own_read_only_account_and_eikis_writes_its_files():
+    block = sshd_blocks()["Group sftp-recipient"]["forcecommand"]
+    assert " -R " in f" {block} " and "-d /files" in block
+    writer = sshd_blocks()["Group sftp-writer"]["forcecommand"]
+    assert "-u 0027" in writer and "-d /outgoing" in writer
+    rows = accounts("sftp-out")
+    names, uids, folders = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    assert len(set(names)) == len(names) == len(set(folders)) and len(set(uids)) == len(uids)
+    assert {"dso_electricity", "sopa", "payout"} <= set(folders)
+    assert any(folder.startswith("municipalities/") for folder in folders)
+    entrypoint = SFTP_ENTRYPOINT.read_text(encoding="utf-8")
+    assert 'install -d -o eikis -g "$name" -m 2750 "/srv/outgoing/$folder/files"' in entrypoint
+    for example in ("recipients", "aldis_recipients", "claims_recipients"):
+        document = yaml.safe_load((ROOT / "config" / f"{example}.example.yaml").read_text(encoding="utf-8"))
+        for rule in document["recipients"]:
+            assert rule["remote_dir"].startswith(("/outgoing/{recipient}/files/", "/outgoing/sopa/files/")), example
+
+
+def test_the_sftp_services_run_the_eikis_sftp_image_each_with_its_own_host_key_and_accounts():
+    services = compose()["services"]
+    keys = {}
+    for name, role in (("sftp-in", "in"), ("sftp-out", "out")):
+        service = services[name]
+        assert service["build"] == "deploy/sftp" and service["environment"]["SFTP_ROLE"] == role
+        mounts = service["volumes"]
+        keys[name] = next(m.split(":")[0] for m in mounts if m.endswith(":/etc/ssh/ssh_host_ed25519_key:ro"))
+        assert f"./config/{name}.accounts:/etc/eikis-sftp/accounts:ro" in mounts
+        assert not any(m.startswith(("eikis-inbox:", "eikis-claims:", "eikis-outbox:", "eikis-work:")) for m in mounts)
+        assert not service.get("secrets") and "command" not in service
+    assert keys["sftp-in"] != keys["sftp-out"], "separate host keys"
+    assert "./secrets/eikis_sftp_key.pub:/etc/eikis-sftp/eikis.pub:ro" in services["sftp-out"]["volumes"]
+    dockerfile = (ROOT / "deploy" / "sftp" / "Dockerfile").read_text(encoding="utf-8")
+    assert "openssh-server" in dockerfile and "COPY sshd_config /etc/ssh/sshd_config" in dockerfile
+    collector = services["drop-collector"]
+    assert collector["network_mode"] == "none" and collector["user"] == "50000:50000"
+    assert {"eikis-drops:/srv/drop", "eikis-inbox:/opt/eikis/data/inbox", "eikis-claims:/opt/eikis/data/claims"} \
+        <= set(collector["volumes"])
+
+
+def test_redis_requires_a_password_that_is_in_no_argv():
+    redis = compose()["services"]["redis"]
+    command = " ".join(redis["command"])
+    assert "requirepass" in command and "redis-server -" in command and "/run/secrets/redis_password" in command
+    assert "--requirepass" not in command and secret_sources(redis) == {"redis_password"}
+    assert "REDISCLI_AUTH" in " ".join(redis["healthcheck"]["test"])
+    broker = compose()["x-airflow-common"]["environment"]["AIRFLOW__CELERY__BROKER_URL_CMD"]
+    assert "/run/secrets/redis_password" in broker
+
+
+def test_the_sftp_servers_and_the_portal_cannot_reach_redis_or_the_metadata_database():
+    document = compose()
+    services = document["services"]
+
+    def networks(name: str) -> set[str]:
+        service = services[name]
+        return set() if service.get("network_mode") == "none" else set(service["networks"])
+
+    for name, service in services.items():
+        assert service.get("network_mode") == "none" or service.get("networks"), f"{name} is on the default network"
+    private = networks("redis") | networks("airflow-db")
+    for name in ("sftp-in", "sftp-out", "portal", "drop-collector", "store-db", "store-migrate"):
+        assert not networks(name) & private, name
+    assert not networks("sftp-in") & (networks("store-db") | networks("airflow-worker")), "sftp-in reaches nothing"
+    for name in ("airflow", "store"):
+        assert document["networks"][name]["internal"] is True, name
+
+
+def test_the_collector_moves_completed_uploads_and_never_replaces_an_extract(tmp_path):
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        import collect_drops
+    finally:
+        sys.path.remove(str(ROOT / "deploy"))
+    accounts_file = tmp_path / "sftp-in.accounts"
+    accounts_file.write_text("# comment\nvid 21003 inbox vid ssh-ed25519 AAAA x\n"
+                             "claims_el_1 21040 claims traders_electricity/40000000002 ssh-ed25519 AAAA y\n")
+    registered = collect_drops.read_accounts(accounts_file)
+    drops, inbox, claims = tmp_path / "drop", tmp_path / "inbox", tmp_path / "claims"
+    for account in registered:
+        (drops / account.name / "upload").mkdir(parents=True)
+    collect_drops.prepare_period_folders(drops, registered, collect_drops.open_periods(dt_date(2026, 12, 7)))
+    period = drops / "vid" / "upload" / "2026-11"
+    assert period.stat().st_mode & 0o7777 == 0o3773
+    assert (drops / "vid" / "upload" / "2026-05").is_dir() and (drops / "vid" / "upload" / "2027-01").is_dir()
+    (period / "income_01.xml").write_bytes(b"<a/>")
+    (period / "income_02.xml.part").write_bytes(b"<b")          # still uploading
+    (period / "fresh.xml").write_bytes(b"<c/>")                  # changed a moment ago
+    os.utime(period / "income_01.xml", (1_000, 1_000))
+    (period / "link.xml").symlink_to(tmp_path / "accounts_file")
+    claim = drops / "claims_el_1" / "upload" / "2026-11" / "claims.csv"
+    claim.write_bytes(b"claim_id;x\n")
+    os.utime(claim, (1_000, 1_000))
+    roots = {"inbox": inbox, "claims": claims}
+    lines = list(collect_drops.collect(drops, roots, registered, settle=60, now=(period / "fresh.xml").stat().st_mtime))
+    assert (inbox / "2026-11" / "vid" / "income_01.xml").read_bytes() == b"<a/>"
+    assert (claims / "2026-11" / "traders_electricity" / "40000000002" / "claims.csv").read_bytes() == b"claim_id;x\n"
+    assert not (period / "income_01.xml").exists() and (period / "income_02.xml.part").exists()
+    assert (period / "fresh.xml").exists() and not (inbox / "2026-11" / "vid" / "fresh.xml").exists()
+    assert "skipped vid 2026-11/link.xml: not a regular file" in lines
+    assert "moved vid 2026-11/income_01.xml -> inbox/2026-11/vid/" in lines
+    # the same name again with other bytes: the extract already there is kept, the upload waits in the drop
+    (period / "income_01.xml").write_bytes(b"<changed/>")
+    os.utime(period / "income_01.xml", (1_000, 1_000))
+    lines = list(collect_drops.collect(drops, roots, registered, settle=60))
+    assert "refused vid 2026-11/income_01.xml: inbox/2026-11/vid/income_01.xml exists with other bytes" in lines
+    assert (inbox / "2026-11" / "vid" / "income_01.xml").read_bytes() == b"<a/>" and (period / "income_01.xml").exists()
+    assert not list((inbox / "2026-11" / "vid").glob(".*")), "no temporary file left"
+
+
+def test_an_accounts_line_with_a_path_out_of_its_folder_is_refused(tmp_path):
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        import collect_drops
+    finally:
+        sys.path.remove(str(ROOT / "deploy"))
+    bad = tmp_path / "accounts"
+    for folder in ("../work", "vid/../../work", "/etc"):
+        bad.write_text(f"vid 21003 inbox {folder} ssh-ed25519 AAAA x\n")
+        with pytest.raises(ValueError, match="line 1"):
+            collect_drops.read_accounts(bad)
+
+
+def test_sshd_accepts_the_configuration(tmp_path):
+    """`sshd -t` on deploy/sftp/sshd_config (needs an sshd binary: EIKIS_TEST_SSHD, or openssh-server installed)."""
+    sshd = os.environ.get("EIKIS_TEST_SSHD") or "/usr/sbin/sshd"
+    if not Path(sshd).is_file():
+        pytest.skip("no sshd binary here (apt-get install openssh-server, or set EIKIS_TEST_SSHD)")
+    key = tmp_path / "host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, timeout=60)
+    config = tmp_path / "sshd_config"
+    config.write_text(SSHD_CONFIG.read_text().replace("/etc/ssh/ssh_host_ed25519_key", str(key)))
+    passwd = tmp_path / "passwd"
+    passwd.write_text(Path("/etc/passwd").read_text() + "sshd:x:105:65534::/run/sshd:/usr/sbin/nologin\n")
+    # sshd wants its privilege separation user: give it one in a private mount namespace, not on this machine
+    script = f"mount --bind {passwd} /etc/passwd && {sshd} -t -f {config} -o AllowGroups=sftp-provider"
+    run = subprocess.run(["unshare", "-rm", "bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr

@@ -69,21 +69,27 @@ KNOWN_NAMES: dict[str, str] = {
 # version in requirements.lock when the entry was written; re-read it when a new version changes its metadata).
 REVIEWED: dict[str, tuple[str, str]] = {
     "altair": ("BSD-3-Clause", "classifier says only 'BSD License'; its LICENSE is the 3-clause text"),
+    "amqp": ("BSD-3-Clause", "License field 'BSD'; its LICENSE: 'The BSD License (3 Clause)'"),
+    "billiard": ("BSD-3-Clause", "License field 'BSD'; its LICENSE.txt is the 3-clause text"),
+    "click-plugins": ("BSD-3-Clause", "License field 'New BSD'; its LICENSE.txt is the 3-clause text"),
     "colorama": ("BSD-3-Clause", "classifier 'BSD License'; its LICENSE.txt is the 3-clause text"),
     "flask-appbuilder": ("BSD-3-Clause", "License field 'BSD'; its LICENSE is the 3-clause text"),
     "flask-session": ("BSD-3-Clause", "classifier 'BSD License'; its LICENSE.rst is the 3-clause text"),
     "flask-sqlalchemy": ("BSD-3-Clause", "classifier 'BSD License'; Pallets' LICENSE.rst is the 3-clause text"),
     "flask-wtf": ("BSD-3-Clause", "License field is the copyright line; its LICENSE.rst is the 3-clause text"),
+    "flower": ("BSD-3-Clause", "License field 'BSD'; its LICENSE is the 3-clause text"),
     "itsdangerous": ("BSD-3-Clause", "classifier 'BSD License'; Pallets' LICENSE.txt is the 3-clause text"),
     "jinja2": ("BSD-3-Clause", "classifier 'BSD License'; Pallets' LICENSE.txt is the 3-clause text"),
     "libcst": ("MIT AND PSF-2.0 AND Apache-2.0", "its LICENSE: MIT, files derived from CPython (PSF) and "
                "dataclasses (Apache-2.0)"),
+    "prompt-toolkit": ("BSD-3-Clause", "classifier 'BSD License'; its LICENSE is the 3-clause text"),
     "psycopg2": ("LGPL-3.0-or-later", "License field 'LGPL with exceptions'; its LICENSE: LGPL 3 or later, with "
                  "an exception for linking OpenSSL"),
     "python-dateutil": ("Apache-2.0 AND BSD-3-Clause", "License field 'Dual License'; its LICENSE: Apache-2.0 "
                         "for contributions since 2017, BSD-3-Clause for the earlier code"),
     "scipy": ("BSD-3-Clause", "License field is the copyright text; its LICENSE.txt is the 3-clause text"),
     "sqlparse": ("BSD-3-Clause", "classifier 'BSD License'; its LICENSE is the 3-clause text"),
+    "vine": ("BSD-3-Clause", "License field 'BSD'; its LICENSE: 'The BSD License (3 Clause)'"),
     "wtforms": ("BSD-3-Clause", "License field is the copyright line; its LICENSE.rst is the 3-clause text"),
     "text-unidecode": ("Artistic-1.0-Perl OR GPL-2.0-or-later", "its LICENSE.txt: GPL 2 or later, or the "
                        "Artistic License (Perl's)"),

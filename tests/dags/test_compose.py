@@ -235,7 +235,7 @@ def test_eikis_secrets_mounted_under_their_variable_names_become_variables(tmp_p
     run = subprocess.run(["bash", script, "env"], env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 1 and "EIKIS_PORTAL_DATA_KEY is empty" in run.stderr and "abc123" not in run.stderr
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert 'ENTRYPOINT ["/usr/bin/dumb-init", "--", "/opt/eikis/deploy/secrets-env.sh", "/entrypoint"]' in dockerfile
+    assert 'ENTRYPOINT ["/usr/bin/dumb-init", "--", "/opt/eikis/deploy/secrets-env.sh", "airflow"]' in dockerfile
     portal = compose()["services"]["portal"]
     assert portal["entrypoint"] == ["/usr/bin/dumb-init", "--", "/opt/eikis/deploy/secrets-env.sh"]
 
@@ -579,3 +579,96 @@ def test_sshd_accepts_the_configuration(tmp_path):
     script = f"mount --bind {passwd} /etc/passwd && {sshd} -t -f {config} -o AllowGroups=sftp-provider"
     run = subprocess.run(["unshare", "-rm", "bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
+
+
+# --- supply chain of the image (issue 27.6) ------------------------------------------------------------------------
+
+def dockerfile_stages() -> dict[str, str]:
+    """Dockerfile text per stage name (`FROM … AS name`)."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    parts = re.split(r"^FROM\s+\S+\s+AS\s+(\S+)\s*$", text, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_the_image_is_built_in_two_stages_with_the_compiler_only_in_the_build_stage():
+    stages = dockerfile_stages()
+    assert list(stages) == ["build", "runtime"]
+    build, runtime = stages["build"], stages["runtime"]
+    assert "gcc" in build and "libpq-dev" in build
+    for tool in ("gcc", "libc6-dev", "libpq-dev", "build-essential", "make ", "clang"):
+        assert tool not in runtime, f"{tool} in the runtime stage"
+    assert "COPY --from=build /opt/eikis/venv /opt/eikis/venv" in runtime
+    assert "import pipeline.sources._canonscan" in build and "pip check" in build
+    assert "pipeline/sources/*.so" in (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+
+
+def test_the_code_in_the_image_belongs_to_root_and_is_read_only_for_the_services():
+    runtime = dockerfile_stages()["runtime"]
+    assert "--chown" not in runtime, "nothing copied into the runtime stage belongs to the running user"
+    assert "chown -R root:root /opt/eikis" in runtime and "chmod -R go-w /opt/eikis" in runtime
+    assert runtime.index("chmod -R go-w /opt/eikis") < runtime.index("USER 50000:0")
+    services = compose()["services"]
+    for name, service in services.items():
+        if service.get("image") == IMAGE and name != "volumes-init":
+            assert str(service.get("user", "50000:0")).startswith("50000:"), name
+            assert not any(":/opt/eikis/" in m and not m.endswith(":ro") and "/opt/eikis/data/" not in m
+                           for m in service.get("volumes", [])), f"{name} mounts over the code writable"
+
+
+def locked(path: Path) -> dict[str, str]:
+    """{name: its `name==version` line and hash lines} of a uv lock file."""
+    blocks = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)((?:\s*\\\n\s+--hash=\S+)+)",
+                        path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    return {name.lower(): version + "".join(sorted(re.findall(r"--hash=\S+", hashes)))
+            for name, version, hashes in blocks}
+
+
+def test_the_image_installs_the_runtime_part_of_the_lock_with_the_same_pins_and_hashes():
+    build = dockerfile_stages()["build"]
+    assert "pip install --require-hashes --no-deps -r /src/requirements-runtime.lock" in build
+    full, runtime = locked(ROOT / "requirements.lock"), locked(ROOT / "requirements-runtime.lock")
+    assert runtime and all(full.get(name) == pins for name, pins in runtime.items()), "same versions and hashes"
+    assert not {"pytest", "ruff", "hypothesis", "playwright", "import-linter"} & set(runtime), "development tools"
+    assert {"apache-airflow", "apache-airflow-providers-celery", "apache-airflow-providers-fab", "psycopg2",
+            "setuptools"} <= set(runtime)
+    assert "-c $(LOCK) -o requirements-runtime.lock" in (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def pin_images_module():
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        import pin_images
+    finally:
+        sys.path.remove(str(ROOT / "deploy"))
+    return pin_images
+
+
+def test_pin_images_pins_every_external_image_by_digest_and_leaves_the_projects_own(tmp_path):
+    pin_images = pin_images_module()
+    for name in pin_images.FILES:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+    external = {ref for name in pin_images.FILES for ref in pin_images.references((ROOT / name).read_text())}
+    assert {"python:3.11-slim-bookworm", "debian:bookworm-slim", "redis:7.2-bookworm"} <= \
+        {ref.split("@")[0] for ref in external}
+    for reference in external:   # a specific tag, never a moving `latest`
+        assert ":" in reference and not reference.split("@")[0].endswith(":latest"), reference
+    asked = []
+
+    def fake_registry(tag: str) -> str:
+        asked.append(tag)
+        return "sha256:" + format(abs(hash(tag)) % 16**64, "064x")
+
+    assert pin_images.main(["--check"], root=tmp_path) in (0, 1)
+    assert pin_images.main([], root=tmp_path, resolve=fake_registry) == 0
+    assert pin_images.main(["--check"], root=tmp_path) == 0
+    assert sorted(set(asked)) == sorted({ref.split("@")[0] for ref in external})
+    pinned = yaml.safe_load((tmp_path / "docker-compose.yaml").read_text())
+    assert pinned["services"]["redis"]["image"] == "redis:7.2-bookworm@" + fake_registry("redis:7.2-bookworm")
+    assert pinned["services"]["portal"]["image"] == IMAGE, "the project's own image is built, not pulled"
+    runtime_from = re.findall(r"^FROM (\S+) AS", (tmp_path / "Dockerfile").read_text(), re.MULTILINE)
+    assert all(re.fullmatch(r"python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", ref) for ref in runtime_from)
+    # re-running re-resolves each tag (a rebuilt base image) instead of keeping a stale digest
+    assert pin_images.main([], root=tmp_path, resolve=lambda tag: "sha256:" + "a" * 64) == 0
+    assert "redis:7.2-bookworm@sha256:" + "a" * 64 in (tmp_path / "docker-compose.yaml").read_text()
+    assert pin_images.main([], root=tmp_path, resolve=lambda tag: "not found") == 1

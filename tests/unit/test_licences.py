@@ -90,3 +90,9 @@ def test_a_runtime_dependency_missing_from_the_lock_is_reported():
     licence = licences.licence_of("stray", "0.1", fields(License_Expression="MIT"))
     assert list(licences.problems([licence], {"pandas"})) == [
         "stray 0.1: installed as a runtime dependency but not in requirements.lock"]
+
+
+def test_the_images_runtime_lock_holds_every_runtime_distribution_this_inventory_lists():
+    runtime_lock = licences.locked_names(ROOT / "requirements-runtime.lock")
+    assert set(licences.runtime_closure()) <= runtime_lock
+    assert runtime_lock <= licences.locked_names() and "pytest" not in runtime_lock

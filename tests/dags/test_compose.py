@@ -672,3 +672,60 @@ def test_pin_images_pins_every_external_image_by_digest_and_leaves_the_projects_
     assert pin_images.main([], root=tmp_path, resolve=lambda tag: "sha256:" + "a" * 64) == 0
     assert "redis:7.2-bookworm@sha256:" + "a" * 64 in (tmp_path / "docker-compose.yaml").read_text()
     assert pin_images.main([], root=tmp_path, resolve=lambda tag: "not found") == 1
+
+
+def _initdb() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1] if found else None
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or _initdb() is None, reason="needs root (to run as postgres) and initdb")
+def test_postgres_init_creates_the_application_role_with_the_secret_password(tmp_path):
+    """The store-db init script on a throwaway PostgreSQL cluster: a password with quotes signs `eikis` in."""
+    import shutil
+    import socket
+    import tempfile
+
+    import psycopg2
+
+    bindir = _initdb().parent
+    work = Path(tempfile.mkdtemp(prefix="eikis-store-db-"))
+    try:
+        shutil.chown(work, "postgres")
+        secret = work / "eikis_db_password"
+        secret.write_text("it's a \"quoted\" pass; DROP ROLE x;\n")
+        shutil.chown(secret, "postgres")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+
+        def as_postgres(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+            run = subprocess.run(["runuser", "-u", "postgres", "--", *argv], capture_output=True, text=True,
+                                 timeout=120, env={**os.environ, **(env or {})})
+            assert run.returncode == 0, f"{argv[0]}: {run.stderr}"
+            return run
+
+        data = work / "data"
+        as_postgres(str(bindir / "initdb"), "-D", str(data), "-U", "eikis_owner", "--auth-local=trust",
+                    "--auth-host=scram-sha-256")
+        as_postgres(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(work / "log"), "-w", "-o",
+                    f"-p {port} -k {work} -c listen_addresses=127.0.0.1", "start")
+        try:
+            env = {"PGHOST": str(work), "PGPORT": str(port), "POSTGRES_USER": "eikis_owner", "POSTGRES_DB": "eikis",
+                   "EIKIS_DB_PASSWORD_FILE": str(secret), "PATH": f"{bindir}:{os.environ['PATH']}"}
+            as_postgres(str(bindir / "createdb"), "-U", "eikis_owner", "-O", "eikis_owner", "eikis", env=env)
+            as_postgres("bash", str(ROOT / "config" / "postgres-init.sh"), env=env)
+            connection = psycopg2.connect(host="127.0.0.1", port=port, dbname="eikis", user="eikis",
+                                          password=secret.read_text().rstrip("\n"), connect_timeout=10)
+            with connection, connection.cursor() as cursor:
+                cursor.execute("SELECT current_user, has_database_privilege('eikis', 'CREATE')")
+                assert cursor.fetchone() == ("eikis", False), "the application role cannot create schemas"
+            connection.close()
+            with pytest.raises(psycopg2.OperationalError):
+                psycopg2.connect(host="127.0.0.1", port=port, dbname="eikis", user="eikis", password="wrong",
+                                 connect_timeout=10)
+            assert "quoted" not in (work / "log").read_text(), "the password is in no server log line"
+        finally:
+            as_postgres(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from datetime import date as dt_date
@@ -682,7 +683,6 @@ def _initdb() -> Path | None:
 @pytest.mark.skipif(os.geteuid() != 0 or _initdb() is None, reason="needs root (to run as postgres) and initdb")
 def test_postgres_init_creates_the_application_role_with_the_secret_password(tmp_path):
     """The store-db init script on a throwaway PostgreSQL cluster: a password with quotes signs `eikis` in."""
-    import shutil
     import socket
     import tempfile
 
@@ -729,3 +729,80 @@ def test_postgres_init_creates_the_application_role_with_the_secret_password(tmp
             as_postgres(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+STUB_SSHD = """#!/bin/bash
+# Stands in for sshd in the entrypoint test: records its arguments, then (when a real sshd is given) checks the
+# configuration and prints the effective settings for one account of each kind.
+printf '%s\\n' "$*" > /srv/sshd-args
+if [[ -n "${REAL_SSHD:-}" ]]; then
+  "$REAL_SSHD" -t -f /etc/ssh/sshd_config "$@" > /srv/sshd-t 2>&1 || echo FAILED >> /srv/sshd-t
+  for user in $ACCOUNTS; do
+    "$REAL_SSHD" -T -f /etc/ssh/sshd_config -C "user=$user,host=h,addr=127.0.0.1" "$@" \\
+      | grep -E '^(chrootdirectory|forcecommand|allowgroups) ' > "/srv/sshd-T-$user"
+  done
+fi
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare")
+@pytest.mark.parametrize("role", ["in", "out"])
+def test_the_sftp_entrypoint_makes_chrooted_accounts_that_sshd_enforces(tmp_path, role):
+    """deploy/sftp/entrypoint.sh for real, in a private mount namespace: a copy of /etc, and /srv, /run, /var/log
+    on tmpfs, so nothing on this machine changes; sshd itself is a stub that, given EIKIS_TEST_SSHD, asks the real
+    sshd for the effective settings of each account."""
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="eikis-sftp-"))
+    try:
+        subprocess.run(["cp", "-a", "/etc", str(work / "etc")], check=True, timeout=120)
+        subprocess.run(["cp", "-a", "/usr/sbin", str(work / "sbin")], check=True, timeout=120)
+        with (work / "etc" / "passwd").open("a") as passwd:
+            passwd.write("sshd:x:105:65534::/run/sshd:/usr/sbin/nologin\n")
+        (work / "sbin" / "sshd").write_text(STUB_SSHD)
+        (work / "sbin" / "sshd").chmod(0o755)
+        shutil.rmtree(work / "etc" / "ssh", ignore_errors=True)
+        (work / "etc" / "ssh").mkdir()
+        (work / "etc" / "ssh" / "sshd_config").write_bytes(SSHD_CONFIG.read_bytes())
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                        str(work / "etc" / "ssh" / "ssh_host_ed25519_key")], check=True, timeout=60)
+        (work / "etc" / "eikis-sftp").mkdir()
+        key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPLACEHOLDERxKEY"
+        if role == "in":
+            lines, users = [f"vid 21003 inbox vid {key} vid", f"claims_1 21040 claims heat/40000000001 {key} c"], \
+                ["vid", "claims_1"]
+        else:
+            lines, users = [f"muni_1 22030 municipalities/0001000 {key} m", f"sopa 22050 sopa {key} s"], \
+                ["muni_1", "sopa", "eikis"]
+            (work / "etc" / "eikis-sftp" / "eikis.pub").write_text(f"{key} eikis\n")
+        (work / "etc" / "eikis-sftp" / "accounts").write_text("# accounts\n" + "\n".join(lines) + "\n")
+        inspect = ("stat -c '%n %u %g %a' $(find /srv -path /srv/sshd\\* -prune -o -print | sort); "
+                   "for u in " + " ".join(users) + "; do getent passwd $u; id -nG $u; done; "
+                   "cat /etc/ssh/authorized_keys/* | wc -l; cat /srv/sshd-args; "
+                   "cat /srv/sshd-t /srv/sshd-T-* 2>/dev/null || true")
+        script = (f"mount --make-rprivate / && mount --bind {work}/etc /etc && mount --bind {work}/sbin /usr/sbin "
+                  "&& mount -t tmpfs none /srv && mount -t tmpfs none /run && mount -t tmpfs none /var/log "
+                  f"&& SFTP_ROLE={role} bash {SFTP_ENTRYPOINT} && {inspect}")
+        env = {"PATH": os.environ["PATH"], "ACCOUNTS": " ".join(users),
+               "REAL_SSHD": os.environ.get("EIKIS_TEST_SSHD", "")}
+        run = subprocess.run(["unshare", "-m", "bash", "-c", script], capture_output=True, text=True, env=env,
+                             timeout=120)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr
+        out = run.stdout
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert f"-D -e -o AllowGroups={'sftp-provider' if role == 'in' else 'sftp-recipient sftp-writer'}" in out
+    if role == "in":
+        assert "/srv/drop/vid 0 0 755" in out and "/srv/drop/vid/upload 50000 50000 755" in out
+        assert "vid:x:21003:21003::/srv/drop/vid:/usr/sbin/nologin" in out and "vid sftp-provider" in out
+        start = "forcecommand internal-sftp -d /upload -u 0737"
+    else:
+        assert "/srv/outgoing/municipalities 0 0 755" in out
+        assert "/srv/outgoing/municipalities/0001000/files 50000 22030 2750" in out
+        assert "muni_1:x:22030:22030::/srv/outgoing/municipalities/0001000:/usr/sbin/nologin" in out
+        assert "eikis:x:50000:50000::/srv:/usr/sbin/nologin" in out and "eikis sftp-writer" in out
+        start = "forcecommand internal-sftp -d /files -R"
+    if os.environ.get("EIKIS_TEST_SSHD"):
+        assert "FAILED" not in out
+        # sshd resolves each account's Match block from the groups the entrypoint gave it; %h is its home above
+        assert "chrootdirectory %h" in out and start in out, out

@@ -28,6 +28,10 @@ root_owned() {  # every component of a chroot path root-owned and not writable b
   done
 }
 
+unlock() {  # no password at all ('*'), rather than useradd's locked '!': sshd refuses a locked account even its key
+  usermod -p '*' "$1"
+}
+
 add_account() {  # name uid group home key
   local name="$1" uid="$2" group="$3" home="$4" key="$5"
   [[ "$name" =~ ^[a-z][a-z0-9_]{0,30}$ ]] || fail "account '$name': lower-case letters, digits, _"
@@ -36,6 +40,7 @@ add_account() {  # name uid group home key
     || fail "account $name: the last field must be an OpenSSH public key"
   getent group "$name" >/dev/null || groupadd -g "$uid" "$name"
   id -u "$name" >/dev/null 2>&1 || useradd -M -N -u "$uid" -g "$name" -G "$group" -d "$home" -s /usr/sbin/nologin "$name"
+  unlock "$name"
   printf '%s\n' "$key" > "/etc/ssh/authorized_keys/$name"
   chmod 0644 "/etc/ssh/authorized_keys/$name"
 }
@@ -63,6 +68,7 @@ else
   [[ -s /etc/eikis-sftp/eikis.pub ]] || fail "no delivery key at /etc/eikis-sftp/eikis.pub"
   root_owned /srv/outgoing
   id -u eikis >/dev/null 2>&1 || useradd -M -N -u 50000 -g eikis -G sftp-writer -d /srv -s /usr/sbin/nologin eikis
+  unlock eikis
   install -m 0644 /etc/eikis-sftp/eikis.pub /etc/ssh/authorized_keys/eikis
   while read -r name uid folder key; do
     [[ -z "$name" || "$name" == \#* ]] && continue

@@ -382,6 +382,8 @@ print("RESULT" + json.dumps(out))
 # --- per-party SFTP accounts, Redis, networks (issue 27.3) -----------------------------------------------------
 
 SSHD_CONFIG = ROOT / "deploy" / "sftp" / "sshd_config"
+# A real sshd for the tests that run one (.ci/run unpacks Debian's package and sets EIKIS_TEST_SSHD); else skipped.
+REAL_SSHD = os.environ.get("EIKIS_TEST_SSHD") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").is_file() else "")
 SFTP_ENTRYPOINT = ROOT / "deploy" / "sftp" / "entrypoint.sh"
 
 
@@ -567,8 +569,8 @@ def test_an_accounts_line_with_a_path_out_of_its_folder_is_refused(tmp_path):
 
 def test_sshd_accepts_the_configuration(tmp_path):
     """`sshd -t` on deploy/sftp/sshd_config (needs an sshd binary: EIKIS_TEST_SSHD, or openssh-server installed)."""
-    sshd = os.environ.get("EIKIS_TEST_SSHD") or "/usr/sbin/sshd"
-    if not Path(sshd).is_file():
+    sshd = REAL_SSHD
+    if not sshd:
         pytest.skip("no sshd binary here (apt-get install openssh-server, or set EIKIS_TEST_SSHD)")
     key = tmp_path / "host_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, timeout=60)
@@ -731,6 +733,34 @@ def test_postgres_init_creates_the_application_role_with_the_secret_password(tmp
         shutil.rmtree(work, ignore_errors=True)
 
 
+def sftp_namespace_root(accounts_lines: list[str], eikis_key: str, sshd_stub: str) -> Path:
+    """A folder with what the SFTP container's entrypoint finds at /etc and /usr/sbin: copies of this machine's
+    (so useradd works on copies), the sshd_config, a host key, the accounts file and EIKIS's delivery key, and a
+    stand-in for sshd. Bind-mounted over the real ones in a private mount namespace only."""
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="eikis-sftp-"))
+    subprocess.run(["cp", "-a", "/etc", str(work / "etc")], check=True, timeout=120)
+    subprocess.run(["cp", "-a", "/usr/sbin", str(work / "sbin")], check=True, timeout=120)
+    with (work / "etc" / "passwd").open("a") as passwd:
+        passwd.write("sshd:x:105:65534::/run/sshd:/usr/sbin/nologin\n")
+    (work / "sbin" / "sshd").write_text(sshd_stub)
+    (work / "sbin" / "sshd").chmod(0o755)
+    shutil.rmtree(work / "etc" / "ssh", ignore_errors=True)
+    (work / "etc" / "ssh").mkdir()
+    (work / "etc" / "ssh" / "sshd_config").write_bytes(SSHD_CONFIG.read_bytes())
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    str(work / "etc" / "ssh" / "ssh_host_ed25519_key")], check=True, timeout=60)
+    (work / "etc" / "eikis-sftp").mkdir()
+    (work / "etc" / "eikis-sftp" / "eikis.pub").write_text(eikis_key + "\n")
+    (work / "etc" / "eikis-sftp" / "accounts").write_text("# accounts\n" + "\n".join(accounts_lines) + "\n")
+    return work
+
+
+NAMESPACE_MOUNTS = ("mount --make-rprivate / && mount --bind {work}/etc /etc && mount --bind {work}/sbin /usr/sbin "
+                    "&& mount -t tmpfs none /srv && mount -t tmpfs none /run && mount -t tmpfs none /var/log")
+
+
 STUB_SSHD = """#!/bin/bash
 # Stands in for sshd in the entrypoint test: records its arguments, then (when a real sshd is given) checks the
 # configuration and prints the effective settings for one account of each kind.
@@ -751,40 +781,22 @@ def test_the_sftp_entrypoint_makes_chrooted_accounts_that_sshd_enforces(tmp_path
     """deploy/sftp/entrypoint.sh for real, in a private mount namespace: a copy of /etc, and /srv, /run, /var/log
     on tmpfs, so nothing on this machine changes; sshd itself is a stub that, given EIKIS_TEST_SSHD, asks the real
     sshd for the effective settings of each account."""
-    import tempfile
-
-    work = Path(tempfile.mkdtemp(prefix="eikis-sftp-"))
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPLACEHOLDERxKEY"
+    if role == "in":
+        lines, users = [f"vid 21003 inbox vid {key} vid", f"claims_1 21040 claims heat/40000000001 {key} c"], \
+            ["vid", "claims_1"]
+    else:
+        lines, users = [f"muni_1 22030 municipalities/0001000 {key} m", f"sopa 22050 sopa {key} s"], \
+            ["muni_1", "sopa", "eikis"]
+    work = sftp_namespace_root(lines, f"{key} eikis", STUB_SSHD)
     try:
-        subprocess.run(["cp", "-a", "/etc", str(work / "etc")], check=True, timeout=120)
-        subprocess.run(["cp", "-a", "/usr/sbin", str(work / "sbin")], check=True, timeout=120)
-        with (work / "etc" / "passwd").open("a") as passwd:
-            passwd.write("sshd:x:105:65534::/run/sshd:/usr/sbin/nologin\n")
-        (work / "sbin" / "sshd").write_text(STUB_SSHD)
-        (work / "sbin" / "sshd").chmod(0o755)
-        shutil.rmtree(work / "etc" / "ssh", ignore_errors=True)
-        (work / "etc" / "ssh").mkdir()
-        (work / "etc" / "ssh" / "sshd_config").write_bytes(SSHD_CONFIG.read_bytes())
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
-                        str(work / "etc" / "ssh" / "ssh_host_ed25519_key")], check=True, timeout=60)
-        (work / "etc" / "eikis-sftp").mkdir()
-        key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPLACEHOLDERxKEY"
-        if role == "in":
-            lines, users = [f"vid 21003 inbox vid {key} vid", f"claims_1 21040 claims heat/40000000001 {key} c"], \
-                ["vid", "claims_1"]
-        else:
-            lines, users = [f"muni_1 22030 municipalities/0001000 {key} m", f"sopa 22050 sopa {key} s"], \
-                ["muni_1", "sopa", "eikis"]
-            (work / "etc" / "eikis-sftp" / "eikis.pub").write_text(f"{key} eikis\n")
-        (work / "etc" / "eikis-sftp" / "accounts").write_text("# accounts\n" + "\n".join(lines) + "\n")
         inspect = ("stat -c '%n %u %g %a' $(find /srv -path /srv/sshd\\* -prune -o -print | sort); "
                    "for u in " + " ".join(users) + "; do getent passwd $u; id -nG $u; done; "
                    "cat /etc/ssh/authorized_keys/* | wc -l; cat /srv/sshd-args; "
                    "cat /srv/sshd-t /srv/sshd-T-* 2>/dev/null || true")
-        script = (f"mount --make-rprivate / && mount --bind {work}/etc /etc && mount --bind {work}/sbin /usr/sbin "
-                  "&& mount -t tmpfs none /srv && mount -t tmpfs none /run && mount -t tmpfs none /var/log "
-                  f"&& SFTP_ROLE={role} bash {SFTP_ENTRYPOINT} && {inspect}")
+        script = f"{NAMESPACE_MOUNTS.format(work=work)} && SFTP_ROLE={role} bash {SFTP_ENTRYPOINT} && {inspect}"
         env = {"PATH": os.environ["PATH"], "ACCOUNTS": " ".join(users),
-               "REAL_SSHD": os.environ.get("EIKIS_TEST_SSHD", "")}
+               "REAL_SSHD": REAL_SSHD}
         run = subprocess.run(["unshare", "-m", "bash", "-c", script], capture_output=True, text=True, env=env,
                              timeout=120)
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr
@@ -802,7 +814,172 @@ def test_the_sftp_entrypoint_makes_chrooted_accounts_that_sshd_enforces(tmp_path
         assert "muni_1:x:22030:22030::/srv/outgoing/municipalities/0001000:/usr/sbin/nologin" in out
         assert "eikis:x:50000:50000::/srv:/usr/sbin/nologin" in out and "eikis sftp-writer" in out
         start = "forcecommand internal-sftp -d /files -R"
-    if os.environ.get("EIKIS_TEST_SSHD"):
+    if REAL_SSHD:
         assert "FAILED" not in out
         # sshd resolves each account's Match block from the groups the entrypoint gave it; %h is its home above
         assert "chrootdirectory %h" in out and start in out, out
+
+
+LIVE_SSHD = """#!/bin/bash
+# The entrypoint's last step, for the live test: the collector makes the period folders (as uid 50000, as in
+# compose), then the real sshd serves on a loopback port.
+set -e
+if [[ -d /srv/drop ]]; then
+  install -d -o 50000 -g 50000 -m 0750 /srv/inbox /srv/claims
+  setpriv --reuid 50000 --regid 50000 --clear-groups "$PYTHON" "$COLLECTOR" --accounts /etc/eikis-sftp/accounts \\
+    --drops /srv/drop --inbox /srv/inbox --claims /srv/claims --once
+fi
+exec "$REAL_SSHD" -p "$PORT" -o ListenAddress=127.0.0.1 "$@"
+"""
+
+
+def live_sftp(role: str, accounts_lines: list[str], eikis_key: str, tmp_path: Path):
+    """Start the SFTP container's entrypoint with the real sshd in a private mount namespace; yield (port,
+    host key line, a function running a shell command inside the namespace)."""
+    import contextlib
+    import signal
+    import socket
+    import time
+
+    @contextlib.contextmanager
+    def server():
+        work = sftp_namespace_root(accounts_lines, eikis_key, LIVE_SSHD)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {"PATH": os.environ["PATH"], "REAL_SSHD": REAL_SSHD, "PORT": str(port),
+               "PYTHON": sys.executable, "COLLECTOR": str(ROOT / "deploy" / "collect_drops.py")}
+        script = f"{NAMESPACE_MOUNTS.format(work=work)} && SFTP_ROLE={role} exec bash {SFTP_ENTRYPOINT}"
+        log = (tmp_path / f"sshd-{role}.log").open("w")
+        process = subprocess.Popen(["unshare", "-m", "bash", "-c", script], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with socket.socket() as attempt:
+                    if attempt.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                assert process.poll() is None, (tmp_path / f"sshd-{role}.log").read_text()
+                time.sleep(0.2)
+            host_key = (work / "etc" / "ssh" / "ssh_host_ed25519_key.pub").read_text().split()[:2]
+
+            def inside(command: str) -> str:
+                return subprocess.run(["nsenter", "-t", str(process.pid), "-m", "bash", "-c", command],
+                                      capture_output=True, text=True, timeout=60, check=True).stdout
+
+            yield port, host_key, inside
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+            log.close()
+            shutil.rmtree(work, ignore_errors=True)
+
+    return server()
+
+
+def sftp_client(port: int, host_key: list[str], user: str, key):
+    import paramiko
+
+    client = paramiko.SSHClient()
+    client.get_host_keys().add(f"[127.0.0.1]:{port}", host_key[0], paramiko.Ed25519Key(data=base64.b64decode(
+        host_key[1])))
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    client.connect("127.0.0.1", port=port, username=user, pkey=key, look_for_keys=False, allow_agent=False,
+                   timeout=20)
+    return client
+
+
+def new_key():
+    import paramiko
+
+    key = paramiko.Ed25519Key.from_private_key(__import__("io").StringIO(subprocess.run(
+        ["bash", "-c", "d=$(mktemp -d) && ssh-keygen -q -t ed25519 -N '' -f $d/k && cat $d/k && rm -r $d"],
+        capture_output=True, text=True, check=True, timeout=60).stdout))
+    return key, f"ssh-ed25519 {key.get_base64()}"
+
+
+needs_live_sshd = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("unshare") or not REAL_SSHD,
+    reason="needs root, unshare and a real sshd (EIKIS_TEST_SSHD)")
+
+
+@needs_live_sshd
+def test_a_provider_writes_into_its_drop_and_can_neither_read_back_list_link_nor_escape(tmp_path):
+    import paramiko
+
+    vid_key, vid_public = new_key()
+    other_key, other_public = new_key()
+    lines = [f"vid 21003 inbox vid {vid_public}", f"claims_1 21040 claims heat/40000000001 {other_public}"]
+    period = collect_drops_module().open_periods(dt_date.today())[-2]   # this month
+    with live_sftp("in", lines, other_public, tmp_path) as (port, host_key, inside):
+        client = sftp_client(port, host_key, "vid", vid_key)
+        sftp = client.open_sftp()
+        assert sftp.normalize(".") == "/upload" and sftp.listdir("/") == ["upload"], "chrooted to its own drop"
+        with sftp.open(f"/upload/{period}/income_01.xml.part", "wb") as handle:
+            handle.write(b"<VID/>")
+        sftp.posix_rename(f"/upload/{period}/income_01.xml.part", f"/upload/{period}/income_01.xml")
+        with pytest.raises(PermissionError):
+            sftp.open(f"/upload/{period}/income_01.xml", "rb").read()          # no read-back
+        with pytest.raises(PermissionError):
+            sftp.listdir(f"/upload/{period}")                                   # no listing
+        for forbidden in (lambda: sftp.symlink("/upload", f"/upload/{period}/link"),
+                          lambda: sftp.mkdir(f"/upload/{period}/sub"),
+                          lambda: sftp.chmod(f"/upload/{period}/income_01.xml", 0o644)):
+            with pytest.raises(OSError):
+                forbidden()
+        with pytest.raises(OSError):
+            sftp.open("/../../etc/passwd", "rb")
+        client.close()
+        with pytest.raises(paramiko.AuthenticationException):   # keys only: no password, not another's key
+            sftp_client(port, host_key, "claims_1", vid_key)
+        transport = paramiko.Transport(("127.0.0.1", port))
+        try:
+            transport.connect()
+            with pytest.raises(paramiko.AuthenticationException):
+                transport.auth_password("vid", "guess")
+        finally:
+            transport.close()
+        other = sftp_client(port, host_key, "claims_1", other_key).open_sftp()
+        assert other.listdir("/") == ["upload"] and other.normalize(".") == "/upload", "no way to vid's drop"
+        with pytest.raises(PermissionError):
+            other.listdir(f"/upload/{period}")
+        # the collector (uid 50000, as in compose) moves the completed file into the inbox
+        python, collector = sys.executable, ROOT / "deploy" / "collect_drops.py"
+        inside(f"setpriv --reuid 50000 --regid 50000 --clear-groups {python} {collector} --accounts "
+               "/etc/eikis-sftp/accounts --drops /srv/drop --inbox /srv/inbox --claims /srv/claims --once --settle 0")
+        assert inside(f"cat /srv/inbox/{period}/vid/income_01.xml") == "<VID/>"
+        assert inside(f"ls -A /srv/drop/vid/upload/{period}") == ""
+
+
+@needs_live_sshd
+def test_each_recipient_reads_only_its_own_files_and_eikis_writes_them(tmp_path):
+    eikis_key, eikis_public = new_key()
+    muni_key, muni_public = new_key()
+    sopa_key, sopa_public = new_key()
+    lines = [f"muni_1 22030 municipalities/0001000 {muni_public}", f"sopa 22050 sopa {sopa_public}"]
+    with live_sftp("out", lines, eikis_public, tmp_path) as (port, host_key, _inside):
+        eikis = sftp_client(port, host_key, "eikis", eikis_key).open_sftp()
+        assert eikis.normalize(".") == "/outgoing"
+        eikis.mkdir("/outgoing/municipalities/0001000/files/2026-11")
+        with eikis.open("/outgoing/municipalities/0001000/files/2026-11/households.csv", "wb") as handle:
+            handle.write(b"a;b\n")
+        with pytest.raises(OSError):
+            eikis.symlink("/outgoing/sopa", "/outgoing/municipalities/0001000/files/2026-11/link")
+        muni = sftp_client(port, host_key, "muni_1", muni_key).open_sftp()
+        assert muni.normalize(".") == "/files" and muni.listdir("/") == ["files"]
+        assert muni.open("/files/2026-11/households.csv", "rb").read() == b"a;b\n"
+        with pytest.raises(OSError):
+            muni.open("/files/2026-11/mine.csv", "wb")                  # read-only
+        with pytest.raises(OSError):
+            muni.remove("/files/2026-11/households.csv")
+        sopa = sftp_client(port, host_key, "sopa", sopa_key).open_sftp()
+        assert sopa.listdir("/files") == [], "another recipient's files are out of reach"
+
+
+def collect_drops_module():
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        import collect_drops
+    finally:
+        sys.path.remove(str(ROOT / "deploy"))
+    return collect_drops

@@ -189,7 +189,7 @@ def run_cmd_setting(command: str, secrets: Path) -> str:
     argv = [sys.executable if part == "python" else
             part.replace("/run/secrets", str(secrets)).replace("/opt/eikis/deploy", str(ROOT / "deploy"))
             for part in shlex.split(command)]
-    return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=60).stdout   # exactly as printed
 
 
 def test_airflow_reads_its_secrets_through_cmd_settings_that_join_them_at_read_time(tmp_path):
@@ -211,17 +211,31 @@ def test_airflow_reads_its_secrets_through_cmd_settings_that_join_them_at_read_t
         assert run_cmd_setting(env[key], tmp_path) == value, key
     assert env["CONNECTION_CHECK_MAX_COUNT"] == "0", "the image's entrypoint would pass the URLs in argv"
 
+    # and Airflow itself takes them so (its configuration runs each command, split, without a shell)
+    settings = {key: value.replace("/run/secrets", str(tmp_path)).replace("/opt/eikis/deploy", str(ROOT / "deploy"))
+                .replace("python ", f"{sys.executable} ", 1) for key, value in env.items() if key.endswith("_CMD")}
+    read = ("from airflow.configuration import conf\n"
+            "for section, key in [('database', 'sql_alchemy_conn'), ('celery', 'broker_url'), ('celery', "
+            "'result_backend'), ('core', 'fernet_key'), ('api_auth', 'jwt_secret'), ('api', 'secret_key')]:\n"
+            "    print(conf.get(section, key))\n")
+    run = subprocess.run([sys.executable, "-c", read], capture_output=True, text=True, timeout=300, check=True,
+                         env={**os.environ, **settings, "AIRFLOW_HOME": str(tmp_path / "airflow")})
+    assert run.stdout.splitlines() == [expected[key] for key in (
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD", "AIRFLOW__CELERY__BROKER_URL_CMD",
+        "AIRFLOW__CELERY__RESULT_BACKEND_CMD", "AIRFLOW__CORE__FERNET_KEY_CMD", "AIRFLOW__API_AUTH__JWT_SECRET_CMD",
+        "AIRFLOW__API__SECRET_KEY_CMD")]
 
-def test_secret_url_refuses_a_url_with_a_password_and_never_prints_it(tmp_path):
+
+def test_read_secret_refuses_a_url_with_a_password_and_never_prints_it(tmp_path):
     (tmp_path / "pw").write_text("hunter22\n")
-    script = str(ROOT / "deploy" / "secret_url.py")
-    run = subprocess.run([sys.executable, script, "postgresql://u:old@h/db", str(tmp_path / "pw")],
+    script = str(ROOT / "deploy" / "read_secret.py")
+    run = subprocess.run([sys.executable, script, "--into-url", "postgresql://u:old@h/db", str(tmp_path / "pw")],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 1 and "old" not in run.stderr + run.stdout and "hunter22" not in run.stderr
     (tmp_path / "empty").write_text("")
-    run = subprocess.run([sys.executable, script, "postgresql://u@h/db", str(tmp_path / "empty")],
-                         capture_output=True, text=True, timeout=60)
-    assert run.returncode == 1 and run.stderr == f"secret_url: {tmp_path / 'empty'} is empty\n"
+    run = subprocess.run([sys.executable, script, str(tmp_path / "empty")], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 1 and run.stderr == f"read_secret: {tmp_path / 'empty'} is empty\n"
 
 
 def test_eikis_secrets_mounted_under_their_variable_names_become_variables(tmp_path):
@@ -332,12 +346,21 @@ def test_the_portal_serves_the_store_on_loopback_with_its_keys_as_secrets():
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_airflow_users_creates_named_users_whose_roles_split_trigger_and_approval(tmp_path):
-    """Real Airflow metadata (SQLite), real FAB security manager: the roles' rights and the passwords."""
+    """Real Airflow metadata on PostgreSQL (reached as compose does: the `_CMD` setting joins the password from a
+    secret file), real FAB security manager: the roles' rights and the passwords."""
+    from tests.pg import fresh_postgres_database
+
+    url = fresh_postgres_database("eikis_test_airflow_users")
+    (tmp_path / "airflow_db_password").write_text("unused-by-trust-auth\n")
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD": f"{sys.executable} {ROOT / 'deploy' / 'read_secret.py'} "
+                                                      f"--into-url {url} {tmp_path / 'airflow_db_password'}",
            "AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
-    subprocess.run(["airflow", "db", "migrate"], env=env, check=True, capture_output=True, timeout=600)
+    migrate = subprocess.run(["airflow", "db", "migrate"], env=env, capture_output=True, text=True, timeout=600)
+    assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
     users = tmp_path / "users.yaml"
     users.write_text((ROOT / "config" / "airflow-users.example.yaml").read_text())
     passwords = tmp_path / "passwords"

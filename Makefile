@@ -43,6 +43,7 @@ licences: $(BIN)/.installed
 	$(BIN)/python scripts/licences.py
 
 run: $(BIN)/.installed
+	$(BIN)/eikis db upgrade --workdir $(OUT)/work
 	EIKIS_DEV_MODE=1 $(BIN)/eikis run --period $(PERIOD) --inbox sample_data/inbox --outbox $(OUT)/outbox \
 		--policy policy/eikis_policy.yaml --workdir $(OUT)/work
 
@@ -53,7 +54,8 @@ aldis: $(BIN)/.installed
 
 # Supplier compensation claims for the sample month (CONTRACTS §13), after `make run` (and `make aldis`, for the
 # protected-user claims): sample claim files from the published outbox, then a preview of the claims check.
-# Approve the payout with `make claims APPROVE=--approve` (the ledger is $(OUT)/work/eikis.sqlite).
+# Approve exactly the previewed payout with `make claims APPROVE="--approve RUN_ID --digest SHA256"`, the two values
+# the preview printed (the ledger is $(OUT)/work/eikis.sqlite).
 CLAIMS_AS_OF ?= $(PERIOD)
 claims: $(BIN)/.installed
 	rm -rf $(OUT)/claims/$(PERIOD)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from pipeline.config import Settings
-from pipeline.errors import EikisError
+from pipeline.errors import ConfigError, EikisError
 from pipeline.handoff import SourceSummary
 from pipeline.logs import configure_cli_logging, get_logger
 from pipeline.period import parse_month
@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
     claims.add_argument("--workdir", type=Path, default=Path("var/work"), help="quarantine list (default var/work)")
     claims.add_argument("--as-of", type=_period, help="the month the run is made in (default: the current month)")
-    claims.add_argument("--approve", action="store_true", help="record this run's payout in the ledger")
+    claims.add_argument("--approve", metavar="RUN_ID", help="record the payout of this run (the id a preview printed)")
+    claims.add_argument("--digest", metavar="SHA256", help="the payout digest the same preview printed")
 
     generate_claims = commands.add_parser("generate-claims", help="write sample claim files from a published outbox")
     generate_claims.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM")
@@ -108,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
     retention.add_argument("--workdir", type=Path, required=True, help="the runs' workdir (period folders)")
     retention.add_argument("--as-of", type=_period, help="the current month YYYY-MM (default: this month)")
+    retention.add_argument("--inbox", type=Path, help="also the inbox's expired month folders (raw extracts)")
+    retention.add_argument("--claims", type=Path, help="also the claims root's expired month folders")
+    retention.add_argument("--aldis-outbox", type=Path, help="also the ALDIS outbox's expired month folders")
     action = retention.add_mutually_exclusive_group()
     action.add_argument("--apply", action="store_true", help="delete and record each deletion")
     action.add_argument("--verify", action="store_true", help="exit 1 when anything past retention is left")
@@ -136,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     disable.add_argument("--username", required=True)
     listing = user_commands.add_parser("list", help="list users and roles")
     listing.add_argument("--db", required=True)
+
+    db = commands.add_parser("db", help="the store's schema: `eikis db upgrade` applies the missing migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="bring the store to the current schema version (as its owner)")
+    upgrade.add_argument("--db", help="SQLAlchemy URL of the store as its owner role (default: EIKIS_DB_OWNER_URL, "
+                         "else EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
+    upgrade.add_argument("--workdir", type=Path, default=Path("var/work"), help="for the default SQLite store")
+    upgrade.add_argument("--app-role", help="PostgreSQL: the application's role, given only its rights "
+                         "(default: EIKIS_DB_APP_ROLE; none: no grants)")
 
     return parser
 
@@ -220,7 +233,9 @@ def _aldis(args: argparse.Namespace, settings: Settings) -> None:
 def _retention(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.flows.retention import retention_command
 
-    return retention_command(args.db, args.workdir, args.as_of, apply=args.apply, verify=args.verify)
+    copies = {"inbox": args.inbox, "claims": args.claims, "aldis_outbox": args.aldis_outbox}
+    return retention_command(args.db, args.workdir, args.as_of, apply=args.apply, verify=args.verify,
+                             copies={kind: root for kind, root in copies.items() if root})
 
 
 def _claims(args: argparse.Namespace, settings: Settings) -> None:
@@ -232,7 +247,9 @@ def _claims(args: argparse.Namespace, settings: Settings) -> None:
                           aldis=str(args.aldis) if args.aldis else None, outbox=str(args.outbox),
                           policy=str(args.policy), db_url=args.db or default_url(args.workdir),
                           workdir=str(args.workdir), as_of=args.as_of)
-    summary = run_claims(config, approve_payout=args.approve)
+    if bool(args.approve) != bool(args.digest):
+        raise ConfigError("approving needs both --approve RUN_ID --digest SHA256, as the preview printed them")
+    summary = run_claims(config, approve_run=(args.approve, args.digest) if args.approve else None)
     print(f"claims run {summary['run_id']}: {summary['claims']} claim(s) {summary['statuses']}, "
           f"{summary['quarantined']} quarantined line(s), audit sample {summary['audit_sample']}")
     print(payout_table(summary))
@@ -241,7 +258,8 @@ def _claims(args: argparse.Namespace, settings: Settings) -> None:
         print(f"approved: {summary['approved']['entries']} ledger entr(ies), "
               f"payout total {summary['approved']['payout_total_eur']} EUR")
     else:
-        print("preview only: the payout ledger is unchanged (add --approve to record the payout)")
+        print("preview only: the payout ledger is unchanged; to record exactly this payout, run the same command "
+              f"with --approve {summary['run_id']} --digest {summary['payout_digest']}")
 
 
 def _generate_claims(args: argparse.Namespace, settings: Settings) -> None:
@@ -264,9 +282,24 @@ def _portal_user(args: argparse.Namespace, settings: Settings) -> None:
                  sys.stdin)
 
 
+def _db(args: argparse.Namespace, settings: Settings) -> None:
+    import os
+
+    from pipeline.store.db import default_url
+    from pipeline.store.migrate import upgrade
+    from pipeline.store.url import safe_url
+
+    url = args.db or os.environ.get("EIKIS_DB_OWNER_URL") or default_url(args.workdir)
+    if url.startswith("sqlite"):
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    before, after = upgrade(url, args.app_role or os.environ.get("EIKIS_DB_APP_ROLE") or None)
+    state = "already at" if before == after else f"upgraded from {before or 'empty'} to"
+    print(f"store {safe_url(url)}: {state} schema version {after}")
+
+
 COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _aldis, "claims": _claims,
             "generate-claims": _generate_claims, "retention": _retention, "portal": _portal,
-            "portal-user": _portal_user, "simulate": _simulate}
+            "portal-user": _portal_user, "simulate": _simulate, "db": _db}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

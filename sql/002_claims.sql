@@ -4,6 +4,8 @@
 -- Two approvals cannot pay twice: (period, supplier, seq) is the primary key and seq is "entries so far + 1",
 -- computed in the approving transaction, so two approvals computed against the same ledger state collide and one
 -- fails; (period, supplier, run_id) is unique, so one run is recorded at most once per supplier.
+-- `approved_by`: who approved the entry (the Airflow user of the four-eyes approval, or `cli:<os user>`); a store
+-- created before it gets the column from sql/006_claims_checks.sql (PostgreSQL).
 -- Sections: `-- dialect: all | postgresql | sqlite` (see pipeline/store/db.py).
 
 -- dialect: all
@@ -18,6 +20,7 @@ CREATE TABLE IF NOT EXISTS payout_ledger (
     previously_paid_cents  BIGINT NOT NULL,
     payout_cents           BIGINT NOT NULL,
     payout_sha256          TEXT NOT NULL,
+    approved_by            TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (period, supplier, seq),
     UNIQUE (period, supplier, run_id),
     CHECK (seq >= 1),

@@ -104,3 +104,16 @@ def build_month(tmp_path: Path) -> dict[str, Path]:
             "aldis": tmp_path / "aldis", "outbox": tmp_path / "outbox"}
 
 
+
+
+def add_published_row(root: Path, relative: str, row: str) -> None:
+    """Append one row to a published file of P and keep its manifest entry true (a re-published month)."""
+    folder = root / P
+    path = folder / relative
+    path.write_text(path.read_text(encoding="utf-8") + row + "\n", encoding="utf-8")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["files"]:
+        if entry["path"] == relative:
+            entry["rows"] += 1
+            entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")

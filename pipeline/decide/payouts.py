@@ -6,6 +6,7 @@ payout is what the bureau recovers.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -38,8 +39,10 @@ def to_cents(amount: Decimal) -> int:
 
 
 def payouts(results: Sequence[ClaimResult], paid_cents: Mapping[str, int]) -> list[SupplierPayout]:
-    """One row per supplier that sent claims, by supplier: sums of its result columns and what approvals paid."""
-    totals: dict[str, tuple[int, int]] = {}
+    """One row per supplier that sent claims or was paid for P before, by supplier: sums of its result columns and
+    what approvals paid. A supplier paid before keeps its row when it withdrew every line or its folder is gone:
+    its accepted total is then 0 and the row recovers what was paid."""
+    totals: dict[str, tuple[int, int]] = {supplier: (0, 0) for supplier in paid_cents}
     for result in results:
         claimed, accepted = totals.get(result.supplier, (0, 0))
         if result.claimed_eur is not None:
@@ -47,3 +50,15 @@ def payouts(results: Sequence[ClaimResult], paid_cents: Mapping[str, int]) -> li
         totals[result.supplier] = (claimed, accepted + to_cents(result.accepted_eur))
     return [SupplierPayout(supplier, claimed, accepted, paid_cents.get(supplier, 0))
             for supplier, (claimed, accepted) in sorted(totals.items())]
+
+
+def payout_digest(period: str, run_id: str, rows: Sequence[SupplierPayout]) -> str:
+    """sha256 naming exactly what an approval pays: the period, the run and every payout row in cents.
+
+    The check returns it (the approval request and the CLI preview show it) and keeps it outside the outbox; the
+    approval re-derives the rows from the run's `claim_result.csv` files and the ledger and pays only if the
+    digest is the same, so nothing edited after the check, and no ledger that moved, is paid."""
+    lines = [f"{period}\n{run_id}\n"] + [
+        f"{p.supplier};{p.claimed_cents};{p.accepted_cents};{p.previously_paid_cents};{p.payout_cents}\n"
+        for p in rows]
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()

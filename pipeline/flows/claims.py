@@ -1,10 +1,11 @@
 """The claims flow of CONTRACTS §13: check every supplier's claims for P, publish the results, approve the payout.
 
-Two steps, so a person can stand between them (the Airflow DAG puts its approval there; the CLI's `--approve` runs
-both at once):
+Two steps, so a person can stand between them (the Airflow DAG puts its approval there; the CLI's
+`--approve RUN_ID --digest SHA256` re-runs the check and approves under one hold of P's lock):
 1. `check` — window, policy, claims, what was published, the ledger so far → `<outbox>/<P>/` (built aside,
    published with one rename). Read-only towards the ledger: a preview.
-2. `approve` — append the published `payout.csv` to the ledger (after its sha256 matched the claims manifest).
+2. `approve` — given the check's run id and payout digest (what the person approved), re-derive the payout rows
+   from the run's `claim_result.csv` files and the ledger, and append them only when the digest is the same.
 Plus the delivery of each supplier's `claim_result.csv` and of `payout.csv` over SFTP.
 Every function here takes and returns plain JSON-able values, so the DAG's tasks are one call each.
 """
@@ -12,37 +13,43 @@ Every function here takes and returns plain JSON-able values, so the DAG's tasks
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.csvio import read_rows, render_csv
+from pipeline.csvio import render_csv
+from pipeline.decide.approval import ApprovalRefused, four_eyes
 from pipeline.decide.audit_sample import audit_sample
 from pipeline.decide.claims import ClaimResult, Reference, decide_supplier
 from pipeline.decide.claims_policy import Rate, load_claims_policy
-from pipeline.decide.payouts import SupplierPayout, eur, payouts, to_cents
+from pipeline.decide.payouts import SupplierPayout, eur, payout_digest, payouts
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
-from pipeline.errors import EikisError, SourceError
+from pipeline.errors import ConfigError, EikisError, SourceError
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 from pipeline.publish.atomic import build_folder, publish
-from pipeline.publish.claims import PAYOUT_COLUMNS, write_outbox
+from pipeline.publish.claims import read_results, render_payout, write_outbox
 from pipeline.publish.lock import period_lock
 from pipeline.publish.manifest import derive_run_id
+from pipeline.publish.runs import approved_run, point_at_approved, remove_stale_runs, runs_folder
 from pipeline.sources.claims import SupplierClaims, read_claims, supplier_kind
 from pipeline.sources.published import open_outbox, protected_contracts, supplier_objects
 from pipeline.store.db import default_url
-from pipeline.store.ledger import LedgerError, ledger_state, previously_paid
 from pipeline.store.ledger import approve as ledger_approve
+from pipeline.store.ledger import checked_digest, ledger_state, previously_paid, record_check
 
 log = get_logger("flows.claims")
 
 PAYOUT_RECIPIENT = "payout"
+DEFAULT_APPROVAL_HOURS = 72   # three days: a request nobody answered fails, and nothing is paid
+MAX_APPROVAL_HOURS = 24 * 31
+_RUN_ID = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9a-f]{12}")
 QUARANTINE_COLUMNS = ("supplier", "file", "line", "claim_id", "reason")
 
 
@@ -64,6 +71,8 @@ class ClaimsConfig:
     aldis: str | None = None
     as_of: str | None = None
     recipients: str | None = None
+    approvers: tuple[str, ...] = ()        # Airflow user ids who may approve a payout (EIKIS_CLAIMS_APPROVERS)
+    approval_hours: int = DEFAULT_APPROVAL_HOURS  # how long an approval request waits (EIKIS_CLAIMS_APPROVAL_HOURS)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,7 +100,30 @@ def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None
         policy=str(pick("policy", "EIKIS_POLICY", "policy/eikis_policy.yaml")),
         db_url=env.get("EIKIS_DB_URL") or default_url(Path(workdir)), workdir=workdir,
         as_of=params.get("as_of") or None, recipients=pick("recipients", "EIKIS_CLAIMS_RECIPIENTS"),
+        approvers=tuple(sorted({user.strip() for user in env.get("EIKIS_CLAIMS_APPROVERS", "").split(",")
+                                if user.strip()})),
+        approval_hours=_approval_hours(env.get("EIKIS_CLAIMS_APPROVAL_HOURS")),
     ).to_dict()
+
+
+def _approval_hours(text: str | None) -> int:
+    if not text:
+        return DEFAULT_APPROVAL_HOURS
+    if not text.isdecimal() or not 1 <= int(text) <= MAX_APPROVAL_HOURS:
+        raise ConfigError(f"EIKIS_CLAIMS_APPROVAL_HOURS must be a whole number of hours from 1 to {MAX_APPROVAL_HOURS}")
+    return int(text)
+
+
+def assigned_users(config: ClaimsConfig | dict[str, Any]) -> list[dict[str, str]] | None:
+    """The HITL request's `assigned_users`: the configured approvers (None: any user the DAG's permissions allow;
+    the four-eyes rule of `approve_reviewed` holds either way)."""
+    approvers = ClaimsConfig.of(config).approvers
+    return [{"id": user, "name": user} for user in approvers] or None
+
+
+def response_timeout(config: ClaimsConfig | dict[str, Any]) -> dt.timedelta:
+    """How long the approval request waits; unanswered, the approval fails and nothing is recorded or sent."""
+    return dt.timedelta(hours=ClaimsConfig.of(config).approval_hours)
 
 
 def approval_body(summary: dict[str, Any]) -> str:
@@ -101,6 +133,7 @@ def approval_body(summary: dict[str, Any]) -> str:
     return (f"**Claims run {summary['run_id']}** for {summary['period']}: {summary['claims']} claim(s) ({statuses}); "
             f"rejections/reductions: {reasons}; {summary['quarantined']} quarantined line(s); "
             f"audit sample {summary['audit_sample']} line(s).\n\n{payout_table(summary)}\n\n"
+            f"Payout digest `{summary['payout_digest']}`: the approval records exactly these rows.\n\n"
             f"Approve to record these payouts in the ledger and deliver the files; Reject records nothing.")
 
 
@@ -144,8 +177,14 @@ def _decide_all(config: ClaimsConfig, claims: dict[str, SupplierClaims],
 
 
 def check(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
-    """Step 1: decide every claim and publish `<outbox>/<P>/`; the ledger is only read. Returns the summary."""
+    """Step 1: decide every claim and publish `<outbox>/<P>/`; the ledger is only read. Returns the summary, with
+    the run id and the payout digest an approval must name (kept in the store too, outside the outbox)."""
     cfg = ClaimsConfig.of(config)
+    with period_lock(cfg.period, Path(cfg.outbox)):
+        return _check_locked(cfg)
+
+
+def _check_locked(cfg: ClaimsConfig) -> dict[str, Any]:
     policy = load_claims_policy(Path(cfg.policy), cfg.period)
     check_window(cfg.period, cfg.as_of or current_month(), policy.claim_window_months)
     claims = read_claims(Path(cfg.claims), cfg.period)
@@ -155,19 +194,24 @@ def check(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
     inputs = _input_digests(Path(cfg.claims), cfg.period, sorted(claims), manifests) + [f"ledger:{ledger_digest}"]
     run_id = derive_run_id(cfg.period, inputs, policy.digest)
     rows = payouts(results, previously_paid(cfg.db_url, cfg.period))
+    digest = payout_digest(cfg.period, run_id, rows)
     sample = audit_sample(results, run_id)
-    outbox = Path(cfg.outbox)
-    with period_lock(cfg.period, outbox), build_folder(outbox, cfg.period) as build:
-        write_outbox(build, cfg.period, run_id, policy.digest, results, rows, sample)
-        target = publish(build, outbox, cfg.period)
+    runs = runs_folder(Path(cfg.outbox), cfg.period)
+    target = runs / run_id
+    if approved_run(Path(cfg.outbox), cfg.period) != run_id:  # an approved run's files are a record: never rebuilt
+        remove_stale_runs(runs)
+        with build_folder(runs, run_id) as build:
+            write_outbox(build, cfg.period, run_id, policy.digest, results, rows, sample)
+            publish(build, runs, run_id)
+    record_check(cfg.db_url, cfg.period, run_id, digest)
     quarantined = _write_quarantine(cfg, claims)
-    summary = {"period": cfg.period, "run_id": run_id, "outbox": str(target), "claims": len(results),
-               "quarantined": quarantined, "audit_sample": len(sample),
+    summary = {"period": cfg.period, "run_id": run_id, "payout_digest": digest, "outbox": str(target),
+               "claims": len(results), "quarantined": quarantined, "audit_sample": len(sample),
                "statuses": _count(r.status for r in results), "reasons": _count(r.reason for r in results if r.reason),
                "payouts": [_payout_dict(p) for p in rows],
                "payout_total_eur": eur(sum(p.payout_cents for p in rows))}
-    log.info("claims %s: %d claim(s), %d quarantined line(s), payout total %s EUR", run_id, len(results),
-             quarantined, summary["payout_total_eur"])
+    log.info("claims %s: %d claim(s), %d quarantined line(s), payout total %s EUR, payout digest %s", run_id,
+             len(results), quarantined, summary["payout_total_eur"], digest)
     return summary
 
 
@@ -201,38 +245,68 @@ def payout_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def approve(config: ClaimsConfig | dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
-    """Step 2: append the published `payout.csv` of P to the ledger (verified against the claims manifest).
+def approve(config: ClaimsConfig | dict[str, Any], run_id: str, digest: str, *, approved_by: str,
+            triggered_by: str | None = None) -> dict[str, Any]:
+    """Step 2: record in the ledger exactly the payout a person approved: the check's `run_id` and the payout
+    `digest` that check returned (the DAG passes both from the check's XCom; the CLI takes them from the preview),
+    with who approved it; then point `<outbox>/<P>` at that run's own outbox.
 
-    `run_id` is the run a person approved (the DAG passes the one its approval request showed): if the outbox was
-    replaced in between, say by a preview of other files, nothing is recorded.
+    Under P's lock, the payout rows are re-derived from the run's `claim_result.csv` files and the ledger as it is
+    now; they are recorded only when their digest is the one approved and the one the check kept in the store, and
+    `payout.csv` is exactly those rows. Anything else (the run's outbox edited with its manifest, the ledger moved)
+    is refused in one line and nothing is recorded.
     """
     cfg = ClaimsConfig.of(config)
-    with period_lock(cfg.period, Path(cfg.outbox)):  # no check may replace the outbox while it is recorded
-        return _approve_locked(cfg, run_id)
+    with period_lock(cfg.period, Path(cfg.outbox)):  # no check may publish while a payout is recorded
+        return _approve_locked(cfg, run_id, digest, approved_by, triggered_by)
 
 
-def _approve_locked(cfg: ClaimsConfig, run_id: str | None) -> dict[str, Any]:
-    folder = Path(cfg.outbox) / cfg.period
+def approve_reviewed(config: ClaimsConfig | dict[str, Any], summary: dict[str, Any], response: dict[str, Any],
+                     triggered_by: str | None) -> dict[str, Any]:
+    """The DAG's record step: four eyes first (`four_eyes`), then `approve` the run and digest the check returned.
+
+    `response` is the approval task's result (Airflow's HITL response: `chosen_options`, `responded_by_user`);
+    `triggered_by` the DAG run's triggering user."""
+    cfg = ClaimsConfig.of(config)
+    if response.get("chosen_options") != ["Approve"]:
+        raise ApprovalRefused(f"run {summary['run_id']} of {cfg.period} was not approved; nothing was recorded")
+    approver = four_eyes(cfg.approvers, response.get("responded_by_user"), triggered_by)
+    return approve(cfg, summary["run_id"], summary["payout_digest"], approved_by=approver, triggered_by=triggered_by)
+
+
+def _approve_locked(cfg: ClaimsConfig, run_id: str, digest: str, approved_by: str,
+                    triggered_by: str | None) -> dict[str, Any]:
+    if not _RUN_ID.fullmatch(run_id) or not run_id.startswith(f"{cfg.period}-"):
+        raise ApprovalRefused(f"{run_id!r} is not a claims run id of {cfg.period}; nothing was recorded")
+    folder = runs_folder(Path(cfg.outbox), cfg.period) / run_id
+    if not (folder / "manifest.json").is_file():
+        raise ApprovalRefused(f"no outbox of run {run_id} for {cfg.period}; nothing was recorded", file=folder)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    if run_id is not None and manifest["run_id"] != run_id:
-        raise LedgerError(f"the claims outbox for {cfg.period} now holds run {manifest['run_id']}, not the approved "
-                          f"run {run_id}; nothing was recorded")
-    path = folder / "payout.csv"
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    listed = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
-    if listed.get("payout.csv") != sha:
-        raise SourceError("payout.csv does not match the claims manifest; re-run the check", file=path)
-    rows = [SupplierPayout(row["supplier"], _cents(row["claimed_eur"]), _cents(row["accepted_eur"]),
-                           _cents(row["previously_paid_eur"])) for _, row in read_rows(path, PAYOUT_COLUMNS)]
-    written = ledger_approve(cfg.db_url, cfg.period, manifest["run_id"], rows, sha)
+    if manifest["run_id"] != run_id:
+        raise ApprovalRefused(f"the outbox of run {run_id} holds run {manifest['run_id']}, not the approved run "
+                              f"{run_id}; nothing was recorded", file=folder / "manifest.json")
+    kept = checked_digest(cfg.db_url, cfg.period, run_id)
+    rows = payouts(read_results(folder), previously_paid(cfg.db_url, cfg.period))
+    if kept is None:
+        raise ApprovalRefused(f"run {run_id} of {cfg.period} was never checked against this store; nothing was "
+                              "recorded")
+    if digest != kept:
+        raise ApprovalRefused(f"{digest[:12]}… is not the digest the check of run {run_id} returned; approve with the "
+                              "run id and digest the check printed; nothing was recorded")
+    if payout_digest(cfg.period, run_id, rows) != digest:
+        raise ApprovalRefused(f"the payout of run {run_id} re-derived from its claim_result.csv files and the ledger "
+                              f"is not the digest the check of run {run_id} returned (the outbox was edited or the "
+                              "ledger changed since the check): check again; nothing was recorded")
+    rendered = render_payout(rows)
+    if (folder / "payout.csv").read_bytes() != rendered:
+        raise ApprovalRefused(f"payout.csv of run {run_id} is not the payout its claim results give (edited after "
+                              "the check): check again; nothing was recorded", file=folder / "payout.csv")
+    written = ledger_approve(cfg.db_url, cfg.period, run_id, rows, hashlib.sha256(rendered).hexdigest(),
+                             approved_by=approved_by, triggered_by=triggered_by)
+    point_at_approved(Path(cfg.outbox), cfg.period, run_id)
     total = eur(sum(r.payout_cents for r in rows))
-    log.info("claims %s: approved, %d ledger entr(ies), payout total %s EUR", manifest["run_id"], written, total)
-    return {"run_id": manifest["run_id"], "entries": written, "payout_total_eur": total}
-
-
-def _cents(text: str) -> int:
-    return to_cents(Decimal(text))
+    log.info("claims %s: approved, %d ledger entr(ies), payout total %s EUR", run_id, written, total)
+    return {"run_id": run_id, "entries": written, "payout_total_eur": total, "approved_by": approved_by}
 
 
 def claims_recipient_of(path: str) -> str:
@@ -273,9 +347,24 @@ def _as_run_config(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
     return {**ClaimsConfig.of(config).to_dict(), "inbox": ""}
 
 
-def run_claims(config: ClaimsConfig, *, approve_payout: bool) -> dict[str, Any]:
-    """The CLI's whole run: check, then (with `--approve`) record the payout."""
-    summary = check(config)
-    if approve_payout:
-        summary["approved"] = approve(config)
+def run_claims(config: ClaimsConfig, *, approve_run: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The CLI's whole run, under one hold of P's lock: check, then, with `approve_run` (the run id and digest a
+    preview printed), record the payout only when this check is that same run with that same digest."""
+    with period_lock(config.period, Path(config.outbox)):
+        summary = _check_locked(config)
+        if approve_run is not None:
+            run_id, digest = approve_run
+            if summary["run_id"] != run_id:
+                raise ApprovalRefused(f"the check now gives run {summary['run_id']}, not the previewed run {run_id} "
+                                      "(the claims, the published files or the ledger changed): look at the new "
+                                      "preview and approve that; nothing was recorded")
+            summary["approved"] = _approve_locked(config, run_id, digest, f"cli:{_os_user()}", None)
     return summary
+
+
+def _os_user() -> str:
+    """Who ran the CLI approval (the embedded, single-operator path; four eyes are the DAG's)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container's arbitrary uid)
+        return f"uid {os.getuid()}"

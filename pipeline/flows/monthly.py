@@ -426,7 +426,6 @@ def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict
     whatever the groups wrote, is removed: nothing is published."""
     from pipeline.config import WorkLayout
     from pipeline.publish.atomic import build_folder
-    from pipeline.publish.atomic import publish as publish_folder
     from pipeline.publish.files import build_recipient_files
     from pipeline.publish.manifest import derive_run_id, write_manifest
     from pipeline.publish.report import History, write_report
@@ -449,8 +448,25 @@ def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict
             files = build_recipient_files(layout, build, jobs_runner(settings or Settings.from_env(), rows))
             write_manifest(build, run.period, run_id, decided.policy_digest, decided.support_types_on, files)
             report = write_report(layout, decided, files, run_id, history)
-            published = publish_folder(build, Path(run.outbox), run.period)
-    return PublishedOutbox(run.period, run_id, str(published), str(report), files)
+            published, recorded = _publish_and_record(run, build, run_id)
+    return PublishedOutbox(run.period, run_id, str(published), str(report), files, recorded)
+
+
+def _publish_and_record(run: RunConfig, build: Path, run_id: str) -> tuple[Path, dict[str, int] | None]:
+    """Publish and record as one outcome: P's rows are written in an open transaction first (a store failing
+    mid-way stops here, nothing published), the folder is swapped into place, then the transaction commits; a
+    failed commit puts the previous publication back (`publishing`)."""
+    from pipeline.publish.atomic import publishing
+
+    if not run.db_url:
+        with publishing(build, Path(run.outbox), run.period) as published:
+            return published, None
+    from pipeline.store.db import pending_record
+
+    with pending_record(run.db_url, run.period, Path(run.workdir), build / "manifest.json", run_id) as pending, \
+            publishing(build, Path(run.outbox), run.period) as published:
+        pending.commit()
+    return published, pending.loaded
 
 
 def anomaly_gate(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict[str, Any]) -> list[str]:
@@ -543,13 +559,15 @@ def deliver(config: RunConfig | dict[str, Any], plan: dict[str, Any],
 # ---------------------------------------------------------------- record
 def record(config: RunConfig | dict[str, Any], published: PublishedOutbox | dict[str, Any],
            deliveries: list[list[dict[str, Any]]] | None = None) -> dict[str, int]:
-    """Record P's decisions, files and (if any) deliveries in the store, replacing an earlier run of P."""
+    """Record P's deliveries (if any) in the store; P's decisions and files were recorded with the publication
+    (`publish`), or are recorded here when the outbox was published without a store."""
     from pipeline.store.db import record_deliveries, record_period
 
     run = RunConfig.of(config)
     outbox = published if isinstance(published, PublishedOutbox) else PublishedOutbox.from_dict(published)
     with timed(log, "record"):
-        loaded = record_period(run.db_url, run.period, Path(run.workdir), Path(run.outbox), outbox.run_id)
+        loaded = dict(outbox.recorded) if outbox.recorded is not None else record_period(
+            run.db_url, run.period, Path(run.workdir), Path(run.outbox), outbox.run_id)
         rows = [row for group in (deliveries or []) for row in (group or [])]
         if rows:
             record_deliveries(run.db_url, run.period, outbox.run_id, rows)

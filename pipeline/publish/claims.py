@@ -10,21 +10,54 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from pipeline.csvio import render_csv
+from pipeline.csvio import read_rows, render_csv
 from pipeline.decide.claims import ClaimResult
 from pipeline.decide.payouts import SupplierPayout, eur
+from pipeline.errors import SourceError
 
 RESULT_COLUMNS = ("claim_id", "object_id", "support_type", "status", "reason", "claimed_eur", "accepted_eur")
 PAYOUT_COLUMNS = ("supplier", "claimed_eur", "accepted_eur", "previously_paid_eur", "payout_eur")
 AUDIT_COLUMNS = ("supplier", "claim_id", "object_id", "support_type", "accepted_eur")
+_EUR = re.compile(r"[0-9]{1,15}\.[0-9]{2}")
 
 
 def _money(amount: Decimal | None) -> str:
     return "" if amount is None else str(amount)
+
+
+def render_payout(supplier_payouts: Sequence[SupplierPayout]) -> bytes:
+    """The bytes of `payout.csv`; the approval compares the published file with these, re-derived."""
+    return render_csv(PAYOUT_COLUMNS, [
+        (p.supplier, eur(p.claimed_cents), eur(p.accepted_cents), eur(p.previously_paid_cents), eur(p.payout_cents))
+        for p in supplier_payouts])
+
+
+def read_results(folder: Path) -> list[ClaimResult]:
+    """Every `<supplier folder>/claim_result.csv` of a published claims run read back, for the approval to
+    re-derive the payout from (the rows an approver's digest vouches for, not the `payout.csv` beside them)."""
+    results = []
+    for path in sorted(folder.glob("*/*/claim_result.csv")):
+        supplier = f"{path.parent.parent.name}/{path.parent.name}"
+        for line, row in read_rows(path, RESULT_COLUMNS):
+            claimed, accepted = _amount(row["claimed_eur"], path, line), _amount(row["accepted_eur"], path, line)
+            if accepted is None:
+                raise SourceError("accepted_eur is empty", file=path, line=line)
+            results.append(ClaimResult(supplier, row["claim_id"], row["object_id"] or None,
+                                       row["support_type"] or None, row["status"], row["reason"], claimed, accepted))
+    return results
+
+
+def _amount(text: str, path: Path, line: int) -> Decimal | None:
+    if text == "":
+        return None
+    if not _EUR.fullmatch(text):
+        raise SourceError("an amount is not a euro amount with two decimals", file=path, line=line)
+    return Decimal(text)
 
 
 def write_outbox(build: Path, period: str, run_id: str, policy_digest: str, results: Sequence[ClaimResult],
@@ -45,9 +78,8 @@ def write_outbox(build: Path, period: str, run_id: str, policy_digest: str, resu
         write(f"{supplier}/claim_result.csv", RESULT_COLUMNS, [
             (r.claim_id, r.object_id or "", r.support_type or "", r.status, r.reason, _money(r.claimed_eur),
              _money(r.accepted_eur)) for r in sorted(rows, key=lambda item: item.claim_id)])
-    write("payout.csv", PAYOUT_COLUMNS, [
-        (p.supplier, eur(p.claimed_cents), eur(p.accepted_cents), eur(p.previously_paid_cents), eur(p.payout_cents))
-        for p in supplier_payouts])
+    (build / "payout.csv").write_bytes(render_payout(supplier_payouts))
+    files["payout.csv"] = len(supplier_payouts)
     write("audit_sample.csv", AUDIT_COLUMNS, [
         (r.supplier, r.claim_id, r.object_id or "", r.support_type or "", _money(r.accepted_eur)) for r in sample])
     manifest = {

@@ -36,7 +36,7 @@ CLAIMABLE_TYPES = ("ELECTRICITY_BASE", "ELECTRICITY_HEATING", "GAS_HEATING", "DI
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a national month's claims of the largest trader are a few MB
 
 _REG_NO = re.compile(r"[0-9]{11}")
-_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")  # the claim id: the supplier's key in claim_result.csv
 _TIMESTAMP = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})")
 _KWH = re.compile(r"[0-9]{1,12}(\.[0-9]{1,3})?")
 _EUR = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
@@ -151,7 +151,9 @@ def parse_line(supplier: str, file: str, line: int, row: dict[str, str]) -> Clai
         return ok
 
     submitted = row["submitted_at"] if check(_valid_timestamp(row["submitted_at"]), BAD_SUBMITTED_AT) else None
-    object_id = row["object_id"] if check(bool(_KEY.fullmatch(row["object_id"])), BAD_OBJECT_ID) else None
+    # §6: an object id is the sender's own free text (a space, a Latvian letter, an ALDIS contract number as typed):
+    # kept exactly as sent so it matches the published id byte for byte; only the claim id has the key rule.
+    object_id = row["object_id"] if check(row["object_id"] != "", BAD_OBJECT_ID) else None
     support = row["support_type"] if check(row["support_type"] in CLAIMABLE_TYPES, BAD_SUPPORT_TYPE) else None
     dwellings_ok = check(bool(_COUNT.fullmatch(row["dwellings"])) and int(row["dwellings"] or 0) >= 1, BAD_DWELLINGS)
     quantity = _decimal(row["quantity_kwh"], _KWH)

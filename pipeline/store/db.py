@@ -2,7 +2,7 @@
 
 PostgreSQL in production (bulk loads through COPY), an embedded SQLite file by default so `eikis run` needs no
 server. Recording a period replaces that period's rows in one transaction: a re-run never duplicates a row and a
-failure leaves the previous state untouched. DDL lives in `sql/` and is applied in file-name order.
+failure leaves the previous state untouched. The schema is versioned (`pipeline.store.migrate`, `eikis db upgrade`).
 """
 
 from __future__ import annotations
@@ -12,29 +12,26 @@ import datetime as dt
 import io
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, RootTransaction, text
 
 from pipeline.config import WorkLayout, private_files
 from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, source_summaries
 from pipeline.logs import get_logger
-from pipeline.store.ddl import for_dialect, split_statements
+from pipeline.store.migrate import require_head
 from pipeline.store.portal_index import PORTAL_PERIOD_TABLES, household_rows, new_household_ids, person_rows
+from pipeline.store.url import make_engine
 
 log = get_logger("store")
 
 PERIOD_TABLES = ("runs", "source_files", "source_summaries", "household_decisions", "household_members",
                  "recipient_files", *PORTAL_PERIOD_TABLES)
 COPY_CHUNK_ROWS = 200_000
-CONNECT_TIMEOUT_S = 10  # a store that does not answer fails the run in seconds instead of hanging it
-
-
-def sql_dir() -> Path:
-    configured = os.environ.get("EIKIS_SQL_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "sql"
 
 
 def default_url(workdir: Path) -> str:
@@ -43,28 +40,16 @@ def default_url(workdir: Path) -> str:
 
 
 def connect(url: str) -> Engine:
-    """An engine with the schema applied. An SQLite store holds pseudonymous keys and incomes: its file (and the
-    journal files SQLite creates beside it) are owner-only."""
-    parsed = make_url(url)
-    timeout = {"connect_timeout": CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" else {}
-    engine = create_engine(parsed, future=True, connect_args=timeout)
+    """An engine on a store at the current schema version (`pipeline.store.migrate`: the schema is never applied
+    here, except that a new embedded SQLite file is created at head). An SQLite store holds pseudonymous keys and
+    incomes: its file (and the journal files SQLite creates beside it) are owner-only."""
+    engine = make_engine(url)
     database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
     with private_files():
-        ensure_schema(engine)
+        require_head(engine, url)
     if database and database != ":memory:" and Path(database).exists():
         Path(database).chmod(0o600)
     return engine
-
-
-def ensure_schema(engine: Engine) -> None:
-    """Apply every `sql/*.sql` file (idempotent DDL), the sections for this database's dialect (`store/ddl.py`)."""
-    with engine.begin() as conn:
-        # The DB-API cursor directly, without parameters: no driver reads `%` or `:name` in a function body.
-        cursor = conn.connection.cursor()
-        for path in sorted(sql_dir().glob("*.sql")):
-            script = for_dialect(path.read_text(encoding="utf-8"), engine.dialect.name)
-            for statement in split_statements(script):
-                cursor.execute(statement)
 
 
 def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
@@ -107,9 +92,33 @@ def _frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[o
 
 def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: str) -> dict[str, int]:
     """Replace period P's rows with what the run in `workdir` decided and published, in one transaction."""
+    with pending_record(url, period, workdir, Path(outbox) / period / "manifest.json", run_id) as pending:
+        pending.commit()
+    return pending.loaded
+
+
+@dataclass
+class PendingRecord:
+    """P's rows written in an open transaction: `commit` makes them the store's; otherwise they are rolled back."""
+
+    period: str
+    loaded: dict[str, int]
+    transaction: RootTransaction
+
+    def commit(self) -> None:
+        self.transaction.commit()
+        log.info("store: recorded %s (%s)", self.period, ", ".join(f"{k}={v}" for k, v in self.loaded.items()))
+
+
+@contextmanager
+def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
+                   run_id: str) -> Iterator[PendingRecord]:
+    """Replace P's rows inside a transaction the caller commits (`PendingRecord.commit`) once the files it
+    records are published, so a store failing mid-way publishes nothing and a failed publication records nothing
+    (`pipeline.flows.monthly.publish`). Rolled back when the block ends without a commit."""
     layout = WorkLayout(Path(workdir), period)
     decision = DecisionSummary.load(layout)
-    manifest = json.loads((Path(outbox) / period / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     households = pd.read_parquet(layout.decided("households"))
     members = pd.read_parquet(layout.decided("members"), columns=["aris_code", "person_key", "total_eur"])
     files = pd.DataFrame(manifest["files"])
@@ -121,7 +130,8 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
 
     engine = connect(url)
     loaded: dict[str, int] = {}
-    with engine.begin() as conn:
+    with engine.connect() as conn:
+        transaction = conn.begin()
         for table in PERIOD_TABLES:
             conn.execute(text(f"DELETE FROM {table} WHERE period = :period"), {"period": period})
         loaded["runs"] = bulk_load(conn, "runs", (
@@ -155,8 +165,12 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
              for row, recipient in zip(files.itertuples(index=False), recipients, strict=True)])
         loaded.update(_record_portal_rows(conn, period, persons, name_tokens, portal_households))
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
-    log.info("store: recorded %s (%s)", period, ", ".join(f"{k}={v}" for k, v in loaded.items()))
-    return loaded
+        try:
+            yield PendingRecord(period, loaded, transaction)
+        finally:
+            if transaction.is_active:
+                transaction.rollback()
+            engine.dispose()
 
 
 def _record_portal_rows(conn: Connection, period: str, persons: pd.DataFrame, name_tokens: pd.DataFrame,

@@ -12,6 +12,7 @@ computed against the same ledger state cannot both commit; `(period, supplier, r
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 
 from sqlalchemy import Connection, text
@@ -46,8 +47,33 @@ def ledger_state(url: str, period: str) -> list[tuple[str, int, str, int]]:
         return [(str(s), int(q), str(r), int(c)) for s, q, r, c in rows]
 
 
-def approve(url: str, period: str, run_id: str, payouts: list[SupplierPayout], payout_sha256: str) -> int:
-    """Append one entry per supplier of this run, all or none; returns the entries written."""
+def record_check(url: str, period: str, run_id: str, payout_digest: str) -> None:
+    """Keep the digest a check of P returned (`claims_checks`, append-only); a run checked again adds nothing.
+
+    A run id names its inputs and the ledger state, so the same run always derives the same rows: a different
+    digest for a run already kept means the derivation itself changed, and nothing may be approved on it."""
+    with connect(url).begin() as conn:
+        conn.execute(text("INSERT INTO claims_checks (period, run_id, payout_digest, checked_at) VALUES (:p, :r, :d, "
+                          ":at) ON CONFLICT (period, run_id) DO NOTHING"),
+                     {"p": period, "r": run_id, "d": payout_digest, "at": dt.datetime.now(dt.UTC).replace(tzinfo=None)})
+        kept = conn.execute(text("SELECT payout_digest FROM claims_checks WHERE period = :p AND run_id = :r"),
+                            {"p": period, "r": run_id}).scalar_one()
+    if kept != payout_digest:
+        raise LedgerError(f"run {run_id} for {period} was checked before with another payout digest; nothing can be "
+                          "approved on it (report this: the same inputs must give the same payout)")
+
+
+def checked_digest(url: str, period: str, run_id: str) -> str | None:
+    """The payout digest the check of `run_id` returned, or None when no check of P had that run id."""
+    with connect(url).connect() as conn:
+        return conn.execute(text("SELECT payout_digest FROM claims_checks WHERE period = :p AND run_id = :r"),
+                            {"p": period, "r": run_id}).scalar_one_or_none()
+
+
+def approve(url: str, period: str, run_id: str, payouts: list[SupplierPayout], payout_sha256: str, *,
+            approved_by: str, triggered_by: str | None = None) -> int:
+    """Append one entry per supplier of this run, all or none, each naming who approved it (the audit event names
+    who triggered the run too: the two people of the four-eyes rule); returns the entries written."""
     engine = connect(url)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
@@ -60,13 +86,15 @@ def approve(url: str, period: str, run_id: str, payouts: list[SupplierPayout], p
             for item in payouts:
                 conn.execute(text(
                     "INSERT INTO payout_ledger (period, supplier, seq, run_id, approved_at, claimed_cents, "
-                    "accepted_cents, previously_paid_cents, payout_cents, payout_sha256) VALUES (:period, :supplier, "
-                    ":seq, :run_id, :at, :claimed, :accepted, :previous, :payout, :sha)"),
+                    "accepted_cents, previously_paid_cents, payout_cents, payout_sha256, approved_by) VALUES (:period, "
+                    ":supplier, :seq, :run_id, :at, :claimed, :accepted, :previous, :payout, :sha, :by)"),
                     {"period": period, "supplier": item.supplier, "seq": paid.get(item.supplier, (0, 0))[1] + 1,
                      "run_id": run_id, "at": now, "claimed": item.claimed_cents, "accepted": item.accepted_cents,
-                     "previous": item.previously_paid_cents, "payout": item.payout_cents, "sha": payout_sha256})
-            audit(conn, period, run_id, "PAYOUT_APPROVED",
-                  f'{{"suppliers": {len(payouts)}, "payout_cents": {sum(p.payout_cents for p in payouts)}}}')
+                     "previous": item.previously_paid_cents, "payout": item.payout_cents, "sha": payout_sha256,
+                     "by": approved_by})
+            audit(conn, period, run_id, "PAYOUT_APPROVED", json.dumps({
+                "suppliers": len(payouts), "payout_cents": sum(p.payout_cents for p in payouts),
+                "approved_by": approved_by, "triggered_by": triggered_by}, sort_keys=True))
     except IntegrityError:
         raise LedgerError(f"run {run_id} for {period} is already recorded in the payout ledger (or another approval "
                           "committed first); nothing was recorded") from None

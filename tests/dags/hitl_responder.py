@@ -7,7 +7,8 @@ authentication for a test is heavy, so this script performs what that endpoint d
 onto the task's HITL detail and hand the response to `handle_event_submit`, which resumes the task. It runs in its
 own process with the test's AIRFLOW_HOME, polling until the request appears.
 
-Usage: python hitl_responder.py DAG_ID TASK_ID OPTION [TIMEOUT_SECONDS]
+Usage: python hitl_responder.py DAG_ID TASK_ID OPTION [TIMEOUT_SECONDS [USER]]  (USER: who answers, as the UI
+would record the signed-in user; default test-approver)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import time
 
 
-def respond(dag_id: str, task_id: str, option: str, timeout: float) -> None:
+def respond(dag_id: str, task_id: str, option: str, timeout: float, user: str = "test-approver") -> None:
     from airflow._shared.timezones import timezone
     from airflow.models.hitl import HITLDetail
     from airflow.models.taskinstance import TaskInstance
@@ -35,7 +36,7 @@ def respond(dag_id: str, task_id: str, option: str, timeout: float) -> None:
             detail = session.scalars(select(HITLDetail).where(HITLDetail.ti_id == ti.id)).first() if ti else None
             if ti is not None and detail is not None:
                 print(f"answering {dag_id}.{task_id} with {option!r}; request body:\n{detail.body}", flush=True)
-                detail.responded_by = {"id": "test-approver", "name": "test-approver"}
+                detail.responded_by = {"id": user, "name": user}
                 detail.responded_at = timezone.utcnow()
                 detail.chosen_options = [option]
                 detail.params_input = {}
@@ -48,4 +49,5 @@ def respond(dag_id: str, task_id: str, option: str, timeout: float) -> None:
 
 
 if __name__ == "__main__":
-    respond(sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]) if len(sys.argv) > 4 else 600)
+    respond(sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]) if len(sys.argv) > 4 else 600,
+            *sys.argv[5:6])

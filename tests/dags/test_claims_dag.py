@@ -26,15 +26,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 RESPONDER = Path(__file__).with_name("hitl_responder.py")
 
 
-def _dags_test_with_answer(env: dict[str, str], conf: dict[str, str], option: str) -> str:
+def _dags_test_with_answer(env: dict[str, str], conf: dict[str, str], option: str, user: str = "test-approver",
+                           succeeds: bool = True) -> str:
+    """`airflow dags test` (triggered by its user `dag_test`) with the approval answered by `user`."""
     bin_dir = Path(sys.executable).parent
     run = subprocess.Popen([str(bin_dir / "airflow"), "dags", "test", "eikis_claims", "-c", json.dumps(conf)],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    answer = subprocess.run([sys.executable, str(RESPONDER), "eikis_claims", "approve_payout", option, "300"],
+    answer = subprocess.run([sys.executable, str(RESPONDER), "eikis_claims", "approve_payout", option, "300", user],
                             env=env, capture_output=True, text=True, timeout=400, check=False)
     log, _ = run.communicate(timeout=600)
     assert answer.returncode == 0, answer.stdout + answer.stderr
-    assert run.returncode == 0, log[-5000:]
+    assert (run.returncode == 0) == succeeds, log[-5000:]
     return answer.stdout + log
 
 
@@ -67,6 +69,9 @@ def test_the_claims_dag_waits_for_approval_then_records_and_delivers(tmp_path):
                                                    "login": USER, "password": PASSWORD,
                                                    "extra": {"host_key": server.host_key_line, "conn_timeout": 20}}),
             "EIKIS_DB_URL": db_url,
+            # `dag_test` is the user `airflow dags test` triggers as: an approver, so only four eyes can refuse it
+            "EIKIS_CLAIMS_APPROVERS": "test-approver,dag_test",
+            "EIKIS_CLAIMS_APPROVAL_HOURS": "2",
         }
         migrate = subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, capture_output=True,
                                  text=True, timeout=300, check=False)
@@ -83,6 +88,18 @@ def test_the_claims_dag_waits_for_approval_then_records_and_delivers(tmp_path):
         with create_engine(db_url).connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM payout_ledger")).scalar() == 0
         assert not (tmp_path / "sftp" / "payout").exists()
+        with sqlite3.connect(tmp_path / "airflow" / "airflow.db") as db:  # the request went to the approvers only
+            assigned = json.loads(db.execute("SELECT assignees FROM hitl_detail").fetchone()[0])
+        assert assigned == [{"id": "dag_test", "name": "dag_test"}, {"id": "test-approver", "name": "test-approver"}]
+
+        # four eyes: the user who triggered the run approves it -> refused in record_payout, nothing paid or sent
+        own = _dags_test_with_answer(env, conf, "Approve", user="dag_test", succeeds=False)
+        assert "user dag_test triggered this run and cannot also approve its payout" in own
+        states = _task_states(tmp_path / "airflow")
+        assert (states["approve_payout"], states["record_payout"]) == ("success", "failed")
+        with create_engine(db_url).connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM payout_ledger")).scalar() == 0
+        assert not (tmp_path / "sftp" / "payout").exists() and not (month["outbox"] / P).exists()
 
         approved = _dags_test_with_answer(env, conf, "Approve")
         states = _task_states(tmp_path / "airflow")
@@ -92,9 +109,13 @@ def test_the_claims_dag_waits_for_approval_then_records_and_delivers(tmp_path):
 
     with create_engine(db_url).connect() as conn:
         rows = [tuple(r) for r in conn.execute(text(
-            "SELECT supplier, seq, payout_cents FROM payout_ledger ORDER BY supplier"))]
-    assert rows == [(HEAT, 1, 1001), (TRADER, 1, 4802)]
+            "SELECT supplier, seq, payout_cents, approved_by FROM payout_ledger ORDER BY supplier"))]
+        audit = json.loads(conn.execute(text(
+            "SELECT detail FROM audit_events WHERE event = 'PAYOUT_APPROVED'")).scalar_one())
+    assert rows == [(HEAT, 1, 1001, "test-approver"), (TRADER, 1, 4802, "test-approver")]
+    assert (audit["approved_by"], audit["triggered_by"]) == ("test-approver", "dag_test")
     published = month["outbox"] / P
+    assert published.is_symlink() and published.resolve().parent == (month["outbox"] / "runs" / P).resolve()
     assert (tmp_path / "sftp" / "payout" / "claims" / P / "payout.csv").read_text(encoding="utf-8") == EXPECTED_PAYOUT
     for supplier in (TRADER, HEAT):
         delivered = tmp_path / "sftp" / supplier / "claims" / P / "claim_result.csv"

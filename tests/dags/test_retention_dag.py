@@ -32,8 +32,9 @@ def test_apply_runs_before_verify_monthly_in_riga(dag):
 
 def test_config_defaults_to_the_run_month_and_the_environment():
     config = resolve_config({}, dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC),
-                            environ={"EIKIS_DB_URL": "sqlite://", "EIKIS_WORKDIR": "/w"})
-    assert config == {"db_url": "sqlite://", "workdir": "/w", "as_of": "2026-12"}
+                            environ={"EIKIS_DB_URL": "sqlite://", "EIKIS_WORKDIR": "/w", "EIKIS_INBOX": "/in"})
+    assert config == {"db_url": "sqlite://", "workdir": "/w", "as_of": "2026-12", "inbox": "/in", "claims": "",
+                      "aldis_outbox": ""}  # the copies come from the deployment's settings only
     with pytest.raises(Exception, match="EIKIS_DB_URL"):
         resolve_config({}, None, environ={})
 
@@ -59,10 +60,12 @@ def test_airflow_dags_test_applies_and_verifies(tmp_path):
                          env=env, capture_output=True, text=True, timeout=600, check=False)
     log = run.stdout + run.stderr
     assert run.returncode == 0 and "state=success" in log, log[-5000:]
-    assert not (workdir / "2024-01" / "staging").exists() and (workdir / "2024-01" / "report").is_dir()
+    assert not (workdir / "2024-01" / "staging").exists() and not (workdir / "2024-01" / "report").exists()
     assert (workdir / "2026-10" / "staging" / "pmlp.parquet").is_file()
     with connect(url).connect() as conn:
         assert conn.execute(text("SELECT period FROM household_members")).scalars().all() == ["2026-10"]
-        logged = conn.execute(text("SELECT month, kind, target, items FROM deletion_log ORDER BY target")).all()
-    assert [tuple(row) for row in logged] == [("2024-01", "files", "2024-01/staging", 1),
+        logged = conn.execute(text("SELECT month, kind, target, items FROM deletion_log WHERE state = 'COMPLETED' "
+                                   "ORDER BY target")).all()
+    assert [tuple(row) for row in logged] == [("2024-01", "files", "2024-01/report", 0),
+                                              ("2024-01", "files", "2024-01/staging", 1),
                                               ("2024-01", "rows", "household_members", 1)]

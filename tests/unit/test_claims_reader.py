@@ -56,6 +56,25 @@ def test_a_valid_line_is_read_exactly(tmp_path):
     assert claims.quarantined == ()
 
 
+@pytest.mark.parametrize("object_id", ["LV 0012 A", "Ķekava-Ā/7", " 12", "Līgums Nr. 5/2026 (ē)", "x" * 200])
+def test_an_object_id_is_any_non_empty_text_kept_exactly_as_sent(tmp_path, object_id):
+    """§6: an object id is the sender's own free text (ALDIS contract numbers too); it must match the published
+    one byte for byte, so it is neither trimmed nor held to the claim id's rule (issue 20.3)."""
+    quoted = '"' + object_id + '"'
+    row = f"A;2026-02-03T10:00:00;{quoted};ELECTRICITY_BASE;1;1;1"
+    claims = read_supplier(SUPPLIER, [write(tmp_path, "a.csv", row)])
+    (line,) = claims.lines
+    assert (line.object_id, line.defect) == (object_id, None)
+
+
+@pytest.mark.parametrize("claim_id", ["A 1", "Ā1", "=cmd()", ""])
+def test_the_id_rule_still_applies_to_the_claim_id(tmp_path, claim_id):
+    row = f"{claim_id};2026-02-03T10:00:00;E1;ELECTRICITY_BASE;1;1;1"
+    claims = read_supplier(SUPPLIER, [write(tmp_path, "a.csv", row)])
+    assert claims.lines == ()
+    assert [q.reason for q in claims.quarantined] == ["BAD_CLAIM_ID"]
+
+
 def test_a_line_without_a_readable_claim_id_is_only_quarantined(tmp_path):
     claims = read_supplier(SUPPLIER, [write(tmp_path, "a.csv", "=cmd();2026-02-03T10:00:00;E1;ELECTRICITY_BASE;1;1;1")])
     assert claims.lines == ()

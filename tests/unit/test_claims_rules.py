@@ -6,6 +6,9 @@ import math
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+
+from pipeline.decide.approval import ApprovalRefused, four_eyes
 from pipeline.decide.audit_sample import audit_sample, draw_key
 from pipeline.decide.claims import (
     ClaimResult,
@@ -24,6 +27,7 @@ from pipeline.decide.claims import (
 )
 from pipeline.decide.claims_policy import Rate
 from pipeline.decide.payouts import eur, payouts
+from pipeline.publish.runs import approved_run, point_at_approved
 from pipeline.sources.claims import ClaimLine
 from pipeline.sources.published import PublishedObject
 
@@ -197,3 +201,44 @@ def test_payouts_sum_exactly_and_subtract_what_was_paid():
         (HEAT, "1.00", "1.00", "0.00", "1.00"),
         (TRADER, "0.30", "0.30", "0.50", "-0.20"),  # 0.1 + 0.2 is 0.30 exactly; negative = recovery
     ]
+
+
+def test_a_supplier_paid_before_gets_a_row_even_without_claims_now():
+    """Issue 20.3: a supplier that withdrew every line (or whose folder is gone) after a payout must see the
+    recovery: accepted 0, previously paid what the ledger holds, payout its negative."""
+    rows = payouts([_paid(TRADER, "A", "0.10")], {TRADER: 10, HEAT: 1001})
+    assert [(p.supplier, eur(p.claimed_cents), eur(p.accepted_cents), eur(p.previously_paid_cents),
+             eur(p.payout_cents)) for p in rows] == [
+        (HEAT, "0.00", "0.00", "10.01", "-10.01"),
+        (TRADER, "0.10", "0.10", "0.10", "0.00"),
+    ]
+
+
+def test_four_eyes_records_the_second_person_by_name_and_id():
+    assert four_eyes((), {"id": "bob", "name": "bob"}, "alice") == "bob"
+    assert four_eyes(("7",), {"id": "7", "name": "bob"}, "alice") == "bob (id 7)"  # a FAB user: numeric id
+
+
+@pytest.mark.parametrize(("responder", "trigger", "approvers", "refusal"), [
+    ({"id": "alice", "name": "alice"}, "alice", (), "triggered this run"),
+    ({"id": "7", "name": "alice"}, "alice", (), "triggered this run"),       # a FAB user: numeric id, name matches
+    ({"id": "bob", "name": "bob"}, "alice", ("carol",), "not among the payout approvers"),
+    ({"id": "bob", "name": "bob"}, None, (), "no triggering user"),
+    ({"id": "bob", "name": "bob"}, "", (), "no triggering user"),
+    ({}, "alice", (), "no approver identity"),
+    (None, "alice", (), "no approver identity"),
+])
+def test_four_eyes_refuses_the_trigger_an_unlisted_or_an_unknown_person(responder, trigger, approvers, refusal):
+    with pytest.raises(ApprovalRefused, match=refusal):
+        four_eyes(approvers, responder, trigger)
+
+
+def test_a_period_folder_of_the_old_layout_is_kept_under_runs_when_an_approval_points_p_elsewhere(tmp_path):
+    old = tmp_path / "2026-01"
+    old.mkdir()
+    (old / "manifest.json").write_text('{"run_id": "2026-01-aaaaaaaaaaaa"}', encoding="utf-8")
+    (tmp_path / "runs" / "2026-01" / "2026-01-bbbbbbbbbbbb").mkdir(parents=True)
+    point_at_approved(tmp_path, "2026-01", "2026-01-bbbbbbbbbbbb")
+    assert approved_run(tmp_path, "2026-01") == "2026-01-bbbbbbbbbbbb"
+    assert (tmp_path / "runs" / "2026-01" / "2026-01-aaaaaaaaaaaa" / "manifest.json").is_file()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

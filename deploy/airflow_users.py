@@ -14,7 +14,8 @@ Each user has exactly one role; `Admin` (platform administration) and `Viewer` (
 file holds no secret (user name, role, e-mail); the initial passwords come from a compose secret, one
 `username:password` line each, used only when the user is created (a user's later password change is kept). A
 user who is no longer in the file is deactivated, never deleted (the audit trail keeps the name). Output: one line
-per user, never a password.
+per user, never a password, and the `EIKIS_CLAIMS_APPROVERS` value that addresses the claims DAG's payout approval
+to the approvers (FAB identifies a user to that check by its numeric id).
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ def sync(users: list[dict[str, str]], passwords: dict[str, str]) -> list[str]:
                 other.active = False
                 sm.update_user(other)
                 lines.append(f"deactivated {other.username} (not in the users file)")
+        # The claims DAG addresses its payout approval to Airflow user ids (FAB's numeric ids, not the names).
+        approvers = sorted(sm.find_user(username=u["username"]).get_id() for u in users if u["role"] == APPROVER)
+        lines.append(f"EIKIS_CLAIMS_APPROVERS={','.join(approvers)}   (the approvers' Airflow ids: put it in .env)")
     return lines
 
 

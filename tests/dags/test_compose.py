@@ -352,7 +352,7 @@ def test_airflow_users_creates_named_users_whose_roles_split_trigger_and_approva
     secret file), real FAB security manager: the roles' rights and the passwords."""
     from tests.pg import fresh_postgres_database
 
-    url = fresh_postgres_database("eikis_test_airflow_users")
+    url = fresh_postgres_database("eikis_test_airflow_users", migrated=False)   # Airflow's own schema only
     (tmp_path / "airflow_db_password").write_text("unused-by-trust-auth\n")
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD": f"{sys.executable} {ROOT / 'deploy' / 'read_secret.py'} "
@@ -373,6 +373,7 @@ def test_airflow_users_creates_named_users_whose_roles_split_trigger_and_approva
     run = subprocess.run([sys.executable, script, str(users), str(passwords)], env=env, capture_output=True,
                          text=True, timeout=600, check=True)
     assert "airflow-users: created operator1 (EIKIS Operator)" in run.stdout
+    approver_ids = re.search(r"^airflow-users: EIKIS_CLAIMS_APPROVERS=([0-9,]+) ", run.stdout, re.MULTILINE).group(1)
     assert "a-long-password" not in run.stdout + run.stderr
     check = r"""
 import json, sys
@@ -384,7 +385,8 @@ with get_application_builder() as ab:
         return sorted(f"{p.action.name} on {p.resource.name}" for p in sm.find_role(role).permissions)
     out = {"operator": rights("EIKIS Operator"), "approver": rights("EIKIS Approver"),
            "users": {u.username: [[r.name for r in u.roles], u.active] for u in sm.get_all_users()},
-           "password_ok": check_password_hash(sm.find_user(username="approver1").password, "a:long:password3")}
+           "password_ok": check_password_hash(sm.find_user(username="approver1").password, "a:long:password3"),
+           "approver_ids": sorted(sm.find_user(username=n).get_id() for n in ("approver1", "approver2"))}
 print("RESULT" + json.dumps(out))
 """
     out = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=600,
@@ -394,6 +396,7 @@ print("RESULT" + json.dumps(out))
     assert "can_edit on HITL Detail" in result["approver"] and "can_create on DAG Runs" not in result["approver"]
     assert "can_edit on Task Instances" not in result["approver"]
     assert result["users"]["operator1"] == [["EIKIS Operator"], True] and result["password_ok"]
+    assert approver_ids.split(",") == result["approver_ids"], "the ids the claims DAG's approval is addressed to"
     # a user taken out of the file is deactivated, never deleted (the audit trail keeps the name)
     users.write_text(yaml.safe_dump({"users": [u for u in yaml.safe_load(users.read_text())["users"]
                                                if u["username"] != "operator1"]}))

@@ -345,6 +345,51 @@ def test_the_portal_serves_the_store_on_loopback_with_its_keys_as_secrets():
     assert portal["depends_on"]["store-db"]["condition"] == "service_healthy"
 
 
+def sign_in_through_the_api_server(env: dict[str, str], tmp_path: Path, passwords: dict[str, str]) -> dict[str, int]:
+    """Start `airflow api-server` (FAB) on a loopback port; the status of a token request per user, and of an
+    anonymous API call; then stop the server (its own process group only)."""
+    import signal
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (tmp_path / "api-server.log").open("w")
+    server = subprocess.Popen(["airflow", "api-server", "-H", "127.0.0.1", "-p", str(port), "-w", "1"], env=env,
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def status(path: str, body: dict | None = None) -> int:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST" if body else "GET",
+                                         data=json.dumps(body).encode() if body else None,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status
+        except urllib.error.HTTPError as refusal:
+            return refusal.code
+
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "api-server.log").read_text()
+            try:
+                if status("/api/v2/version") == 200:
+                    break
+            except OSError:
+                time.sleep(1)
+        result = {user: status("/auth/token", {"username": user, "password": password})
+                  for user, password in passwords.items()}
+        result["anonymous /api/v2/dags"] = status("/api/v2/dags")
+        return result
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+        log.close()
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_airflow_users_creates_named_users_whose_roles_split_trigger_and_approval(tmp_path):
@@ -397,6 +442,10 @@ print("RESULT" + json.dumps(out))
     assert "can_edit on Task Instances" not in result["approver"]
     assert result["users"]["operator1"] == [["EIKIS Operator"], True] and result["password_ok"]
     assert approver_ids.split(",") == result["approver_ids"], "the ids the claims DAG's approval is addressed to"
+    # the api-server signs the named users in through FAB: a token for a right password, none for a wrong one
+    signed_in = sign_in_through_the_api_server(env, tmp_path, {"operator1": "a-long-password-2",
+                                                               "approver1": "wrong-password"})
+    assert signed_in == {"operator1": 201, "approver1": 401, "anonymous /api/v2/dags": 401}
     # a user taken out of the file is deactivated, never deleted (the audit trail keeps the name)
     users.write_text(yaml.safe_dump({"users": [u for u in yaml.safe_load(users.read_text())["users"]
                                                if u["username"] != "operator1"]}))

@@ -302,6 +302,7 @@ def test_volumes_init_is_the_only_root_step_and_gives_the_data_volumes_to_the_ta
     for folder in data:
         assert folder in script, folder
     assert "chown -R 50000:0 $$data" in script and init["network_mode"] == "none" and not init.get("secrets")
+    assert "chmod 0700 $$data" in script, "the data volumes are owner-only: they hold personal data"
     roots = [name for name, service in services.items() if str(service.get("user", "")).startswith("0")]
     assert roots == ["volumes-init"]
 

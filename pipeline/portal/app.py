@@ -166,7 +166,7 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
         if not hashing:
             hashing.append(anyio.CapacityLimiter(HASHING_SLOTS))
         attempt = functools.partial(attempt_sign_in, engine, username, form.get("password", "")[:1024], client,
-                                    settings.max_failures, settings.failure_window_minutes)
+                                    settings.sign_in_limits)
         user, locked = await anyio.to_thread.run_sync(attempt, limiter=hashing[0])
         if locked:
             return page(request, "login.html", 429, error="Too many failed sign-ins. Try again later.")

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from pipeline.config import Settings
-from pipeline.errors import ConfigError, EikisError
+from pipeline.errors import ConfigError
+from pipeline.flows.failures import one_line
 from pipeline.handoff import SourceSummary
 from pipeline.logs import configure_cli_logging, get_logger
 from pipeline.period import parse_month
@@ -109,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
     retention.add_argument("--workdir", type=Path, required=True, help="the runs' workdir (period folders)")
     retention.add_argument("--as-of", type=_period, help="the current month YYYY-MM (default: this month)")
+    retention.add_argument("--inbox", type=Path, help="also the inbox's expired month folders (raw extracts)")
+    retention.add_argument("--claims", type=Path, help="also the claims root's expired month folders")
+    retention.add_argument("--aldis-outbox", type=Path, help="also the ALDIS outbox's expired month folders")
     action = retention.add_mutually_exclusive_group()
     action.add_argument("--apply", action="store_true", help="delete and record each deletion")
     action.add_argument("--verify", action="store_true", help="exit 1 when anything past retention is left")
@@ -141,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_argument("--username", required=True)
     listing = user_commands.add_parser("list", help="list users and roles")
     listing.add_argument("--db", required=True)
+
+    db = commands.add_parser("db", help="the store's schema: `eikis db upgrade` applies the missing migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="bring the store to the current schema version (as its owner)")
+    upgrade.add_argument("--db", help="SQLAlchemy URL of the store as its owner role (default: EIKIS_DB_OWNER_URL, "
+                         "else EIKIS_DB_URL, else WORKDIR/eikis.sqlite)")
+    upgrade.add_argument("--workdir", type=Path, default=Path("var/work"), help="for the default SQLite store")
+    upgrade.add_argument("--app-role", help="PostgreSQL: the application's role, given only its rights "
+                         "(default: EIKIS_DB_APP_ROLE; none: no grants)")
 
     return parser
 
@@ -225,7 +238,9 @@ def _aldis(args: argparse.Namespace, settings: Settings) -> None:
 def _retention(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.flows.retention import retention_command
 
-    return retention_command(args.db, args.workdir, args.as_of, apply=args.apply, verify=args.verify)
+    copies = {"inbox": args.inbox, "claims": args.claims, "aldis_outbox": args.aldis_outbox}
+    return retention_command(args.db, args.workdir, args.as_of, apply=args.apply, verify=args.verify,
+                             copies={kind: root for kind, root in copies.items() if root})
 
 
 def _claims(args: argparse.Namespace, settings: Settings) -> None:
@@ -272,9 +287,24 @@ def _portal_user(args: argparse.Namespace, settings: Settings) -> None:
                  sys.stdin)
 
 
+def _db(args: argparse.Namespace, settings: Settings) -> None:
+    import os
+
+    from pipeline.store.db import default_url
+    from pipeline.store.migrate import upgrade
+    from pipeline.store.url import safe_url
+
+    url = args.db or os.environ.get("EIKIS_DB_OWNER_URL") or default_url(args.workdir)
+    if url.startswith("sqlite"):
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    before, after = upgrade(url, args.app_role or os.environ.get("EIKIS_DB_APP_ROLE") or None)
+    state = "already at" if before == after else f"upgraded from {before or 'empty'} to"
+    print(f"store {safe_url(url)}: {state} schema version {after}")
+
+
 COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _aldis, "claims": _claims,
             "generate-claims": _generate_claims, "retention": _retention, "portal": _portal,
-            "portal-user": _portal_user, "simulate": _simulate}
+            "portal-user": _portal_user, "simulate": _simulate, "db": _db}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -291,27 +321,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"eikis: error: {line}", file=sys.stderr)
         return 2
     return status or 0
-
-
-def one_line(exc: BaseException) -> str | None:
-    """The one-line reason for an expected failure, without personal data; None for a bug (shown in full).
-
-    EikisError messages are written to be safe. An OSError names the path and the system's reason (paths hold
-    no personal data). A store error names the store without its password (pipeline.store.health). A ValueError
-    that escaped the readers' checks is named by class only, because its message may quote the value.
-    """
-    if isinstance(exc, EikisError):
-        return exc.one_line()
-    if isinstance(exc, OSError):
-        where = f"{exc.filename}: " if exc.filename else ""
-        return f"{where}{exc.strerror or type(exc).__name__}".replace("\n", " ")
-    if type(exc).__module__.startswith("sqlalchemy"):
-        from pipeline.store.health import describe
-
-        return f"store error: {describe(exc)}"  # type: ignore[arg-type]
-    if isinstance(exc, ValueError):
-        return f"an input or option value could not be read ({type(exc).__name__}; details withheld, -v logs them)"
-    return None
 
 
 if __name__ == "__main__":

@@ -130,6 +130,7 @@ class PublishedOutbox:
     outbox: str            # `<outbox>/<P>`, published
     report: str            # the run report (HTML) in the workdir
     files: list[RecipientFile] = field(default_factory=list)
+    recorded: dict[str, int] | None = None  # rows recorded with the publication (a store configured), else None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

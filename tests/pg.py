@@ -14,8 +14,9 @@ import pytest
 PG_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
 
 
-def fresh_postgres_database(name: str) -> str:
-    """Drop and create `name` (plus the suffix) and return its SQLAlchemy URL."""
+def fresh_postgres_database(name: str, *, migrated: bool = True) -> str:
+    """Drop and create `name` (plus the suffix) and return its SQLAlchemy URL; `migrated`: brought to the current
+    schema version by `eikis db upgrade`'s function, as a deployment does before any run."""
     name = f"{name}{os.environ.get('EIKIS_TEST_DB_SUFFIX', '')}"
     try:
         admin = psycopg2.connect(**PG_ADMIN, connect_timeout=5)
@@ -26,4 +27,9 @@ def fresh_postgres_database(name: str) -> str:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}"')
     admin.close()
-    return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    if migrated:
+        from pipeline.store.migrate import upgrade
+
+        upgrade(url)
+    return url

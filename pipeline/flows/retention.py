@@ -2,16 +2,23 @@
 and the deletion is recorded and provable.
 
 What holds personal data, per month M:
-- in the workdir `<M>/`: everything except `summaries/` and `report/` (counts and aggregates only) — so staging,
-  quarantine, decision records, Data Docs (they may quote values) and any folder a later flow adds are deleted
-  unless they are known to be free of personal data;
+- in the workdir `<M>/`: everything except `summaries/` (counts and aggregates only) — so staging, quarantine,
+  decision records, Data Docs (they may quote values), the run report (it lists each REVIEW household's address
+  and its members' person keys) and any folder a later flow adds are deleted unless known to be free of it;
 - in the store: the household and member rows and the portal's search index for period M
   (`PERSONAL_TABLES`), and access-log rows written in month M.
+- the copies (§15 v1.2), given as `copies` (CLI `--inbox`, `--claims`, `--aldis-outbox`; the DAG's deployment
+  settings `EIKIS_INBOX`, `EIKIS_CLAIMS`, `EIKIS_ALDIS_OUTBOX`): `<inbox>/<M>/` (the raw extracts: names, codes,
+  incomes, SOPA decisions), `<claims>/<M>/` (the suppliers' claims) and the ALDIS outbox's `<M>/` (its
+  `protected_contracts.csv` ties a contract and an address to a social-assistance decision), each whole.
 Published recipient files, the manifest rows and the run/delivery records hold no personal data and stay.
 
-`--apply` deletes each item and writes a `deletion_log` row (month, kind, target, how many, sha256 of what was
-deleted) in the same transaction; `--verify` finds nothing or exits 1. The Airflow DAG `eikis_retention` and the
-CLI both call `apply_retention` / `verify_retention`.
+`--apply` proves each deletion ahead (`pipeline.store.deletion_log`): a STARTED row (what, how many, sha256 of the
+content) is committed before anything is deleted, a COMPLETED row after (for store rows, in the deleting
+transaction). An interrupted deletion (a killed process, a store that failed after the files went) leaves a
+STARTED row alone, which `--verify` reports until `--apply` has finished it. `--verify` finds nothing or exits 1.
+`--as-of` may not be later than the current month (a future month would delete months still kept). The Airflow
+DAG `eikis_retention` and the CLI both call `apply_retention` / `verify_retention`.
 """
 
 from __future__ import annotations
@@ -20,32 +27,30 @@ import datetime as dt
 import hashlib
 import re
 import shutil
-from dataclasses import dataclass
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
+from pipeline.errors import EikisError
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
+from pipeline.store import deletion_log
 from pipeline.store.db import connect
+from pipeline.store.deletion_log import COMPLETED, STARTED, Deletion
+from pipeline.store.partitions import PERSONAL_PERIOD_TABLES, drop_month
 
 log = get_logger("retention")
 
 KEEP_MONTHS = 24
-PERSONAL_TABLES = ("household_decisions", "household_members", "portal_persons", "portal_name_tokens",
-                   "portal_households")
-FOLDERS_WITHOUT_PERSONAL_DATA = ("summaries", "report")
+PERSONAL_TABLES = PERSONAL_PERIOD_TABLES
+FOLDERS_WITHOUT_PERSONAL_DATA = ("summaries",)
 _MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 
-
-@dataclass(frozen=True)
-class Expired:
-    """One thing past retention: a folder of a month, a table's rows of a month, or a month of access-log rows."""
-
-    month: str
-    kind: str       # "files" | "rows" | "access_log"
-    target: str     # "<M>/<folder>" relative to the workdir, or a table name
-    items: int      # files or rows
+Expired = Deletion  # what `find_expired` lists and `apply_retention` deletes
+COPY_KINDS = ("inbox", "claims", "aldis_outbox")  # roots whose `<M>/` folders are deleted whole
+Copies = Mapping[str, Path]  # kind (one of COPY_KINDS) -> root folder
 
 
 def this_month() -> str:
@@ -53,23 +58,33 @@ def this_month() -> str:
     return f"{today.year:04d}-{today.month:02d}"
 
 
+def checked_as_of(as_of: str | None) -> str:
+    """The month retention counts from: this month by default; never a later one (that would delete kept months)."""
+    current = this_month()
+    if as_of is None:
+        return current
+    parse_month(as_of)
+    if as_of > current:
+        raise EikisError(f"retention --as-of {as_of} is later than the current month {current}: it would delete "
+                         "months that are still kept")
+    return as_of
+
+
 def horizon(as_of: str) -> str:
     """The first month still kept: months before it are more than 24 months before `as_of`."""
     return format_month(parse_month(as_of) - KEEP_MONTHS)
 
 
-def find_expired(engine: Engine, workdir: Path, as_of: str) -> list[Expired]:
+def find_expired(engine: Engine, workdir: Path, as_of: str, copies: Copies | None = None) -> list[Expired]:
     cutoff = horizon(as_of)
     found: list[Expired] = []
-    if Path(workdir).is_dir():
-        for month_dir in sorted(Path(workdir).iterdir()):
-            if not (month_dir.is_dir() and _MONTH_FOLDER.match(month_dir.name) and month_dir.name < cutoff):
+    for kind, root in sorted((copies or {}).items()):
+        found += [Expired(month.name, kind, month.name, _count_files(month)) for month in _expired_months(root, cutoff)]
+    for month_dir in _expired_months(Path(workdir), cutoff):
+        for folder in sorted(month_dir.iterdir()):
+            if folder.name in FOLDERS_WITHOUT_PERSONAL_DATA:
                 continue
-            for folder in sorted(month_dir.iterdir()):
-                if folder.name in FOLDERS_WITHOUT_PERSONAL_DATA:
-                    continue
-                files = [folder] if folder.is_file() else [f for f in folder.rglob("*") if f.is_file()]
-                found.append(Expired(month_dir.name, "files", f"{month_dir.name}/{folder.name}", len(files)))
+            found.append(Expired(month_dir.name, "files", f"{month_dir.name}/{folder.name}", _count_files(folder)))
     with engine.connect() as conn:
         for table in PERSONAL_TABLES:
             for period, count in conn.execute(text(
@@ -79,6 +94,23 @@ def find_expired(engine: Engine, workdir: Path, as_of: str) -> list[Expired]:
         for month, count in _access_log_months(conn, _access_log_cutoff(as_of)).items():
             found.append(Expired(month, "access_log", "access_log", count))
     return found
+
+
+def _expired_months(root: Path, cutoff: str) -> list[Path]:
+    """The month folders `<root>/<M>/` (real folders, not links) of months before `cutoff`."""
+    if not root.is_dir():
+        return []
+    return [month for month in sorted(root.iterdir()) if _MONTH_FOLDER.match(month.name) and month.name < cutoff
+            and month.is_dir() and not month.is_symlink()]
+
+
+def _path(workdir: Path, copies: Copies, item: Expired) -> Path:
+    """Where a deleted folder lives: the workdir for `files`, else the root of its kind."""
+    return (workdir if item.kind == "files" else Path(copies[item.kind])) / item.target
+
+
+def _count_files(path: Path) -> int:
+    return 1 if path.is_file() else sum(1 for f in path.rglob("*") if f.is_file())
 
 
 def _access_log_cutoff(as_of: str) -> dt.datetime:
@@ -96,52 +128,120 @@ def _access_log_months(conn: Connection, before: dt.datetime) -> dict[str, int]:
     return months
 
 
-def apply_retention(url: str, workdir: Path, as_of: str | None = None) -> list[Expired]:
-    """Delete everything past retention, one recorded deletion per item; returns what was deleted."""
-    as_of = as_of or this_month()
+def apply_retention(url: str, workdir: Path, as_of: str | None = None,
+                    copies: Copies | None = None) -> list[Expired]:
+    """Delete everything past retention, each deletion proved ahead; returns what was deleted.
+
+    First finishes the proof of earlier interrupted deletions whose target is gone by now."""
+    as_of, copies = checked_as_of(as_of), _checked_copies(copies)
     engine = connect(url)
-    expired = find_expired(engine, workdir, as_of)
+    _finish_interrupted(engine, Path(workdir), as_of, copies)
+    expired = find_expired(engine, workdir, as_of, copies)
     for item in expired:
-        with engine.begin() as conn:
-            digest = _delete(conn, Path(workdir), item, as_of)
-            conn.execute(text("INSERT INTO deletion_log (at, as_of, month, kind, target, items, sha256) "
-                              "VALUES (:at, :as_of, :month, :kind, :target, :items, :sha)"),
-                         {"at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "as_of": as_of, "month": item.month,
-                          "kind": item.kind, "target": item.target, "items": item.items, "sha": digest})
+        _delete(engine, Path(workdir), copies, item, as_of)
         log.info("retention: deleted %s %s of %s (%d)", item.kind, item.target, item.month, item.items)
     return expired
 
 
-def verify_retention(url: str, workdir: Path, as_of: str | None = None) -> list[Expired]:
-    """What is still there although it is past retention (empty when retention holds)."""
-    return find_expired(connect(url), workdir, as_of or this_month())
+def verify_retention(url: str, workdir: Path, as_of: str | None = None,
+                     copies: Copies | None = None) -> list[Expired]:
+    """What is still there although it is past retention, and every deletion started but never completed (its
+    kind prefixed `unfinished `); empty when retention holds."""
+    as_of, copies = checked_as_of(as_of), _checked_copies(copies)
+    engine = connect(url)
+    with engine.connect() as conn:
+        interrupted = [Expired(item.month, f"unfinished {item.kind}", item.target, item.items)
+                       for _, item, _ in deletion_log.unfinished(conn)]
+    return find_expired(engine, workdir, as_of, copies) + interrupted
 
 
-def _delete(conn: Connection, workdir: Path, item: Expired, as_of: str) -> str:
-    """Delete one item (inside the caller's transaction) and return the sha256 of what was deleted."""
-    if item.kind == "files":
-        path = workdir / item.target
+def _checked_copies(copies: Copies | None) -> dict[str, Path]:
+    unknown = sorted(set(copies or {}) - set(COPY_KINDS))
+    if unknown:
+        raise EikisError(f"retention knows no copy of kind {unknown[0]!r} (known: {', '.join(COPY_KINDS)})")
+    return {kind: Path(root) for kind, root in (copies or {}).items() if root}
+
+
+def _delete(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of: str) -> None:
+    """Delete one item: STARTED committed first, then the deletion, then COMPLETED."""
+    deletion_id = uuid.uuid4().hex
+    if item.kind == "files" or item.kind in COPY_KINDS:
+        path = _path(workdir, copies, item)
         digest = _tree_digest(path)
+        with engine.begin() as conn:
+            deletion_log.write(conn, deletion_id, STARTED, item, as_of, digest)
         if path.is_dir():
             shutil.rmtree(path)
         else:
             path.unlink()
-        return digest
+        with engine.begin() as conn:
+            deletion_log.write(conn, deletion_id, COMPLETED, item, as_of, digest)
+        return
+    table, where, params = _rows_of(item, as_of)
+    with engine.connect() as conn:
+        digest = _rows_digest(conn, table, where, params)
+    with engine.begin() as conn:
+        deletion_log.write(conn, deletion_id, STARTED, item, as_of, digest)
+    with engine.begin() as conn:
+        deleted_digest = _rows_digest(conn, table, where, params)
+        if table == "access_log" and conn.dialect.name == "postgresql":
+            # The application role may not DELETE from the access log: the owner's function removes expired rows.
+            removed = conn.execute(text("SELECT access_log_purge(:start, least(:end, :before))"), params).scalar_one()
+        elif item.kind == "rows" and (dropped := drop_month(conn, table, item.month)) is not None:
+            removed = dropped  # the month's partition detached and dropped whole
+        else:
+            removed = conn.execute(text(f"DELETE FROM {table} WHERE {where}"), params).rowcount
+        done = Deletion(item.month, item.kind, item.target, int(removed))
+        deletion_log.write(conn, deletion_id, COMPLETED, done, as_of, deleted_digest)
+
+
+def _rows_of(item: Expired, as_of: str) -> tuple[str, str, dict[str, object]]:
     if item.kind == "rows":
-        where, params = "period = :month", {"month": item.month}
-        table = item.target
-    else:
-        start = parse_month(item.month)
-        where = "at >= :start AND at < :end AND at < :before"
-        params = {"start": dt.datetime(start // 12, start % 12 + 1, 1),
-                  "end": dt.datetime((start + 1) // 12, (start + 1) % 12 + 1, 1),
-                  "before": _access_log_cutoff(as_of)}
-        table = "access_log"
+        return item.target, "period = :month", {"month": item.month}
+    start = parse_month(item.month)
+    return "access_log", "at >= :start AND at < :end AND at < :before", {
+        "start": dt.datetime(start // 12, start % 12 + 1, 1),
+        "end": dt.datetime((start + 1) // 12, (start + 1) % 12 + 1, 1),
+        "before": _access_log_cutoff(as_of)}
+
+
+def _rows_digest(conn: Connection, table: str, where: str, params: dict[str, object]) -> str:
+    """sha256 of the rows to delete, independent of their order. PostgreSQL computes it where the rows are (the
+    sha256 of the sorted sha256s of each row's text: a month's millions of rows never travel to Python); SQLite
+    hashes the sorted rows here."""
+    if conn.dialect.name == "postgresql":
+        return conn.execute(text(
+            "SELECT encode(sha256(convert_to(coalesce(string_agg(h, E'\\n' ORDER BY h), ''), 'UTF8')), 'hex') FROM "
+            f"(SELECT encode(sha256(convert_to(t::text, 'UTF8')), 'hex') AS h FROM {table} t WHERE {where}) AS r"),
+            params).scalar_one()
     digest = hashlib.sha256()
     for row in sorted(conn.execute(text(f"SELECT * FROM {table} WHERE {where}"), params), key=repr):
         digest.update((repr(tuple(row)) + "\n").encode("utf-8"))
-    conn.execute(text(f"DELETE FROM {table} WHERE {where}"), params)
     return digest.hexdigest()
+
+
+def _finish_interrupted(engine: Engine, workdir: Path, as_of: str, copies: Copies) -> None:
+    """Complete the proof of each interrupted deletion whose target holds nothing any more (the files went, the
+    COMPLETED row did not); one whose target still holds data is deleted again by this run, with its own proof."""
+    with engine.connect() as conn:
+        pending = deletion_log.unfinished(conn)
+    for deletion_id, item, digest in pending:
+        if item.kind in COPY_KINDS and item.kind not in copies:
+            continue  # its root is not given to this run: nothing to say about it
+        if _still_there(engine, workdir, copies, item, as_of):
+            continue
+        with engine.begin() as conn:
+            deletion_log.write(conn, deletion_id, COMPLETED, item, as_of, digest)
+        log.info("retention: finished the proof of an interrupted deletion of %s %s of %s", item.kind, item.target,
+                 item.month)
+
+
+def _still_there(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of: str) -> bool:
+    if item.kind == "files" or item.kind in COPY_KINDS:
+        return _path(workdir, copies, item).exists()
+    table, where, params = _rows_of(item, as_of)
+    with engine.connect() as conn:
+        return bool(conn.execute(text(f"SELECT count(*) FROM {table} WHERE {where}"), params).scalar_one())
 
 
 def _tree_digest(path: Path) -> str:
@@ -157,17 +257,18 @@ def _tree_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool, verify: bool) -> int:
+def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool, verify: bool,
+                      copies: Copies | None = None) -> int:
     """The CLI: list (default), apply, or verify; prints one line per item. Exit 1 when --verify finds any."""
-    as_of = as_of or this_month()
+    as_of, copies = checked_as_of(as_of), _checked_copies(copies)
     if apply:
-        items = apply_retention(url, workdir, as_of)
+        items = apply_retention(url, workdir, as_of, copies)
         verb = "deleted"
     elif verify:
-        items = verify_retention(url, workdir, as_of)
+        items = verify_retention(url, workdir, as_of, copies)
         verb = "LEFT"
     else:
-        items = find_expired(connect(url), workdir, as_of)
+        items = find_expired(connect(url), workdir, as_of, copies)
         verb = "expired"
     for item in items:
         print(f"{verb}\t{item.month}\t{item.kind}\t{item.target}\t{item.items}")
@@ -177,35 +278,40 @@ def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool
 
 # Airflow task bodies (JSON in, JSON out): `dags/eikis_retention.py` only wires these.
 
+RUN_PARAMS = ("as_of",)  # all a trigger may set; the store, the workdir and the copies are the deployment's
+COPY_KINDS = ("inbox", "claims", "aldis_outbox")  # the other copies of personal data retention deletes
+
+
 def resolve_config(params: dict[str, object], run_date: dt.datetime | None,
                    environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The store, the workdir and the month retention counts from (default: the run date's month, UTC)."""
-    import os
+    """The store, the workdir (the deployment's) and the month retention counts from (the `as_of` param, else the
+    run date's month, UTC)."""
+    from pipeline.config import resolve_run
 
-    from pipeline.errors import EikisError
-
-    env = os.environ if environ is None else environ
     when = run_date or dt.datetime.now(dt.UTC)
-    config = {"db_url": str(params.get("db_url") or env.get("EIKIS_DB_URL") or ""),
-              "workdir": str(params.get("workdir") or env.get("EIKIS_WORKDIR") or ""),
-              "as_of": str(params.get("as_of") or f"{when.year:04d}-{when.month:02d}")}
-    missing = [name for name in ("db_url", "workdir") if not config[name]]
-    if missing:
-        raise EikisError(f"retention needs {' and '.join(missing)} (a DAG param or EIKIS_DB_URL / EIKIS_WORKDIR)")
-    parse_month(config["as_of"])
-    return config
+    request = resolve_run(params, RUN_PARAMS, f"{when.year:04d}-{when.month:02d}", environ, period_key="as_of")
+    where = request.deployment
+    return {"db_url": where.db_url, "workdir": where.workdir, "as_of": request.period,
+            "inbox": where.inbox, "claims": where.claims, "aldis_outbox": where.aldis_outbox}
+
+
+def _copies_of(config: dict[str, str]) -> dict[str, Path]:
+    return {kind: Path(config[kind]) for kind in COPY_KINDS if config.get(kind)}
 
 
 def apply_task(config: dict[str, str]) -> dict[str, object]:
-    deleted = apply_retention(config["db_url"], Path(config["workdir"]), config["as_of"])
+    """A deployment's first run may come before any month was run: its workdir (where the default store lives)
+    is then created owner-only, and there is nothing to delete yet."""
+    from pipeline.config import make_private
+
+    make_private(Path(config["workdir"]))
+    deleted = apply_retention(config["db_url"], Path(config["workdir"]), config["as_of"], _copies_of(config))
     return {"as_of": config["as_of"], "deleted": [vars(item) for item in deleted]}
 
 
 def verify_task(config: dict[str, str]) -> dict[str, object]:
     """Fails the task (so the run is red and alerts) when anything past retention is still there."""
-    from pipeline.errors import EikisError
-
-    left = verify_retention(config["db_url"], Path(config["workdir"]), config["as_of"])
+    left = verify_retention(config["db_url"], Path(config["workdir"]), config["as_of"], _copies_of(config))
     if left:
         raise EikisError(f"retention left {len(left)} item(s) past 24 months, e.g. {left[0].kind} {left[0].target} "
                          f"of {left[0].month}")

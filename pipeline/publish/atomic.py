@@ -32,10 +32,13 @@ STALE_PREFIXES = (".build-", ".replaced-")
 
 @contextmanager
 def build_folder(outbox: Path, period: str) -> Iterator[Path]:
-    """A fresh hidden folder to build P in; removed if the block fails."""
-    outbox.mkdir(parents=True, exist_ok=True)
+    """A fresh hidden folder to build P in; removed if the block fails. Only call it holding P's exclusive lock
+    (`pipeline.runlock`): what a killed run of P left beside the outbox is removed first."""
+    if not outbox.exists():
+        outbox.mkdir(parents=True, mode=0o700)
+    remove_stale(outbox, period)
     build = outbox / f".build-{period}-{uuid.uuid4().hex[:8]}"
-    build.mkdir()
+    build.mkdir(mode=0o700)
     try:
         yield build
     except BaseException:
@@ -59,20 +62,54 @@ def exchange(first: Path, second: Path) -> bool:
 
 def publish(build: Path, outbox: Path, period: str) -> Path:
     """Put the built folder at `<outbox>/<P>`, replacing an earlier publication of P without a gap."""
+    with publishing(build, outbox, period) as target:
+        return target
+
+
+@contextmanager
+def publishing(build: Path, outbox: Path, period: str) -> Iterator[Path]:
+    """Publish the built folder at `<outbox>/<P>`, then run the caller's block (recording the run in the store);
+    if the block fails, the previous publication of P is put back (or, without one, the new one taken away), so
+    publish and record are one outcome. The replaced publication is removed only after the block succeeded; the
+    new one, taken back, returns to `build` (which `build_folder` removes)."""
     target = outbox / period
+    owner_only(build)
     if not target.exists():
         os.rename(build, target)
+        previous = None
     elif exchange(build, target):
-        shutil.rmtree(build, ignore_errors=True)  # it now holds the previous publication
+        previous = build  # it now holds the previous publication
     else:
         log.warning("atomic exchange unavailable here: %s is replaced with two renames (briefly absent)", target)
-        aside = outbox / f".replaced-{period}-{uuid.uuid4().hex[:8]}"
-        os.rename(target, aside)
+        previous = outbox / f".replaced-{period}-{uuid.uuid4().hex[:8]}"
+        os.rename(target, previous)
         os.rename(build, target)
-        shutil.rmtree(aside, ignore_errors=True)
     _fsync_dir(outbox)
+    try:
+        yield target
+    except BaseException:
+        if previous is None:
+            os.rename(target, build)
+        elif previous == build:
+            exchange(build, target)
+        else:
+            os.rename(target, build)
+            os.rename(previous, target)
+        _fsync_dir(outbox)
+        log.warning("%s not published: the step after publishing failed, the previous state is back", target)
+        raise
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
     log.info("published %s", target)
-    return target
+
+
+def owner_only(folder: Path) -> None:
+    """Folders 0700, files 0600: an outbox holds what recipients may see, not every user of the machine (an ALDIS
+    outbox ties a contract and an address to a social-assistance decision). Delivery runs as the same user."""
+    folder.chmod(0o700)
+    for path in folder.rglob("*"):
+        if not path.is_symlink():  # a link's target is not the outbox's to change
+            path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def remove_stale(outbox: Path, period: str) -> None:

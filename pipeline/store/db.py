@@ -2,7 +2,7 @@
 
 PostgreSQL in production (bulk loads through COPY), an embedded SQLite file by default so `eikis run` needs no
 server. Recording a period replaces that period's rows in one transaction: a re-run never duplicates a row and a
-failure leaves the previous state untouched. DDL lives in `sql/` and is applied in file-name order.
+failure leaves the previous state untouched. The schema is versioned (`pipeline.store.migrate`, `eikis db upgrade`).
 """
 
 from __future__ import annotations
@@ -12,29 +12,29 @@ import datetime as dt
 import io
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, make_url, text
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from sqlalchemy import Connection, Engine, RootTransaction, text
 
 from pipeline.config import WorkLayout, private_files
 from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, source_summaries
 from pipeline.logs import get_logger
-from pipeline.store.ddl import for_dialect, split_statements
+from pipeline.store.migrate import require_head
+from pipeline.store.partitions import MonthTables, open_month
 from pipeline.store.portal_index import PORTAL_PERIOD_TABLES, household_rows, new_household_ids, person_rows
+from pipeline.store.url import make_engine
 
 log = get_logger("store")
 
 PERIOD_TABLES = ("runs", "source_files", "source_summaries", "household_decisions", "household_members",
                  "recipient_files", *PORTAL_PERIOD_TABLES)
 COPY_CHUNK_ROWS = 200_000
-CONNECT_TIMEOUT_S = 10  # a store that does not answer fails the run in seconds instead of hanging it
-
-
-def sql_dir() -> Path:
-    configured = os.environ.get("EIKIS_SQL_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "sql"
 
 
 def default_url(workdir: Path) -> str:
@@ -43,28 +43,16 @@ def default_url(workdir: Path) -> str:
 
 
 def connect(url: str) -> Engine:
-    """An engine with the schema applied. An SQLite store holds pseudonymous keys and incomes: its file (and the
-    journal files SQLite creates beside it) are owner-only."""
-    parsed = make_url(url)
-    timeout = {"connect_timeout": CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" else {}
-    engine = create_engine(parsed, future=True, connect_args=timeout)
+    """An engine on a store at the current schema version (`pipeline.store.migrate`: the schema is never applied
+    here, except that a new embedded SQLite file is created at head). An SQLite store holds pseudonymous keys and
+    incomes: its file (and the journal files SQLite creates beside it) are owner-only."""
+    engine = make_engine(url)
     database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
     with private_files():
-        ensure_schema(engine)
+        require_head(engine, url)
     if database and database != ":memory:" and Path(database).exists():
         Path(database).chmod(0o600)
     return engine
-
-
-def ensure_schema(engine: Engine) -> None:
-    """Apply every `sql/*.sql` file (idempotent DDL), the sections for this database's dialect (`store/ddl.py`)."""
-    with engine.begin() as conn:
-        # The DB-API cursor directly, without parameters: no driver reads `%` or `:name` in a function body.
-        cursor = conn.connection.cursor()
-        for path in sorted(sql_dir().glob("*.sql")):
-            script = for_dialect(path.read_text(encoding="utf-8"), engine.dialect.name)
-            for statement in split_statements(script):
-                cursor.execute(statement)
 
 
 def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
@@ -100,6 +88,29 @@ def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterab
     return count
 
 
+def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
+    """Load a frame's columns from their Arrow form, a chunk at a time, in the caller's transaction. PostgreSQL:
+    `COPY … (FORMAT csv)` written by Arrow's C++ CSV writer (no Python object per value; a null is an unquoted
+    empty field, an empty string a quoted one, as COPY reads them). SQLite: the driver's own `executemany` over
+    the columns' values (no SQLAlchemy parameter dict per row)."""
+    arrow = pa.Table.from_pandas(frame[list(columns)], preserve_index=False)
+    cursor = conn.connection.dbapi_connection.cursor()
+    if conn.dialect.name == "sqlite":
+        insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        for batch in arrow.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+            cursor.executemany(insert, zip(*(column.to_pylist() for column in batch.columns), strict=True))
+        return arrow.num_rows
+    if conn.dialect.name != "postgresql":
+        return bulk_load(conn, table, columns, _frame_rows(frame, columns))
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+    options = pacsv.WriteOptions(include_header=False)
+    for batch in arrow.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(batch, sink, options)
+        cursor.copy_expert(statement, pa.BufferReader(sink.getvalue()))
+    return arrow.num_rows
+
+
 def _frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[object, ...]]:
     clean = frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None)
     return clean.itertuples(index=False, name=None)
@@ -107,9 +118,33 @@ def _frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[o
 
 def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: str) -> dict[str, int]:
     """Replace period P's rows with what the run in `workdir` decided and published, in one transaction."""
+    with pending_record(url, period, workdir, Path(outbox) / period / "manifest.json", run_id) as pending:
+        pending.commit()
+    return pending.loaded
+
+
+@dataclass
+class PendingRecord:
+    """P's rows written in an open transaction: `commit` makes them the store's; otherwise they are rolled back."""
+
+    period: str
+    loaded: dict[str, int]
+    transaction: RootTransaction
+
+    def commit(self) -> None:
+        self.transaction.commit()
+        log.info("store: recorded %s (%s)", self.period, ", ".join(f"{k}={v}" for k, v in self.loaded.items()))
+
+
+@contextmanager
+def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
+                   run_id: str) -> Iterator[PendingRecord]:
+    """Replace P's rows inside a transaction the caller commits (`PendingRecord.commit`) once the files it
+    records are published, so a store failing mid-way publishes nothing and a failed publication records nothing
+    (`pipeline.flows.monthly.publish`). Rolled back when the block ends without a commit."""
     layout = WorkLayout(Path(workdir), period)
     decision = DecisionSummary.load(layout)
-    manifest = json.loads((Path(outbox) / period / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     households = pd.read_parquet(layout.decided("households"))
     members = pd.read_parquet(layout.decided("members"), columns=["aris_code", "person_key", "total_eur"])
     files = pd.DataFrame(manifest["files"])
@@ -121,9 +156,12 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
 
     engine = connect(url)
     loaded: dict[str, int] = {}
-    with engine.begin() as conn:
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        month = open_month(conn, period)
         for table in PERIOD_TABLES:
-            conn.execute(text(f"DELETE FROM {table} WHERE period = :period"), {"period": period})
+            if month.target(table) == table:  # a new month's own tables are empty
+                conn.execute(text(f"DELETE FROM {table} WHERE period = :period"), {"period": period})
         loaded["runs"] = bulk_load(conn, "runs", (
             "period", "run_id", "status", "policy_version", "policy_digest", "support_types", "persons",
             "households", "eligible", "review", "recorded_at"), [(
@@ -140,39 +178,39 @@ def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: st
             [(period, s.source, s.records, s.staged, s.quarantined_total, json.dumps(s.quarantined, sort_keys=True))
              for s in summaries])
         households = households.assign(period=period)
-        loaded["household_decisions"] = bulk_load(conn, "household_decisions", (
+        loaded["household_decisions"] = copy_frame(conn, month.target("household_decisions"), households, (
             "period", "aris_code", "address", "municipality_code", "members", "quarantined_members",
-            "total_income_eur", "avg_income_eur", "threshold_eur", "policy_version", "status", "reason"),
-            _frame_rows(households, ("period", "aris_code", "address", "municipality_code", "members",
-                                     "quarantined_members", "total_income_eur", "avg_income_eur", "threshold_eur",
-                                     "policy_version", "status", "reason")))
-        loaded["household_members"] = bulk_load(conn, "household_members", (
-            "period", "aris_code", "person_key", "total_eur"),
-            _frame_rows(members.assign(period=period), ("period", "aris_code", "person_key", "total_eur")))
+            "total_income_eur", "avg_income_eur", "threshold_eur", "policy_version", "status", "reason"))
+        loaded["household_members"] = copy_frame(conn, month.target("household_members"), members.assign(period=period),
+                                                 ("period", "aris_code", "person_key", "total_eur"))
         loaded["recipient_files"] = bulk_load(conn, "recipient_files", (
             "period", "path", "recipient_kind", "recipient_id", "rows", "sha256"),
             [(period, row.path, recipient_kind(recipient), recipient, row.rows, row.sha256)
              for row, recipient in zip(files.itertuples(index=False), recipients, strict=True)])
-        loaded.update(_record_portal_rows(conn, period, persons, name_tokens, portal_households))
+        loaded.update(_record_portal_rows(conn, month, persons, name_tokens, portal_households))
+        month.attach(conn)
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
-    log.info("store: recorded %s (%s)", period, ", ".join(f"{k}={v}" for k, v in loaded.items()))
-    return loaded
+        try:
+            yield PendingRecord(period, loaded, transaction)
+        finally:
+            if transaction.is_active:
+                transaction.rollback()
+            engine.dispose()
 
 
-def _record_portal_rows(conn: Connection, period: str, persons: pd.DataFrame, name_tokens: pd.DataFrame,
+def _record_portal_rows(conn: Connection, month: MonthTables, persons: pd.DataFrame, name_tokens: pd.DataFrame,
                         households: pd.DataFrame) -> dict[str, int]:
     """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`)."""
+    period = month.period
     known = {row[0] for row in conn.execute(text("SELECT aris_code FROM portal_household_ids"))}
     loaded = {"portal_household_ids": bulk_load(conn, "portal_household_ids", ("aris_code", "household_id"),
                                                 new_household_ids(known, households["aris_code"]))}
-    loaded["portal_persons"] = bulk_load(conn, "portal_persons", ("period", "person_key", "aris_code", "name_sealed"),
-                                         _frame_rows(persons.assign(period=period),
-                                                     ("period", "person_key", "aris_code", "name_sealed")))
-    loaded["portal_name_tokens"] = bulk_load(conn, "portal_name_tokens", ("period", "token_key", "person_key"),
-                                             _frame_rows(name_tokens.assign(period=period),
-                                                         ("period", "token_key", "person_key")))
-    columns = ("period", "aris_code", "address_search", "income_months")
-    loaded["portal_households"] = bulk_load(conn, "portal_households", columns, _frame_rows(households, columns))
+    loaded["portal_persons"] = copy_frame(conn, month.target("portal_persons"), persons.assign(period=period),
+                                          ("period", "person_key", "aris_code", "name_sealed"))
+    loaded["portal_name_tokens"] = copy_frame(conn, month.target("portal_name_tokens"),
+                                              name_tokens.assign(period=period), ("period", "token_key", "person_key"))
+    loaded["portal_households"] = copy_frame(conn, month.target("portal_households"), households,
+                                             ("period", "aris_code", "address_search", "income_months"))
     return loaded
 
 

@@ -1,4 +1,7 @@
-"""Splitting the `sql/*.sql` files into statements the idempotent DDL runner can execute one by one.
+"""The `sql/*.sql` files of the store's migrations, split into statements executed one by one.
+
+Each Alembic revision (`pipeline/store/migrations/versions/`) names the `sql/` files it applies; a released file is
+never edited (a change is a new file and a new revision), so a store's version says exactly what DDL it holds.
 
 Two things a plain `split(";")` gets wrong, both needed by the payout ledger's append-only triggers:
 - a PostgreSQL function body is a dollar-quoted string (`$$ … ; … $$`) full of `;`;
@@ -12,12 +15,32 @@ the statements after it, so one numbered file keeps a feature's portable and dia
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 _MARKER = re.compile(r"^\s*--\s*dialect:\s*([a-z]+)\s*$")
 _DOLLAR = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
 _TRIGGER_WITH_BODY = re.compile(r"^\s*CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?TRIGGER\b.*\bBEGIN\b", re.I | re.S)
 _ENDS_BLOCK = re.compile(r"\bEND\s*$", re.I)
+
+
+def sql_dir() -> Path:
+    configured = os.environ.get("EIKIS_SQL_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "sql"
+
+
+def execute_sql_files(*names: str) -> None:
+    """Inside a migration: run each named `sql/` file's statements for this database's dialect, in order."""
+    from alembic import op
+
+    bind = op.get_bind()
+    # The DB-API cursor directly, without parameters: no driver reads `%` or `:name` in a function body.
+    cursor = bind.connection.cursor()
+    for name in names:
+        script = for_dialect((sql_dir() / name).read_text(encoding="utf-8"), bind.dialect.name)
+        for statement in split_statements(script):
+            cursor.execute(statement)
 
 
 def for_dialect(script: str, dialect: str) -> str:

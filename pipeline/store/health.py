@@ -6,19 +6,14 @@ message is shown only for connection and URL problems (other errors can carry SQ
 
 from __future__ import annotations
 
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 
 from pipeline.errors import StoreError
 from pipeline.store.db import connect
+from pipeline.store.url import safe_url
 
-
-def safe_url(url: str) -> str:
-    """The URL with its password hidden (or only what follows `@`, when it does not even parse)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url.rsplit("@", 1)[-1]
+__all__ = ["check_store", "describe", "safe_url"]
 
 
 def describe(exc: SQLAlchemyError) -> str:
@@ -32,7 +27,8 @@ def describe(exc: SQLAlchemyError) -> str:
 
 
 def check_store(url: str) -> None:
-    """Connect, apply the schema and ask one question; StoreError (one line) when any of it fails."""
+    """Connect (the store must be at the current schema version) and ask one question; StoreError (one line)
+    when any of it fails."""
     try:
         engine = connect(url)
         try:

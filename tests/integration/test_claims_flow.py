@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pipeline.cli import main
@@ -25,8 +25,9 @@ from pipeline.flows.claims import (
     response_timeout,
 )
 from pipeline.policy import load_policy
-from pipeline.publish.lock import PeriodBusy, period_lock
+from pipeline.runlock import PeriodBusy, period_lock
 from pipeline.store.db import connect
+from pipeline.store.migrate import head, upgrade
 from tests.claims_month import (
     CLAIM_HEADER,
     EXPECTED_HEAT_RESULT,
@@ -122,6 +123,9 @@ def test_a_claims_month_gives_the_hand_computed_files_and_a_byte_identical_previ
     assert sorted(manifest) == ["files", "period", "policy_digest", "run_id"]
     for entry in manifest["files"]:
         assert hashlib.sha256((_run_folder(month) / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
+    companions = {entry["path"]: entry["rows"] for entry in manifest["files"] if entry["path"].endswith(".xlsx")}
+    assert companions == {f"{TRADER}/claim_result.xlsx": 10, f"{HEAT}/claim_result.xlsx": 6, "payout.xlsx": 2,
+                          "audit_sample.xlsx": 5}   # v1.2: each file people open has its spreadsheet companion
     quarantine = (month["root"] / "work" / P / "claims_quarantine.csv").read_text(encoding="utf-8")
     assert f"{TRADER};claims.csv;12;A11;CONFLICTING_CORRECTION" in quarantine  # the first of the two versions
     assert f"{HEAT};claims.csv;7;H-6;BAD_SUPPORT_TYPE" in quarantine
@@ -491,15 +495,17 @@ def test_a_cli_approval_records_who_ran_it(month, tmp_path, capsys):
 
 
 @pytest.mark.postgres
-def test_a_postgresql_ledger_from_before_approvers_gets_the_approved_by_column():
-    url = fresh_postgres_database("eikis_test_claims_old_ledger")
-    with create_engine(url).begin() as conn:  # the ledger as sql/002_claims.sql created it before issue 22.4
-        conn.exec_driver_sql("CREATE TABLE payout_ledger (period TEXT NOT NULL, supplier TEXT NOT NULL, seq INTEGER "
-                             "NOT NULL, run_id TEXT NOT NULL, approved_at TIMESTAMP NOT NULL, claimed_cents BIGINT NOT "
-                             "NULL, accepted_cents BIGINT NOT NULL, previously_paid_cents BIGINT NOT NULL, "
-                             "payout_cents BIGINT NOT NULL, payout_sha256 TEXT NOT NULL, PRIMARY KEY (period, "
-                             "supplier, seq))")
-    with connect(url).connect() as conn:
-        columns = {row[0] for row in conn.execute(text(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'payout_ledger'"))}
-    assert "approved_by" in columns
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_a_ledger_from_before_approvers_gets_the_approved_by_column_at_upgrade(dialect, tmp_path):
+    """A store at revision 0003 (before issue 22.4) has no `approved_by` and no `claims_checks`: 0004 adds both."""
+    url = (fresh_postgres_database("eikis_test_claims_old_ledger") if dialect == "postgresql"
+           else f"sqlite:///{tmp_path / 'old.sqlite'}")
+    upgrade(url)
+    with create_engine(url).begin() as conn:  # back to the ledger as revision 0003 left it
+        conn.exec_driver_sql("DROP TABLE claims_checks")
+        conn.exec_driver_sql("ALTER TABLE payout_ledger DROP COLUMN approved_by")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
+    assert upgrade(url) == ("0003", head())
+    with create_engine(url).connect() as conn:
+        columns = {column["name"] for column in inspect(conn).get_columns("payout_ledger")}
+        assert "approved_by" in columns and inspect(conn).has_table("claims_checks")

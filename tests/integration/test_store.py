@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -76,9 +77,43 @@ def test_a_failed_recording_leaves_the_previous_state(published, tmp_path):
 def test_embedded_sqlite_store_and_retention_purge(published, tmp_path):
     url = f"sqlite:///{tmp_path / 'eikis.sqlite'}"
     run_id = (published / "run_id").read_text()
-    record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
+    old = "2024-11"  # the sample recorded under a month that is 24 months old in 2026-11 and past it in 2026-12
+    for folder in ("work", "outbox"):
+        shutil.copytree(published / folder / SAMPLE_PERIOD, tmp_path / folder / old)
+    record_period(url, old, tmp_path / "work", tmp_path / "outbox", run_id)
     assert counts(url)["household_decisions"] > 200
-    assert apply_retention(url, tmp_path / "no-files", "2028-11") == []          # 24 months kept
-    deleted = {item.target: item.items for item in apply_retention(url, tmp_path / "no-files", "2028-12")}
+    assert apply_retention(url, tmp_path / "no-files", "2026-11") == []          # 24 months kept
+    deleted = {item.target: item.items for item in apply_retention(url, tmp_path / "no-files", "2026-12")}
     assert deleted["household_decisions"] == 232                               # then deleted (the sample's 232)
     assert counts(url)["household_decisions"] == 0 and counts(url)["runs"] == 1  # the run record stays
+
+
+@pytest.mark.postgres
+def test_copy_from_arrow_stores_exactly_what_the_embedded_store_stores(published, tmp_path):
+    """PostgreSQL's COPY fed by Arrow's CSV writer and SQLite's executemany keep the same values: nulls stay
+    nulls, empty texts stay empty, amounts keep their cents."""
+    run_id = (published / "run_id").read_text()
+    urls = {"postgresql": fresh_postgres_database(PG_DATABASE), "sqlite": f"sqlite:///{tmp_path / 'e.sqlite'}"}
+    tables = {"household_decisions": "aris_code", "household_members": "person_key, aris_code",
+              "portal_persons": "person_key", "portal_name_tokens": "token_key, person_key",
+              "portal_households": "aris_code"}
+    stored: dict[str, dict[str, list[tuple[str, ...]]]] = {}
+    for backend, url in urls.items():
+        record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            stored[backend] = {table: [tuple(_plain(value) for value in row) for row in conn.execute(
+                text(f"SELECT * FROM {table} ORDER BY {order}"))] for table, order in tables.items()}
+        engine.dispose()
+    for table in tables:
+        assert stored["postgresql"][table] == stored["sqlite"][table], table
+        assert len(stored["postgresql"][table]) > 200
+
+
+def _plain(value: object) -> str:
+    """A stored value in one spelling for both databases (numbers to the cent; NULL kept apart from '')."""
+    if value is None:
+        return "<NULL>"
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):  # SQLite keeps 520.00 as 520
+        return f"{Decimal(str(value)):.2f}"
+    return str(value)

@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS claims_checks (
 );
 
 -- dialect: postgresql
--- A ledger created before approvals named their approver (sql/002_claims.sql now creates the column). Looked up
+-- A ledger created before approvals named their approver (sql/002_claims.sql now creates the column; SQLite: migration 0004). Looked up
 -- first: ALTER TABLE takes the table's strongest lock even when the column exists.
 DO $$
 BEGIN

@@ -167,21 +167,28 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
             hashing.append(anyio.CapacityLimiter(HASHING_SLOTS))
         attempt = functools.partial(attempt_sign_in, engine, username, form.get("password", "")[:1024], client,
                                     settings.sign_in_limits)
-        user, locked = await anyio.to_thread.run_sync(attempt, limiter=hashing[0])
-        if locked:
+        outcome = await anyio.to_thread.run_sync(attempt, limiter=hashing[0])
+        logged_name = username if outcome.known else access_log.UNKNOWN_NAME
+        if outcome.locked:
+            access_log.append(engine, logged_name, "sign-in-refused")
             return page(request, "login.html", 429, error="Too many failed sign-ins. Try again later.")
-        if user is None:
+        if outcome.user is None:
+            access_log.append(engine, logged_name, "sign-in-failed")
             return page(request, "login.html", 401, error="Wrong user name or password.")
+        access_log.append(engine, outcome.user.username, "sign-in")
         close_session(engine, request.session.get("sid"))
         request.session.clear()
-        request.session["sid"] = open_session(engine, user.username, settings.session_hours)
+        request.session["sid"] = open_session(engine, outcome.user.username, settings.session_hours)
         request.session["csrf"] = secrets.token_urlsafe(32)
         return RedirectResponse("/search", status_code=303)
 
     @app.get("/logout")
     @app.post("/logout")
     def logout(request: Request) -> RedirectResponse:
-        close_session(engine, request.session.get("sid"))
+        username = session_user(engine, request.session.get("sid"))
+        if username:
+            close_session(engine, request.session.get("sid"))
+            access_log.append(engine, username, "sign-out")
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -198,7 +205,8 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
         if kind not in KINDS:
             kind = "code"
         hits = lookup.search(kind, form.get("q", "").replace("\x00", ""))
-        access_log.append(engine, user.username, "search", kind=kind, result_count=len(hits))
+        access_log.append_search(engine, user.username, kind, len(hits),
+                                 [(hit.household_id, hit.period) for hit in hits])
         return page(request, "search.html", kinds=KINDS, kind=kind, hits=hits)
 
     @app.get("/household/{household_id}")
@@ -221,7 +229,7 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
             return Response(body, media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": 'attachment; filename="access_log.csv"'})
         return page(request, "audit.html", rows=access_log.read(engine, wanted), wanted=wanted,
-                    kinds=("search", "view", *KINDS))
+                    kinds=(*access_log.ACTIONS, *KINDS))
 
     @app.get("/users")
     def users(request: Request) -> HTMLResponse:

@@ -121,26 +121,35 @@ def check_password(engine: Engine, username: str, password: str) -> User | None:
     return User(username, row[1]) if row and not row[2] else None
 
 
-def attempt_sign_in(engine: Engine, username: str, password: str, client: str, limits: tuple[int, int, int]
-                    ) -> tuple[User | None, bool]:
-    """One sign-in attempt: (the user or None, whether it was refused by the lock-out).
+@dataclass(frozen=True)
+class SignIn:
+    """What one sign-in attempt came to."""
 
-    `limits` is (max_failures, client_max_failures, window_minutes). Blocking (argon2 costs about 0.1 s and
-    64 MiB): the web app runs it in a worker thread, a few at a time.
+    user: User | None       # the user when the name and password matched an enabled account
+    locked: bool            # refused by the lock-out, whatever the password
+    known: bool             # the user name exists (else what was typed is not logged: it may be a code or a name)
+
+
+def attempt_sign_in(engine: Engine, username: str, password: str, client: str, limits: tuple[int, int, int]
+                    ) -> SignIn:
+    """One sign-in attempt. `limits` is (max_failures, client_max_failures, window_minutes).
+
+    Blocking (argon2 costs about 0.1 s and 64 MiB): the web app runs it in a worker thread, a few at a time.
     """
     max_failures, client_max, window = limits
+    known = user_exists(engine, username)
     if (locked_out(engine, [f"user:{username}", f"unknown-name:{client}"], max_failures, window)
             or locked_out(engine, [f"client:{client}"], client_max, window)):
-        return None, True
+        return SignIn(None, True, known)
     user = check_password(engine, username, password)
     if user is None:
         subjects = [f"user:{username}", f"client:{client}"]
-        if not user_exists(engine, username):
+        if not known:
             subjects.append(f"unknown-name:{client}")
         record_failure(engine, subjects)
-        return None, False
+        return SignIn(None, False, known)
     clear_failures(engine, f"user:{username}")
-    return user, False
+    return SignIn(user, False, known)
 
 
 def user_exists(engine: Engine, username: str) -> bool:

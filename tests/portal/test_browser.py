@@ -39,8 +39,8 @@ def browser():
         chromium.close()
 
 
-def signed_in_page(browser, server: str, username: str):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+def signed_in_page(browser, server: str, username: str, locale: str = "en-GB"):
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale=locale)
     page = context.new_page()
     page.goto(f"{server}/search")
     assert page.url.endswith("/login")                     # not signed in: sent to the sign-in form
@@ -76,7 +76,7 @@ def test_staff_finds_a_household_each_way_and_is_refused_the_access_log(browser,
     assert ARIS_CODE not in page.url and CODE_NO_DASH not in page.url
     assert page.locator("h1").inner_text() == ADDRESS
     facts = page.locator("dl.facts").inner_text()
-    assert "Counted persons\n5" in facts and "1207.75 EUR" in facts and "NOT_ELIGIBLE" in facts
+    assert "Counted persons\n5" in facts and "1,207.75 EUR" in facts and "Not eligible" in facts
     assert page.locator("table.money tbody tr").count() == 12
     assert page.locator("table.history tbody tr").count() == 24
     screenshot = os.environ.get("EIKIS_PORTAL_SCREENSHOT")

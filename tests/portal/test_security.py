@@ -36,7 +36,7 @@ PAGES = ("/", "/search", "/audit", "/users", "/household/anything", "/audit?form
 def test_everything_but_healthz_and_login_needs_sign_in(app):
     client = TestClient(app)
     routes = {route.path.replace("{household_id}", "anything") for route in app.routes if hasattr(route, "methods")}
-    assert routes - {"/healthz", "/login", "/logout"} <= {path.split("?")[0] for path in PAGES}
+    assert routes - {"/healthz", "/login", "/logout", "/language"} <= {path.split("?")[0] for path in PAGES}
     for path in PAGES:
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/login", path
@@ -139,7 +139,7 @@ def test_access_log_records_searches_and_views_filters_and_exports(signed_in, po
     search(staff, "name", "nobody nowhere")
     today = dt.datetime.now(dt.UTC).date().isoformat()
     page = auditor.get(f"/audit?user=staff&since={today}&until={today}&kind=code").text
-    assert "<td>code</td><td>1</td>" in page
+    assert "<td>personal code</td><td>1</td>" in page
     exported = auditor.get("/audit?user=staff&format=csv")
     rows = list(csv.DictReader(io.StringIO(exported.text), delimiter=";"))
     assert {"search", "view"} <= {row["action"] for row in rows}

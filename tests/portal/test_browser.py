@@ -46,7 +46,7 @@ def signed_in_page(browser, server: str, username: str, locale: str = "en-GB"):
     assert page.url.endswith("/login")                     # not signed in: sent to the sign-in form
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form.sign-in button[type=submit]")
     page.wait_for_url(f"{server}/search")
     return page
 
@@ -105,4 +105,34 @@ def test_auditor_reads_and_filters_the_access_log(browser, server):
     rows = page.locator("table.results tbody tr").all_inner_texts()
     assert rows and all("auditor" in row and "name" in row for row in rows)
     assert "berzins" not in page.content()
+    page.context.close()
+
+
+def test_staff_switches_language_searches_three_ways_and_reads_the_threshold(browser, server):
+    """Issue 24.3 in a real browser: Latvian by the browser's language, a switch to English and back, the three
+    searches with the query kept, and the household's threshold and distance from it in Latvian formats."""
+    page = signed_in_page(browser, server, "staff", locale="lv-LV")
+    assert page.locator("html").get_attribute("lang") == "lv"
+    assert page.locator("h1").inner_text() == "Atrast mājsaimniecību"
+    page.click("form.language button[value=en]")
+    page.wait_for_selector("html[lang=en]")
+    assert page.locator("h1").inner_text() == "Find a household"
+    page.click("form.language button[value=lv]")
+    page.wait_for_selector("html[lang=lv]")
+
+    assert len(run_search(page, "code", CODE)) == 1
+    assert page.input_value("input[name=q]") == CODE                      # the query stays in the box
+    assert page.locator("section.card h2").inner_text() == "Rezultāti: 1"
+    by_name = run_search(page, "name", "berzins raivis")
+    assert len(by_name) == 2 and page.input_value("input[name=q]") == "berzins raivis"
+    assert len(run_search(page, "address", ARIS_CODE)) == 1
+    assert "novembris 2026" in page.locator("table.results tbody tr").first.inner_text()
+
+    page.click("a.open")
+    page.wait_for_selector("dl.facts")
+    assert page.locator("dd.threshold").inner_text() == "520,00 EUR"
+    assert page.locator("dd.average").inner_text() == "1\u00a0207,75 EUR"
+    assert page.locator("p.distance").inner_text() == "687,75 EUR virs sliekšņa"
+    assert "Neatbilst" in page.locator("dl.facts").inner_text()
+    assert page.locator(".chip").count() == 0
     page.context.close()

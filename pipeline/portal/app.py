@@ -248,7 +248,9 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
             body = access_log.as_csv(access_log.read(engine, wanted, limit=None))
             return Response(body, media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": 'attachment; filename="access_log.csv"'})
-        return page(request, "audit.html", rows=access_log.read(engine, wanted), wanted=wanted,
+        rows = access_log.read(engine, wanted)
+        addresses = lookup.addresses({row[5] for row in rows if row[5]})
+        return page(request, "audit.html", rows=rows, addresses=addresses, wanted=wanted,
                     kinds=(*access_log.ACTIONS, *KINDS))
 
     @app.get("/users")

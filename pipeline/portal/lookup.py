@@ -173,6 +173,18 @@ class Lookup:
                          [(file, int(count)) for file, count in quarantined], _income(income_months),
                          history[::-1])
 
+    def addresses(self, household_ids: set[str]) -> dict[str, str]:
+        """The latest decided address of each opaque household id (for the auditor's reading of the access log)."""
+        found: dict[str, str] = {}
+        for household_id in household_ids:
+            rows = self._rows("""
+                SELECT d.address FROM portal_household_ids i
+                JOIN household_decisions d ON d.aris_code = i.aris_code
+                WHERE i.household_id = :h ORDER BY d.period DESC LIMIT 1""", {"h": household_id[:64]})
+            if rows and rows[0][0]:
+                found[household_id] = rows[0][0]
+        return found
+
     def _rows(self, sql: str, params: dict[str, object]) -> list[tuple]:
         with self.engine.connect() as conn:
             return [tuple(row) for row in conn.execute(text(sql), params)]

@@ -104,3 +104,10 @@ def test_the_access_log_is_shown_in_riga_time(signed_in, portal_store):
     page = signed_in("auditor").get("/audit?user=rigatime").text
     assert "2026-07-02 00:30:05" in page and "2026-01-16 01:00:00" in page       # UTC+3 in summer, +2 in winter
     assert "When (Riga time)" in page and "signed in" in page
+
+
+def test_the_auditor_reads_households_in_the_access_log_by_address(signed_in):
+    staff = signed_in("staff")
+    search(staff, "address", "101000047")
+    page = html.unescape(signed_in("auditor").get("/audit?user=staff&kind=shown").text)
+    assert '"Mežmaļi", Vecates pag., Valmieras nov., LV-1004</a>' in page

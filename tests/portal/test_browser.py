@@ -2,7 +2,7 @@
 code, by name and by address, open a household, be refused the access log as staff, read it as auditor.
 
 Skipped only when no Chromium binary exists (`.ci/run` installs it, so CI never skips). Set
-`EIKIS_PORTAL_SCREENSHOT=docs/portal.png` to refresh the README's screenshot of the household page.
+`EIKIS_PORTAL_SCREENSHOT=docs/portal.png` to refresh the README's screenshot of the household page (in Latvian).
 """
 
 from __future__ import annotations
@@ -79,10 +79,6 @@ def test_staff_finds_a_household_each_way_and_is_refused_the_access_log(browser,
     assert "Counted persons\n5" in facts and "1,207.75 EUR" in facts and "Not eligible" in facts
     assert page.locator("table.money tbody tr").count() == 12
     assert page.locator("table.history tbody tr").count() == 24
-    screenshot = os.environ.get("EIKIS_PORTAL_SCREENSHOT")
-    if screenshot:
-        Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=screenshot, full_page=True)
 
     response = page.goto(f"{server}/audit")
     assert response.status == 403 and "Not allowed" in page.content()
@@ -135,4 +131,8 @@ def test_staff_switches_language_searches_three_ways_and_reads_the_threshold(bro
     assert page.locator("p.distance").inner_text() == "687,75 EUR virs sliekšņa"
     assert "Neatbilst" in page.locator("dl.facts").inner_text()
     assert page.locator(".chip").count() == 0
+    screenshot = os.environ.get("EIKIS_PORTAL_SCREENSHOT")
+    if screenshot:
+        Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=screenshot, full_page=True)
     page.context.close()

@@ -79,7 +79,10 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette's signature
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # noqa: BLE001 - caught here, or Starlette re-raises it to uvicorn's traceback
+            response = failed(request, exc)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
@@ -144,8 +147,9 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
         return page(request, "error.html", exc.status_code, title=N_("Error"),
                     message=N_("The request was refused."))
 
-    @app.exception_handler(Exception)
-    async def _failed(request: Request, exc: Exception) -> Response:
+    def failed(request: Request, exc: Exception) -> Response:
+        """An unexpected failure: one log line naming its class and the path, never its message or traceback (a
+        store error's message quotes the SQL and its parameters), and a page that says nothing about the data."""
         log.error("portal: %s on %s %s", type(exc).__name__, request.method, request.url.path)
         return page(request, "error.html", 500, title=N_("Something went wrong"),
                     message=N_("The page could not be produced. The error was logged without its data."))
@@ -263,11 +267,14 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
 
 def language(request: Request) -> str:
     """The page's language: chosen in this session, else the browser's (`Accept-Language`), else Latvian."""
-    return i18n.choose(request.session.get("lang"), request.headers.get("accept-language", ""))
+    chosen = request.session.get("lang") if "session" in request.scope else None
+    return i18n.choose(chosen, request.headers.get("accept-language", ""))
 
 
 def csrf_token(request: Request) -> str:
     """The session's CSRF token (created for an anonymous session too, so the sign-in form carries one)."""
+    if "session" not in request.scope:          # a failure before the session middleware ran: no form to post
+        return ""
     token = request.session.get("csrf")
     if not token:
         token = request.session["csrf"] = secrets.token_urlsafe(32)

@@ -1,7 +1,10 @@
 """The portal's web application: paths of CONTRACTS §14, sign-in, CSRF, roles and the access log.
 
-Every page but `/healthz` and `/login` needs a signed-in, enabled user; roles are checked on the server for every
-request (`pipeline.portal.users.PERMISSIONS`). Every POST carries the session's CSRF token. Searches are POSTed so
+Every page but `/healthz`, `/login` and the language switch needs a signed-in, enabled user with a live
+server-side session (`pipeline.portal.sessions`: signing out ends every copy of the cookie); roles are checked on
+the server for every request (`pipeline.portal.users.PERMISSIONS`). Every POST carries the session's CSRF token.
+Passwords are checked in worker threads, a few at a time, so sign-ins never hold up the event loop. Pages speak
+Latvian or English (`pipeline.portal.i18n`). Searches are POSTed so
 the typed text (perhaps a personal code) never lands in a URL, a proxy log or uvicorn's access log; household pages
 are keyed by an opaque id. Any input gets a page: the handlers below turn a malformed request into a 400 page and
 an unexpected failure into a 500 page that says nothing about the data.

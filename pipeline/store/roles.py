@@ -19,7 +19,8 @@ from sqlalchemy.exc import ProgrammingError
 
 from pipeline.errors import StoreError
 
-APPEND_ONLY = ("access_log", "audit_events", "claims_checks", "deletion_log", "payout_ledger")
+APPEND_ONLY = ("access_log", "appeal_decisions", "appeal_holds", "audit_events", "claims_checks", "deletion_log",
+               "payout_ledger")
 READ_ONLY = ("alembic_version",)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 SOURCE_ORDER = ("aris", "pmlp", "vid", "vsaa", "electricity", "gas", "heat", "prices", "sopa")
 SOURCES_AFTER_ARIS = SOURCE_ORDER[1:]
-# sources whose staging never looks an address up in ARIS (PMLP and the connection lists do): they may be staged
-# while ARIS is, and only their data-quality suites wait for it (`pipeline.flows.monthly.ingest_all`)
+# sources whose staging never looks an address up in ARIS (PMLP and the connection lists do): their staging does
+# not load ARIS's address statuses (`pipeline.ingest`)
 SOURCES_WITHOUT_ADDRESSES = ("vid", "vsaa", "prices", "sopa")
 CONNECTION_COMMODITIES = ("electricity", "gas", "heat")  # the connection lists of §6 (not the §7 price series)

@@ -39,8 +39,8 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, *, needs_secret: bool = True) -> Settings:
         """Read `EIKIS_*` variables; anything unset keeps its embedded default."""
         env = os.environ if environ is None else environ
-        secret = _key(env, "EIKIS_PSEUDONYM_SECRET", DEV_SECRET, needs_secret)
-        data_key = _key(env, "EIKIS_PORTAL_DATA_KEY", DEV_DATA_KEY, needs_secret)
+        secret = secret_from_env(env, "EIKIS_PSEUDONYM_SECRET", DEV_SECRET, needs_secret)
+        data_key = secret_from_env(env, "EIKIS_PORTAL_DATA_KEY", DEV_DATA_KEY, needs_secret)
         return cls(
             pseudonym_secret=secret.encode(),
             portal_data_key=data_key.encode(),
@@ -55,9 +55,9 @@ class Settings:
 def private_files() -> Iterator[None]:
     """Files and folders created inside are owner-only (umask 077): work files hold personal codes and income.
 
-    The umask is per process; each stage that writes work files runs in its own process under Airflow, and each
-    source after ARIS in its own forked process in the CLI (or one after the other with one worker), so nothing
-    else in the process is writing meanwhile. Worker processes forked inside inherit it.
+    The umask is per process; each stage that writes work files runs in its own process under Airflow, and the
+    CLI runs the stages one after the other, so nothing else in the process is writing meanwhile. Worker
+    processes forked inside inherit it.
     """
     previous = os.umask(0o077)
     try:
@@ -143,8 +143,11 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
-def _key(env: Mapping[str, str], name: str, development: str, needed: bool) -> str:
-    """A secret from the environment; the built-in development value only with `EIKIS_DEV_MODE=1`."""
+def secret_from_env(env: Mapping[str, str], name: str, development: str, needed: bool) -> str:
+    """A secret from the environment; the built-in development value only with `EIKIS_DEV_MODE=1`.
+
+    The one start-up check for every built-in key (the pseudonym secret, the portal's data and session keys).
+    """
     value = env.get(name) or development
     if needed and value == development:
         if env.get("EIKIS_DEV_MODE") != "1":

@@ -4,7 +4,7 @@ Layout read (CONTRACTS §1): `<inbox>/<P>/<folder>/…`. Layout written (interna
 `<workdir>/<P>/staging/<source>.parquet/part-*.parquet`, `<workdir>/<P>/quarantine/<source>.parquet`,
 `<workdir>/<P>/summaries/<source>.json`. ARIS goes first because every other source is checked against it;
 the rest are independent and write only their own files, so Airflow runs them as parallel tasks and
-`pipeline.flows.monthly.ingest_all` as parallel processes.
+`pipeline.flows.monthly.ingest_all` one after the other.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 from pipeline.catalog import SOURCE_ORDER, SOURCES_WITHOUT_ADDRESSES
 from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.errors import SourceError
-from pipeline.filework import map_files, sha256_of
 from pipeline.handoff import SourceSummary
+from pipeline.inbox import listing, naming_the_inbox, private_copies, private_root
 from pipeline.logs import get_logger
 from pipeline.quality.reasons import Reason
 from pipeline.sources import aris, connections, pmlp, prices, sopa, vid, vsaa
@@ -43,23 +43,6 @@ class SourceSpec:
     required: bool
     stage: Callable[[list[Path], StageContext], StageResult]
     schema: pa.Schema
-
-    def files_in(self, folder: Path) -> list[Path]:
-        """This source's files in a folder (by suffix, any case), sorted by name. An entry with the suffix that is
-        a symbolic link or not a regular file is refused (SourceError), never followed or skipped."""
-        if not folder.is_dir():
-            return []
-        files = []
-        for entry in sorted(folder.iterdir()):
-            if entry.suffix.lower() != self.suffix:
-                continue
-            if entry.is_symlink():
-                raise SourceError("is a symbolic link; the inbox must hold the files themselves", file=entry)
-            if not entry.is_file():
-                raise SourceError("is named like an input file but is not a regular file (a folder or a pipe?)",
-                                  file=entry)
-            files.append(entry)
-        return files
 
 
 def _stage_aris(files: list[Path], ctx: StageContext) -> StageResult:
@@ -104,28 +87,14 @@ if tuple(SOURCES) != SOURCE_ORDER:
 
 
 def source_files(inbox: Path, period: str, spec: SourceSpec) -> list[Path]:
-    """The files of one source for P, sorted by name; a missing required source is a whole-run error.
-
-    The inbox is written by outsiders, so its shape is checked before anything is read: a symbolic link (to a
-    file or a folder, wherever it points) is refused rather than followed out of the inbox, and an entry named
-    like an input file that is not a regular file (a folder `persons.xml/`, a FIFO that would block the read) is
-    refused rather than skipped, so the month never runs on part of a source.
-    """
-    folder = inbox / period / spec.folder
-    refuse_links(inbox / period, spec.folder)
-    files = spec.files_in(folder)
+    """The files of one source for P in the inbox, sorted by name, through the inbox's one checked door
+    (`pipeline.inbox.listing`: links, folders named like files and subfolders refused); a missing required source
+    is a whole-run error."""
+    files = listing(inbox, period, spec.folder, spec.suffix)
     if not files and spec.required:
-        raise SourceError(f"required source {spec.name} is missing: no *{spec.suffix} files", file=folder)
+        raise SourceError(f"required source {spec.name} is missing: no *{spec.suffix} files",
+                          file=Path(inbox) / period / spec.folder)
     return files
-
-
-def refuse_links(base: Path, relative: str) -> None:
-    """Refuse a symbolic link at `base` or at any folder of `relative` under it."""
-    path = base
-    for part in ("", *Path(relative).parts):
-        path = path / part if part else path
-        if path.is_symlink():
-            raise SourceError("is a symbolic link; the inbox must hold the folders and files themselves", file=path)
 
 
 def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings: Settings) -> SourceSummary:
@@ -141,15 +110,18 @@ def ingest_source(source: str, period: str, inbox: Path, workdir: Path, settings
 def _ingest_source(spec: SourceSpec, layout: WorkLayout, inbox: Path, settings: Settings) -> SourceSummary:
     source, period = spec.name, layout.period
     started = time.perf_counter()
-    files = source_files(inbox, period, spec)
-    ctx = StageContext(period=period, layout=layout, settings=settings, inbox=inbox / period)
+    copies_root = private_root(layout.workdir, period)
+    copies = private_copies(inbox, period, source_files(inbox, period, spec), copies_root)
+    files = [copy.path for copy in copies]  # read only the run's private copies: nobody can change them mid-run
+    ctx = StageContext(period=period, layout=layout, settings=settings, inbox=copies_root)
     if source != "aris" and source not in SOURCES_WITHOUT_ADDRESSES:
         ctx.address_status = load_address_status(layout)  # one listed there that checks one fails: no statuses
     partial = ctx.part_dir(source)
     shutil.rmtree(partial, ignore_errors=True)
     log.info("%s: staging %d file(s)", source, len(files))
     try:
-        result = spec.stage(files, ctx)
+        with naming_the_inbox(inbox, period, copies_root):
+            result = spec.stage(files, ctx)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -162,16 +134,13 @@ def _ingest_source(spec: SourceSpec, layout: WorkLayout, inbox: Path, settings: 
     layout.quarantine.mkdir(parents=True, exist_ok=True)
     pq.write_table(result.quarantine.table(), layout.quarantined(source), compression="zstd")
 
-    unhashed = [path for path in files if ctx.label(path) not in result.digests]
-    for path, sha in zip(unhashed, map_files(sha256_of, unhashed, settings.workers), strict=True):
-        result.digests[ctx.label(path)] = sha
-    digests = result.digests
+    digests = {copy.label: copy.sha256 for copy in copies} | result.digests
     summary = SourceSummary(
         source=source,
         files=[
-            {"file": ctx.label(path), "bytes": path.stat().st_size, "sha256": digests[ctx.label(path)],
-             "records": result.records_per_file.get(ctx.label(path), 0)}
-            for path in files
+            {"file": copy.label, "bytes": copy.size, "sha256": digests[copy.label],
+             "records": result.records_per_file.get(copy.label, 0)}
+            for copy in copies
         ],
         records=sum(result.records_per_file.values()),
         staged=staged_rows(layout, source),

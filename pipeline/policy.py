@@ -59,6 +59,7 @@ class QuarantineTolerance:
         return max(self.min_records, int(self.share * records))
 
 
+DEFAULT_ANOMALY_TOLERANCE = 0.05  # the month-over-month gate's share when the policy names none
 # The fallback for a policy without `quarantine_tolerance` (the minimal file of CONTRACTS §9).
 DEFAULT_TOLERANCE = QuarantineTolerance(share=Decimal("0.02"), min_records=50)
 
@@ -84,6 +85,17 @@ class Policy:
     def quarantine_tolerance(self, source: str) -> QuarantineTolerance:
         """The source's own tolerance, else the policy's `default`, else `DEFAULT_TOLERANCE`."""
         return self.tolerances.get(source) or self.tolerances.get("default") or DEFAULT_TOLERANCE
+
+    def anomaly_tolerance(self) -> float:
+        """The month-over-month gate's tolerance (a fraction from 0 to 1) for the version in force, else 5 %.
+        Read with the policy by the decide stage and handed to the gate and the report, so neither publishing nor
+        the gate loads the policy again (and decide never calls into publish for it)."""
+        value = self.raw.get("anomaly_tolerance")
+        if value is None:
+            return DEFAULT_ANOMALY_TOLERANCE
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise PolicyError(f"anomaly_tolerance must be a fraction from 0 to 1, not {value!r}")
+        return float(value)
 
     def section(self, name: str) -> Any:
         """A copy of the version's raw value for `name` (None when the version has none). Unknown names raise

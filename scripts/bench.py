@@ -1,12 +1,12 @@
 """National-scale benchmark of one EIKIS month: `make bench` (full) or `make bench-smoke` (tiny, for CI).
 
 For each scale (10 %, 50 %, 100 % of Latvia by default) it generates the inbox once (cached under bench_data/),
-then runs the month in one child process, as `eikis run` does — ingest (ARIS, then the other sources at once in
-forked processes, `ingest_all`), decide, publish (delivery excluded) — and prints per stage the wall time, CPU
-seconds, records per second and peak memory (PSS summed over the process tree, worker processes included, sampled
-every 0.5 s). Each source's line has the wall and CPU measured in its own process and the peak of its own process
-tree; the `ingest` line is the whole ingest (wall, CPU of every process, peak of the tree), and the total adds
-ingest, decide and publish.
+then runs the month in one child process, as `eikis run` does — ingest (the sources one after the other, each
+source's files parsed in worker processes, `ingest_all`), decide, publish (delivery excluded) — and prints per
+stage the wall time, CPU seconds, records per second and peak memory (PSS summed over the process tree, worker
+processes included, sampled every 0.5 s). Each source's line has the wall and CPU of its ingest (its workers'
+CPU included); the `ingest` line is the whole ingest (wall, CPU of every process, peak of the tree), and the
+total adds ingest, decide and publish.
 It then compares the project's VID reader with `pandas.read_xml` on one VID file, times `pandas.read_xml` reading
 only the VID files of the month at 4 % (the issue-14 yardstick: the whole month must be ≥ 5× faster than that),
 and prints how time and memory grow with scale, with a plain PASS / MISS against each target.
@@ -117,7 +117,7 @@ def run_month_marked(inbox: Path, workdir: Path, outbox: Path) -> None:
     import pipeline.quality.expectations  # noqa: F401 - import cost counted once, as in `eikis run`
     from pipeline.config import Settings
     from pipeline.flows import monthly
-    from pipeline.flows.processes import Finished, cpu_seconds
+    from pipeline.flows.monthly import Finished, cpu_seconds
 
     def started(source: str, pid: int) -> None:
         print(f"{STARTED} ingest:{source} {pid}", flush=True)

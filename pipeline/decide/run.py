@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,6 @@ from pipeline.decide.income import PersonIncome, person_income
 from pipeline.decide.rules import ELIGIBLE, REVIEW, is_counting_person
 from pipeline.decide.support import period_heat_index, period_prices, support_for_period
 from pipeline.handoff import DecisionSummary, source_summaries
-from pipeline.jobs import Job, RunJobs, run_in_order
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 from pipeline.policy import Policy
@@ -58,17 +56,15 @@ def _quarantine(layout: WorkLayout) -> pd.DataFrame:
         columns=["source", "reason", "person_key", "aris_code", "marks_review"])
 
 
-def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings,
-                  run_jobs: RunJobs = run_in_order) -> DecisionSummary:
+def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings) -> DecisionSummary:
     """Run the whole §9 decision for P on staged data; the decision records are created owner-only.
 
-    Income and the households come first, here (every later part needs them); then the members' records and each
-    commodity's connections are independent jobs that write their own files, which `run_jobs` may run at once in
-    processes forked from this one (they inherit the frames; only counts come back)."""
+    Income and the households come first (every later part needs them); then the members' records and each
+    commodity's connections, which write their own files."""
     layout = WorkLayout(Path(workdir), period)
     with private_files():
         layout.make_private()
-        return _decide(period, layout, policy, run_jobs)
+        return _decide(period, layout, policy)
 
 
 @dataclass
@@ -114,7 +110,7 @@ def households_under(inputs: MonthInputs, policy: Policy) -> pd.DataFrame:
                              inputs.addresses)
 
 
-def _decide(period: str, layout: WorkLayout, policy: Policy, run_jobs: RunJobs) -> DecisionSummary:
+def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
     started = time.perf_counter()
     layout.decisions.mkdir(parents=True, exist_ok=True)
 
@@ -141,13 +137,9 @@ def _decide(period: str, layout: WorkLayout, policy: Policy, run_jobs: RunJobs) 
         input_sha256=[str(item["sha256"]) for summary in source_summaries(layout).values() for item in summary.files],
     )
     eligible = eligible_counts(households)
-    connections = {commodity: partial(_write_connections, layout, eligible, support_on, commodity)
-                   for commodity in CONNECTION_COMMODITIES}
-    jobs: list[Job] = [("electricity", connections["electricity"]),   # the longest two first
-                       ("members", partial(_write_members, layout, persons, income)),
-                       ("gas", connections["gas"]), ("heat", connections["heat"])]
-    done = run_jobs(jobs)
-    summary.connections = {commodity: done[commodity] for commodity in CONNECTION_COMMODITIES}
+    _write_members(layout, persons, income)
+    summary.connections = {commodity: _write_connections(layout, eligible, support_on, commodity)
+                           for commodity in CONNECTION_COMMODITIES}
     write_coverage(layout, households)      # reads the decided connections the jobs wrote
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.save(layout)

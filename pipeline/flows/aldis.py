@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.config import Settings
 from pipeline.errors import SourceError
+from pipeline.inbox import listing, naming_the_inbox, private_copies, private_root
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 
@@ -49,13 +50,13 @@ class AldisResult:
         return asdict(self)
 
 
-def sopa_files(period_inbox: Path) -> list[Path]:
-    """`<inbox>/<P>/sopa/*.xml`: required, because with no SOPA extract every trader would get an empty file."""
-    folder = period_inbox / "sopa"
-    files = sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() == ".xml") if (
-        folder.is_dir()) else []
+def sopa_files(inbox: Path, period: str) -> list[Path]:
+    """`<inbox>/<P>/sopa/*.xml` through the inbox's checked door (`pipeline.inbox.listing`): required, because with
+    no SOPA extract every trader would get an empty file; a folder named like an extract, a link or a subfolder
+    stops the run, so no protected user is silently left out."""
+    files = listing(inbox, period, "sopa", ".xml")
     if not files:
-        raise SourceError("required source sopa is missing: no *.xml files", file=folder)
+        raise SourceError("required source sopa is missing: no *.xml files", file=Path(inbox) / period / "sopa")
     return files
 
 
@@ -68,7 +69,7 @@ def run_aldis(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Pa
               db_url: str | None = None) -> AldisResult:
     """Read, decide and publish P's ALDIS outbox; nothing is published unless every step succeeds. One run of P at
     a time: P's lock on the ALDIS outbox root and the ALDIS work folder (a second run is refused in one line)."""
-    from pipeline.publish.lock import period_lock
+    from pipeline.runlock import period_lock
 
     parse_month(period)
     with period_lock(period, Path(outbox), aldis_workdir(workdir, period)):
@@ -78,7 +79,6 @@ def run_aldis(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Pa
 def _run_aldis_locked(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Path, settings: Settings,
                       db_url: str | None) -> AldisResult:
     from pipeline.decide.aldis import AldisFacts, AldisReason, decide_protected_users
-    from pipeline.filework import sha256_of
     from pipeline.publish.aldis import (
         write_aldis_manifest,
         write_aldis_report,
@@ -89,16 +89,19 @@ def _run_aldis_locked(period: str, inbox: Path, outbox: Path, traders: Path, wor
     from pipeline.publish.manifest import derive_run_id
     from pipeline.quality.expectations import validate_frame
     from pipeline.sources.common import Quarantine
-    from pipeline.sources.contracts import read_contract_lists
+    from pipeline.sources.contracts import read_contract_lists, trader_folders
     from pipeline.sources.sopa import read_protected_users
     from pipeline.traders import load_traders
 
     register = load_traders(traders)
-    period_inbox = Path(inbox) / period
-    files = sopa_files(period_inbox)
-    users = [user for path in files for user in read_protected_users(path)]
-    contracts = read_contract_lists(period_inbox)
     work = aldis_workdir(workdir, period)
+    copies_root = private_root(workdir, period, "aldis")  # the run reads only its private copies (issue 28)
+    sopa = private_copies(inbox, period, sopa_files(inbox, period), copies_root)
+    lists = {reg_no: private_copies(inbox, period, files, copies_root)
+             for reg_no, files in trader_folders(inbox, period).items()}
+    with naming_the_inbox(inbox, period, copies_root):
+        users = [user for copy in sopa for user in read_protected_users(copy.path)]
+        contracts = read_contract_lists(lists)
     validate_frame("contracts", contracts.staged, contracts.records, settings, work / "data_docs" / "contracts")
     decision = decide_protected_users(users, AldisFacts(period, register, contracts))
 
@@ -109,7 +112,7 @@ def _run_aldis_locked(period: str, inbox: Path, outbox: Path, traders: Path, wor
                                 reason=item.reason, detail="PersonCode fails the §3 rule")
     _save_quarantine(work, sopa_quarantine, contracts.quarantine)
 
-    digests = [sha256_of(path) for path in files] + [str(item["sha256"]) for item in contracts.files]
+    digests = [copy.sha256 for copy in sopa] + [str(item["sha256"]) for item in contracts.files]
     run_id = derive_run_id(period, digests, register.digest)
     with build_folder(Path(outbox), period) as build:
         written = write_trader_files(build, period, register, decision)
@@ -222,19 +225,21 @@ def plan(config: dict[str, Any], part: str) -> list[dict[str, Any]]:
 
 def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
                 connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on this outbox);
+    """Task body: one recipient's verified, atomic SFTP delivery (`pipeline.deliver.tasks`, shared by every flow);
     `connection` is an Airflow connection's host, port, login, password and extra."""
-    from pipeline.flows.monthly import deliver
+    from pipeline.deliver.tasks import deliver_planned
 
-    return deliver(config, plan_entry, connection)
+    recipients = config.get("recipients")
+    return deliver_planned(Path(recipients) if recipients else None, Path(config["outbox"]), config["period"],
+                           plan_entry, connection)
 
 
 def endpoint_connection(config: dict[str, Any], plan_entry: dict[str, Any],
                         get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`monthly.endpoint_connection`)."""
-    from pipeline.flows.monthly import endpoint_connection as monthly_endpoint_connection
+    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`)."""
+    from pipeline.deliver.tasks import endpoint_connection as named_connection
 
-    return monthly_endpoint_connection(config, plan_entry, get_connection)
+    return named_connection(Path(config["recipients"]), plan_entry, get_connection)
 
 
 def aldis_recipient_of(path: str) -> str:

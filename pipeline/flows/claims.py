@@ -30,14 +30,17 @@ from pipeline.decide.claims import ClaimResult, Reference, decide_supplier
 from pipeline.decide.claims_policy import Rate, load_claims_policy
 from pipeline.decide.payouts import SupplierPayout, eur, payout_digest, payouts
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
+from pipeline.deliver.tasks import deliver_planned
+from pipeline.deliver.tasks import endpoint_connection as named_connection
 from pipeline.errors import ConfigError, EikisError, SourceError
+from pipeline.inbox import private_root
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 from pipeline.publish.atomic import build_folder, publish
 from pipeline.publish.claims import read_results, render_payout, write_outbox
-from pipeline.publish.lock import period_lock
 from pipeline.publish.manifest import derive_run_id
 from pipeline.publish.runs import approved_run, point_at_approved, remove_stale_runs, runs_folder
+from pipeline.runlock import period_lock
 from pipeline.sources.claims import SupplierClaims, read_claims, supplier_kind
 from pipeline.sources.published import open_outbox, protected_contracts, supplier_objects
 from pipeline.store.db import default_url
@@ -187,7 +190,7 @@ def check(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
 def _check_locked(cfg: ClaimsConfig) -> dict[str, Any]:
     policy = load_claims_policy(Path(cfg.policy), cfg.period)
     check_window(cfg.period, cfg.as_of or current_month(), policy.claim_window_months)
-    claims = read_claims(Path(cfg.claims), cfg.period)
+    claims = read_claims(Path(cfg.claims), cfg.period, copies=private_root(cfg.workdir, cfg.period, "claims"))
     results, manifests = _decide_all(cfg, claims, policy.rates)
     state = ledger_state(cfg.db_url, cfg.period)
     ledger_digest = hashlib.sha256(json.dumps(state).encode()).hexdigest()
@@ -328,23 +331,16 @@ def plan_delivery(config: ClaimsConfig | dict[str, Any]) -> list[dict[str, Any]]
 
 def deliver_one(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any],
                 connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Task body: one recipient's verified, atomic SFTP delivery (the monthly flow's, on the claims outbox)."""
-    from pipeline.flows.monthly import deliver
-
-    return deliver(_as_run_config(config), plan, connection)
+    """Task body: one recipient's verified, atomic SFTP delivery (`pipeline.deliver.tasks`, shared by every flow)."""
+    cfg = ClaimsConfig.of(config)
+    return deliver_planned(Path(cfg.recipients) if cfg.recipients else None, Path(cfg.outbox), cfg.period, plan,
+                           connection)
 
 
 def endpoint_connection(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any],
                         get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`monthly.endpoint_connection`)."""
-    from pipeline.flows.monthly import endpoint_connection as monthly_endpoint_connection
-
-    return monthly_endpoint_connection(_as_run_config(config), plan, get_connection)
-
-
-def _as_run_config(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
-    """The monthly flow's delivery reads `period`, `outbox` and `recipients`; a claims run has no inbox."""
-    return {**ClaimsConfig.of(config).to_dict(), "inbox": ""}
+    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`)."""
+    return named_connection(Path(ClaimsConfig.of(config).recipients), plan, get_connection)
 
 
 def run_claims(config: ClaimsConfig, *, approve_run: tuple[str, str] | None = None) -> dict[str, Any]:

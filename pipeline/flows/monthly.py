@@ -1,7 +1,8 @@
 """The monthly flow (CONTRACTS §9–§11): ingest → decide → publish → deliver → record.
 
 One function per stage, the same for `eikis run` (which calls them in order, `run_month`; its ingest stages the
-sources after ARIS at once, in forked processes) and for the `eikis_monthly` DAG (one task per call). Each stage
+sources one after the other, each source's files parsed `EIKIS_WORKERS` at a time) and for the `eikis_monthly` DAG
+(one task per call; Airflow runs the sources after ARIS as parallel tasks). Each stage
 reads its inputs from the period's work folder or from the hand-off record the previous stage returned
 (`pipeline.handoff`), and returns its own hand-off record; records turn into JSON with `to_dict` to travel as
 XComs. Heavy imports stay inside the functions so the DAG file parses fast. Configuration comes from the run's
@@ -13,22 +14,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields
-from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.catalog import SOURCE_ORDER, SOURCES_AFTER_ARIS
+from pipeline.catalog import SOURCE_ORDER
 from pipeline.config import Settings
-from pipeline.flows.processes import Finished, cpu_seconds, run_forked
 from pipeline.handoff import DecisionSummary, PublishedOutbox, RunResult, SourceSummary
-from pipeline.jobs import Job, RunJobs, run_in_order
 from pipeline.logs import get_logger, timed
 from pipeline.policy import Policy
+from pipeline.runlock import period_lock
 
 log = get_logger("flows.monthly")
 
@@ -99,18 +97,10 @@ def resolve_config(params: dict[str, Any], data_interval_start: dt.datetime | No
     return config.to_dict()
 
 
-_LOCK_HELD: ContextVar[str | None] = ContextVar("eikis_monthly_lock_held", default=None)
-
-
 @contextmanager
 def _period_lock(run: RunConfig, *folders: str, shared: bool = False) -> Iterator[None]:
-    """P's lock on the folders a stage writes (`publish.lock`): one run per period. A DAG task takes it itself;
-    inside `run_month`, which holds it exclusively for the whole month, a stage does not take it again."""
-    if _LOCK_HELD.get() == run.period:
-        yield
-        return
-    from pipeline.publish.lock import period_lock
-
+    """P's lock on the folders a stage writes (`pipeline.runlock`): one run per period. Each public stage function
+    (a DAG task) takes it; `run_month` takes it once for the whole month and calls the stages' bodies beneath."""
     with period_lock(run.period, *(Path(folder) for folder in folders), shared=shared):
         yield
 
@@ -135,18 +125,15 @@ def release_memory() -> None:
 
 # ---------------------------------------------------------------- ingest
 def inbox_missing(config: RunConfig | dict[str, Any]) -> list[str]:
-    """Required sources with no file yet for P (the DAG's sensor waits until this is empty)."""
-    from pipeline.errors import SourceError
-    from pipeline.ingest import SOURCES, source_files
+    """Required sources with no file yet for P (the DAG's sensor waits until this is empty). An inbox of the wrong
+    shape (a link, a folder named like a file, a subfolder) is not "not yet delivered": its one-line error is
+    raised at once instead of being waited on."""
+    from pipeline.inbox import listing
+    from pipeline.ingest import SOURCES
 
     run = RunConfig.of(config)
-    missing = []
-    for spec in SOURCES.values():
-        try:
-            source_files(Path(run.inbox), run.period, spec)
-        except SourceError:
-            missing.append(spec.name)
-    return missing
+    return [spec.name for spec in SOURCES.values()
+            if spec.required and not listing(Path(run.inbox), run.period, spec.folder, spec.suffix)]
 
 
 def inbox_ready(config: RunConfig | dict[str, Any], scheduled: bool) -> bool:
@@ -178,202 +165,68 @@ def inbox_ready(config: RunConfig | dict[str, Any], scheduled: bool) -> bool:
 def ingest(config: RunConfig | dict[str, Any], source: str, settings: Settings | None = None) -> SourceSummary:
     """Stage one source of P and run its data-quality suite (quarantine tolerance from the policy, if the config
     names one); ARIS must be ingested before the others. Parallel ingests of one run share P's lock."""
+    run = RunConfig.of(config)
+    with _period_lock(run, run.workdir, shared=True):
+        return _ingest(run, source, settings or Settings.from_env())
+
+
+def _ingest(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
+    from pipeline.ingest import ingest_source
     from pipeline.logs import quiet_noisy_loggers
-    from pipeline.quality.gx_context import start_warm_up
+    from pipeline.quality.expectations import validate_source
 
     quiet_noisy_loggers()  # before GX is imported: in a task log its import adds ~200 "Skipping registering" lines
-    run = RunConfig.of(config)
-    settings = settings or Settings.from_env()
-    with _period_lock(run, run.workdir, shared=True), timed(log, f"ingest {source}"):
-        start_warm_up()  # GX's import (seconds) overlaps the staging; the suite waits for it
-        summary = _stage(run, source, settings)
-        _validate(run, source, settings)
+    with timed(log, f"ingest {source}"):
+        summary = ingest_source(source, run.period, Path(run.inbox), Path(run.workdir), settings)
+        validate_source(source, run.period, Path(run.workdir), settings, _policy(run))
     return summary
 
 
-def _stage(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
-    from pipeline.ingest import ingest_source
+@dataclass(frozen=True)
+class Finished:
+    """One source's ingest with the wall and CPU seconds it took (its worker processes' CPU included), for
+    progress lines and the benchmark."""
 
-    return ingest_source(source, run.period, Path(run.inbox), Path(run.workdir), settings)
+    name: str
+    value: Any
+    seconds: float
+    cpu_seconds: float
 
 
-def _validate(run: RunConfig, source: str, settings: Settings) -> None:
-    from pipeline.quality.expectations import validate_source
-
-    validate_source(source, run.period, Path(run.workdir), settings, _policy(run))
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its reaped children."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = None,
                on_start: Callable[[str, int], None] | None = None,
                on_finish: Callable[[Finished], None] | None = None) -> dict[str, SourceSummary]:
-    """Every source of P. With one worker, one after the other in this process, in catalog order (ARIS first:
-    the others are checked against it). With more, in forked processes, `settings.workers` at a time
-    (`_ingest_at_once`).
-
-    The first failure stops the sources still running (their partial staging is removed) and is raised as the
-    source raised it. Summaries come back in catalog order whatever order the sources finished in; the Data Docs
-    index is written once more at the end so it lists every source validated, whichever finished last.
-    `on_start(source, pid)` and `on_finish(finished)` report progress (the benchmark prints them).
-    """
+    """Every source of P, one after the other in this process, in catalog order (ARIS first: the others are
+    checked against it); within a source, its files or chunks are parsed `settings.workers` at a time
+    (`concurrent.futures`, `pipeline.sources.base`). In production the DAG runs the sources after ARIS as
+    parallel Airflow tasks instead. The first failure stops the run and is raised as the source raised it.
+    `on_start(source, pid)` and `on_finish(finished)` report progress (the benchmark prints them)."""
     run = RunConfig.of(config)
-    settings = settings or Settings.from_env()
-    started = on_start or _nobody
-    done = on_finish or _nobody
     with _period_lock(run, run.workdir, shared=True):
-        held = _LOCK_HELD.set(run.period)  # the sources below run under this lock, in this process or forked
-        try:
-            if settings.workers <= 1:
-                finished = [_ingest_here(run, source, settings, started, done) for source in SOURCE_ORDER]
-            else:
-                finished = _ingest_at_once(run, settings, started, done)
-        finally:
-            _LOCK_HELD.reset(held)
-            _rewrite_data_docs_index(run, settings)
-    by_source = {item.name: item.value for item in finished}
-    return {source: by_source[source] for source in SOURCE_ORDER}
+        return _ingest_all(run, settings or Settings.from_env(), on_start, on_finish)
 
 
-def _nobody(*_args: Any) -> None:
-    """No one listening for progress."""
-
-
-def _ingest_at_once(run: RunConfig, settings: Settings, on_start: Callable[[str, int], None],
-                    on_finish: Callable[[Finished], None]) -> list[Finished]:
-    """The sources in two rounds of forked processes, each round largest first, `settings.workers` at a time.
-
-    Round one stages ARIS and the sources that never look an address up (`SOURCES_WITHOUT_ADDRESSES`: VID,
-    VSAA, SOPA, prices), ARIS first. Once its first jobs are running, this process imports Great Expectations
-    (≈ 5 CPU-s, one core), then validates ARIS as soon as it is staged. Round two forks from this now warm
-    process (so no child imports GX again): the suites of round one's sources, and PMLP and the connection
-    lists, staged (they check addresses against ARIS) and validated.
-
-    Why: ARIS and the GX import used to run first and alone, one core mostly idle — a third of a 4 % month — and
-    VID, the longest source, waited for them. (Starting every job of round one at once, so that none waits for
-    this busy process to start it, measured no faster at 4 % and 5 s slower nationally.) A source's progress
-    lines and its `Finished` cover both its rounds (walls and CPU seconds added; its `on_start` is reported
-    again with its second process); ARIS's include the import.
-    """
-    from pipeline.catalog import SOURCES_WITHOUT_ADDRESSES
-    from pipeline.logs import quiet_noisy_loggers
-    from pipeline.quality.gx_context import warm_up_quietly
-
-    quiet_noisy_loggers()  # before GX is imported here (the children inherit the levels)
-    first = ["aris", *largest_first(run, SOURCES_WITHOUT_ADDRESSES)]
-    staged: dict[str, Finished] = {}
-    import_gx = Finished("aris", None, 0.0, 0.0)
-
-    def staging_started(source: str, pid: int) -> None:
-        nonlocal import_gx
-        # ARIS's memory is sampled over this whole tree: its import and suite run in this process
-        on_start(source, os.getpid() if source == "aris" else pid)
-        if source == first[min(settings.workers, len(first)) - 1]:  # the round's first jobs are running
-            import_gx = _measured("aris", warm_up_quietly)
-
-    def staging_finished(done: Finished) -> None:
-        if done.name == "aris":
-            validated = _measured("aris", partial(_timed_validation, run, "aris", settings))
-            done = _and_then(_and_then(done, import_gx), validated)
-            on_finish(done)
-        staged[done.name] = done
-
-    log.info("ingest: %s staged, %d at a time, each in its own process, while this one imports GX and validates "
-             "ARIS", ", ".join(first), settings.workers)
-    run_forked([(source, partial(_timed_stage, run, source, settings)) for source in first], settings.workers,
-               staging_started, staging_finished)
-    release_memory()
-
-    finished = [staged["aris"]]
-
-    def round_two_finished(done: Finished) -> None:
-        if done.name in staged:
-            done = _and_then(staged[done.name], done)
-        finished.append(done)
-        on_finish(done)
-
-    second = largest_first(run, SOURCES_AFTER_ARIS)
-    log.info("ingest: %s, %d at a time, each in its own process (%s validated only)", ", ".join(second),
-             settings.workers, ", ".join(first[1:]))
-    jobs = [(source, partial(_timed_validation if source in staged else _ingest_forked, run, source, settings))
-            for source in second]
-    run_forked(jobs, settings.workers, on_start, round_two_finished)
-    return finished
-
-
-def _timed_stage(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
-    with timed(log, f"ingest {source}: staging"):
-        return _stage(run, source, settings)
-
-
-def _timed_validation(run: RunConfig, source: str, settings: Settings) -> None:
-    with timed(log, f"ingest {source}: validation"):
-        _validate(run, source, settings)
-
-
-def _measured(name: str, work: Callable[[], Any]) -> Finished:
-    """`work` run in this process, timed as a forked job is."""
-    started, cpu = time.perf_counter(), cpu_seconds()
-    value = work()
-    return Finished(name, value, time.perf_counter() - started, cpu_seconds() - cpu)
-
-
-def _and_then(first: Finished, then: Finished) -> Finished:
-    """One source's two rounds as one: the first round's value (its staging summary), both rounds' time."""
-    return Finished(first.name, first.value, first.seconds + then.seconds, first.cpu_seconds + then.cpu_seconds)
-
-
-def _ingest_here(run: RunConfig, source: str, settings: Settings, on_start: Callable[[str, int], None],
-                 on_finish: Callable[[Finished], None]) -> Finished:
-    """One source in this process, measured as a forked one is, then its memory handed back."""
-    on_start(source, os.getpid())
-    done = _measured(source, partial(ingest, run, source, settings))
-    release_memory()
-    on_finish(done)
-    return done
-
-
-def _ingest_forked(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
-    """One source in a forked child of `ingest_all`: P's lock is held by the parent (whose descriptor the child
-    shares), so the stage must not take it again — a second flock from the child would be refused as busy."""
-    _LOCK_HELD.set(run.period)
-    return ingest(run, source, settings)
-
-
-FORK_MIN_ROWS = 400_000  # below this publish's jobs cost less than forking them (4 % month: +0.4 CPU-s a stage)
-
-
-def jobs_runner(settings: Settings, rows: int) -> RunJobs:
-    """How decide and publish run their independent jobs: `settings.workers` at a time, each in a process forked
-    from this one (the frames already in memory are shared, not pickled; only each job's small result comes back),
-    or one after the other in this process with one worker or when the stage's `rows` are fewer than
-    `FORK_MIN_ROWS` — a fork of a run that has imported GX, and the imports and page copies each child then
-    pays, cost more than a small month's jobs gain by running at once."""
-    if settings.workers <= 1 or rows < FORK_MIN_ROWS:
-        return run_in_order
-
-    def finished(done: Finished) -> None:
-        log.info("%s: %.2f s, %.2f cpu-s in its own process", done.name, done.seconds, done.cpu_seconds)
-
-    def forked(jobs: Sequence[Job]) -> dict[str, Any]:
-        return {name: done.value for name, done in run_forked(jobs, settings.workers, on_finish=finished).items()}
-
-    return forked
-
-
-def largest_first(run: RunConfig, sources: tuple[str, ...]) -> list[str]:
-    """`sources` by the bytes of their input files for P, largest first (ties in catalog order): the longest job
-    starts first, so the last ones to finish are short and both cores stay busy to the end. A source whose files
-    cannot be listed counts as empty here; its own ingest raises the reason."""
-    from pipeline.errors import SourceError
-    from pipeline.ingest import SOURCES, source_files
-
-    def size(source: str) -> int:
-        try:
-            return sum(path.stat().st_size for path in source_files(Path(run.inbox), run.period, SOURCES[source]))
-        except (SourceError, OSError):
-            return 0
-
-    sizes = {source: size(source) for source in sources}
-    return sorted(sources, key=lambda source: -sizes[source])
+def _ingest_all(run: RunConfig, settings: Settings, on_start: Callable[[str, int], None] | None = None,
+                on_finish: Callable[[Finished], None] | None = None) -> dict[str, SourceSummary]:
+    summaries: dict[str, SourceSummary] = {}
+    try:
+        for source in SOURCE_ORDER:
+            if on_start:
+                on_start(source, os.getpid())
+            started, cpu = time.perf_counter(), cpu_seconds()
+            summaries[source] = _ingest(run, source, settings)
+            release_memory()
+            if on_finish:
+                on_finish(Finished(source, summaries[source], time.perf_counter() - started, cpu_seconds() - cpu))
+    finally:
+        _rewrite_data_docs_index(run, settings)
+    return summaries
 
 
 def _rewrite_data_docs_index(run: RunConfig, settings: Settings) -> None:
@@ -395,47 +248,50 @@ def _rewrite_data_docs_index(run: RunConfig, settings: Settings) -> None:
 def decide(config: RunConfig | dict[str, Any], settings: Settings | None = None) -> DecisionSummary:
     """The §9 decision for P with the policy version in force; hands publish everything it needs (the policy
     digest and the anomaly tolerance included, so publish never loads the policy)."""
+    run = RunConfig.of(config)
+    with _period_lock(run, run.workdir):
+        return _decide(run, settings or Settings.from_env())
+
+
+def _decide(run: RunConfig, settings: Settings) -> DecisionSummary:
     from pipeline.config import WorkLayout
     from pipeline.decide.run import decide_period
-    from pipeline.publish.anomaly import anomaly_tolerance
 
-    run = RunConfig.of(config)
     policy = _policy(run)
     if policy is None:
         raise ValueError("decide needs the config's policy file")
     log.info("policy version %s in force for %s (%s)", policy.version, run.period, policy.digest)
-    settings = settings or Settings.from_env()
-    with _period_lock(run, run.workdir), timed(log, "decide"):
+    with timed(log, "decide"):
         # every source is validated by now: in Airflow, ingest tasks that ran at once each wrote the Data Docs
         # index as they finished, and the last write may list fewer sources than there are
         _rewrite_data_docs_index(run, settings)
-        # decide's jobs run in this process: forked (`jobs_runner`), the national decide measured +3 CPU-s and
-        # +0.7 GB with no clear wall gain on a loaded machine (docs/benchmarks.md, session 4 "decpub")
         summary = decide_period(run.period, Path(run.workdir), policy, settings)
-        summary.anomaly_tolerance = anomaly_tolerance(policy)
+        summary.anomaly_tolerance = policy.anomaly_tolerance()
         summary.save(WorkLayout(Path(run.workdir), run.period))
     return summary
 
 
 # ---------------------------------------------------------------- publish
 def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict[str, Any],
-            accept_anomaly: str | None = None, settings: Settings | None = None) -> PublishedOutbox:
+            accept_anomaly: str | None = None) -> PublishedOutbox:
     """The month-over-month anomaly gate (with a store), then every recipient file, the manifest and the report,
-    built aside and published with one rename. The recipient files are built in groups, `settings.workers` at a
-    time in forked processes (`jobs_runner`); a group that fails stops the others, and the build folder, with
-    whatever the groups wrote, is removed: nothing is published."""
+    built aside and published with one rename; a failure removes the build folder: nothing is published."""
+    run = RunConfig.of(config)
+    decided = decision if isinstance(decision, DecisionSummary) else DecisionSummary.from_dict(decision)
+    with _period_lock(run, run.workdir, run.outbox):
+        return _publish(run, decided, accept_anomaly or run.accept_anomaly)
+
+
+def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | None) -> PublishedOutbox:
     from pipeline.config import WorkLayout
     from pipeline.publish.atomic import build_folder
     from pipeline.publish.files import build_recipient_files
     from pipeline.publish.manifest import derive_run_id, write_manifest
     from pipeline.publish.report import History, write_report
 
-    run = RunConfig.of(config)
-    accept_anomaly = accept_anomaly or run.accept_anomaly
-    decided = decision if isinstance(decision, DecisionSummary) else DecisionSummary.from_dict(decision)
     layout = WorkLayout(Path(run.workdir), run.period)
     run_id = derive_run_id(run.period, decided.input_sha256, decided.policy_digest)
-    with _period_lock(run, run.workdir, run.outbox), timed(log, "publish"):
+    with timed(log, "publish"):
         history = History(tolerance=decided.anomaly_tolerance)
         if run.db_url:
             from pipeline.store.history import load_history
@@ -444,8 +300,7 @@ def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict
             history = load_history(run.db_url, run.period, decided.anomaly_tolerance,
                                    accept_anomaly if accepted else None)
         with build_folder(Path(run.outbox), run.period) as build:
-            rows = decided.households + sum(counts["objects"] for counts in decided.connections.values())
-            files = build_recipient_files(layout, build, jobs_runner(settings or Settings.from_env(), rows))
+            files = build_recipient_files(layout, build)
             write_manifest(build, run.period, run_id, decided.policy_digest, decided.support_types_on, files)
             report = write_report(layout, decided, files, run_id, history)
             published, recorded = _publish_and_record(run, build, run_id)
@@ -522,38 +377,20 @@ def plan_delivery(config: RunConfig | dict[str, Any]) -> list[dict[str, Any]]:
 
 def endpoint_connection(config: RunConfig | dict[str, Any], plan: dict[str, Any],
                         get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names (`airflow_conn_id` in the recipients file) as `deliver`
-    takes it (host, port, login, password and extra, which carries the mandatory `host_key` or `known_hosts`),
-    or None when the endpoint is given in the file itself.
+    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`, shared by every flow)."""
+    from pipeline.deliver.tasks import endpoint_connection as named_connection
 
-    Every delivering DAG passes Airflow's `Connection.get` as `get_connection`, so the lookup is written once and
-    `pipeline` never imports Airflow."""
-    from pipeline.deliver.sftp import RecipientsConfig
-
-    run = RunConfig.of(config)
-    entry = RecipientsConfig.load(Path(run.recipients)).endpoints[plan["endpoint"]]
-    if "airflow_conn_id" not in entry:
-        return None
-    found = get_connection(entry["airflow_conn_id"])
-    return {"host": found.host, "port": found.port, "login": found.login, "password": found.password,
-            "extra": found.extra_dejson}
+    return named_connection(Path(RunConfig.of(config).recipients), plan, get_connection)
 
 
 def deliver(config: RunConfig | dict[str, Any], plan: dict[str, Any],
             connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Deliver one recipient; `connection` (an Airflow connection's host, port, login, password and extra)
-    overrides the recipients file's endpoint. Returns one JSON-ready row per file for `record`."""
-    from pipeline.deliver.sftp import DeliveryPlan, Endpoint, RecipientsConfig
-    from pipeline.deliver.sftp import deliver as deliver_plan
+    """Deliver one recipient of P's outbox (`pipeline.deliver.tasks`, shared by every flow)."""
+    from pipeline.deliver.tasks import deliver_planned
 
     run = RunConfig.of(config)
-    planned = DeliveryPlan(**{key: value for key, value in plan.items() if key != "name"})  # name: a label only
-    if connection is None:
-        target = RecipientsConfig.load(Path(run.recipients)).endpoint(planned.endpoint)
-    else:
-        target = Endpoint.from_connection(**connection)
-    rows = deliver_plan(planned, target, Path(run.outbox), run.period, attempts=2)
-    return [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()} for row in rows]
+    return deliver_planned(Path(run.recipients) if run.recipients else None, Path(run.outbox), run.period, plan,
+                           connection)
 
 
 # ---------------------------------------------------------------- record
@@ -586,16 +423,12 @@ def run_month(period: str, inbox: Path, outbox: Path, policy: Path, workdir: Pat
                        db_url=db_url, recipients=str(recipients) if recipients else None)
     _policy(config)  # a policy error stops the run before minutes of ingest, not after
     with _period_lock(config, config.workdir, config.outbox):
-        held = _LOCK_HELD.set(period)
-        try:
-            summaries = ingest_all(config, settings)
-            decision = decide(config, settings)
-            release_memory()
-            published = publish(config, decision, accept_anomaly, settings)
-            deliveries = [deliver(config, plan) for plan in plan_delivery(config)]
-            result = RunResult(summaries, decision, published)
-            if db_url:
-                result.recorded = record(config, published, deliveries)
-        finally:
-            _LOCK_HELD.reset(held)
+        summaries = _ingest_all(config, settings)
+        decision = _decide(config, settings)
+        release_memory()
+        published = _publish(config, decision, accept_anomaly)
+        deliveries = [deliver(config, plan) for plan in plan_delivery(config)]
+        result = RunResult(summaries, decision, published)
+        if db_url:
+            result.recorded = record(config, published, deliveries)
     return result

@@ -39,12 +39,12 @@ from pipeline.period import format_month, parse_month
 from pipeline.store import deletion_log
 from pipeline.store.db import connect
 from pipeline.store.deletion_log import COMPLETED, STARTED, Deletion
+from pipeline.store.partitions import PERSONAL_PERIOD_TABLES, drop_month
 
 log = get_logger("retention")
 
 KEEP_MONTHS = 24
-PERSONAL_TABLES = ("household_decisions", "household_members", "portal_persons", "portal_name_tokens",
-                   "portal_households")
+PERSONAL_TABLES = PERSONAL_PERIOD_TABLES
 FOLDERS_WITHOUT_PERSONAL_DATA = ("summaries",)
 _MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 
@@ -187,6 +187,8 @@ def _delete(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of:
         if table == "access_log" and conn.dialect.name == "postgresql":
             # The application role may not DELETE from the access log: the owner's function removes expired rows.
             removed = conn.execute(text("SELECT access_log_purge(:start, least(:end, :before))"), params).scalar_one()
+        elif item.kind == "rows" and (dropped := drop_month(conn, table, item.month)) is not None:
+            removed = dropped  # the month's partition detached and dropped whole
         else:
             removed = conn.execute(text(f"DELETE FROM {table} WHERE {where}"), params).rowcount
         done = Deletion(item.month, item.kind, item.target, int(removed))

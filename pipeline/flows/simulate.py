@@ -67,8 +67,8 @@ def simulate(period: str, workdir: Path, policy: Path, variants: list[tuple[str,
     from pipeline.decide.simulate import BASELINE, Variant, simulate_month
     from pipeline.publish.atomic import build_folder
     from pipeline.publish.atomic import publish as publish_folder
-    from pipeline.publish.lock import period_lock
     from pipeline.publish.simulation import suppressed_rows, write_simulation
+    from pipeline.runlock import period_lock
 
     names = [name for name, _ in variants]
     for name in names:

@@ -10,9 +10,11 @@ an unexpected failure into a 500 page that says nothing about the data.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -25,16 +27,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from pipeline.logs import get_logger
 from pipeline.portal import access_log
 from pipeline.portal.lookup import KINDS, Lookup
+from pipeline.portal.sessions import close_session, open_session, session_user
 from pipeline.portal.settings import PortalSettings
-from pipeline.portal.users import (
-    User,
-    active_user,
-    check_password,
-    clear_failures,
-    list_users,
-    locked_out,
-    record_failure,
-)
+from pipeline.portal.users import User, active_user, attempt_sign_in, list_users
 from pipeline.store.db import connect
 
 log = get_logger("portal")
@@ -46,6 +41,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+# Password checks at once (argon2: ~0.1 s of CPU and 64 MiB each), in worker threads off the event loop: a burst of
+# sign-ins neither stalls other requests nor takes the memory of 30 hashes at a time.
+HASHING_SLOTS = 4
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)   # the dates the access log's filter accepts
 
 
 class Denied(Exception):
@@ -58,6 +57,14 @@ class SignInRequired(Exception):
 
 class BadForm(Exception):
     """A POST without a valid CSRF token, or a form that cannot be read."""
+
+
+class BadDate(Exception):
+    """A date in a query string that is not a day between EARLIEST and LATEST."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
 
 
 def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAPI:
@@ -82,9 +89,9 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
                                           status_code=status)
 
     def require(request: Request, permission: str) -> User:
-        user = active_user(engine, request.session.get("user"))
+        user = active_user(engine, session_user(engine, request.session.get("sid")))
         if user is None:
-            request.session.pop("user", None)
+            request.session.pop("sid", None)
             raise SignInRequired
         request.state.user = user
         if not user.can(permission):
@@ -116,6 +123,11 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
         return page(request, "error.html", 400, title="Form expired",
                     message="The form was not accepted (expired or not sent from this site). Please try again.")
 
+    @app.exception_handler(BadDate)
+    async def _bad_date(request: Request, exc: BadDate) -> Response:
+        return page(request, "error.html", 400, title="Bad date",
+                    message=f"'{exc.field}' must be a date YYYY-MM-DD from {EARLIEST} to {LATEST}.")
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         return page(request, "error.html", 400, title="Bad request", message="The request could not be read.")
@@ -131,8 +143,10 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
         return page(request, "error.html", 500, title="Something went wrong",
                     message="The page could not be produced. The error was logged without its data.")
 
+    hashing: list[anyio.CapacityLimiter] = []      # created in the event loop, on the first sign-in
+
     @app.get("/healthz")
-    def healthz() -> PlainTextResponse:
+    async def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok")
 
     @app.get("/")
@@ -149,22 +163,25 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
         form = await posted(request)
         username = form.get("username", "")[:64]
         client = request.client.host if request.client else "unknown"
-        subjects = [f"user:{username}", f"client:{client}"]
-        if locked_out(engine, subjects, settings.max_failures, settings.failure_window_minutes):
+        if not hashing:
+            hashing.append(anyio.CapacityLimiter(HASHING_SLOTS))
+        attempt = functools.partial(attempt_sign_in, engine, username, form.get("password", "")[:1024], client,
+                                    settings.max_failures, settings.failure_window_minutes)
+        user, locked = await anyio.to_thread.run_sync(attempt, limiter=hashing[0])
+        if locked:
             return page(request, "login.html", 429, error="Too many failed sign-ins. Try again later.")
-        user = check_password(engine, username, form.get("password", "")[:1024])
         if user is None:
-            record_failure(engine, subjects)
             return page(request, "login.html", 401, error="Wrong user name or password.")
-        clear_failures(engine, f"user:{username}")
+        close_session(engine, request.session.get("sid"))
         request.session.clear()
-        request.session["user"] = user.username
+        request.session["sid"] = open_session(engine, user.username, settings.session_hours)
         request.session["csrf"] = secrets.token_urlsafe(32)
         return RedirectResponse("/search", status_code=303)
 
     @app.get("/logout")
     @app.post("/logout")
     def logout(request: Request) -> RedirectResponse:
+        close_session(engine, request.session.get("sid"))
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -198,7 +215,7 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
     def audit(request: Request, user: str = "", since: str = "", until: str = "", kind: str = "",
               format: str = "html") -> Response:
         require(request, "audit")
-        wanted = access_log.AuditFilter(user, _date(since), _date(until), kind)
+        wanted = access_log.AuditFilter(user, _date("since", since), _date("until", until), kind)
         if format == "csv":
             body = access_log.as_csv(access_log.read(engine, wanted, limit=None))
             return Response(body, media_type="text/csv; charset=utf-8",
@@ -222,8 +239,14 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
+def _date(name: str, value: str) -> dt.date | None:
+    """An optional filter date; anything else (an impossible day, a year 9999) is the sender's error: a 400 page."""
+    if not value:
         return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadDate(name) from None
+    if not EARLIEST <= day <= LATEST:
+        raise BadDate(name)
+    return day

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pipeline.errors import EikisError
 from pipeline.portal.settings import PortalSettings
 from pipeline.portal.users import add_user, disable_user, list_users
 from pipeline.store.db import connect
+
+if TYPE_CHECKING:
+    import uvicorn
+
+
+def uvicorn_config(app: object, settings: PortalSettings, host: str, port: int, **extra: object) -> uvicorn.Config:
+    """uvicorn as `eikis portal` runs it (tests start the same configuration).
+
+    `X-Forwarded-For` is believed only from the configured proxies (`EIKIS_PORTAL_TRUSTED_PROXIES`, none by
+    default): uvicorn's own default trusts loopback, so any client of a loopback listener could name its own
+    address and escape the per-client sign-in limit (issue 20.9).
+    """
+    import uvicorn
+
+    trusted = settings.trusted_proxies
+    return uvicorn.Config(app, host=host, port=port, access_log=True, server_header=False,
+                          proxy_headers=bool(trusted), forwarded_allow_ips=trusted or "", **extra)
 
 
 def serve(db_url: str, host: str, port: int) -> None:
@@ -17,8 +34,8 @@ def serve(db_url: str, host: str, port: int) -> None:
 
     from pipeline.portal.app import create_app
 
-    settings = PortalSettings.from_env(db_url, host)
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=True, server_header=False)
+    settings = PortalSettings.from_env(db_url)
+    uvicorn.Server(uvicorn_config(create_app(settings), settings, host, port)).run()
 
 
 def user_command(command: str, db_url: str, username: str | None, role: str | None, stdin: TextIO) -> None:

@@ -1,8 +1,10 @@
 """The portal's settings: where the store is, its keys, and the sign-in protection knobs.
 
 The keys come from the environment (`EIKIS_PSEUDONYM_SECRET`, `EIKIS_PORTAL_DATA_KEY`,
-`EIKIS_PORTAL_SESSION_KEY`). The embedded development keys are accepted only when the portal listens on the
-loopback interface (a demo on one's own machine); anywhere else a missing key stops the start.
+`EIKIS_PORTAL_SESSION_KEY`). A built-in development key is refused outside `EIKIS_DEV_MODE=1`, on every
+interface: the session key is in the source, so a cookie signed with it would open every page as any role, and
+a reverse proxy in front of a loopback listener makes "loopback only" no protection at all (issue 20.1). The check
+is the same one `eikis run` makes (`pipeline.config.secret_from_env`), done once when the settings are read.
 """
 
 from __future__ import annotations
@@ -10,15 +12,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from pipeline.config import Settings
-from pipeline.errors import EikisError
-from pipeline.logs import get_logger
+from pipeline.config import Settings, secret_from_env
 
-log = get_logger("portal")
-
-_DEV_SESSION_KEY = "eikis-embedded-development-session-key-not-for-production"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-REQUIRED_KEYS = ("EIKIS_PSEUDONYM_SECRET", "EIKIS_PORTAL_DATA_KEY", "EIKIS_PORTAL_SESSION_KEY")
+DEV_SESSION_KEY = "eikis-embedded-development-session-key-not-for-production"
 
 
 @dataclass(frozen=True)
@@ -32,23 +28,20 @@ class PortalSettings:
     max_failures: int = 5                # failed sign-ins per user or per client within the window ...
     failure_window_minutes: int = 15     # ... before further attempts are refused until the window passes
     page_size: int = 50
+    trusted_proxies: str = ""           # addresses whose X-Forwarded-For is believed (none by default)
 
     @classmethod
-    def from_env(cls, db_url: str, host: str = "127.0.0.1", environ: dict[str, str] | None = None) -> PortalSettings:
+    def from_env(cls, db_url: str, environ: dict[str, str] | None = None) -> PortalSettings:
         env = os.environ if environ is None else environ
-        missing = [name for name in REQUIRED_KEYS if not env.get(name)]
-        if missing and host not in LOOPBACK:
-            raise EikisError(f"the portal listens on {host} but {', '.join(missing)} is not set")
-        if missing:
-            log.warning("%s not set: using embedded development keys (loopback only)", ", ".join(missing))
-        base = Settings.from_env(env, needs_secret=False)
+        base = Settings.from_env(env, needs_secret=True)
         return cls(
             db_url=db_url,
             pseudonym_secret=base.pseudonym_secret,
             data_key=base.portal_data_key,
-            session_key=env.get("EIKIS_PORTAL_SESSION_KEY") or _DEV_SESSION_KEY,
+            session_key=secret_from_env(env, "EIKIS_PORTAL_SESSION_KEY", DEV_SESSION_KEY, needed=True),
             secure_cookie=env.get("EIKIS_PORTAL_SECURE_COOKIE", "0") in ("1", "true", "True"),
             session_hours=int(env.get("EIKIS_PORTAL_SESSION_HOURS", cls.session_hours)),
             max_failures=int(env.get("EIKIS_PORTAL_MAX_FAILURES", cls.max_failures)),
             failure_window_minutes=int(env.get("EIKIS_PORTAL_FAILURE_WINDOW_MINUTES", cls.failure_window_minutes)),
+            trusted_proxies=env.get("EIKIS_PORTAL_TRUSTED_PROXIES", "").strip(),
         )

@@ -113,3 +113,20 @@ def check_password(engine: Engine, username: str, password: str) -> User | None:
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     return User(username, row[1]) if row and not row[2] else None
+
+
+def attempt_sign_in(engine: Engine, username: str, password: str, client: str, max_failures: int,
+                    window_minutes: int) -> tuple[User | None, bool]:
+    """One sign-in attempt: (the user or None, whether it was refused by the lock-out).
+
+    Blocking (argon2 costs about 0.1 s and 64 MiB): the web app runs it in a worker thread, a few at a time.
+    """
+    subjects = [f"user:{username}", f"client:{client}"]
+    if locked_out(engine, subjects, max_failures, window_minutes):
+        return None, True
+    user = check_password(engine, username, password)
+    if user is None:
+        record_failure(engine, subjects)
+        return None, False
+    clear_failures(engine, f"user:{username}")
+    return user, False

@@ -16,6 +16,7 @@ from pipeline.csvio import render_csv
 from pipeline.decide.aldis import AldisDecision, AldisReason
 from pipeline.filework import sha256_of
 from pipeline.handoff import RecipientFile
+from pipeline.publish.companion import with_companion
 from pipeline.quality import personcode
 from pipeline.traders import TraderRegister, is_reg_no
 
@@ -31,8 +32,8 @@ def trader_file(reg_no: str) -> str:
 
 def write_trader_files(build: Path, period: str, register: TraderRegister,
                        decision: AldisDecision) -> list[RecipientFile]:
-    """One file for every trader in production for P, header-only when none of its contracts passed; a trader
-    not in production never gets one (the rules never pass a record to it either)."""
+    """One file for every trader in production for P, header-only when none of its contracts passed, with its
+    spreadsheet companion; a trader not in production never gets one (the rules never pass a record to it)."""
     per_trader: dict[str, list[tuple[str, ...]]] = {}
     for item in decision.passed:
         per_trader.setdefault(item.user.trader_reg_no, []).append((
@@ -44,7 +45,7 @@ def write_trader_files(build: Path, period: str, register: TraderRegister,
         target = build / trader_file(trader.reg_no)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(render_csv(CONTRACT_COLUMNS, rows))
-        written.append(RecipientFile(trader_file(trader.reg_no), len(rows)))
+        written.extend(with_companion(build, RecipientFile(trader_file(trader.reg_no), len(rows))))
     if per_trader:
         raise RuntimeError(f"records passed to traders not in production: {sorted(per_trader)}")
     return written

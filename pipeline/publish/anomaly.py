@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pipeline.errors import EikisError, PolicyError
-from pipeline.policy import Policy
+from pipeline.errors import EikisError
+from pipeline.policy import DEFAULT_ANOMALY_TOLERANCE
 from pipeline.publish.figures import MonthFigures
 
-DEFAULT_TOLERANCE = 0.05
+DEFAULT_TOLERANCE = DEFAULT_ANOMALY_TOLERANCE
 
 
 class AnomalyFound(EikisError):
@@ -43,17 +43,6 @@ class Anomaly:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def anomaly_tolerance(policy: Policy) -> float:
-    """The policy's `anomaly_tolerance` for the version in force (a fraction from 0 to 1), else 5 %. The policy
-    reader keeps this section raw for its flow, so it is checked here."""
-    value = policy.section("anomaly_tolerance")
-    if value is None:
-        return DEFAULT_TOLERANCE
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise PolicyError(f"anomaly_tolerance must be a fraction from 0 to 1, not {value!r}")
-    return float(value)
 
 
 def compared_measures(current: MonthFigures, previous: MonthFigures,

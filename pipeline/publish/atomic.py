@@ -32,9 +32,11 @@ STALE_PREFIXES = (".build-", ".replaced-")
 
 @contextmanager
 def build_folder(outbox: Path, period: str) -> Iterator[Path]:
-    """A fresh hidden folder to build P in; removed if the block fails."""
+    """A fresh hidden folder to build P in; removed if the block fails. Only call it holding P's exclusive lock
+    (`pipeline.runlock`): what a killed run of P left beside the outbox is removed first."""
     if not outbox.exists():
         outbox.mkdir(parents=True, mode=0o700)
+    remove_stale(outbox, period)
     build = outbox / f".build-{period}-{uuid.uuid4().hex[:8]}"
     build.mkdir(mode=0o700)
     try:

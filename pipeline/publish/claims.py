@@ -19,6 +19,8 @@ from pipeline.csvio import read_rows, render_csv
 from pipeline.decide.claims import ClaimResult
 from pipeline.decide.payouts import SupplierPayout, eur
 from pipeline.errors import SourceError
+from pipeline.handoff import RecipientFile
+from pipeline.publish.companion import with_companion
 
 RESULT_COLUMNS = ("claim_id", "object_id", "support_type", "status", "reason", "claimed_eur", "accepted_eur")
 PAYOUT_COLUMNS = ("supplier", "claimed_eur", "accepted_eur", "previously_paid_eur", "payout_eur")
@@ -62,14 +64,19 @@ def _amount(text: str, path: Path, line: int) -> Decimal | None:
 
 def write_outbox(build: Path, period: str, run_id: str, policy_digest: str, results: Sequence[ClaimResult],
                  supplier_payouts: Sequence[SupplierPayout], sample: Sequence[ClaimResult]) -> dict[str, int]:
-    """Write every file and the manifest into `build`; returns rows per file path."""
+    """Write every file (with its spreadsheet companion, `publish.companion`) and the manifest into `build`;
+    returns rows per file path."""
     files: dict[str, int] = {}
 
     def write(relative: str, header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
+        put(relative, render_csv(header, rows), len(rows))
+
+    def put(relative: str, body: bytes, rows: int) -> None:
         target = build / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(render_csv(header, rows))
-        files[relative] = len(rows)
+        target.write_bytes(body)
+        for item in with_companion(build, RecipientFile(relative, rows)):
+            files[item.path] = item.rows
 
     by_supplier: dict[str, list[ClaimResult]] = {}
     for result in results:
@@ -78,8 +85,7 @@ def write_outbox(build: Path, period: str, run_id: str, policy_digest: str, resu
         write(f"{supplier}/claim_result.csv", RESULT_COLUMNS, [
             (r.claim_id, r.object_id or "", r.support_type or "", r.status, r.reason, _money(r.claimed_eur),
              _money(r.accepted_eur)) for r in sorted(rows, key=lambda item: item.claim_id)])
-    (build / "payout.csv").write_bytes(render_payout(supplier_payouts))
-    files["payout.csv"] = len(supplier_payouts)
+    put("payout.csv", render_payout(supplier_payouts), len(supplier_payouts))
     write("audit_sample.csv", AUDIT_COLUMNS, [
         (r.supplier, r.claim_id, r.object_id or "", r.support_type or "", _money(r.accepted_eur)) for r in sample])
     manifest = {

@@ -8,7 +8,6 @@ Publish reads only what decide handed over (`<workdir>/<P>/decisions/`): never t
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -18,23 +17,24 @@ from pipeline.config import WorkLayout
 from pipeline.csvio import arrow_renderable, render_columns, render_table
 from pipeline.decide.rules import ELIGIBLE
 from pipeline.handoff import RecipientFile
-from pipeline.jobs import Job, RunJobs, run_in_order
 from pipeline.logs import get_logger
+from pipeline.publish.companion import with_companion
 
 log = get_logger("publish.files")
 
 SUPPLIER_COLUMNS = ("object_id", "aris_code", "address", "connection_kind", "eligible", "eligible_dwellings",
                     "support_types")
 ERROR_COLUMNS = ("object_id", "aris_code", "address", "reason")
-MUNICIPALITY_COLUMNS = ("aris_code", "address", "eligible")
+MUNICIPALITY_COLUMNS = ("aris_code", "address", "eligible", "status")
 UNREACHED_COLUMNS = ("aris_code", "address")
 
 
-def _write(build: Path, relative: str, header: tuple[str, ...], frame: pd.DataFrame) -> RecipientFile:
+def _write(build: Path, relative: str, header: tuple[str, ...], frame: pd.DataFrame) -> list[RecipientFile]:
+    """The file, and its spreadsheet companion when people open its kind (`publish.companion`)."""
     target = build / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(_render(header, frame[list(header)]))
-    return RecipientFile(relative, len(frame))
+    return with_companion(build, RecipientFile(relative, len(frame)))
 
 
 def _render(header: tuple[str, ...], frame: pd.DataFrame) -> bytes:
@@ -58,28 +58,21 @@ def _groups(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
     return {str(value): group for value, group in frame.groupby(column, sort=False)}
 
 
-def build_recipient_files(layout: WorkLayout, build: Path, run_jobs: RunJobs = run_in_order) -> list[RecipientFile]:
-    """Write every recipient file for P into `build` and return what was written, sorted by path.
-
-    The files fall into groups that read different decision tables and write different folders (`recipient_jobs`),
-    so `run_jobs` may run the groups at once, in forked processes; with the default they run here one by one.
-    Either way the same bytes land under the same names, and a failed group fails the whole build."""
-    groups = run_jobs(recipient_jobs(layout, build))
-    written = [item for group in groups.values() for item in group]
+def build_recipient_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
+    """Write every recipient file for P into `build` and return what was written, sorted by path. The files fall
+    into groups that read different decision tables and write different folders; a failed group fails the whole
+    build."""
+    written = [
+        *_dso_files(layout, build, "electricity"),
+        *_municipality_files(layout, build),
+        *_trader_files(layout, build, "electricity"),
+        *_dso_files(layout, build, "gas"),
+        *_heat_files(layout, build),
+        *_trader_files(layout, build, "gas"),
+        *_unreached_files(layout, build),
+    ]
     log.info("built %d recipient files", len(written))
     return sorted(written, key=lambda item: item.path)
-
-
-def recipient_jobs(layout: WorkLayout, build: Path) -> list[Job]:
-    """One job per group of recipient files, the longest first (the electricity DSO's list is the largest file;
-    the municipalities' files cover every household), so that the last jobs to finish are short ones."""
-    return [("electricity_dso", partial(_dso_files, layout, build, "electricity")),
-            ("municipalities", partial(_municipality_files, layout, build)),
-            ("electricity_traders", partial(_trader_files, layout, build, "electricity")),
-            ("gas_dso", partial(_dso_files, layout, build, "gas")),
-            ("heat", partial(_heat_files, layout, build)),
-            ("gas_traders", partial(_trader_files, layout, build, "gas")),
-            ("unreached", partial(_unreached_files, layout, build))]
 
 
 def _good_objects(layout: WorkLayout, commodity: str, *extra: str) -> pd.DataFrame:
@@ -93,10 +86,10 @@ def _dso_files(layout: WorkLayout, build: Path, commodity: str) -> list[Recipien
     """The DSO's list of every object of one commodity, and the rows that go back to it."""
     folder = f"dso_{commodity}"
     good = _sorted(_good_objects(layout, commodity), "object_id")
-    written = [_write(build, f"{folder}/eligibility.csv", SUPPLIER_COLUMNS, good)]
+    written = _write(build, f"{folder}/eligibility.csv", SUPPLIER_COLUMNS, good)
     returned = pd.read_parquet(layout.decided(f"{commodity}_returned"))
     if len(returned):
-        written.append(_write(build, f"{folder}/address_errors.csv", ERROR_COLUMNS, returned))
+        written.extend(_write(build, f"{folder}/address_errors.csv", ERROR_COLUMNS, returned))
     return written
 
 
@@ -107,7 +100,7 @@ def _trader_files(layout: WorkLayout, build: Path, commodity: str) -> list[Recip
     eligible = _groups(_sorted(good.loc[good["eligible"] == 1], "object_id"), "company_reg_no")
     written = []
     for trader in sorted(good["company_reg_no"].dropna().unique()):   # in C: a set() of 900 000 texts is not
-        written.append(_write(build, f"traders_{commodity}/{trader}/eligibility.csv", SUPPLIER_COLUMNS,
+        written.extend(_write(build, f"traders_{commodity}/{trader}/eligibility.csv", SUPPLIER_COLUMNS,
                               eligible.get(trader, good.iloc[:0])))
     return written
 
@@ -124,16 +117,18 @@ def _heat_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
     errors_of = _groups(returned, "company_reg_no")
     written = []
     for supplier in sorted(set(decided["company_reg_no"])):
-        written.append(_write(build, f"heat/{supplier}/eligibility.csv", SUPPLIER_COLUMNS,
+        written.extend(_write(build, f"heat/{supplier}/eligibility.csv", SUPPLIER_COLUMNS,
                               good.get(supplier, decided.iloc[:0])))
         errors = errors_of.get(supplier, returned.iloc[:0])
         if len(errors):
-            written.append(_write(build, f"heat/{supplier}/address_errors.csv", ERROR_COLUMNS, errors))
+            written.extend(_write(build, f"heat/{supplier}/address_errors.csv", ERROR_COLUMNS, errors))
     return written
 
 
 def _municipality_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
-    """Every municipality gets every address in its territory where a counting person lives, with the flag."""
+    """Every municipality gets every address in its territory where a counting person lives, with the flag and
+    the household's status (CONTRACTS v1.2 §10): `eligible` is 1 only for `ELIGIBLE`, and `status` lets a social
+    worker tell a household being checked (`REVIEW`) from one that is `NOT_ELIGIBLE`."""
     households = pd.read_parquet(layout.decided("households"))
     municipalities = pd.read_parquet(layout.decided("municipalities"))["municipality_code"]
     lived_in = households.loc[households["members"] > 0].copy()
@@ -142,7 +137,7 @@ def _municipality_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
     written = []
     for municipality in sorted(municipalities):
         own = by_municipality.get(municipality, lived_in.iloc[:0])
-        written.append(_write(build, f"municipalities/{municipality}/households.csv", MUNICIPALITY_COLUMNS, own))
+        written.extend(_write(build, f"municipalities/{municipality}/households.csv", MUNICIPALITY_COLUMNS, own))
     return written
 
 
@@ -152,6 +147,6 @@ def _unreached_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
     unreached = pd.read_parquet(layout.decided("unreached"))
     municipalities = pd.read_parquet(layout.decided("municipalities"))["municipality_code"]
     by_municipality = _groups(_sorted(unreached, "aris_code"), "municipality_code")
-    return [_write(build, f"municipalities/{municipality}/unreached.csv", UNREACHED_COLUMNS,
-                   by_municipality.get(municipality, unreached.iloc[:0]))
-            for municipality in sorted(municipalities)]
+    return [item for municipality in sorted(municipalities)
+            for item in _write(build, f"municipalities/{municipality}/unreached.csv", UNREACHED_COLUMNS,
+                               by_municipality.get(municipality, unreached.iloc[:0]))]

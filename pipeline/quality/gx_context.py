@@ -7,10 +7,8 @@ GX a new execution engine, and with it an empty batch cache (GX 1.24's engine ke
 batch id) and an empty metric cache (its resolved metrics, which for a column check include a mask as long as the
 frame); the run's validation definition and its stored result are removed once the result is taken. A changed
 suite under the same name (another `EIKIS_EXPECTATIONS_DIR`) replaces the registered one. GX objects are not
-thread-safe, so the context is used under one lock; `start_warm_up` takes that lock to import GX and create the
-context in a background thread while the run does other work (`import great_expectations` costs ≈ 5 CPU-s with
-bytecode, the largest fixed cost of a month). A fork waits for that lock, so a forked worker (VID's parts, or
-sources run in processes) always inherits GX whole, never half-imported, and pays no import of its own.
+thread-safe, so the context is used under one lock. GX is imported by the first validation of the process, in the
+main thread (no background import: a worker forked meanwhile would inherit it half-imported).
 
 A Data Docs site is built in its own context (cheap: ≈ 10 ms) so that the site's stores hold exactly one source's
 suites and results, which is what GX renders. Written for the pinned great-expectations==1.24.1.
@@ -24,7 +22,6 @@ so no batch is fingerprinted (tests/unit/test_gx_suite.py fails if a GX upgrade 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -124,25 +121,6 @@ _LOCK = threading.RLock()
 _SHARED: ValidationContext | None = None
 
 
-def _before_fork() -> None:
-    """A process forks only between two uses of the context, never in the middle of the warm-up's import (a child
-    would inherit GX half-imported, its module locks held by a thread it does not have) or of a run."""
-    _LOCK.acquire()
-
-
-def _after_fork_in_parent() -> None:
-    _LOCK.release()
-
-
-def _after_fork_in_child() -> None:
-    """The child's copy of the context is its own from now on, with a lock of its own."""
-    global _LOCK
-    _LOCK = threading.RLock()
-
-
-os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
-
-
 def _shared() -> ValidationContext:
     global _SHARED
     if _SHARED is None:
@@ -155,27 +133,3 @@ def validation_context() -> Iterator[ValidationContext]:
     """The process's validation context, held for one run at a time."""
     with _LOCK:
         yield _shared()
-
-
-def warm_up() -> None:
-    """Import GX and create the process's validation context, if not done yet."""
-    with validation_context():
-        pass
-
-
-def warm_up_quietly() -> None:
-    """`warm_up`, leaving any failure to the first validation (which creates the context itself and reports it)."""
-    try:
-        warm_up()
-    except Exception:  # noqa: BLE001 - the first validation creates the context itself and reports the failure
-        log.debug("GX warm-up failed; the first validation will retry", exc_info=True)
-
-
-def start_warm_up() -> threading.Thread | None:
-    """Warm up in a background thread, so that the GX import overlaps what the caller does meanwhile (a source's
-    staging); the first validation waits for it on the context's lock. None when the process is warm already."""
-    if _SHARED is not None:
-        return None
-    thread = threading.Thread(target=warm_up_quietly, name="gx-warm-up", daemon=True)
-    thread.start()
-    return thread

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pipeline.csvio import read_rows
 from pipeline.errors import SourceError
+from pipeline.inbox import listing, naming_the_inbox, private_copies
 
 CLAIM_COLUMNS = ("claim_id", "submitted_at", "object_id", "support_type", "dwellings", "quantity_kwh", "amount_eur")
 SUPPLIER_KINDS = ("traders_electricity", "traders_gas", "heat")
@@ -96,34 +97,25 @@ def supplier_kind(supplier: str) -> str:
 
 
 def claim_files(claims_root: Path, period: str) -> dict[str, list[Path]]:
-    """Every supplier folder of P and its claim files (sorted), refusing anything outside the §13 layout."""
+    """Every supplier folder of P and its claim files (sorted), listed through the inbox's one checked door
+    (`pipeline.inbox.listing`: no link anywhere, no stray file or subfolder) and refusing anything outside the
+    §13 layout."""
     base = Path(claims_root) / period
-    if not base.is_dir():
+    if not base.is_dir() and not base.is_symlink():
         raise SourceError("no claims folder for the period", file=base)
     found: dict[str, list[Path]] = {}
-    for kind_dir in sorted(base.iterdir()):
-        _refuse_symlink(kind_dir)
-        if kind_dir.name not in SUPPLIER_KINDS or not kind_dir.is_dir():
+    for kind_dir in listing(claims_root, period, "", None):
+        if kind_dir.name not in SUPPLIER_KINDS:
             raise SourceError(f"unexpected entry; expected one of {', '.join(SUPPLIER_KINDS)}", file=kind_dir)
-        for supplier_dir in sorted(kind_dir.iterdir()):
-            _refuse_symlink(supplier_dir)
-            if not supplier_dir.is_dir() or not _REG_NO.fullmatch(supplier_dir.name):
+        for supplier_dir in listing(claims_root, period, kind_dir.name, None):
+            if not _REG_NO.fullmatch(supplier_dir.name):
                 raise SourceError("unexpected entry; expected a folder named by an 11-digit registration number",
                                   file=supplier_dir)
-            files = []
-            for path in sorted(supplier_dir.iterdir()):
-                _refuse_symlink(path)
-                if not path.is_file() or path.suffix != ".csv":
-                    raise SourceError("unexpected entry; a supplier folder holds only *.csv claim files", file=path)
-                files.append(path)
+            supplier = f"{kind_dir.name}/{supplier_dir.name}"
+            files = listing(claims_root, period, supplier, ".csv", only_input=True)
             if files:
-                found[f"{kind_dir.name}/{supplier_dir.name}"] = files
+                found[supplier] = files
     return found
-
-
-def _refuse_symlink(path: Path) -> None:
-    if path.is_symlink():
-        raise SourceError("symbolic links are not accepted in the claims folder", file=path)
 
 
 def check_whole_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> None:
@@ -221,7 +213,15 @@ def latest_version(versions: list[ClaimLine]) -> ClaimLine:
     return at_latest[0]
 
 
-def read_claims(claims_root: Path, period: str, max_bytes: int = MAX_FILE_BYTES) -> dict[str, SupplierClaims]:
-    """Every supplier's claims for P, keyed by supplier folder."""
-    return {supplier: read_supplier(supplier, files, max_bytes)
-            for supplier, files in claim_files(claims_root, period).items()}
+def read_claims(claims_root: Path, period: str, max_bytes: int = MAX_FILE_BYTES,
+                copies: Path | None = None) -> dict[str, SupplierClaims]:
+    """Every supplier's claims for P, keyed by supplier folder. With `copies` (a folder of the run's workdir) each
+    file is first copied there (`pipeline.inbox.private_copies`) and only the copy is read, so a supplier
+    rewriting a file during the run cannot change what is checked and paid; errors still name the claims file."""
+    listed = claim_files(claims_root, period)
+    if copies is None:
+        return {supplier: read_supplier(supplier, files, max_bytes) for supplier, files in listed.items()}
+    taken = {supplier: [copy.path for copy in private_copies(claims_root, period, files, copies)]
+             for supplier, files in listed.items()}
+    with naming_the_inbox(claims_root, period, copies):
+        return {supplier: read_supplier(supplier, files, max_bytes) for supplier, files in taken.items()}

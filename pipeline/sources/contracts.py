@@ -18,8 +18,9 @@ import pandas as pd
 from pipeline.csvio import read_rows
 from pipeline.digits import is_ascii_digits
 from pipeline.errors import SourceError
+from pipeline.inbox import InboxCopy, listing
 from pipeline.quality.reasons import Reason
-from pipeline.sources.common import Quarantine, sha256_of
+from pipeline.sources.common import Quarantine
 from pipeline.traders import is_reg_no
 
 SOURCE = "contracts"
@@ -70,36 +71,31 @@ def row_problem(row: dict[str, str]) -> tuple[Reason, str] | None:
     return None
 
 
-def trader_folders(period_inbox: Path) -> dict[str, list[Path]]:
-    """`reg_no -> its *.csv files` (sorted); a trader folder without a CSV file sent no list."""
-    root = period_inbox / FOLDER
-    if not root.is_dir():
-        return {}
+def trader_folders(inbox: Path, period: str) -> dict[str, list[Path]]:
+    """`reg_no -> its *.csv files` (sorted) in `<inbox>/<P>/contracts/`, listed through the inbox's checked door
+    (`pipeline.inbox.listing`: a link, a file directly in `contracts/`, a subfolder of a trader's folder or a
+    folder named like a list stops the run); a trader folder without a CSV file sent no list."""
     found: dict[str, list[Path]] = {}
-    for entry in sorted(root.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if not entry.is_dir():
-            raise SourceError("contract lists belong in contracts/<trader_reg_no>/, not directly in contracts/",
-                              file=entry)
+    for entry in listing(inbox, period, FOLDER, None):
         if not is_reg_no(entry.name):
             raise SourceError("contract folder name is not an 11-digit trader registration number", file=entry)
-        files = sorted(p for p in entry.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+        files = listing(inbox, period, f"{FOLDER}/{entry.name}", ".csv")
         if files:
             found[entry.name] = files
     return found
 
 
-def read_contract_lists(period_inbox: Path) -> ContractLists:
-    """Read every trader's contract list for P (`period_inbox` = `<inbox>/<P>`)."""
+def read_contract_lists(lists_by_trader: dict[str, list[InboxCopy]]) -> ContractLists:
+    """Read every trader's contract list for P from the run's private copies (`trader_folders`, then
+    `pipeline.inbox.private_copies`); files are named by their label under `<inbox>/<P>`."""
     lists = ContractLists()
     staged: list[dict[str, object]] = []
-    for reg_no, files in trader_folders(period_inbox).items():
+    for reg_no, files in lists_by_trader.items():
         rows: list[dict[str, object]] = []
-        for path in files:
-            label = str(path.relative_to(period_inbox))
+        for copy in files:
+            label = copy.label
             count = 0
-            for line, row in read_rows(path, HEADER):
+            for line, row in read_rows(copy.path, HEADER):
                 count += 1
                 problem = row_problem(row)
                 if problem:
@@ -110,7 +106,7 @@ def read_contract_lists(period_inbox: Path) -> ContractLists:
                     continue
                 rows.append({"trader_reg_no": reg_no, **row, "contract_number": row["contract_number"].strip(),
                              "file": label, "line": line, "record": count})
-            lists.files.append({"file": label, "sha256": sha256_of(path), "records": count})
+            lists.files.append({"file": label, "sha256": copy.sha256, "records": count})
         kept = _without_repeats(rows, lists.quarantine)
         lists.contracts[reg_no] = {
             str(row["contract_number"]): Contract(str(row["contract_number"]), str(row["aris_code"]),

@@ -57,8 +57,10 @@ import numpy as np
 import pyarrow as pa
 from lxml import etree
 
+from pipeline.errors import SourceError
 from pipeline.logs import get_logger
 from pipeline.sources import xsdstream
+from pipeline.sources.stablemap import stable_map
 from pipeline.sources.xmlstream import Chunk, XmlLayout
 
 try:
@@ -286,7 +288,11 @@ _DECLARATION = (rb"<\?xml" + _WS + rb"+version" + _WS + rb"*=" + _WS + rb"*(?:\"
                 + rb"(?:" + _WS + rb"+standalone" + _WS + rb"*=" + _WS + rb"*(?:\"(?:yes|no)\"|'(?:yes|no)'))?"
                 + _WS + rb"*\?>")
 _QUOTED = re.compile(rb"\"[^\"]*\"|'[^']*'")
-_ATTRIBUTE_NAME = re.compile(rb"([^\s=]+)\s*=")
+_HEAD_BYTES = 1 << 16  # the declaration and the root start tag are looked for in the first 64 KB
+# An attribute name starts after whitespace (or, once quoted values are cut out, after the `=` of the one before):
+# anchored so, a run of bytes without `=` is tried once, not from each of its bytes (unanchored, one 64 KB run in
+# a root tag cost ≈ 22 CPU-s of backtracking, again per chunk).
+_ATTRIBUTE_NAME = re.compile(rb"(?<![^\s=])([^\s=]+)\s*=")
 
 
 def prove(path: Path, layout: XmlLayout, fields: Sequence[tuple[str, str]], chunk: Chunk | None = None,
@@ -301,21 +307,19 @@ def prove(path: Path, layout: XmlLayout, fields: Sequence[tuple[str, str]], chun
     if found is None or _values(found, fields, row_per_child) is None or not _compiled():
         return None
     try:
-        with path.open("rb") as handle:  # prefaulted: every page is read anyway, faulting them one by one cost
-            data = mmap.mmap(handle.fileno(), 0, flags=mmap.MAP_SHARED | _POPULATE, prot=mmap.PROT_READ)
-    except (OSError, ValueError):  # unreadable or empty: the exact path reports it
+        ranges = None if chunk is None else [(0, max(_HEAD_BYTES, chunk.header_end)), (chunk.start, chunk.end)]
+        with stable_map(path, ranges=ranges) as stable:  # the run's private copy as it is, else a copy in memory
+            proof = _prove(stable.data, layout, found, fields, chunk, path, lines, row_per_child)
+            if proof is None or not stable.unchanged():  # changed: the exact path reads it again and reports
+                return None
+            if digest is not None:
+                digest.update(stable.data)  # hashlib releases the GIL for the whole map
+            return proof
+    except (OSError, ValueError, SourceError):  # unreadable, empty or changing: the exact path reports it
         return None
-    try:
-        proof = _prove(data, layout, found, fields, chunk, path, lines, row_per_child)
     except Exception:  # noqa: BLE001 - never an error of its own: the exact path decides
         log.debug("%s: canonical proof failed unexpectedly", path, exc_info=True)
         return None
-    if proof is not None and digest is not None:
-        digest.update(data)  # hashlib releases the GIL for the whole map
-    return proof
-
-
-_POPULATE = getattr(mmap, "MAP_POPULATE", 0)  # Linux
 
 
 @cache
@@ -356,8 +360,7 @@ def _prove(data: mmap.mmap, layout: XmlLayout, found: Grammar, fields: Sequence[
         return _cannot(path, "head and tail are not valid on their own")
     values = _values(found, fields, row_per_child) or []
     wanted = tuple(dict.fromkeys(values))
-    walked = _canonscan.scan(data, body_start, body_end, tuple(found.tags), _transitions(found), _limits(found),
-                             _attribute_limits(found), wanted, _MAX_TEXT, row_per_child, lines)
+    walked = walk_body(data, body_start, body_end, found, wanted, row_per_child, lines)
     if walked is None:
         return _cannot(path, f"body bytes {body_start}..{body_end}")
     records, rows, texts, levels = walked[:4]
@@ -369,6 +372,14 @@ def _prove(data: mmap.mmap, layout: XmlLayout, found: Grammar, fields: Sequence[
             columns[name] = pa.Array.from_buffers(pa.uint32(), rows, [None, pa.py_buffer(numbers)])
     row_lines = _first_line(data, chunk, body_start) + np.frombuffer(walked[4], np.int64) if lines else None
     return Proof(records, columns, row_lines, rows)
+
+
+def walk_body(data: Any, start: int, end: int, found: Grammar, wanted: tuple[tuple[int, int], ...],
+              row_per_child: bool = False, lines: bool = False) -> tuple[Any, ...] | None:
+    """The compiled walk of `data[start:end]` under a grammar's tables (see `_canonscan.c` for the answer): the
+    one call of the extension, shared by `prove` and the tests that scan against a no-access page."""
+    return _canonscan.scan(data, start, end, tuple(found.tags), _transitions(found), _limits(found),
+                           _attribute_limits(found), wanted, _MAX_TEXT, row_per_child, lines)
 
 
 def _first_line(data: mmap.mmap, chunk: Chunk | None, body_start: int) -> int:
@@ -388,7 +399,7 @@ def _frame(data: mmap.mmap, found: Grammar, chunk: Chunk | None) -> tuple[int, i
     """(end of the root start tag, body start, body end, tail bytes) of a canonical head and tail."""
     root = re.escape(found.root.encode())
     head = re.compile(rb"(?:\xef\xbb\xbf)?(?:" + _DECLARATION + rb")?" + _WS + rb"*<" + root
-                      + rb"((?:" + _WS + rb"[^<>&]*)?)>").match(data[: 1 << 16])
+                      + rb"((?:" + _WS + rb"[^<>&]*)?)>").match(data[:_HEAD_BYTES])
     if head is None or head.group(1).endswith(b"/"):
         return None
     names = _ATTRIBUTE_NAME.findall(_QUOTED.sub(b"", head.group(1)))
@@ -396,8 +407,11 @@ def _frame(data: mmap.mmap, found: Grammar, chunk: Chunk | None) -> tuple[int, i
         return None  # xsi:type and friends could change what the records are checked against
     closing = b"</" + found.root.encode() + b">"
     if chunk is not None:
+        # the chunk is read inside data[:header_end]: a header that ends before the root start tag does is a
+        # plan made on other bytes (the wrapper cuts the tag, libxml2 refuses it), whatever records it promised
         between = data[head.end(): chunk.header_end]
-        if chunk.root_name != found.root.encode() or between.strip(b" \t\n") or chunk.start < chunk.header_end:
+        if chunk.root_name != found.root.encode() or chunk.header_end < head.end() or between.strip(b" \t\n") \
+                or chunk.start < chunk.header_end:
             return None
         return head.end(), chunk.start, chunk.end, closing + b"\n"
     end = len(data)

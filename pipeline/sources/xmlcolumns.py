@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from pipeline.errors import SourceError
 from pipeline.logs import get_logger
 from pipeline.sources import xmlcanon, xsdstream
+from pipeline.sources.stablemap import FileChanged, identity, require_same, stable_map
 from pipeline.sources.xmlstream import (
     Chunk,
     ChunkMismatch,
@@ -165,6 +166,7 @@ def _parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None, digest:
     """The exact path: xml2arrow extracts while libxml2 validates on a thread, and the XSD verdict decides."""
     log.debug("%s: libxml2 + xml2arrow", path)
     layout = columns.layout
+    before = identity(path)  # both read the file: values validated by one must be the ones the other copied
     verdict: dict[str, Any] = {}
     checker = threading.Thread(target=_validate, args=(path, layout, chunk, digest, verdict), daemon=True)
     checker.start()
@@ -183,6 +185,7 @@ def _parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None, digest:
             number += batch.num_rows
     except Exception as exc:  # xml2arrow's own errors; the XSD verdict names the problem better
         checker.join()
+        require_same(path, before)
         _raise_if_invalid(path, layout, chunk, verdict)
         if isinstance(exc, OSError):
             raise SourceError(f"cannot read file: {exc.strerror or exc}", file=path) from None
@@ -191,6 +194,7 @@ def _parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None, digest:
         checker.join()
         if isinstance(source, ChunkStream):
             source.close()
+    require_same(path, before)
     _raise_if_invalid(path, layout, chunk, verdict)
     if not chunk:  # a chunk is judged inside its wrapper; the planner only splits a file that ends properly
         require_document_end(path, layout, number)
@@ -207,13 +211,18 @@ def _validate(path: Path, layout: XmlLayout, chunk: Chunk | None, digest: Any | 
                 verdict["outcome"] = xsdstream.validate_stream(stream, layout.schema_file)
         else:
             verdict["outcome"] = xsdstream.validate_file(path, layout.schema_file, digest)
-    except OSError as exc:
-        verdict["outcome"] = xsdstream.XsdOutcome(False, well_formed=False, read_error=exc.strerror or str(exc))
+    except FileChanged as exc:
+        verdict["changed"] = exc
+    except (OSError, ValueError) as exc:
+        verdict["outcome"] = xsdstream.XsdOutcome(False, well_formed=False,
+                                                  read_error=getattr(exc, "strerror", None) or str(exc))
 
 
 def _raise_if_invalid(path: Path, layout: XmlLayout, chunk: Chunk | None, verdict: dict[str, Any]) -> None:
     """Report a failed validation as the lxml path does: a truncated file at its last line; anything else at the
     exact record and line the (slow, only-on-failure) locator finds."""
+    if "changed" in verdict:  # whatever the parsers made of it: the file is not the one validated
+        raise verdict["changed"]
     outcome: xsdstream.XsdOutcome | None = verdict.get("outcome")
     if outcome is None:
         raise SourceError("XSD validation did not finish", file=path)
@@ -335,7 +344,8 @@ def start_tag_lines(path: Path, element: str, chunk: Chunk | None) -> np.ndarray
         return np.zeros(0, dtype=np.int64)  # nothing to map; the parsers report the empty file
     name = re.escape(element.encode())
     pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + name + rb"[\s>/]")
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+    with stable_map(path) as stable:
+        data = stable.data
         start, end = (chunk.start, chunk.end) if chunk else (0, len(data))
         declaration = re.match(rb"(\xef\xbb\xbf)?<\?xml[^>]*\?>", data[:4096])
         checked_from = max(start, declaration.end() if declaration else 0)
@@ -356,6 +366,7 @@ def start_tag_lines(path: Path, element: str, chunk: Chunk | None) -> np.ndarray
         for index in np.flatnonzero(next_break < next_markup):
             tag = _START_TAG.match(data, int(starts[index]), int(next_markup[index]))
             tag_ends[index] = tag.end() - 1 if tag else starts[index]
+        stable.require_unchanged()
     return base + np.searchsorted(breaks, tag_ends)
 
 

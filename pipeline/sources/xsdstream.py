@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ctypes
 import io
-import mmap
 import os
 import threading
 from collections.abc import Callable
@@ -27,6 +26,9 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from pipeline.errors import EikisError
+from pipeline.sources.stablemap import stable_map
 
 _VOID = ctypes.c_void_p
 
@@ -40,7 +42,7 @@ class _XmlError(ctypes.Structure):
                 ("int1", ctypes.c_int), ("int2", ctypes.c_int), ("ctxt", _VOID), ("node", _VOID)]
 
 
-_ON_ERROR = ctypes.CFUNCTYPE(None, _VOID, ctypes.POINTER(_XmlError))
+_ON_ERROR = ctypes.CFUNCTYPE(None, _VOID, _VOID)  # the error is read through `_XmlError` in the handler
 _READ = ctypes.CFUNCTYPE(ctypes.c_int, _VOID, ctypes.POINTER(ctypes.c_char), ctypes.c_int)
 _CLOSE = ctypes.CFUNCTYPE(ctypes.c_int, _VOID)
 _XML_ERR_ERROR = 2  # levels: 1 warning, 2 error, 3 fatal
@@ -60,8 +62,22 @@ _STATIC_INPUT = "xmlParserInputBufferCreateStatic"  # optional: `validate_file` 
 _STATIC_LIMIT = (1 << 31) - 1  # its size is a C int
 
 
+class LayoutMismatch(EikisError):
+    """lxml's libxml2 did not answer the start-up self-test as the ctypes layouts expect: another build. Stops the
+    run in one line (an installation problem: nothing is read with layouts that may be wrong)."""
+
+
 @cache
 def _libxml2() -> ctypes.CDLL | None:
+    """lxml's libxml2 once it has passed the self-test (None where it lacks the API); LayoutMismatch if not."""
+    lib = _loaded()
+    if lib is not None:
+        _self_test(lib, _XmlError)
+    return lib
+
+
+@cache
+def _loaded() -> ctypes.CDLL | None:
     try:
         from lxml import etree
 
@@ -78,7 +94,8 @@ def _libxml2() -> ctypes.CDLL | None:
 
 
 def available() -> bool:
-    """True where lxml's bundled libxml2 exposes the streaming validation API."""
+    """True where lxml's bundled libxml2 exposes the streaming validation API (and answers the self-test: a
+    build that does not raises LayoutMismatch here, at first use, rather than validate wrongly)."""
     return _libxml2() is not None
 
 
@@ -90,7 +107,10 @@ def _compiled_schema(name: str) -> int:
     """A bundled XSD compiled by libxml2, once per process (kept for the life of the process)."""
     lib = _libxml2()
     assert lib is not None
-    text = resources.files("pipeline.schemas").joinpath(name).read_bytes()
+    return _compile(lib, resources.files("pipeline.schemas").joinpath(name).read_bytes(), name)
+
+
+def _compile(lib: ctypes.CDLL, text: bytes, name: str) -> int:
     with _schema_lock:
         parser = lib.xmlSchemaNewMemParserCtxt(text, len(text))
         schema = lib.xmlSchemaParse(parser)
@@ -116,6 +136,13 @@ def validate_stream(source: io.RawIOBase, schema_file: str) -> XsdOutcome:
     handler is per thread, and this sets it for the duration of the call. Python is called back for every 4 kB
     libxml2 reads: for a whole file `validate_file` is cheaper."""
     failure: list[str] = []
+    outcome = _validate(schema_file, _reading(source, failure))
+    return XsdOutcome(False, read_error=failure[0], well_formed=False) if failure else outcome
+
+
+def _reading(source: Any, failure: list[str]) -> Callable[[ctypes.CDLL], int]:
+    """An input buffer creator for libxml2 that reads `source` through a Python callback; a read error is
+    appended to `failure` (an exception must not cross the C frames)."""
 
     @_READ
     def read(_context: int | None, buffer: ctypes._Pointer, size: int) -> int:  # type: ignore[type-arg]
@@ -132,31 +159,34 @@ def validate_stream(source: io.RawIOBase, schema_file: str) -> XsdOutcome:
     def close(_context: int | None) -> int:
         return 0
 
-    outcome = _validate(schema_file, lambda lib: lib.xmlParserInputBufferCreateIO(read, close, None, 0))
-    return XsdOutcome(False, read_error=failure[0], well_formed=False) if failure else outcome
+    return lambda lib: lib.xmlParserInputBufferCreateIO(read, close, None, 0)  # keeps both callbacks alive
 
 
 def validate_file(path: Path, schema_file: str, digest: Any | None = None) -> XsdOutcome:
     """`validate_stream` for a whole file, with no Python in the loop: libxml2 reads the file's memory map
     directly (a read callback per 4 kB cost a fifth of the validation). A `digest` (hashlib object) is fed the
     same mapped bytes first, in C with the GIL released. An empty file, one beyond libxml2's `int` sizes or a
-    libxml2 without the static input buffer goes through `validate_stream`."""
+    libxml2 without the static input buffer goes through `validate_stream`. The map is `stablemap`'s: a file that
+    is not the run's sealed copy is read into memory first, and one that changed raises `FileChanged`."""
     lib = _libxml2()
     with path.open("rb", buffering=0) as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size == 0:
+        if os.fstat(handle.fileno()).st_size == 0:
             return validate_stream(handle, schema_file)
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY) as data:  # private: never written back
-            if digest is not None:
-                digest.update(data)
-            if size > _STATIC_LIMIT or not hasattr(lib, _STATIC_INPUT):
-                return validate_stream(handle, schema_file)
-            memory = (ctypes.c_char * size).from_buffer(data)
+    with stable_map(path, writable=True) as stable:  # private: never written back; never changes under libxml2
+        data = stable.data
+        if digest is not None:
+            digest.update(data)
+        if len(data) > _STATIC_LIMIT or not hasattr(lib, _STATIC_INPUT):
+            outcome = validate_stream(data, schema_file)  # type: ignore[arg-type]  # an mmap reads like a file
+        else:
+            memory = (ctypes.c_char * len(data)).from_buffer(data)
             try:
-                address = ctypes.addressof(memory)
-                return _validate(schema_file, lambda lib: lib.xmlParserInputBufferCreateStatic(address, size, 0))
+                address, size = ctypes.addressof(memory), len(data)
+                outcome = _validate(schema_file, lambda lib: lib.xmlParserInputBufferCreateStatic(address, size, 0))
             finally:
                 del memory  # the map cannot close while a ctypes view of it exists
+        stable.require_unchanged()
+        return outcome
 
 
 def _validate(schema_file: str, open_input: Callable[[ctypes.CDLL], int]) -> XsdOutcome:
@@ -164,12 +194,17 @@ def _validate(schema_file: str, open_input: Callable[[ctypes.CDLL], int]) -> Xsd
     lib = _libxml2()
     if lib is None:
         raise RuntimeError("libxml2 streaming validation is not available")
-    schema = _compiled_schema(schema_file)
+    return _run(lib, _compiled_schema(schema_file), open_input, _XmlError)
+
+
+def _run(lib: ctypes.CDLL, schema: int, open_input: Callable[[ctypes.CDLL], int],
+         layout: type[ctypes.Structure]) -> XsdOutcome:
+    """One streaming validation, its errors read through `layout` (`_XmlError`; the self-test may try others)."""
     errors: list[tuple[int, int, int, str]] = []
 
     @_ON_ERROR
-    def on_error(_context: int | None, error: ctypes._Pointer) -> None:  # type: ignore[type-arg]
-        item = error.contents
+    def on_error(_context: int | None, error: int) -> None:
+        item: Any = ctypes.cast(error, ctypes.POINTER(layout)).contents
         if item.level >= _XML_ERR_ERROR and len(errors) < 5:
             errors.append((item.domain, item.line, item.level, (item.message or b"").decode("utf-8", "replace")))
 
@@ -187,3 +222,42 @@ def _validate(schema_file: str, open_input: Callable[[ctypes.CDLL], int]) -> Xsd
     parse_errors = [e for e in errors if e[0] != _XML_FROM_SCHEMASV]
     domain, line, _level, message = (parse_errors or errors or [(0, 0, 0, f"libxml2 validation code {code}")])[0]
     return XsdOutcome(False, line=line or None, message=message.strip(), well_formed=not parse_errors)
+
+
+# ---------------------------------------------------------------- the start-up self-test
+# The ctypes layouts above are written by hand over libxml2's C API, which lxml bundles: a different lxml build (a
+# newer libxml2, another platform) could change them and the validation would still run, giving wrong verdicts,
+# lines or messages rather than an error. So at first use the loaded library validates three tiny documents,
+# through both input paths, against a tiny schema, and must answer exactly so.
+_SELF_TEST_SCHEMA = (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:eikis:self-test" '
+                     b'elementFormDefault="qualified"><xs:element name="Root"><xs:complexType><xs:sequence>'
+                     b'<xs:element name="Leaf" type="xs:int" maxOccurs="unbounded"/></xs:sequence></xs:complexType>'
+                     b"</xs:element></xs:schema>")
+_SELF_TESTS = (  # (document, valid, well-formed, line, a word the message must hold)
+    (b'<Root xmlns="urn:eikis:self-test">\n<Leaf>1</Leaf>\n</Root>\n', True, True, None, None),
+    (b'<Root xmlns="urn:eikis:self-test">\n<Leaf>1</Leaf>\n<Leaf>x</Leaf>\n</Root>\n', False, True, 3, "Leaf"),
+    (b'<Root xmlns="urn:eikis:self-test">\n<Leaf>1</Leaf>\n\n<Leaf>1</Lef>\n</Root>\n', False, False, 4, "Lef"),
+)
+
+
+def _self_test(lib: ctypes.CDLL, layout: type[ctypes.Structure]) -> None:
+    """Raise LayoutMismatch unless libxml2, read through `layout`, gives each self-test document its known
+    verdict, kind (schema or parse error), line and message, by the callback input and by the static one."""
+    schema = _compile(lib, _SELF_TEST_SCHEMA, "the self-test schema")
+    for document, valid, well_formed, line, word in _SELF_TESTS:
+        buffer = ctypes.create_string_buffer(document, len(document))
+        inputs = {"read callback": _reading(io.BytesIO(document), [])}
+        if hasattr(lib, _STATIC_INPUT):
+            address, size = ctypes.addressof(buffer), len(document)  # `buffer` outlives the run below
+            inputs["static buffer"] = lambda lib, a=address, n=size: lib.xmlParserInputBufferCreateStatic(a, n, 0)
+        for kind, open_input in inputs.items():
+            got = _run(lib, schema, open_input, layout)
+            if (got.valid, got.well_formed, got.line) != (valid, well_formed, line) \
+                    or (word is not None and word not in (got.message or "")):
+                from lxml import etree
+
+                raise LayoutMismatch(
+                    f"xsdstream: lxml {etree.__version__} (libxml2 {etree.LIBXML_VERSION}) fails the start-up "
+                    f"self-test of its ctypes layouts ({kind}: expected valid={valid}, well-formed={well_formed}, "
+                    f"line {line}; got valid={got.valid}, well-formed={got.well_formed}, line {got.line}): install "
+                    "the lxml of requirements.lock, or update xsdstream's layouts to this build")

@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlalchemy import Connection, Engine, RootTransaction, text
 
 from pipeline.config import WorkLayout, private_files
 from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, source_summaries
 from pipeline.logs import get_logger
 from pipeline.store.migrate import require_head
+from pipeline.store.partitions import MonthTables, open_month
 from pipeline.store.portal_index import PORTAL_PERIOD_TABLES, household_rows, new_household_ids, person_rows
 from pipeline.store.url import make_engine
 
@@ -85,6 +88,23 @@ def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterab
     return count
 
 
+def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
+    """Load a frame's columns. On PostgreSQL: `COPY … (FORMAT csv)` fed from the frame's Arrow form, written by
+    Arrow's C++ CSV writer a chunk at a time (no Python object per value; a null is an unquoted empty field, an
+    empty string a quoted one, as COPY reads them). Elsewhere: `bulk_load`'s executemany."""
+    if conn.dialect.name != "postgresql":
+        return bulk_load(conn, table, columns, _frame_rows(frame, columns))
+    arrow = pa.Table.from_pandas(frame[list(columns)], preserve_index=False)
+    cursor = conn.connection.dbapi_connection.cursor()
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+    options = pacsv.WriteOptions(include_header=False)
+    for batch in arrow.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(batch, sink, options)
+        cursor.copy_expert(statement, pa.BufferReader(sink.getvalue()))
+    return arrow.num_rows
+
+
 def _frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[object, ...]]:
     clean = frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None)
     return clean.itertuples(index=False, name=None)
@@ -132,8 +152,10 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
     loaded: dict[str, int] = {}
     with engine.connect() as conn:
         transaction = conn.begin()
+        month = open_month(conn, period)
         for table in PERIOD_TABLES:
-            conn.execute(text(f"DELETE FROM {table} WHERE period = :period"), {"period": period})
+            if month.target(table) == table:  # a new month's own tables are empty
+                conn.execute(text(f"DELETE FROM {table} WHERE period = :period"), {"period": period})
         loaded["runs"] = bulk_load(conn, "runs", (
             "period", "run_id", "status", "policy_version", "policy_digest", "support_types", "persons",
             "households", "eligible", "review", "recorded_at"), [(
@@ -150,20 +172,17 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
             [(period, s.source, s.records, s.staged, s.quarantined_total, json.dumps(s.quarantined, sort_keys=True))
              for s in summaries])
         households = households.assign(period=period)
-        loaded["household_decisions"] = bulk_load(conn, "household_decisions", (
+        loaded["household_decisions"] = copy_frame(conn, month.target("household_decisions"), households, (
             "period", "aris_code", "address", "municipality_code", "members", "quarantined_members",
-            "total_income_eur", "avg_income_eur", "threshold_eur", "policy_version", "status", "reason"),
-            _frame_rows(households, ("period", "aris_code", "address", "municipality_code", "members",
-                                     "quarantined_members", "total_income_eur", "avg_income_eur", "threshold_eur",
-                                     "policy_version", "status", "reason")))
-        loaded["household_members"] = bulk_load(conn, "household_members", (
-            "period", "aris_code", "person_key", "total_eur"),
-            _frame_rows(members.assign(period=period), ("period", "aris_code", "person_key", "total_eur")))
+            "total_income_eur", "avg_income_eur", "threshold_eur", "policy_version", "status", "reason"))
+        loaded["household_members"] = copy_frame(conn, month.target("household_members"), members.assign(period=period),
+                                                 ("period", "aris_code", "person_key", "total_eur"))
         loaded["recipient_files"] = bulk_load(conn, "recipient_files", (
             "period", "path", "recipient_kind", "recipient_id", "rows", "sha256"),
             [(period, row.path, recipient_kind(recipient), recipient, row.rows, row.sha256)
              for row, recipient in zip(files.itertuples(index=False), recipients, strict=True)])
-        loaded.update(_record_portal_rows(conn, period, persons, name_tokens, portal_households))
+        loaded.update(_record_portal_rows(conn, month, persons, name_tokens, portal_households))
+        month.attach(conn)
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
         try:
             yield PendingRecord(period, loaded, transaction)
@@ -173,20 +192,19 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
             engine.dispose()
 
 
-def _record_portal_rows(conn: Connection, period: str, persons: pd.DataFrame, name_tokens: pd.DataFrame,
+def _record_portal_rows(conn: Connection, month: MonthTables, persons: pd.DataFrame, name_tokens: pd.DataFrame,
                         households: pd.DataFrame) -> dict[str, int]:
     """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`)."""
+    period = month.period
     known = {row[0] for row in conn.execute(text("SELECT aris_code FROM portal_household_ids"))}
     loaded = {"portal_household_ids": bulk_load(conn, "portal_household_ids", ("aris_code", "household_id"),
                                                 new_household_ids(known, households["aris_code"]))}
-    loaded["portal_persons"] = bulk_load(conn, "portal_persons", ("period", "person_key", "aris_code", "name_sealed"),
-                                         _frame_rows(persons.assign(period=period),
-                                                     ("period", "person_key", "aris_code", "name_sealed")))
-    loaded["portal_name_tokens"] = bulk_load(conn, "portal_name_tokens", ("period", "token_key", "person_key"),
-                                             _frame_rows(name_tokens.assign(period=period),
-                                                         ("period", "token_key", "person_key")))
-    columns = ("period", "aris_code", "address_search", "income_months")
-    loaded["portal_households"] = bulk_load(conn, "portal_households", columns, _frame_rows(households, columns))
+    loaded["portal_persons"] = copy_frame(conn, month.target("portal_persons"), persons.assign(period=period),
+                                          ("period", "person_key", "aris_code", "name_sealed"))
+    loaded["portal_name_tokens"] = copy_frame(conn, month.target("portal_name_tokens"),
+                                              name_tokens.assign(period=period), ("period", "token_key", "person_key"))
+    loaded["portal_households"] = copy_frame(conn, month.target("portal_households"), households,
+                                             ("period", "aris_code", "address_search", "income_months"))
     return loaded
 
 

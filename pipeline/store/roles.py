@@ -8,7 +8,7 @@ DISABLE TRIGGER …; DELETE …` rewrites the audit log without a trace. So the 
   and the payout ledger — no UPDATE, DELETE or TRUNCATE, and, not owning them, no ALTER (so no DISABLE TRIGGER);
 - SELECT, INSERT, UPDATE, DELETE on the other tables (a month's rows are replaced when it is re-recorded);
 - SELECT on the schema version; EXECUTE on `access_log_purge`, the only way to remove access-log rows, and only
-  those past the 24-month horizon;
+  those past the 24-month horizon, and on the month-partition functions (`pipeline.store.partitions`);
 - no CREATE in the schema (no table or function of its own beside the store's).
 """
 
@@ -22,6 +22,9 @@ from pipeline.errors import StoreError
 APPEND_ONLY = ("access_log", "appeal_decisions", "appeal_holds", "audit_events", "claims_checks", "deletion_log",
                "payout_ledger")
 READ_ONLY = ("alembic_version",)
+# What the application may ask the owner to do, each checked inside the function (`sql/006`, `sql/008`).
+OWNER_FUNCTIONS = ("access_log_purge(timestamp, timestamp)", "eikis_new_period_tables(text)",
+                   "eikis_attach_period_tables(text)", "eikis_drop_period_table(text, text)")
 
 
 def grant_app_role(conn: Connection, role: str) -> None:
@@ -40,7 +43,8 @@ def grant_app_role(conn: Connection, role: str) -> None:
         rights = ("SELECT, INSERT" if table in APPEND_ONLY else "SELECT" if table in READ_ONLY
                   else "SELECT, INSERT, UPDATE, DELETE")
         conn.execute(text(f"GRANT {rights} ON {schema}.{quote(table)} TO {app}"))
-    conn.execute(text(f"GRANT EXECUTE ON FUNCTION access_log_purge(timestamp, timestamp) TO {app}"))
+    for function in OWNER_FUNCTIONS:
+        conn.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {app}"))
     try:
         with conn.begin_nested():
             conn.execute(text(f"REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC, {app}"))

@@ -107,11 +107,13 @@ def test_airflow_dags_test_delivers_every_production_trader_and_the_returns(tmp_
     delivered = sorted(str(p.relative_to(tmp_path / "sftp")) for p in (tmp_path / "sftp").rglob("*.csv"))
     assert delivered == sorted([f"sopa/{SAMPLE_PERIOD}/sopa_returns.csv"] + [
         f"{path.rsplit('/', 1)[0]}/{SAMPLE_PERIOD}/protected_contracts.csv"
-        for path in manifest["files"] if path.startswith("traders/")])
+        for path in manifest["files"] if path.startswith("traders/") and path.endswith(".csv")])
     for path in manifest["files"]:
         folder = "sopa" if path == "sopa_returns.csv" else path.rsplit("/", 1)[0]
         remote = tmp_path / "sftp" / folder / SAMPLE_PERIOD / path.rsplit("/", 1)[-1]
         assert remote.read_bytes() == (published / path).read_bytes()
         own = json.loads((remote.parent / "manifest.json").read_text(encoding="utf-8"))
-        assert list(own["files"]) == [path.rsplit("/", 1)[-1]] and own["run_id"] == manifest["run_id"]
+        siblings = [other.rsplit("/", 1)[-1] for other in manifest["files"]   # a file and its .xlsx companion
+                    if ("sopa" if other == "sopa_returns.csv" else other.rsplit("/", 1)[0]) == folder]
+        assert list(own["files"]) == siblings and own["run_id"] == manifest["run_id"]
     assert not (tmp_path / "sftp" / "traders" / "40103243453").exists()  # Enefit: test environment only

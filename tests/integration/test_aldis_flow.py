@@ -3,6 +3,7 @@ cases of the issue, bad input, a byte-identical re-run and a personal-data scan 
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
@@ -10,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.publish.lock import period_lock
+from pipeline.runlock import period_lock
 from tests.aldis_builders import ENEFIT, LATVENERGO, MVBK, TET, AldisInbox, protected_user
 from tests.builders import person_code
+from tests.workbooks import readable
 
 P = "2025-01"
 
@@ -107,7 +109,10 @@ def test_manifest_lists_every_file_with_rows_and_sha256(published: Path):
     assert set(manifest) == {"period", "run_id", "files"} and manifest["period"] == P
     assert {path: entry["rows"] for path, entry in manifest["files"].items()} == {
         "sopa_returns.csv": 13, f"traders/{LATVENERGO}/protected_contracts.csv": 3,
-        f"traders/{MVBK}/protected_contracts.csv": 1, f"traders/{TET}/protected_contracts.csv": 0}
+        f"traders/{MVBK}/protected_contracts.csv": 1, f"traders/{TET}/protected_contracts.csv": 0,
+        # v1.2: each trader's file has its spreadsheet companion with the same rows
+        f"traders/{LATVENERGO}/protected_contracts.xlsx": 3, f"traders/{MVBK}/protected_contracts.xlsx": 1,
+        f"traders/{TET}/protected_contracts.xlsx": 0}
     for path, entry in manifest["files"].items():
         assert hashlib.sha256((published / path).read_bytes()).hexdigest() == entry["sha256"]
 
@@ -133,7 +138,7 @@ def test_no_personal_code_or_name_in_any_published_file(published: Path):
     codes = [person_code(serial) for serial in range(1, 18)] + ["999999-99999"]
     for path in published.rglob("*"):
         if path.is_file():
-            text = path.read_text(encoding="utf-8")
+            text = readable(path.name, path.read_bytes())
             for code in codes:
                 assert code not in text and code.replace("-", "") not in text, path
             for token in re.findall(r"[\d-]{11,12}", text):
@@ -283,9 +288,9 @@ def test_the_sample_month_exercises_every_reason_and_publishes_the_outbox(tmp_pa
                (published / "sopa_returns.csv").read_text(encoding="utf-8").splitlines()[1:]]
     assert set(reasons) == {str(reason) for reason in AldisReason}
     manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["files"]) == ["sopa_returns.csv", f"traders/{LATVENERGO}/protected_contracts.csv",
-                                         f"traders/{TET}/protected_contracts.csv",
-                                         f"traders/{MVBK}/protected_contracts.csv"]
+    assert sorted(manifest["files"]) == ["sopa_returns.csv", *(f"traders/{trader}/protected_contracts.{kind}"
+                                                               for trader in (LATVENERGO, TET, MVBK)
+                                                               for kind in ("csv", "xlsx"))]
     assert manifest["files"][f"traders/{MVBK}/protected_contracts.csv"]["rows"] == 0  # production from P, no list
     before = {p: p.read_bytes() for p in published.rglob("*") if p.is_file()}
     assert main(args) == 0
@@ -294,10 +299,11 @@ def test_the_sample_month_exercises_every_reason_and_publishes_the_outbox(tmp_pa
     codes = set(re.findall(r"<PersonCode>([^<]*)</PersonCode>", sopa))
     surnames = set(re.findall(r"<Surname>([^<]*)</Surname>", sopa))
     assert len(codes) > 100
-    for data in before.values():
-        text = data.decode("utf-8")
+    for path, data in before.items():
+        text = readable(path.name, data)
         assert not any(code in text or code.replace("-", "") in text for code in codes)
-        assert not any(f";{surname}" in text or f"{surname};" in text for surname in surnames)
+        assert not any(f";{surname}" in text or f"{surname};" in text or f">{surname}<" in text
+                       for surname in surnames)
 
 
 def test_a_second_run_of_the_period_is_refused_while_the_first_holds_its_lock(tmp_path, capsys):
@@ -308,3 +314,49 @@ def test_a_second_run_of_the_period_is_refused_while_the_first_holds_its_lock(tm
     assert "is already being run by another process" in capsys.readouterr().err
     assert not (tmp_path / "outbox" / P).exists()
     assert aldis(tmp_path, inbox, traders) == 0  # the lock is gone with its holder
+
+
+# ---------------------------------------------------------------- no one lost: every SOPA record passed or returned
+def published_rows(path: Path) -> int:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return sum(1 for _ in csv.reader(handle, delimiter=";")) - 1
+
+
+def assert_every_record_passed_or_returned(inbox: Path, published: Path) -> int:
+    """Issue 20 point 4: the `<ProtectedUser>` elements of P's SOPA extracts = rows passed to traders + rows
+    returned to SOPA, counted on the published files themselves."""
+    count_in = sum(len(re.findall(r"<ProtectedUser>", path.read_text(encoding="utf-8")))
+                   for path in (inbox / "sopa").glob("*.xml"))
+    passed = sum(published_rows(path) for path in published.glob("traders/*/protected_contracts.csv"))
+    assert count_in == passed + published_rows(published / "sopa_returns.csv") and count_in > 0
+    return count_in
+
+
+def test_every_sopa_record_of_the_sample_month_is_passed_or_returned(tmp_path):
+    from tests.conftest import ROOT, SAMPLE_INBOX, SAMPLE_PERIOD
+
+    assert main(["aldis", "--period", SAMPLE_PERIOD, "--inbox", str(SAMPLE_INBOX), "--outbox",
+                 str(tmp_path / "outbox"), "--traders", str(ROOT / "policy" / "traders.yaml"), "--workdir",
+                 str(tmp_path / "work")]) == 0
+    assert assert_every_record_passed_or_returned(SAMPLE_INBOX / SAMPLE_PERIOD, tmp_path / "outbox" / SAMPLE_PERIOD) \
+        == 119
+
+
+def test_every_sopa_record_of_a_hostile_month_is_passed_or_returned(tmp_path):
+    """Odd but schema-valid records, an empty trader folder and a list from a trader not in production: every
+    record still ends in a trader's file or in the returns."""
+    box = every_reason()
+    box.sopa["c.xml"] = [
+        protected_user(30, code=""),                                                   # no code at all
+        protected_user(31, decision="SD-31", valid_from="2025-02-30", valid_to="2025-01-31"),  # not a date
+        protected_user(32, decision="SD-32", valid_from="2025-01-20", valid_to="2025-01-10"),  # ends before start
+        protected_user(33, decision="SD-33", contract="  E-10  "),                     # padded: its own contract
+        protected_user(34, decision="SD-34", reg_no="４０００３０３２９４９"),              # fullwidth digits
+        protected_user(35, decision="   ", contract="E-11"),                           # blank decision
+        protected_user(36, status=" Pabeigts ", decision="SD-36", contract="E-11"),    # padded status
+        protected_user(37, decision="SD-37", contract="N-1", reg_no=ENEFIT),           # list of a non-production trader
+    ]
+    inbox, traders = box.write(tmp_path)
+    (inbox / P / "contracts" / TET).mkdir()                                            # a folder, no list
+    assert aldis(tmp_path, inbox, traders) == 0
+    assert assert_every_record_passed_or_returned(inbox / P, tmp_path / "outbox" / P) == 25

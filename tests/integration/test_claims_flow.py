@@ -25,7 +25,7 @@ from pipeline.flows.claims import (
     response_timeout,
 )
 from pipeline.policy import load_policy
-from pipeline.publish.lock import PeriodBusy, period_lock
+from pipeline.runlock import PeriodBusy, period_lock
 from pipeline.store.db import connect
 from pipeline.store.migrate import head, upgrade
 from tests.claims_month import (
@@ -123,6 +123,9 @@ def test_a_claims_month_gives_the_hand_computed_files_and_a_byte_identical_previ
     assert sorted(manifest) == ["files", "period", "policy_digest", "run_id"]
     for entry in manifest["files"]:
         assert hashlib.sha256((_run_folder(month) / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
+    companions = {entry["path"]: entry["rows"] for entry in manifest["files"] if entry["path"].endswith(".xlsx")}
+    assert companions == {f"{TRADER}/claim_result.xlsx": 10, f"{HEAT}/claim_result.xlsx": 6, "payout.xlsx": 2,
+                          "audit_sample.xlsx": 5}   # v1.2: each file people open has its spreadsheet companion
     quarantine = (month["root"] / "work" / P / "claims_quarantine.csv").read_text(encoding="utf-8")
     assert f"{TRADER};claims.csv;12;A11;CONFLICTING_CORRECTION" in quarantine  # the first of the two versions
     assert f"{HEAT};claims.csv;7;H-6;BAD_SUPPORT_TYPE" in quarantine

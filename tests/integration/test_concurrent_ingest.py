@@ -1,7 +1,6 @@
-"""`ingest_all` with two workers stages ARIS and the sources that check no address at once in forked processes while
-it validates ARIS itself (importing GX), then the rest, each in a forked process: what it stages is what the
-sources staged one by one give, and a bad source fails the whole ingest (and `eikis run`) with its one line,
-leaving no partial staging and no process behind."""
+"""`ingest_all` (the CLI's ingest: the sources one after the other, each source's files parsed two at a time in
+worker processes) stages what the sources staged one by one give, and a bad source fails the whole ingest (and
+`eikis run`) with its one line, leaving no partial staging and no process behind."""
 
 from __future__ import annotations
 
@@ -9,13 +8,12 @@ import json
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.catalog import SOURCE_ORDER, SOURCES_WITHOUT_ADDRESSES
+from pipeline.catalog import SOURCE_ORDER
 from pipeline.config import Settings
 from pipeline.errors import SourceError
 from pipeline.flows import monthly
@@ -40,52 +38,11 @@ def together_and_one_by_one(tmp_path_factory) -> tuple[Path, Path, dict[str, int
     return base / "together" / SAMPLE_PERIOD, base / "one_by_one" / SAMPLE_PERIOD, started
 
 
-def test_aris_is_validated_in_this_process_and_every_other_source_in_processes_of_its_own(
-        together_and_one_by_one):
+def test_every_source_is_ingested_in_catalog_order_in_this_process(together_and_one_by_one):
+    """No home-made fork scheduler: the CLI's ingest runs the sources one after the other, ARIS first (issue 21);
+    Airflow runs them as parallel tasks in production."""
     _, _, started = together_and_one_by_one
-    assert list(started)[0] == "aris" and started["aris"] == os.getpid()
-    others = [started[source] for source in SOURCE_ORDER[1:]]
-    assert sorted(started) == sorted(SOURCE_ORDER) and os.getpid() not in others and len(set(others)) == len(others)
-
-
-@pytest.fixture(scope="module")
-def two_rounds(tmp_path_factory) -> list[tuple[str, str, int, float, float]]:
-    """`ingest_all` with every staging and validation noted as (what, source, pid, began, ended); the patches
-    are inherited by the forked processes, which append to one file."""
-    from pipeline import ingest as ingest_module
-    from pipeline.quality import expectations
-
-    notes = tmp_path_factory.mktemp("rounds") / "notes.jsonl"
-
-    def noting(what: str, real):
-        def work(source, *args, **kwargs):
-            began = time.monotonic()
-            result = real(source, *args, **kwargs)
-            with notes.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps([what, source, os.getpid(), began, time.monotonic()]) + "\n")
-            return result
-        return work
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ingest_module, "ingest_source", noting("stage", ingest_module.ingest_source))
-        patch.setattr(expectations, "validate_source", noting("validate", expectations.validate_source))
-        ingest_all(RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(notes.parent / "work")), SETTINGS)
-    return [tuple(json.loads(line)) for line in notes.read_text(encoding="utf-8").splitlines()]
-
-
-def test_sources_that_check_no_address_are_staged_beside_aris_and_its_suite(two_rounds):
-    noted = {(what, source): (pid, began, ended) for what, source, pid, began, ended in two_rounds}
-    assert sorted(noted) == sorted((what, source) for what in ("stage", "validate") for source in SOURCE_ORDER)
-    aris_staged, aris_validated = noted["stage", "aris"], noted["validate", "aris"]
-    assert aris_staged[0] != os.getpid() and aris_validated[0] == os.getpid()  # GX is imported here, once
-    assert noted["stage", "vid"][1] < aris_validated[2]  # the largest early source began before ARIS's suite ended
-    for source in SOURCES_WITHOUT_ADDRESSES:
-        staged, validated = noted["stage", source], noted["validate", source]
-        assert os.getpid() not in (staged[0], validated[0]) and staged[0] != validated[0], source
-        assert validated[1] >= aris_validated[2], source  # forked from this process once GX is warm here
-    for source in set(SOURCE_ORDER) - set(SOURCES_WITHOUT_ADDRESSES) - {"aris"}:  # they check addresses
-        staged, validated = noted["stage", source], noted["validate", source]
-        assert staged[1] >= aris_staged[2] and staged[0] == validated[0] != os.getpid(), source
+    assert list(started) == list(SOURCE_ORDER) and set(started.values()) == {os.getpid()}
 
 
 def test_a_source_listed_as_checking_no_address_that_checks_one_fails_loudly(tmp_path, monkeypatch):
@@ -170,7 +127,7 @@ def _truncated_vid(tmp_path: Path) -> Path:
     return inbox
 
 
-def test_a_truncated_vid_file_fails_the_whole_ingest_with_its_one_line_and_leaves_nothing_running(tmp_path):
+def test_a_truncated_vid_file_fails_the_whole_ingest_with_its_one_line_and_stops_there(tmp_path):
     inbox = _truncated_vid(tmp_path)
     started: dict[str, int] = {}
     with pytest.raises(SourceError) as raised:
@@ -183,10 +140,7 @@ def test_a_truncated_vid_file_fails_the_whole_ingest_with_its_one_line_and_leave
     assert re.search(TRUNCATED_VID, raised.value.one_line()) and "\n" not in raised.value.one_line()
     assert not (tmp_path / "work" / SAMPLE_PERIOD / "staging" / "vid.parquet").exists()
     assert not list((tmp_path / "work" / SAMPLE_PERIOD / "staging").glob(".*.partial"))
-    for source, pid in started.items():
-        if source != "aris":
-            with pytest.raises(ProcessLookupError):
-                os.killpg(pid, 0)  # no source's process, nor any of its workers, is left running
+    assert list(started) == list(SOURCE_ORDER[:SOURCE_ORDER.index("vid") + 1])  # stopped at VID, nothing after
 
 
 def test_eikis_run_with_two_workers_exits_with_the_vid_line_and_publishes_nothing(tmp_path):
@@ -194,7 +148,7 @@ def test_eikis_run_with_two_workers_exits_with_the_vid_line_and_publishes_nothin
                    tmp_path / "outbox", "--policy", DEFAULT_POLICY, "--workdir", tmp_path / "work", "--no-db",
                    env={"EIKIS_WORKERS": "2"})
     line = one_line_error(result)
-    # the VID line, not PeriodBusy: the sources' processes did not take P's lock again under `run_month`'s
+    # the VID line, not PeriodBusy: the sources did not take P's lock again under `run_month`'s
     assert re.search(f"^eikis: error: .*{TRUNCATED_VID}", line), line
     assert result.stderr.count("eikis: error:") == 1 and "BrokenProcessPool" not in result.stderr
     assert not (tmp_path / "outbox" / SAMPLE_PERIOD).exists()

@@ -207,9 +207,18 @@ def test_trader_file_holds_only_that_traders_eligible_objects(decided):
 def test_municipality_file_lists_every_lived_in_address_with_its_flag(decided):
     riga = decided["root"] / "outbox" / P / "municipalities" / "100003003" / "households.csv"
     lines = riga.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "aris_code;address;eligible"
-    assert [line.split(";")[0] + ";" + line.split(";")[-1] for line in lines[1:]] == [
-        f"{BLOCK};1", f"{FLAT_1};1", f"{FLAT_2};1", f"{FLAT_3};0"]
+    assert lines[0] == "aris_code;address;eligible;status"
+    assert [line.split(";")[0] + ";" + ";".join(line.split(";")[-2:]) for line in lines[1:]] == [
+        f"{BLOCK};1;ELIGIBLE", f"{FLAT_1};1;ELIGIBLE", f"{FLAT_2};1;ELIGIBLE", f"{FLAT_3};0;NOT_ELIGIBLE"]
+
+
+def test_municipality_file_tells_review_apart_from_not_eligible(decided):
+    """CONTRACTS v1.2 §10: a household being checked is `REVIEW`, not a bare `0` like one over the threshold."""
+    rows = {row["aris_code"]: row for path in sorted((decided["root"] / "outbox" / P / "municipalities").glob(
+        "*/households.csv")) for _, row in read_rows(path, ("aris_code", "address", "eligible", "status"))}
+    assert (rows[str(REVIEW_HOME)]["eligible"], rows[str(REVIEW_HOME)]["status"]) == ("0", "REVIEW")
+    assert (rows[str(OVER)]["eligible"], rows[str(OVER)]["status"]) == ("0", "NOT_ELIGIBLE")
+    assert (rows[str(EXACT)]["eligible"], rows[str(EXACT)]["status"]) == ("1", "ELIGIBLE")
 
 
 @pytest.fixture

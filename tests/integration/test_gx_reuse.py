@@ -1,6 +1,6 @@
 """One GX context serves every source of a run (and the next run in the same process): a source whose suite fails
 stops with its own expectations named, and the sources validated after it, in the same process, pass on their own
-tables and their own suites; a worker forked while GX warms up in the background inherits it whole."""
+tables and their own suites; a worker forked after a validation inherits GX whole."""
 
 from __future__ import annotations
 
@@ -58,31 +58,30 @@ def test_a_failing_suite_of_one_source_does_not_mark_the_next_one(tmp_path, monk
     assert "FAILED" not in index and index.count("✔ passed") == 2
 
 
-FORK_AFTER_WARM_UP = """
+FORK_AFTER_A_VALIDATION = """
 import sys
 from concurrent.futures import ProcessPoolExecutor
 import pandas as pd
 from pipeline.quality import gx_context
 from pipeline.quality.gx_suite import outcomes_of, validate
 
+SUITE = {"name": "s", "expectations": [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}}]}
+
 def in_worker(_):
     inherited = gx_context._SHARED is not None and "great_expectations" in sys.modules
-    run = validate({"name": "s", "expectations": [
-        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}}]},
-        pd.DataFrame({"a": [1.0, None]}), {})
+    run = validate(SUITE, pd.DataFrame({"a": [1.0, None]}), {})
     return inherited, outcomes_of(run)[0]["unexpected_count"]
 
-gx_context.start_warm_up()  # the fork below waits for it instead of copying GX half-imported
+validate(SUITE, pd.DataFrame({"a": [1.0]}), {})  # GX imported here, in the main thread, before any fork
 with ProcessPoolExecutor(1) as pool:
     print(*pool.submit(in_worker, 0).result(timeout=120))
 """
 
 
-def test_a_worker_forked_during_the_warm_up_inherits_gx_whole(tmp_path):
-    """Forked while the background thread is still importing GX, a worker would inherit module locks held by a
-    thread it does not have (without the fork hook this script hangs: checked); the fork waits for the warm-up
-    instead, and the worker validates at once."""
-    done = subprocess.run([sys.executable, "-c", FORK_AFTER_WARM_UP], capture_output=True, text=True, timeout=300,
+def test_a_worker_forked_after_a_validation_inherits_gx_whole(tmp_path):
+    """GX is imported in the main thread by the first validation (no background warm-up, so no fork hook): a
+    worker forked afterwards inherits the context and validates at once."""
+    done = subprocess.run([sys.executable, "-c", FORK_AFTER_A_VALIDATION], capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).resolve().parents[2], check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-2:] == ["True", "1"]

@@ -124,3 +124,30 @@ def test_an_existing_sqlite_store_behind_head_is_not_upgraded_on_connect(tmp_pat
         connect(url)
     assert main(["db", "upgrade", "--workdir", str(tmp_path)]) == 0
     connect(url).dispose()
+
+
+@pytest.mark.postgres
+def test_upgrading_to_month_partitions_keeps_every_row():
+    """Revision 0004 turns the five tables of a month's personal rows into partitions by period, rows kept."""
+    from alembic import command
+
+    from pipeline.store.migrate import _config
+
+    url = fresh_postgres_database("eikis_test_migrations", migrated=False)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "0003")
+        for period in ("2024-09", "2026-11"):
+            conn.execute(text("INSERT INTO household_members VALUES (:p, '101000047', :k, 12.34)"),
+                         {"p": period, "k": f"key-{period}"})
+            conn.execute(text("INSERT INTO portal_households VALUES (:p, '101000047', 'mezmali', '')"), {"p": period})
+    assert main(["db", "upgrade", "--db", url]) == 0
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT period, person_key, total_eur FROM household_members ORDER BY 1")).all()
+        kinds = {name: kind for name, kind in conn.execute(text(
+            "SELECT relname, relkind FROM pg_class WHERE relname IN "
+            "('household_members', 'household_members_p2024_09', 'portal_households')"))}
+    assert [tuple(map(str, row)) for row in rows] == [("2024-09", "key-2024-09", "12.34"),
+                                                      ("2026-11", "key-2026-11", "12.34")]
+    assert kinds == {"household_members": "p", "household_members_p2024_09": "r", "portal_households": "p"}
+    engine.dispose()

@@ -17,6 +17,7 @@ from pipeline.config import Settings
 from pipeline.errors import EikisError
 from pipeline.flows.monthly import run_month
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
+from tests.workbooks import readable
 
 SUPPLIER_HEADER = "object_id;aris_code;address;connection_kind;eligible;eligible_dwellings;support_types"
 
@@ -39,10 +40,14 @@ def test_outbox_layout_and_headers_follow_the_contract(sample_run):
     names = set(files)
     assert {"manifest.json", "dso_electricity/eligibility.csv", "dso_gas/eligibility.csv"} <= names
     patterns = [r"dso_(electricity|gas)/(eligibility|address_errors)\.csv",
-                r"heat/\d{11}/(eligibility|address_errors)\.csv",
-                r"traders_(electricity|gas)/\d{11}/eligibility\.csv",
-                r"municipalities/\d{9}/(households|unreached)\.csv", r"manifest\.json"]
+                r"heat/\d{11}/(eligibility|address_errors)\.csv", r"heat/\d{11}/eligibility\.xlsx",
+                r"traders_(electricity|gas)/\d{11}/eligibility\.(csv|xlsx)",
+                r"municipalities/\d{9}/(households|unreached)\.(csv|xlsx)", r"manifest\.json"]
     assert all(any(re.fullmatch(p, name) for p in patterns) for name in names), names
+    # v1.2: the files people open have a spreadsheet companion; the DSOs' machine exchange and returns do not
+    companions = {name for name in names if name.endswith(".xlsx")}
+    assert companions == {name.removesuffix(".csv") + ".xlsx" for name in names if re.fullmatch(
+        r"(heat|traders_\w+)/\d{11}/eligibility\.csv|municipalities/\d{9}/\w+\.csv", name)}
     for name, content in files.items():
         if not name.endswith(".csv"):
             continue
@@ -50,7 +55,7 @@ def test_outbox_layout_and_headers_follow_the_contract(sample_run):
         assert not text.startswith("\ufeff") and "\r" not in text and text.endswith("\n")
         header = text.split("\n", 1)[0]
         if name.endswith("households.csv"):
-            assert header == "aris_code;address;eligible"
+            assert header == "aris_code;address;eligible;status"
         elif name.endswith("unreached.csv"):
             assert header == "aris_code;address"
         elif name.endswith("address_errors.csv"):
@@ -78,7 +83,8 @@ def test_manifest_lists_every_file_with_rows_and_sha256(sample_run):
     assert set(listed) == set(files)
     for path, content in files.items():
         assert listed[path]["sha256"] == hashlib.sha256(content).hexdigest()
-        assert listed[path]["rows"] == content.decode("utf-8").count("\n") - 1
+        text = files[re.sub(r"\.xlsx$", ".csv", path)].decode("utf-8")   # a companion has its CSV's rows
+        assert listed[path]["rows"] == text.count("\n") - 1
 
 
 def _personal_values() -> tuple[set[str], set[str], set[str]]:
@@ -104,8 +110,8 @@ def test_no_personal_code_name_or_income_reaches_any_outbox_file(sample_run):
     codes, names, amounts = _personal_values()
     assert len(codes) > 400 and len(names) > 20 and len(amounts) > 1000
     for name, content in outbox_files(sample_run).items():
-        text = content.decode("utf-8")
-        fields = set(re.split(r"[;\n\"{}\[\],: ]+", text))
+        text = readable(name, content)
+        fields = set(re.split(r"[;\n\"{}\[\],: <>=/]+", text))
         assert not fields & codes, f"personal code in {name}"
         assert not fields & amounts, f"income figure in {name}"
         assert not any(re.search(rf"\b{re.escape(n)}\b", text) for n in names), f"name in {name}"

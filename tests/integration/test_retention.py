@@ -89,6 +89,11 @@ def test_apply_then_verify_deletes_only_months_past_24_and_records_each_deletion
     periods = table_periods(url)
     for table in PERSONAL_TABLES:
         assert periods[table] == {BOUNDARY, SAMPLE_PERIOD}, table
+    if backend == "postgres":  # an expired month's partitions are detached and dropped whole
+        with connect(url).connect() as conn:
+            partitions = {row[0] for row in conn.execute(text("SELECT tablename FROM pg_tables WHERE tablename "
+                                                              "LIKE 'household_members_p%'"))}
+        assert partitions == {"household_members_p2024_11", "household_members_p2026_11"}
     assert periods["runs"] == periods["recipient_files"] == {*OLD, BOUNDARY, SAMPLE_PERIOD}
 
     engine = connect(url)

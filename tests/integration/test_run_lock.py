@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.publish.atomic import build_folder, publish
-from pipeline.publish.lock import PeriodBusy, lock_path, period_lock
+from pipeline.runlock import PeriodBusy, lock_path, period_lock
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 
 EIKIS = str(Path(sys.executable).parent / "eikis")
@@ -59,7 +59,7 @@ def test_two_runs_of_one_period_with_different_inboxes_race_and_only_one_publish
 HOLDER = """
 import sys, time
 from pathlib import Path
-from pipeline.publish.lock import period_lock
+from pipeline.runlock import period_lock
 with period_lock(sys.argv[1], *map(Path, sys.argv[2:])):
     print("locked", flush=True)
     time.sleep(120)
@@ -104,8 +104,8 @@ def test_the_lock_is_released_when_its_holder_is_killed_and_stale_folders_are_th
     other_month.mkdir()
     holder.kill()
     holder.wait()
-    with period_lock(SAMPLE_PERIOD, tmp_path / "work", outbox):
-        assert not any(folder.exists() for folder in stale)
+    with period_lock(SAMPLE_PERIOD, tmp_path / "work", outbox), build_folder(outbox, SAMPLE_PERIOD):
+        assert not any(folder.exists() for folder in stale)  # the holder's publishing cleans what the killed run left
     assert other_month.is_dir(), "only P's leftovers are P's run's business"
 
 

@@ -112,3 +112,11 @@ def test_retention_as_the_application_role_removes_only_expired_access_log_rows(
         conn.execute(text("SELECT access_log_purge('1900-01-01', '2999-01-01')"))
         assert conn.execute(text("SELECT count(*) FROM access_log WHERE at = :at"), {"at": young}).scalar_one() == 1
     engine.dispose()
+
+
+def test_the_application_role_cannot_drop_a_month_within_retention(store, published):
+    root, run_id = published
+    record_period(store["app"], SAMPLE_PERIOD, root / "work", root / "outbox", run_id)
+    refusal = as_app(store, f"SELECT eikis_drop_period_table('household_members', '{SAMPLE_PERIOD}')")
+    assert refusal is not None and "within the 24-month retention" in refusal
+    assert "must be owner" in as_app(store, f"DROP TABLE household_members_p{SAMPLE_PERIOD.replace('-', '_')}")

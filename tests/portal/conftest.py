@@ -7,6 +7,11 @@ The sample person used throughout: Raivis Bērziņš, 261148-13241, at "Mežmaļ
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from pipeline.cli import main
 from pipeline.portal.app import create_app
+from pipeline.portal.serve import uvicorn_config
 from pipeline.portal.settings import PortalSettings
 from pipeline.portal.users import add_user
 from pipeline.store.db import connect
@@ -87,3 +93,30 @@ def search(client: TestClient, kind: str, query: str):
 
 def household_links(html: str) -> list[str]:
     return re.findall(r'href="(/household/[^"]+)"', html)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_portal(settings: PortalSettings) -> Iterator[str]:
+    """The app under real uvicorn on a loopback port, configured as `eikis portal` configures it."""
+    import uvicorn
+
+    config = uvicorn_config(create_app(settings), settings, "127.0.0.1", free_port(), log_config=None,
+                            lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -10,16 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pipeline.portal.app import create_app
-from tests.portal.conftest import ADDRESS, ARIS_CODE, CODE, CODE_NO_DASH, PASSWORD, portal_settings
+from tests.portal.conftest import ADDRESS, ARIS_CODE, CODE, CODE_NO_DASH, PASSWORD, portal_settings, running_portal
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium binary (apt-get install chromium)")
@@ -27,29 +23,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(portal_store) -> Iterator[str]:
-    import uvicorn
-
-    port = free_port()
-    config = uvicorn.Config(create_app(portal_settings(portal_store.url)), host="127.0.0.1", port=port,
-                            log_config=None, access_log=True, lifespan="off")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with running_portal(portal_settings(portal_store.url)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

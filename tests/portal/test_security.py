@@ -11,8 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from pipeline.cli import main
+from pipeline.config import DEV_DATA_KEY, DEV_SECRET
+from pipeline.errors import EikisError
 from pipeline.portal.app import create_app
-from pipeline.portal.settings import PortalSettings
+from pipeline.portal.settings import DEV_SESSION_KEY, PortalSettings
 from pipeline.portal.users import ROLES, add_user, check_password, disable_user
 from pipeline.store.db import connect
 from tests.portal.conftest import (
@@ -146,7 +149,7 @@ def test_access_log_records_searches_and_views_filters_and_exports(signed_in, po
     assert any(row["kind"] == "name" and row["result_count"] == "0" for row in rows)
     assert "nobody" not in exported.text
     assert auditor.get("/audit?user=nobody-at-all&format=csv").text.strip().count("\n") == 0
-    assert auditor.get("/audit?since=not-a-date").status_code == 200
+    assert auditor.get("/audit?since=not-a-date").status_code == 400    # a page saying what a date is
 
 
 def test_access_log_is_append_only_in_sqlite(portal_store):
@@ -161,11 +164,37 @@ def test_access_log_is_append_only_in_sqlite(portal_store):
         assert conn.execute(text("DELETE FROM access_log WHERE username = 'x'")).rowcount == 1
 
 
-def test_dev_keys_only_on_loopback():
-    with pytest.raises(Exception, match="EIKIS_PORTAL_SESSION_KEY"):
-        PortalSettings.from_env("sqlite://", "0.0.0.0", environ={})
-    assert PortalSettings.from_env("sqlite://", "0.0.0.0", environ=KEYS).session_key == "test-session-key"
-    assert PortalSettings.from_env("sqlite://", "127.0.0.1", environ={}).session_key
+BUILT_IN = {"EIKIS_PSEUDONYM_SECRET": DEV_SECRET, "EIKIS_PORTAL_DATA_KEY": DEV_DATA_KEY,
+            "EIKIS_PORTAL_SESSION_KEY": DEV_SESSION_KEY}
+
+
+@pytest.mark.parametrize("name", sorted(BUILT_IN))
+@pytest.mark.parametrize("how", ["unset", "built-in value"])
+def test_every_built_in_key_is_refused_outside_dev_mode(name, how):
+    environ = {key: value for key, value in KEYS.items() if key != name}
+    if how == "built-in value":
+        environ[name] = BUILT_IN[name]
+    with pytest.raises(EikisError, match=name):
+        PortalSettings.from_env("sqlite://", environ=environ)
+    allowed = PortalSettings.from_env("sqlite://", environ={**environ, "EIKIS_DEV_MODE": "1"})
+    assert allowed.session_key and allowed.pseudonym_secret and allowed.data_key
+
+
+def test_real_keys_are_taken():
+    settings = PortalSettings.from_env("sqlite://", environ=KEYS)
+    assert settings.session_key == "test-session-key" and settings.pseudonym_secret == b"test-secret"
+    assert settings.data_key == b"test-data-key"
+
+
+def test_eikis_portal_refuses_to_start_with_a_built_in_session_key(portal_store, monkeypatch, capsys):
+    """Issue 20.1: the real secret and data key set, no session key, the README's loopback deployment."""
+    monkeypatch.delenv("EIKIS_DEV_MODE", raising=False)
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("EIKIS_PORTAL_SESSION_KEY")
+    assert main(["portal", "--db", portal_store.url, "--host", "127.0.0.1", "--port", "1"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("eikis: error: ") and "EIKIS_PORTAL_SESSION_KEY" in error and error.count("\n") == 1
 
 
 def test_login_form_has_username_and_password_and_csrf(app):

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.errors import PolicyError
 from pipeline.policy import load_policy
-from pipeline.publish.anomaly import AnomalyFound, anomaly_tolerance, find_anomalies, gate
+from pipeline.publish.anomaly import AnomalyFound, find_anomalies, gate
 from pipeline.publish.changes import status_changes
 from pipeline.publish.figures import MonthFigures
 from tests.conftest import MINIMAL_POLICY
@@ -57,12 +57,12 @@ def test_the_gate_stops_with_one_line_unless_a_reason_accepts():
 
 def test_tolerance_comes_from_the_policy_in_force_or_defaults(tmp_path):
     base = MINIMAL_POLICY.read_text(encoding="utf-8")
-    assert anomaly_tolerance(load_policy(MINIMAL_POLICY, "2026-11")) == 0.05
+    assert load_policy(MINIMAL_POLICY, "2026-11").anomaly_tolerance() == 0.05
     (tmp_path / "ten.yaml").write_text(base + "anomaly_tolerance: 0.1\n", encoding="utf-8")
-    assert anomaly_tolerance(load_policy(tmp_path / "ten.yaml", "2026-11")) == 0.1
+    assert load_policy(tmp_path / "ten.yaml", "2026-11").anomaly_tolerance() == 0.1
     (tmp_path / "bad.yaml").write_text(base + "anomaly_tolerance: 5\n", encoding="utf-8")
     with pytest.raises(PolicyError, match="fraction from 0 to 1, not 5"):
-        anomaly_tolerance(load_policy(tmp_path / "bad.yaml", "2026-11"))
+        load_policy(tmp_path / "bad.yaml", "2026-11").anomaly_tolerance()
 
 
 def test_status_changes_are_counted_by_cause():

@@ -153,7 +153,7 @@ def test_a_symlink_or_a_stray_file_is_refused(tmp_path):
     secret = tmp_path / "elsewhere.csv"
     secret.write_text(HEADER + "\n", encoding="utf-8")
     os.symlink(secret, root / "2026-01" / SUPPLIER / "link.csv")
-    with pytest.raises(SourceError, match="symbolic links"):
+    with pytest.raises(SourceError, match="link.csv: is a symbolic link"):
         read_claims(root, "2026-01")
     (root / "2026-01" / SUPPLIER / "link.csv").unlink()
     (root / "2026-01" / SUPPLIER / "notes.txt").write_text("hi", encoding="utf-8")

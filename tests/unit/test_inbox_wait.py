@@ -38,3 +38,12 @@ def test_a_manual_run_never_waits(tmp_path):
 
 def test_a_complete_inbox_is_ready_for_any_run():
     assert inbox_ready(config(SAMPLE_INBOX), scheduled=True) and inbox_ready(config(SAMPLE_INBOX), scheduled=False)
+
+
+def test_an_inbox_of_the_wrong_shape_fails_at_once_instead_of_being_waited_for(tmp_path):
+    """A symlinked or misplaced file is not a source "not yet delivered": waiting would only time out days later."""
+    inbox = partial_inbox(tmp_path)
+    (inbox / SAMPLE_PERIOD / "vid").mkdir()
+    (inbox / SAMPLE_PERIOD / "vid" / "income_01.xml").symlink_to(SAMPLE_INBOX / SAMPLE_PERIOD / "vid" / "income_01.xml")
+    with pytest.raises(SourceError, match="vid/income_01.xml: is a symbolic link"):
+        inbox_ready(config(inbox), scheduled=True)

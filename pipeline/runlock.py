@@ -6,8 +6,10 @@ mixes months (issue 9: a run exited 0 having published the other inbox's result)
 when the holder dies, so a killed run never leaves a lock that needs a human; a lock file left on disk is harmless.
 
 The second run of P is refused at once with one line (`PeriodBusy`, exit 2 on the CLI), never queued: a queued run
-would publish after the first one with nobody watching. Once every lock is ours, the `.build-P-*` and
-`.replaced-P-*` folders a killed run left beside the outbox are removed (nobody else can be writing them).
+would publish after the first one with nobody watching. The lock is part of the flow kernel (base layer), not of
+publishing: ingest, decide and publish stages, and every flow (monthly, ALDIS, claims, simulate), take the same
+lock. What a killed run left beside the outbox (`.build-P-*`, `.replaced-P-*`) is publishing's business: the
+holder's `publish.atomic.build_folder` removes it before building.
 
 Any flow calls it the same way, with the folders its run of P writes:
 
@@ -27,10 +29,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from pipeline.errors import EikisError
-from pipeline.logs import get_logger
-from pipeline.publish.atomic import remove_stale
-
-log = get_logger("publish.lock")
 
 
 class PeriodBusy(EikisError):
@@ -67,7 +65,4 @@ def period_lock(period: str, *folders: Path, shared: bool = False) -> Iterator[N
     with ExitStack() as stack:
         for folder in dict.fromkeys(Path(f).resolve() for f in folders):
             stack.enter_context(_flock(lock_path(folder, period), period, shared))
-        if not shared:
-            for folder in folders:
-                remove_stale(Path(folder), period)
         yield

@@ -1,0 +1,52 @@
+"""A month's personal rows as whole partitions on PostgreSQL (`sql/008_period_partitions.sql`).
+
+A month recorded for the first time is COPY'd into tables of its own (created by the owner-rights function
+`eikis_new_period_tables`: no index upkeep per row, no other month's pages touched) and attached whole at the end
+of the recording transaction; a re-record replaces the rows of the attached month. Retention detaches and drops
+a month's partition (`eikis_drop_period_table`), which refuses a month within the 24-month horizon. SQLite has
+plain tables: every month is "attached" already.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+PERSONAL_PERIOD_TABLES = ("household_decisions", "household_members", "portal_persons", "portal_name_tokens",
+                          "portal_households")
+
+
+def partition_name(table: str, period: str) -> str:
+    return f"{table}_p{period.replace('-', '_')}"
+
+
+@dataclass(frozen=True)
+class MonthTables:
+    """Where P's rows go while it is recorded."""
+
+    period: str
+    new: bool  # loaded into the month's own tables, attached by `attach`
+
+    def target(self, table: str) -> str:
+        return partition_name(table, self.period) if self.new and table in PERSONAL_PERIOD_TABLES else table
+
+    def attach(self, conn: Connection) -> None:
+        if self.new:
+            conn.execute(text("SELECT eikis_attach_period_tables(:p)"), {"p": self.period})
+
+
+def open_month(conn: Connection, period: str) -> MonthTables:
+    """Inside the recording transaction: the month's own tables when it is new on PostgreSQL."""
+    if conn.dialect.name != "postgresql":
+        return MonthTables(period, new=False)
+    created = conn.execute(text("SELECT eikis_new_period_tables(:p)"), {"p": period}).scalar_one()
+    return MonthTables(period, new=bool(created))
+
+
+def drop_month(conn: Connection, table: str, period: str) -> int | None:
+    """Retention on PostgreSQL: detach and drop `table`'s partition of an expired month, returning its row count;
+    None where the month is not a partition (SQLite, or a table not partitioned): delete its rows instead."""
+    if conn.dialect.name != "postgresql" or table not in PERSONAL_PERIOD_TABLES:
+        return None
+    return int(conn.execute(text("SELECT eikis_drop_period_table(:t, :p)"), {"t": table, "p": period}).scalar_one())

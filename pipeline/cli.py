@@ -104,6 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
     generate_claims.add_argument("--policy", type=Path, required=True, help="policy YAML (claims stay under the cap)")
     generate_claims.add_argument("--seed", type=_whole(0, 2**32 - 1), default=1)
 
+    corrections = commands.add_parser("corrections", help="publish P's next correction set of confirmed appeal "
+                                      "decisions (§16)")
+    corrections.add_argument("--period", type=_period, required=True, help="decided month YYYY-MM")
+    corrections.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else "
+                             "WORKDIR/eikis.sqlite)")
+    corrections.add_argument("--published", type=Path, required=True, help="outbox root of `eikis run` (§10)")
+    corrections.add_argument("--outbox", type=Path, required=True, help="sets go to OUTBOX/PERIOD/corrections/NN/")
+    corrections.add_argument("--aldis", type=Path, help="outbox root of `eikis aldis` (§12; protected contracts do "
+                             "not depend on an appeal: read by no step yet)")
+    corrections.add_argument("--workdir", type=Path, default=Path("var/work"),
+                             help="the month's decision records (default var/work)")
+
     retention = commands.add_parser("retention", help="list, delete (--apply) or check (--verify) personal data "
                                     "older than 24 months (CONTRACTS §15)")
     retention.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
@@ -230,6 +242,16 @@ def _aldis(args: argparse.Namespace, settings: Settings) -> None:
     print(f"run report: {result.report}")
 
 
+def _corrections(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.flows.corrections import CorrectionsConfig, publish_corrections, summary_line
+    from pipeline.store.db import default_url
+
+    config = CorrectionsConfig(period=args.period, db_url=args.db or default_url(args.workdir),
+                               published=str(args.published), outbox=str(args.outbox), workdir=str(args.workdir),
+                               aldis=str(args.aldis) if args.aldis else None)
+    print(summary_line(publish_corrections(config)))
+
+
 def _retention(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.flows.retention import retention_command
 
@@ -298,8 +320,8 @@ def _db(args: argparse.Namespace, settings: Settings) -> None:
 
 
 COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _aldis, "claims": _claims,
-            "generate-claims": _generate_claims, "retention": _retention, "portal": _portal,
-            "portal-user": _portal_user, "simulate": _simulate, "db": _db}
+            "generate-claims": _generate_claims, "corrections": _corrections, "retention": _retention,
+            "portal": _portal, "portal-user": _portal_user, "simulate": _simulate, "db": _db}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 BVKB's decision on an appeal must reach the suppliers and the claims check, so it is data, not a note — and data
 that moves money, so it takes four eyes: a registration changes nothing until another user (a `decider`, which the
 portal checks) confirms it, and the store refuses a confirmation by the user who registered it. Every step is a new
-row of `appeal_decisions` (append-only, `sql/009_appeals.sql`); at most one review and one withdrawal per decision
+row of `appeal_decisions` (append-only, `sql/011_appeals.sql`); at most one review and one withdrawal per decision
 (a unique index), so two deciders confirming at once cannot both succeed.
 
 The effective status of a household in a month: `ELIGIBLE` (reason `APPEAL_UPHELD`, with the case reference) when a
@@ -221,3 +221,12 @@ def effective_status(original: str, upheld_here: Upheld | None) -> tuple[str, st
     """(status, reason) of a household in a month: ELIGIBLE with APPEAL_UPHELD under a confirmed UPHELD decision,
     else the original status with no appeal reason."""
     return ("ELIGIBLE", APPEAL_UPHELD) if upheld_here else (original, "")
+
+
+def confirmed_months(engine: Engine) -> list[str]:
+    """Every month a confirmed decision covers (withdrawn ones too: their withdrawal may need a correction)."""
+    with engine.connect() as conn:
+        months = {month for (text_months,) in conn.execute(text(
+            "SELECT months FROM appeal_decisions WHERE action = :c"), {"c": CONFIRMED})
+            for month in str(text_months).split("|") if month}
+    return sorted(months)

@@ -1,16 +1,16 @@
 """Appeal decisions and court holds (CONTRACTS §16), both append-only.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from pipeline.store.ddl import execute_sql_files
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    execute_sql_files("009_appeals.sql")
+    execute_sql_files("011_appeals.sql")

@@ -25,7 +25,7 @@ from pipeline.logs import get_logger
 from pipeline.period import parse_month
 from pipeline.publish.atomic import build_folder, publish, remove_stale
 from pipeline.publish.corrections import write_set
-from pipeline.publish.lock import period_lock
+from pipeline.runlock import period_lock
 from pipeline.sources.corrections import correction_sets, corrections_folder
 from pipeline.sources.published import open_outbox
 from pipeline.store import appeals

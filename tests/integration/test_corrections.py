@@ -16,10 +16,12 @@ import yaml
 from pipeline.cli import main
 from pipeline.csvio import read_rows
 from pipeline.flows import corrections as flow
+from pipeline.flows.claims import ClaimsConfig, check
+from pipeline.publish.claims import RESULT_COLUMNS
 from pipeline.store import appeals
 from pipeline.store.db import connect
 from tests.appeals_month import recorded_sample_month
-from tests.conftest import SAMPLE_PERIOD
+from tests.conftest import DEFAULT_POLICY, SAMPLE_PERIOD
 from tests.sftp_server import PASSWORD, USER, LoopbackSFTPServer
 
 
@@ -178,3 +180,33 @@ def test_each_set_is_delivered_over_sftp_with_the_monthly_delivery(root, capsys,
         assert json.loads((remote / "manifest.json").read_text())["set"] == "01"
     finally:
         server.stop()
+
+
+def claim_check(root: Path, lines: list[str]) -> dict[str, dict[str, str]]:
+    """Run the claims check of P (§13) on the given trader claim lines; claim_result rows by claim id."""
+    reg_no, rows = lines[0], lines[1:]
+    folder = root / "claims" / SAMPLE_PERIOD / "traders_electricity" / reg_no
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "claims.csv").write_text("claim_id;submitted_at;object_id;support_type;dwellings;quantity_kwh;"
+                                       "amount_eur\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    summary = check(ClaimsConfig(period=SAMPLE_PERIOD, claims=str(root / "claims"), published=str(root / "outbox"),
+                                 outbox=str(root / "claims_outbox"), policy=str(DEFAULT_POLICY), db_url=url(root),
+                                 workdir=str(root / "work"), as_of=SAMPLE_PERIOD))
+    path = Path(summary["outbox"]) / "traders_electricity" / reg_no / "claim_result.csv"
+    return {row["claim_id"]: row for _, row in read_rows(path, RESULT_COLUMNS)}
+
+
+def test_a_claim_for_a_corrected_object_is_accepted_against_the_set_that_made_it_claimable(root, capsys):
+    household = a_household(root, in_common_building=False)
+    electricity = decided(root, "electricity")
+    own = electricity.loc[(electricity["aris_code"] == household["aris_code"]) & (electricity["status"] == "ACTIVE")
+                          & electricity["address_error"].isna()].iloc[0]
+    line = [own["company_reg_no"], f"C-1;2026-12-01T10:00:00;{own['object_id']};ELECTRICITY_BASE;1;10.000;1.00"]
+    before = claim_check(root, line)["C-1"]
+    assert (before["status"], before["reason"], before["correction_set"]) == ("REJECTED", "UNKNOWN_OBJECT", "")
+    uphold(root, household["aris_code"], "BVKB/2026-17")
+    assert (claim_check(root, line)["C-1"]["status"]) == "REJECTED"   # confirmed, but no set published yet
+    corrections(root, capsys)
+    after = claim_check(root, line)["C-1"]
+    assert (after["status"], after["reason"], after["accepted_eur"], after["correction_set"]) == (
+        "ACCEPTED", "", "1.00", "01")

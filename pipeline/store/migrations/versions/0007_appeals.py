@@ -1,13 +1,13 @@
 """Appeal decisions and court holds (CONTRACTS §16), both append-only.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from pipeline.store.ddl import execute_sql_files
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

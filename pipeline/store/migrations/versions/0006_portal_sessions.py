@@ -1,4 +1,5 @@
-"""The portal's server-side sign-in sessions (`sql/010_portal_sessions.sql`, issue 20.9), which no revision applied.
+"""The portal's server-side sessions (`portal_sessions`): signing out revokes the session, so a copied cookie
+stops working (issue 20.9).
 
 Revision ID: 0006
 Revises: 0005

@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     action = retention.add_mutually_exclusive_group()
     action.add_argument("--apply", action="store_true", help="delete and record each deletion")
     action.add_argument("--verify", action="store_true", help="exit 1 when anything past retention is left")
+    action.add_argument("--hold", metavar="CASE_REF", help="court hold (§16): keep the case's households' rows")
+    action.add_argument("--release", metavar="CASE_REF", help="release a court hold (rows go at the next run)")
 
     simulate = commands.add_parser("simulate", help="re-decide an ingested month under variant policies (§17)")
     simulate.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM (ingested)")
@@ -253,8 +255,12 @@ def _corrections(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _retention(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.flows.retention import retention_command
+    from pipeline.flows.claims import _os_user  # the operating-system user, as the CLI's approval records it
+    from pipeline.flows.retention import hold_command, retention_command
 
+    if args.hold or args.release:
+        return hold_command(args.db, args.hold or args.release, release=bool(args.release),
+                            username=f"cli:{_os_user()}")
     copies = {"inbox": args.inbox, "claims": args.claims, "aldis_outbox": args.aldis_outbox}
     return retention_command(args.db, args.workdir, args.as_of, apply=args.apply, verify=args.verify,
                              copies={kind: root for kind, root in copies.items() if root})

@@ -230,3 +230,55 @@ def confirmed_months(engine: Engine) -> list[str]:
             "SELECT months FROM appeal_decisions WHERE action = :c"), {"c": CONFIRMED})
             for month in str(text_months).split("|") if month}
     return sorted(months)
+
+
+# ---------------------------------------------------------------- court holds (§16 / §15)
+HOLD, RELEASE = "HOLD", "RELEASE"
+# The case references on hold now: a HOLD row with no RELEASE row after it.
+ACTIVE_HOLDS_SQL = ("SELECT DISTINCT h.case_ref FROM appeal_holds h WHERE h.action = 'HOLD' AND NOT EXISTS ("
+                    "SELECT 1 FROM appeal_holds r WHERE r.case_ref = h.case_ref AND r.action = 'RELEASE' "
+                    "AND r.at >= h.at)")
+# The ARIS codes whose rows of month `:month` a hold keeps (any registered decision of a held case covering it).
+HELD_CODES_SQL = ("SELECT d.aris_code FROM appeal_decisions d WHERE d.stage = 0 AND d.months LIKE "
+                  f"'%' || :month || '%' AND d.case_ref IN ({ACTIVE_HOLDS_SQL})")
+
+
+@dataclass(frozen=True)
+class Hold:
+    case_ref: str
+    months: tuple[str, ...]
+    households: int
+
+
+def active_holds(conn: Connection) -> list[Hold]:
+    held = [row[0] for row in conn.execute(text(ACTIVE_HOLDS_SQL + " ORDER BY 1"))]
+    holds = []
+    for case_ref in held:
+        decisions = of_case(conn, case_ref)
+        months = tuple(sorted({month for appeal in decisions for month in appeal.months}))
+        holds.append(Hold(case_ref, months, len({appeal.aris_code for appeal in decisions})))
+    return holds
+
+
+def hold(engine: Engine, case_ref: str, username: str) -> Hold:
+    """Put a court case on hold: retention keeps its households' rows of the months it covers until released."""
+    return _hold_step(engine, case_ref, username, HOLD)
+
+
+def release(engine: Engine, case_ref: str, username: str) -> Hold:
+    """Release a hold: the rows become eligible for deletion at the next retention run."""
+    return _hold_step(engine, case_ref, username, RELEASE)
+
+
+def _hold_step(engine: Engine, case_ref: str, username: str, action: str) -> Hold:
+    with engine.begin() as conn:
+        if not of_case(conn, case_ref):
+            raise AppealError(f"no appeal decision with case reference {case_ref!r}: nothing to {action.lower()}")
+        on_hold = {item.case_ref: item for item in active_holds(conn)}
+        if (case_ref in on_hold) == (action == HOLD):
+            raise AppealError(f"case {case_ref} is {'already' if action == HOLD else 'not'} on hold")
+        conn.execute(text("INSERT INTO appeal_holds (at, username, case_ref, action) VALUES (:at, :u, :c, :a)"),
+                     {"at": _now(), "u": username, "c": case_ref, "a": action})
+        decisions = of_case(conn, case_ref)
+    return Hold(case_ref, tuple(sorted({m for a in decisions for m in a.months})),
+                len({a.aris_code for a in decisions}))

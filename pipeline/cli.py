@@ -104,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     generate_claims.add_argument("--policy", type=Path, required=True, help="policy YAML (claims stay under the cap)")
     generate_claims.add_argument("--seed", type=_whole(0, 2**32 - 1), default=1)
 
+    generate_appeals = commands.add_parser("generate-appeals", help="register sample appeal decisions on a "
+                                           "recorded month (§16)")
+    generate_appeals.add_argument("--period", type=_period, required=True, help="decided month YYYY-MM")
+    generate_appeals.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else "
+                                  "WORKDIR/eikis.sqlite)")
+    generate_appeals.add_argument("--workdir", type=Path, default=Path("var/work"), help="default var/work")
+
     corrections = commands.add_parser("corrections", help="publish P's next correction set of confirmed appeal "
                                       "decisions (§16)")
     corrections.add_argument("--period", type=_period, required=True, help="decided month YYYY-MM")
@@ -244,6 +251,14 @@ def _aldis(args: argparse.Namespace, settings: Settings) -> None:
     print(f"run report: {result.report}")
 
 
+def _generate_appeals(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.generate.appeals import generate_appeals
+    from pipeline.store.db import connect, default_url
+
+    for item in generate_appeals(connect(args.db or default_url(args.workdir)), args.period):
+        print(f"{item.case_ref}\t{item.outcome}\t{item.state}")
+
+
 def _corrections(args: argparse.Namespace, settings: Settings) -> None:
     from pipeline.flows.corrections import CorrectionsConfig, publish_corrections, summary_line
     from pipeline.store.db import default_url
@@ -326,7 +341,8 @@ def _db(args: argparse.Namespace, settings: Settings) -> None:
 
 
 COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _aldis, "claims": _claims,
-            "generate-claims": _generate_claims, "corrections": _corrections, "retention": _retention,
+            "generate-claims": _generate_claims, "corrections": _corrections,
+            "generate-appeals": _generate_appeals, "retention": _retention,
             "portal": _portal, "portal-user": _portal_user, "simulate": _simulate, "db": _db}
 
 

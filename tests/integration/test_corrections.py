@@ -210,3 +210,17 @@ def test_a_claim_for_a_corrected_object_is_accepted_against_the_set_that_made_it
     after = claim_check(root, line)["C-1"]
     assert (after["status"], after["reason"], after["accepted_eur"], after["correction_set"]) == (
         "ACCEPTED", "", "1.00", "01")
+
+
+def test_sample_appeals_reach_set_01_once_and_only_the_confirmed_upheld_ones(root, capsys):
+    args = ["generate-appeals", "--period", SAMPLE_PERIOD, "--db", url(root)]
+    assert main(args) == 0 and main(args) == 0            # a second run adds nothing
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:4] == lines[4:] == [f"SAMPLE/{SAMPLE_PERIOD}-1\tUPHELD\tCONFIRMED",
+                                      f"SAMPLE/{SAMPLE_PERIOD}-2\tUPHELD\tCONFIRMED",
+                                      f"SAMPLE/{SAMPLE_PERIOD}-3\tREJECTED\tCONFIRMED",
+                                      f"SAMPLE/{SAMPLE_PERIOD}-4\tUPHELD\tREGISTERED"]
+    assert "published set 01" in corrections(root, capsys)
+    _, rows = published_set(root, "01")
+    assert {row["case_ref"] for row in rows.values()} == {f"SAMPLE/{SAMPLE_PERIOD}-1", f"SAMPLE/{SAMPLE_PERIOD}-2"}
+    assert corrections(root, capsys) == "corrections 2026-11: nothing new to publish"

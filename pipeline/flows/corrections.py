@@ -19,6 +19,8 @@ from typing import Any
 from pipeline.config import WorkLayout
 from pipeline.decide.corrections import decide_changes
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
+from pipeline.deliver.tasks import deliver_planned
+from pipeline.deliver.tasks import endpoint_connection as named_connection
 from pipeline.errors import EikisError
 from pipeline.handoff import DecisionSummary
 from pipeline.logs import get_logger
@@ -104,25 +106,18 @@ def plan_delivery(config: CorrectionsConfig | dict[str, Any]) -> list[dict[str, 
             for plan in plan_deliveries(Path(cfg.outbox), set_period(cfg.period, item.name), recipients)]
 
 
-def _as_run_config(cfg: CorrectionsConfig, plan: dict[str, Any]) -> dict[str, Any]:
-    return {"period": plan["set_period"], "inbox": "", "workdir": cfg.workdir, "outbox": cfg.outbox,
-            "recipients": cfg.recipients}
-
-
 def deliver_one(config: CorrectionsConfig | dict[str, Any], plan: dict[str, Any],
                 connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """One recipient's set over SFTP: the monthly flow's verified, atomic delivery."""
-    from pipeline.flows.monthly import deliver
-
+    """One recipient's set over SFTP: the verified, atomic delivery every flow shares (`deliver.tasks`)."""
     cfg = CorrectionsConfig.of(config)
-    return deliver(_as_run_config(cfg, plan), {k: v for k, v in plan.items() if k != "set_period"}, connection)
+    return deliver_planned(Path(cfg.recipients) if cfg.recipients else None, Path(cfg.outbox), plan["set_period"],
+                           {k: v for k, v in plan.items() if k != "set_period"}, connection)
 
 
 def endpoint_connection(config: CorrectionsConfig | dict[str, Any], plan: dict[str, Any],
                         get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    from pipeline.flows.monthly import endpoint_connection as monthly_endpoint_connection
-
-    return monthly_endpoint_connection(_as_run_config(CorrectionsConfig.of(config), plan), plan, get_connection)
+    """The Airflow connection a plan's endpoint names, or None (`deliver.tasks`)."""
+    return named_connection(Path(str(CorrectionsConfig.of(config).recipients)), plan, get_connection)
 
 
 def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None) -> list[dict[str, Any]]:

@@ -57,13 +57,15 @@ def test_airflow_dags_test_publishes_set_01_and_delivers_it(tmp_path):
         recipients = tmp_path / "recipients.yaml"
         recipients.write_text(yaml.safe_dump({
             "endpoints": {"loopback": {"host": "127.0.0.1", "port": server.port, "username": USER,
-                                       "password": PASSWORD, "host_key": server.host_key_line, "timeout": 10}},
+                                       "password_env": "EIKIS_SFTP_PASSWORD_LOOPBACK",
+                                       "host_key": server.host_key_line, "timeout": 10}},
             "recipients": [{"match": "*", "endpoint": "loopback", "remote_dir": "/out/{recipient}/{period}"}]}))
         bin_dir = Path(sys.executable).parent
         env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
                "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS), "EIKIS_DB_URL": url, "EIKIS_OUTBOX": str(root / "outbox"),
-               "EIKIS_WORKDIR": str(root / "work"), "EIKIS_RECIPIENTS": str(recipients)}
+               "EIKIS_WORKDIR": str(root / "work"), "EIKIS_RECIPIENTS": str(recipients),
+               "EIKIS_SFTP_PASSWORD_LOOPBACK": PASSWORD}
         migrate = subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, capture_output=True,
                                  text=True, timeout=300, check=False)
         assert migrate.returncode == 0, migrate.stderr[-3000:]

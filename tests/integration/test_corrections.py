@@ -156,7 +156,8 @@ def test_an_unconfirmed_decision_publishes_nothing_and_a_later_one_is_set_02(roo
     assert json.loads(original)["period"] == SAMPLE_PERIOD   # the month's own files are not rewritten
 
 
-def test_each_set_is_delivered_over_sftp_with_the_monthly_delivery(root, capsys, tmp_path):
+def test_each_set_is_delivered_over_sftp_with_the_monthly_delivery(root, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("EIKIS_SFTP_PASSWORD_LOOPBACK", PASSWORD)
     uphold(root, a_household(root, in_common_building=False)["aris_code"], "BVKB/2026-17")
     corrections(root, capsys)
     server = LoopbackSFTPServer(tmp_path / "sftp").start()
@@ -164,7 +165,8 @@ def test_each_set_is_delivered_over_sftp_with_the_monthly_delivery(root, capsys,
         recipients = tmp_path / "recipients.yaml"
         recipients.write_text(yaml.safe_dump({
             "endpoints": {"loopback": {"host": "127.0.0.1", "port": server.port, "username": USER,
-                                       "password": PASSWORD, "host_key": server.host_key_line, "timeout": 10}},
+                                       "password_env": "EIKIS_SFTP_PASSWORD_LOOPBACK",
+                                       "host_key": server.host_key_line, "timeout": 10}},
             "recipients": [{"match": "*", "endpoint": "loopback", "remote_dir": "/out/{recipient}/{period}"}]}))
         config = flow.CorrectionsConfig(period=SAMPLE_PERIOD, db_url=url(root), published=str(root / "outbox"),
                                         outbox=str(root / "outbox"), workdir=str(root / "work"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,3 +34,13 @@ def write_set(build: Path, period: str, name: str, changes: Sequence[RecipientCh
                                    "run_id": f"{period}-corrections-{name}-{digest.hexdigest()[:12]}", "files": files}
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest
+
+
+def carry_over_corrections(published: Path, build: Path) -> None:
+    """A month published again (a re-run of P) keeps its correction sets: `<outbox>/<P>` is swapped whole, and a
+    set a recipient and the claims check already rely on must not vanish with the old folder. Copied into the
+    build under P's lock, so the swap publishes the month and its sets at once."""
+    sets = Path(published) / "corrections"
+    if sets.is_dir() and not sets.is_symlink():
+        shutil.copytree(sets, build / "corrections", symlinks=True,
+                        ignore=shutil.ignore_patterns(".build-*", ".replaced-*"))

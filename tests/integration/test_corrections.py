@@ -14,14 +14,16 @@ import pytest
 import yaml
 
 from pipeline.cli import main
+from pipeline.config import Settings
 from pipeline.csvio import read_rows
 from pipeline.flows import corrections as flow
 from pipeline.flows.claims import ClaimsConfig, check
+from pipeline.flows.monthly import run_month
 from pipeline.publish.claims import RESULT_COLUMNS
 from pipeline.store import appeals
 from pipeline.store.db import connect
 from tests.appeals_month import recorded_sample_month
-from tests.conftest import DEFAULT_POLICY, SAMPLE_PERIOD
+from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.sftp_server import PASSWORD, USER, LoopbackSFTPServer
 
 
@@ -225,4 +227,15 @@ def test_sample_appeals_reach_set_01_once_and_only_the_confirmed_upheld_ones(roo
     assert "published set 01" in corrections(root, capsys)
     _, rows = published_set(root, "01")
     assert {row["case_ref"] for row in rows.values()} == {f"SAMPLE/{SAMPLE_PERIOD}-1", f"SAMPLE/{SAMPLE_PERIOD}-2"}
+    assert corrections(root, capsys) == "corrections 2026-11: nothing new to publish"
+
+
+def test_a_month_published_again_keeps_its_correction_sets(root, capsys):
+    uphold(root, a_household(root, in_common_building=False)["aris_code"], "BVKB/2026-17")
+    corrections(root, capsys)
+    sets = root / "outbox" / SAMPLE_PERIOD / "corrections"
+    before = {p.relative_to(sets): p.read_bytes() for p in sets.rglob("*") if p.is_file()}
+    settings = Settings(pseudonym_secret=b"test-secret", workers=1, data_docs=False)
+    run_month(SAMPLE_PERIOD, SAMPLE_INBOX, root / "outbox", DEFAULT_POLICY, root / "work", settings, url(root))
+    assert {p.relative_to(sets): p.read_bytes() for p in sets.rglob("*") if p.is_file()} == before
     assert corrections(root, capsys) == "corrections 2026-11: nothing new to publish"

@@ -10,18 +10,17 @@ The CLI (`eikis corrections`) and the DAG `eikis_corrections` (daily, or on dema
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import WorkLayout
+from pipeline.config import Deployment, WorkLayout, run_params
 from pipeline.decide.corrections import decide_changes
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
 from pipeline.deliver.tasks import deliver_planned
 from pipeline.deliver.tasks import endpoint_connection as named_connection
-from pipeline.errors import EikisError
+from pipeline.errors import ConfigError, EikisError
 from pipeline.handoff import DecisionSummary
 from pipeline.logs import get_logger
 from pipeline.period import parse_month
@@ -120,21 +119,26 @@ def endpoint_connection(config: CorrectionsConfig | dict[str, Any], plan: dict[s
     return named_connection(Path(str(CorrectionsConfig.of(config).recipients)), plan, get_connection)
 
 
+RUN_PARAMS = ("period",)  # all a trigger may set; the store, the folders and the recipients are the deployment's
+
+
 def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The DAG's runs: the `period` param (on demand), else every month a confirmed appeal decision covers that
-    has a published outbox (the daily run). Paths from the deployment: EIKIS_OUTBOX (published files and their
-    correction sets), EIKIS_WORKDIR, EIKIS_DB_URL, EIKIS_RECIPIENTS, EIKIS_ALDIS_OUTBOX."""
-    env = os.environ if environ is None else environ
-    missing = [name for name in ("EIKIS_DB_URL", "EIKIS_OUTBOX", "EIKIS_WORKDIR") if not env.get(name)]
-    if missing:
-        raise EikisError(f"corrections needs {', '.join(missing)} (deployment settings)")
-    outbox = env["EIKIS_OUTBOX"]
-    if params.get("period"):
-        parse_month(str(params["period"]))
-        periods = [str(params["period"])]
+    has a published outbox (the daily run). A config key the DAG does not declare is refused; the store, the
+    folders and the recipients come from the deployment (`pipeline.config.Deployment`: EIKIS_DB_URL, EIKIS_OUTBOX
+    for the published files and their correction sets, EIKIS_WORKDIR, EIKIS_RECIPIENTS, EIKIS_ALDIS_OUTBOX)."""
+    run = run_params(params, RUN_PARAMS)
+    where = Deployment.from_env(environ)
+    if run.get("period"):
+        period = str(run["period"])
+        try:
+            parse_month(period)
+        except ValueError:
+            raise ConfigError(f"`period` must be a real YYYY-MM month (got {period[:20]!r})") from None
+        periods = [period]
     else:
-        periods = [month for month in appeals.confirmed_months(connect(env["EIKIS_DB_URL"]))
-                   if (Path(outbox) / month / "manifest.json").is_file()]
-    return [CorrectionsConfig(period=period, db_url=env["EIKIS_DB_URL"], published=outbox, outbox=outbox,
-                              workdir=env["EIKIS_WORKDIR"], aldis=env.get("EIKIS_ALDIS_OUTBOX") or None,
-                              recipients=env.get("EIKIS_RECIPIENTS") or None).to_dict() for period in periods]
+        periods = [month for month in appeals.confirmed_months(connect(where.db_url))
+                   if (Path(where.outbox) / month / "manifest.json").is_file()]
+    return [CorrectionsConfig(period=period, db_url=where.db_url, published=where.outbox, outbox=where.outbox,
+                              workdir=where.workdir, aldis=where.aldis_outbox or None,
+                              recipients=where.recipients or None).to_dict() for period in periods]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.errors import ConfigError
 from pipeline.flows.corrections import resolve_config
 from pipeline.store import appeals
 from pipeline.store.db import connect
@@ -20,7 +21,7 @@ from tests.conftest import SAMPLE_PERIOD
 from tests.dags.conftest import DAGS
 from tests.sftp_server import PASSWORD, USER, LoopbackSFTPServer
 
-ENV = {"EIKIS_DB_URL": "sqlite://", "EIKIS_OUTBOX": "/o", "EIKIS_WORKDIR": "/w"}
+ENV = {"EIKIS_DB_URL": "sqlite://", "EIKIS_OUTBOX": "/o", "EIKIS_WORKDIR": "/w", "EIKIS_ALDIS_OUTBOX": "/a"}
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +40,12 @@ def test_publish_then_deliver_daily_in_riga_with_only_a_period_param(dag):
 def test_paths_come_from_the_deployment_and_a_period_param_picks_one_month():
     [config] = resolve_config({"period": "2026-11"}, environ=ENV)
     assert config == {"period": "2026-11", "db_url": "sqlite://", "published": "/o", "outbox": "/o", "workdir": "/w",
-                      "aldis": None, "recipients": None}
-    with pytest.raises(Exception, match="EIKIS_OUTBOX"):
-        resolve_config({"period": "2026-11"}, environ={"EIKIS_DB_URL": "sqlite://", "EIKIS_WORKDIR": "/w"})
+                      "aldis": "/a", "recipients": None}
+    for conf in ({"period": "2026-11", "outbox": "/tmp/elsewhere"}, {"db_url": "postgresql://someone@x/y"}):
+        with pytest.raises(ConfigError, match="undeclared key"):
+            resolve_config(conf, environ=ENV)
+    with pytest.raises(ConfigError, match="real YYYY-MM"):
+        resolve_config({"period": "2026-13"}, environ=ENV)
 
 
 @pytest.mark.slow

@@ -41,9 +41,38 @@ BEGIN
 END;
 $$;
 
+-- Appeal rows are personal data of the months they cover (§16): a decision's rows may be deleted once its last
+-- covered month is past the 24-month horizon, through the owner-rights `appeal_decisions_purge` only (the
+-- application role has no DELETE), which spares every case on court hold.
+CREATE OR REPLACE FUNCTION appeal_decisions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND right(OLD.months, 7) <
+            to_char(date_trunc('month', now() AT TIME ZONE 'UTC') - interval '24 months', 'YYYY-MM') THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'appeal_decisions is append-only: % refused', TG_OP;
+END;
+$$;
+
 CREATE OR REPLACE TRIGGER appeal_decisions_append_only
     BEFORE UPDATE OR DELETE ON appeal_decisions
-    FOR EACH ROW EXECUTE FUNCTION appeals_refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION appeal_decisions_append_only();
+
+CREATE OR REPLACE FUNCTION appeal_decisions_purge(last_month text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    removed bigint;
+BEGIN
+    DELETE FROM public.appeal_decisions d
+     WHERE right(d.months, 7) = last_month
+       AND d.case_ref NOT IN (SELECT h.case_ref FROM public.appeal_holds h WHERE h.action = 'HOLD'
+                                 AND NOT EXISTS (SELECT 1 FROM public.appeal_holds r WHERE r.case_ref = h.case_ref
+                                                 AND r.action = 'RELEASE' AND r.at >= h.at));
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END;
+$$;
+REVOKE ALL ON FUNCTION appeal_decisions_purge(text) FROM PUBLIC;
 
 CREATE OR REPLACE TRIGGER appeal_decisions_no_truncate
     BEFORE TRUNCATE ON appeal_decisions
@@ -64,6 +93,7 @@ BEGIN
 END;
 
 CREATE TRIGGER IF NOT EXISTS appeal_decisions_no_delete BEFORE DELETE ON appeal_decisions
+WHEN substr(OLD.months, -7) >= strftime('%Y-%m', 'now', 'start of month', '-24 months')
 BEGIN
     SELECT RAISE(ABORT, 'appeal_decisions is append-only: DELETE refused');
 END;

@@ -6,7 +6,8 @@ What holds personal data, per month M:
   decision records, Data Docs (they may quote values), the run report (it lists each REVIEW household's address
   and its members' person keys) and any folder a later flow adds are deleted unless known to be free of it;
 - in the store: the household and member rows and the portal's search index for period M
-  (`PERSONAL_TABLES`), and access-log rows written in month M.
+  (`PERSONAL_TABLES`), and access-log rows written in month M; appeal decisions whose last covered month is M
+  (§16). A court hold (`--hold CASE_REF`) keeps its case's households' rows and appeal rows until released.
 - the copies (§15 v1.2), given as `copies` (CLI `--inbox`, `--claims`, `--aldis-outbox`; the DAG's deployment
   settings `EIKIS_INBOX`, `EIKIS_CLAIMS`, `EIKIS_ALDIS_OUTBOX`): `<inbox>/<M>/` (the raw extracts: names, codes,
   incomes, SOPA decisions), `<claims>/<M>/` (the suppliers' claims) and the ALDIS outbox's `<M>/` (its
@@ -37,7 +38,7 @@ from pipeline.errors import EikisError
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
 from pipeline.store import deletion_log
-from pipeline.store.appeals import HELD_CODES_SQL, Hold, active_holds
+from pipeline.store.appeals import ACTIVE_HOLDS_SQL, HELD_CODES_SQL, Hold, active_holds
 from pipeline.store.db import connect
 from pipeline.store.deletion_log import COMPLETED, STARTED, Deletion
 from pipeline.store.partitions import PERSONAL_PERIOD_TABLES, drop_month
@@ -95,6 +96,8 @@ def find_expired(engine: Engine, workdir: Path, as_of: str, copies: Copies | Non
                 count = conn.execute(text(f"SELECT count(*) FROM {table} WHERE {where}"), params).scalar_one()
                 if count:   # rows a court hold keeps (§16) are not expired until it is released
                     found.append(Expired(period, "rows", table, int(count)))
+        for month, count in sorted(_appeal_months(conn, cutoff).items()):
+            found.append(Expired(month, "appeals", "appeal_decisions", count))
         for month, count in _access_log_months(conn, _access_log_cutoff(as_of)).items():
             found.append(Expired(month, "access_log", "access_log", count))
     return found
@@ -188,7 +191,10 @@ def _delete(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of:
         deletion_log.write(conn, deletion_id, STARTED, item, as_of, digest)
     with engine.begin() as conn:
         deleted_digest = _rows_digest(conn, table, where, params)
-        if table == "access_log" and conn.dialect.name == "postgresql":
+        if table == "appeal_decisions" and conn.dialect.name == "postgresql":
+            # Append-only for the application role: the owner's function removes expired, unheld decisions only.
+            removed = conn.execute(text("SELECT appeal_decisions_purge(:month)"), params).scalar_one()
+        elif table == "access_log" and conn.dialect.name == "postgresql":
             # The application role may not DELETE from the access log: the owner's function removes expired rows.
             removed = conn.execute(text("SELECT access_log_purge(:start, least(:end, :before))"), params).scalar_one()
         elif item.kind == "rows" and not _held_rows(conn, table, item.month) and (
@@ -203,6 +209,9 @@ def _delete(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of:
 def _rows_of(item: Expired, as_of: str) -> tuple[str, str, dict[str, object]]:
     if item.kind == "rows":
         return item.target, f"period = :month AND {_not_held(item.target)}", {"month": item.month}
+    if item.kind == "appeals":   # a decision's rows by its last covered month ('|'-joined, ascending)
+        return "appeal_decisions", f"months LIKE :ending AND case_ref NOT IN ({ACTIVE_HOLDS_SQL})", {
+            "ending": f"%{item.month}", "month": item.month}
     start = parse_month(item.month)
     return "access_log", "at >= :start AND at < :end AND at < :before", {
         "start": dt.datetime(start // 12, start % 12 + 1, 1),
@@ -217,6 +226,17 @@ def _not_held(table: str) -> str:
         return (f"person_key NOT IN (SELECT person_key FROM portal_persons WHERE period = :month AND aris_code IN "
                 f"({HELD_CODES_SQL}))")
     return f"aris_code NOT IN ({HELD_CODES_SQL})"
+
+
+def _appeal_months(conn: Connection, cutoff: str) -> dict[str, int]:
+    """Appeal rows by their decision's last covered month, of months before `cutoff` and cases not on hold."""
+    months: dict[str, int] = {}
+    for (covered,) in conn.execute(text(f"SELECT months FROM appeal_decisions WHERE case_ref NOT IN "
+                                        f"({ACTIVE_HOLDS_SQL})")):
+        last = str(covered)[-7:]
+        if last < cutoff:
+            months[last] = months.get(last, 0) + 1
+    return months
 
 
 def _held_rows(conn: Connection, table: str, month: str) -> int:

@@ -61,7 +61,7 @@ def step(user: TestClient, household_id: str, step_name: str):
 
 
 def effective_row(html: str, month: str) -> str:
-    table = html.split('class="history appeal-months"', 1)[1].split("</table>", 1)[0]
+    table = html.split('class="appeal-months"', 1)[1].split("</table>", 1)[0]
     return re.sub(r"\s+", " ", re.search(rf"<tr><th scope=\"row\">{month}</th>(.*?)</tr>", table, re.S).group(1))
 
 

@@ -239,3 +239,22 @@ def test_a_month_published_again_keeps_its_correction_sets(root, capsys):
     run_month(SAMPLE_PERIOD, SAMPLE_INBOX, root / "outbox", DEFAULT_POLICY, root / "work", settings, url(root))
     assert {p.relative_to(sets): p.read_bytes() for p in sets.rglob("*") if p.is_file()} == before
     assert corrections(root, capsys) == "corrections 2026-11: nothing new to publish"
+
+
+def test_a_set_that_fails_while_being_built_publishes_nothing(root, capsys, monkeypatch):
+    """The disk fills after the first files were written: no set, no build folder, the next run is set 01."""
+    uphold(root, a_household(root, in_common_building=False)["aris_code"], "BVKB/2026-17")
+    real_write = flow.write_set
+
+    def write_then_fail(build, *args):
+        real_write(build, *args)
+        raise OSError(28, "No space left on device", str(build / "manifest.json"))
+
+    monkeypatch.setattr(flow, "write_set", write_then_fail)
+    assert main(["corrections", "--period", SAMPLE_PERIOD, "--db", url(root), "--published", str(root / "outbox"),
+                 "--outbox", str(root / "outbox"), "--workdir", str(root / "work")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err
+    assert [p.name for p in (root / "outbox" / SAMPLE_PERIOD / "corrections").iterdir()] == []
+    monkeypatch.setattr(flow, "write_set", real_write)
+    assert "published set 01" in corrections(root, capsys)

@@ -26,6 +26,7 @@ from typing import Any
 from airflow.sdk import Connection, CronTriggerTimetable, Param, dag, get_current_context, task
 
 from pipeline.flows import corrections as flow
+from pipeline.flows.failures import one_line_errors
 
 
 @dag(
@@ -36,7 +37,7 @@ from pipeline.flows import corrections as flow
     max_active_runs=1,
     tags=["eikis", "appeals"],
     doc_md=__doc__,
-    default_args={"owner": "eikis-data", "retries": 0},
+    default_args={"owner": "eikis-data", "retries": 0, "show_return_value_in_logs": False},
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$", title="Decided month",
                         description="YYYY-MM: publish this month's corrections only. Empty = every month a "
@@ -45,19 +46,23 @@ from pipeline.flows import corrections as flow
 )
 def eikis_corrections() -> None:
     @task
+    @one_line_errors
     def resolve_config() -> list[dict[str, Any]]:
         return flow.resolve_config(dict(get_current_context()["params"]))
 
     @task(map_index_template="{{ config['period'] }}")
+    @one_line_errors
     def publish(config: dict[str, Any]) -> dict[str, Any]:
         return flow.publish_corrections(config)
 
     @task
+    @one_line_errors
     def plan_delivery(configs: list[dict[str, Any]], published: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{"config": config, "plan": plan} for config in configs for plan in flow.plan_delivery(config)]
 
     @task(map_index_template="{{ item['plan']['recipient'] }}", retries=3,
           retry_delay=dt.timedelta(minutes=5), retry_exponential_backoff=True)
+    @one_line_errors
     def deliver(item: dict[str, Any]) -> list[dict[str, Any]]:
         connection = flow.endpoint_connection(item["config"], item["plan"], Connection.get)
         return flow.deliver_one(item["config"], item["plan"], connection)

@@ -29,6 +29,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from pipeline.logs import get_logger
 from pipeline.portal import access_log, i18n
+from pipeline.portal import appeals as appeal_pages
 from pipeline.portal.i18n import N_
 from pipeline.portal.lookup import KINDS, MAX_QUERY, Lookup
 from pipeline.portal.sessions import close_session, open_session, session_user
@@ -75,6 +76,7 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
     engine = engine or connect(settings.db_url)
     lookup = Lookup(engine, settings.pseudonym_secret, settings.data_key, settings.page_size)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["may_step"] = appeal_pages.may_step
     app = FastAPI(title="EIKIS staff portal", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=settings.session_key, session_cookie="eikis_session",
                        max_age=settings.session_hours * 3600, same_site="strict", https_only=settings.secure_cookie)
@@ -244,7 +246,9 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
                           period=found.period if found else None, result_count=1 if found else 0)
         if found is None:
             return page(request, "error.html", 404, title=N_("Not found"), message=N_("There is no such household."))
-        return page(request, "household.html", household=found)
+        return page(request, "household.html", household=found, appeals=appeal_pages.panel(engine, found))
+
+    appeal_pages.add_routes(app, engine, page, require, posted)
 
     @app.get("/audit", response_model=None)
     def audit(request: Request, user: str = "", since: str = "", until: str = "", kind: str = "",

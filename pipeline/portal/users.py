@@ -23,10 +23,12 @@ from sqlalchemy import Engine, text
 
 from pipeline.errors import EikisError
 
-ROLES = ("staff", "auditor", "admin")
+ROLES = ("staff", "auditor", "admin", "decider")
 # What each role may do, enforced on the server for every request. Admins manage users but do not read the
-# access log that records their own use (separation of duties); only auditors do.
-PERMISSIONS = {"staff": {"search"}, "auditor": {"search", "audit"}, "admin": {"search", "users"}}
+# access log that records their own use (separation of duties); only auditors do. Staff register appeal decisions,
+# deciders confirm or send them back (CONTRACTS §16: four eyes; the store refuses the registrant as reviewer).
+PERMISSIONS = {"staff": {"search", "appeal_register"}, "auditor": {"search", "audit"}, "admin": {"search", "users"},
+               "decider": {"search", "appeal_decide"}}
 _USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _HASHER = PasswordHasher()  # argon2id with the library's maintained defaults (RFC 9106 low-memory profile)
 # Verified against when the user does not exist, so an unknown name costs the same time as a wrong password.

@@ -32,7 +32,7 @@ from pipeline.decide.connections import EligibleCounts, decide_connections, elig
 from pipeline.decide.coverage import write_coverage
 from pipeline.decide.households import decide_households, review_addresses, unmatched_income_records
 from pipeline.decide.income import PersonIncome, person_income
-from pipeline.decide.rules import ELIGIBLE, REVIEW, is_counting_person
+from pipeline.decide.rules import ELIGIBLE, REVIEW, display_cents, is_counting_person
 from pipeline.decide.support import period_heat_index, period_prices, support_for_period
 from pipeline.handoff import DecisionSummary, source_summaries
 from pipeline.logs import get_logger
@@ -166,21 +166,25 @@ def _write_connections(layout: WorkLayout, eligible: EligibleCounts, support_on:
 
 
 def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonIncome) -> None:
-    """Each member's monthly items by source (EUR, rounded for display) under the pseudonymous key only, and
-    every municipality (both read the register or the persons only, beside the connections).
+    """Each member's monthly items by source (EUR, rounded half-up to cents for display) under the pseudonymous key
+    only, and every municipality (both read the register or the persons only, beside the connections).
 
-    Written straight from the arrays as an Arrow table (a pandas frame of 27 columns × 1.9 M rows is a copy for
-    nothing), and with dictionary encoding only for the address codes: tried on the money columns it finds too
-    many distinct values to pay and costs half the write."""
+    The amounts are exact cents until this record is written; its EUR columns stay the numbers the store and the
+    portal read (cents / 100, which a float holds exactly enough to print back as the same two decimals)."""
     months = [format_month(income.window_start + i) for i in range(income.window_months)]
-    vid = income.monthly_vid / 100
-    np.round(vid, 2, out=vid)       # the same steps in place: no second 180 MB grid to fault in at national scale
-    vsaa = income.monthly_vsaa / 100
+    count, window = len(persons), income.window_months
+    cells = income.monthly.column("row").to_numpy() * window + (income.monthly.column("month").to_numpy()
+                                                                 - income.window_start)
     columns: dict[str, Any] = {"aris_code": pa.array(persons["aris_code"], type=pa.string()),
                                "person_key": pa.array(persons["person_key"], type=pa.string())}
-    columns.update({f"vid_{m}": np.ascontiguousarray(vid[:, i]) for i, m in enumerate(months)})
-    columns.update({f"vsaa_{m}": np.ascontiguousarray(vsaa[:, i]) for i, m in enumerate(months)})
-    columns["total_eur"] = np.round(income.monthly_vid.sum(axis=1) / 100 + vsaa.sum(axis=1), 2)
+    for source in ("vid", "vsaa"):
+        grid = np.zeros(count * window, dtype=np.int64)
+        grid[cells] = income.monthly.column(f"{source}_cents").to_numpy()
+        grid = grid.reshape(count, window)
+        columns.update({f"{source}_{m}": grid[:, i] / 100 for i, m in enumerate(months)})
+    totals = np.array([display_cents(int(scaled), income.scale) for scaled in income.scaled], dtype=np.int64) \
+        if income.scaled.dtype == object else display_cents(income.scaled, income.scale)
+    columns["total_eur"] = totals / 100
     pq.write_table(pa.table(columns), layout.decided("members"), use_dictionary=["aris_code"])  # staged order
     _write_municipalities(layout)
 

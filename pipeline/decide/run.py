@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import Settings, WorkLayout, private_files
-from pipeline.decide.connections import EligibleCounts, decide_connections, eligible_counts, returned_rows
+from pipeline.decide.connections import decide_connections, eligible_households, returned_rows
 from pipeline.decide.coverage import write_coverage
 from pipeline.decide.households import decide_households, review_addresses, unmatched_income_records
 from pipeline.decide.income import PersonIncome, person_income
@@ -136,7 +136,7 @@ def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
         unmatched_income_records=unmatched_income_records(quarantine, persons),
         input_sha256=[str(item["sha256"]) for summary in source_summaries(layout).values() for item in summary.files],
     )
-    eligible = eligible_counts(households)
+    eligible = eligible_households(households)
     _write_members(layout, persons, income)
     summary.connections = {commodity: _write_connections(layout, eligible, support_on, commodity)
                            for commodity in CONNECTION_COMMODITIES}
@@ -151,7 +151,7 @@ def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
     return summary
 
 
-def _write_connections(layout: WorkLayout, eligible: EligibleCounts, support_on: list[str],
+def _write_connections(layout: WorkLayout, eligible: pa.Table, support_on: list[str],
                        commodity: str) -> dict[str, int]:
     """One commodity's decided connections and the rows returned to their senders; its counts for the summary."""
     decided = decide_connections(staged_table(layout, commodity), eligible, support_on, commodity)

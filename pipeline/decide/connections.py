@@ -21,14 +21,15 @@ ELIGIBLE_DWELLINGS = """
 -- a building code is eligible when any ELIGIBLE household lives at the building code or at a premises (type 109)
 -- under it; eligible_dwellings counts them." §10: "1 or 0 for an INDIVIDUAL one"; a DISCONNECTED object, or one
 -- at an address that does not exist (not EKS), is never flagged.
-CREATE TEMP TABLE dwellings AS
+CREATE TEMP VIEW dwellings AS
+WITH at_code AS (SELECT aris_code, count(*) AS eligible FROM eligible_households GROUP BY aris_code),
+     in_building AS (SELECT building AS aris_code, count(*) AS eligible FROM eligible_households GROUP BY building)
 SELECT c.row,
        CASE WHEN c.status <> 'ACTIVE' OR c.address_status IS DISTINCT FROM 'EKS' THEN 0
-            WHEN c.connection_kind = 'COMMON'
-            THEN (SELECT count(*) FROM eligible_households h WHERE h.building = c.aris_code)
-            ELSE least((SELECT count(*) FROM eligible_households h WHERE h.aris_code = c.aris_code), 1)
+            WHEN c.connection_kind = 'COMMON' THEN coalesce(in_building.eligible, 0)
+            ELSE least(coalesce(at_code.eligible, 0), 1)
        END AS eligible_dwellings
-FROM connections c
+FROM connections c LEFT JOIN at_code USING (aris_code) LEFT JOIN in_building USING (aris_code)
 """
 
 CONNECTION_DECISION = """

@@ -4,7 +4,7 @@ The clauses read as `decide.rules` states them, one query each, run by DuckDB ov
 - §4 `LATEST_VERSIONS`: of every `DocumentId`, the version with the latest `SubmittedAt` (then file, record);
 - §9/§4 `VID_IN_WINDOW`: each latest document of a counting person, with the months of `P-12 … P-1` it covers;
 - §9 `VSAA_IN_WINDOW`: each counting person's benefit months inside the window;
-- §9 `PERSON_TOTALS` and `PERSON_MONTHS`: Σ VID + Σ VSAA per person, and per person and month for the records.
+- §9 `PERSON_TOTALS`: Σ VID + Σ VSAA per person; `VID_MONTHS`, `VSAA_MONTHS`: per person and month, for the records.
 
 Money is integer cents. A VID amount spread over n months gives each month cents/n, not always a whole cent, so
 sums are kept as an exact integer numerator over a common denominator `scale` (the least common multiple of the
@@ -28,12 +28,21 @@ from pipeline.logs import get_logger
 log = get_logger("decide.income")
 
 LATEST_VERSIONS = """
--- §4: "The same DocumentId more than once = a correction: the one with the latest SubmittedAt wins";
--- two versions submitted at the same second: the later one in the extract (file name, then record) wins.
+-- §4: "The same DocumentId more than once = a correction: the one with the latest SubmittedAt wins"; two versions
+-- submitted at the same second: the later one in the extract (file name, then record) wins. Only a document whose
+-- staged id hash (`doc_hash`) repeats can have versions; among those the real DocumentId decides, so a hash
+-- collision costs time, never correctness (ranking all documents by their text ids cost twice the CPU).
 CREATE TEMP TABLE latest_versions AS
-SELECT person_no, period_start, period_end, amount_cents
-FROM read_parquet($vid_parts)
-QUALIFY row_number() OVER (PARTITION BY document_id ORDER BY submitted_at DESC, file DESC, record DESC) = 1
+WITH vid AS MATERIALIZED (
+         SELECT doc_hash, document_id, submitted_at, file, record, person_no, period_start, period_end, amount_cents
+         FROM read_parquet($vid_parts)),
+     repeated AS (SELECT doc_hash FROM vid GROUP BY doc_hash HAVING count(*) > 1),
+     corrected AS (
+         SELECT * FROM vid SEMI JOIN repeated USING (doc_hash)
+         QUALIFY row_number() OVER (PARTITION BY document_id ORDER BY submitted_at DESC, file DESC, record DESC) = 1)
+SELECT person_no, period_start, period_end, amount_cents FROM vid ANTI JOIN repeated USING (doc_hash)
+UNION ALL
+SELECT person_no, period_start, period_end, amount_cents FROM corrected
 """
 
 COUNTING_PERSONS = """
@@ -61,14 +70,15 @@ FROM read_parquet($vsaa_parts) b JOIN counting_persons p USING (person_no)
 WHERE b.month BETWEEN $first AND $last
 """
 
-PERSON_MONTHS = """
--- §9 for the decision records: each counting person's VID (rounded half-up to cents, rules.display_cents) and
--- VSAA cents per window month.
-SELECT row, month,
-       ((2 * sum(vid) + $scale) // (2 * $scale))::BIGINT AS vid_cents, sum(vsaa)::BIGINT AS vsaa_cents
-FROM (SELECT row, month, scaled AS vid, 0 AS vsaa FROM vid_in_window
-      UNION ALL SELECT row, month, 0, cents FROM vsaa_in_window)
-GROUP BY row, month ORDER BY row, month
+VID_MONTHS = """
+-- §9 for the decision records: each counting person's VID per window month, rounded half-up to cents for display
+-- (rules.display_cents).
+SELECT row, month, ((2 * sum(scaled) + $scale) // (2 * $scale))::BIGINT AS cents FROM vid_in_window GROUP BY ALL
+"""
+
+VSAA_MONTHS = """
+-- §9 for the decision records: each counting person's VSAA cents per window month.
+SELECT row, month, sum(cents)::BIGINT AS cents FROM vsaa_in_window GROUP BY ALL
 """
 
 PERSON_TOTALS = """
@@ -87,7 +97,7 @@ class PersonIncome:
     window_months: int
     scale: int                      # common denominator: true total cents = scaled / scale
     scaled: np.ndarray              # int64 (Python ints when int64 could overflow) per person, VID + VSAA
-    monthly: pa.Table               # row, month, vid_cents, vsaa_cents (int64) where a person has income
+    monthly: dict[str, pa.Table]    # "vid" and "vsaa": row, month, cents (int64) where a person has income
 
 
 def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: list[Path], period: int,
@@ -112,7 +122,8 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
         else:
             db.execute("CREATE TEMP TABLE vsaa_in_window (row BIGINT, month INTEGER, cents HUGEINT)")
         totals = db.sql(PERSON_TOTALS, params={"scale": scale}).to_arrow_table()
-        monthly = db.sql(PERSON_MONTHS, params={"scale": scale}).to_arrow_table()
+        monthly = {"vid": db.sql(VID_MONTHS, params={"scale": scale}).to_arrow_table(),
+                   "vsaa": db.sql(VSAA_MONTHS).to_arrow_table()}
     scaled = _per_person(totals, len(person_nos))
     log.info("income: %d persons with income in the window, scale %d", totals.num_rows, scale)
     return PersonIncome(first, window_months, scale, scaled, monthly)

@@ -173,13 +173,12 @@ def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonInco
     portal read (cents / 100, which a float holds exactly enough to print back as the same two decimals)."""
     months = [format_month(income.window_start + i) for i in range(income.window_months)]
     count, window = len(persons), income.window_months
-    cells = income.monthly.column("row").to_numpy() * window + (income.monthly.column("month").to_numpy()
-                                                                 - income.window_start)
     columns: dict[str, Any] = {"aris_code": pa.array(persons["aris_code"], type=pa.string()),
                                "person_key": pa.array(persons["person_key"], type=pa.string())}
-    for source in ("vid", "vsaa"):
+    for source, items in income.monthly.items():
         grid = np.zeros(count * window, dtype=np.int64)
-        grid[cells] = income.monthly.column(f"{source}_cents").to_numpy()
+        cells = items.column("row").to_numpy() * window + (items.column("month").to_numpy() - income.window_start)
+        grid[cells] = items.column("cents").to_numpy()
         grid = grid.reshape(count, window)
         columns.update({f"{source}_{m}": grid[:, i] / 100 for i, m in enumerate(months)})
     totals = np.array([display_cents(int(scaled), income.scale) for scaled in income.scaled], dtype=np.int64) \

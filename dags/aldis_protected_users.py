@@ -10,7 +10,8 @@ SFTP (one mapped task per trader, shown with the trader's name; upload under a t
 checked, atomic rename, the trader's own manifest last). A trader not in production for P never gets a file.
 
 **Run a month by hand:** *Trigger DAG w/ config*, set `period`; switch off `wait_for_delivery_day` to deliver
-now (e.g. a corrected re-run after the 7th, or a test) instead of waiting for the 7th.
+now (e.g. a corrected re-run after the 7th, or a test) instead of waiting for the 7th. A run's config may hold
+these two keys only: paths, the trader register and the recipients are the deployment's `EIKIS_*` settings.
 
 **When a task fails**
 - `build_outbox`: the log's last line names the file, line or record and the reason (a DOCTYPE or malformed
@@ -31,6 +32,7 @@ from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import Connection, CronTriggerTimetable, Param, dag, get_current_context, task
 
 from pipeline.flows import aldis as flow
+from pipeline.flows.failures import one_line_errors
 
 DELIVERY_RETRIES = {"retries": 3, "retry_delay": dt.timedelta(minutes=2), "retry_exponential_backoff": True,
                     "max_retry_delay": dt.timedelta(minutes=30), "execution_timeout": dt.timedelta(minutes=30)}
@@ -44,36 +46,30 @@ DELIVERY_RETRIES = {"retries": 3, "retry_delay": dt.timedelta(minutes=2), "retry
     max_active_runs=1,
     tags=["eikis", "aldis"],
     doc_md=__doc__,
-    default_args={"owner": "eikis-data", "retries": 0},
+    default_args={"owner": "eikis-data", "retries": 0, "show_return_value_in_logs": False},
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$", title="Consumption month",
                         description="YYYY-MM; empty = the month before this run's date (Europe/Riga)."),
         "wait_for_delivery_day": Param(True, type="boolean", title="Wait for the 7th",
                                        description="Deliver to traders at 00:00 Europe/Riga on the 7th of the month "
                                                    "after P; off = deliver as soon as the outbox is published."),
-        "inbox": Param(None, type=["null", "string"], title="Inbox root", description="Empty = EIKIS_INBOX."),
-        "outbox": Param(None, type=["null", "string"], title="ALDIS outbox root",
-                        description="Empty = EIKIS_ALDIS_OUTBOX."),
-        "workdir": Param(None, type=["null", "string"], title="Work folder", description="Empty = EIKIS_WORKDIR."),
-        "traders": Param(None, type=["null", "string"], title="Trader register",
-                         description="policy/traders.yaml; empty = EIKIS_TRADERS."),
-        "recipients": Param(None, type=["null", "string"], title="Recipients file",
-                            description="SFTP endpoints for `traders/*` and `sopa`; empty = EIKIS_ALDIS_RECIPIENTS "
-                                        "(none: no delivery)."),
     },
 )
 def aldis_protected_users() -> None:
     @task
+    @one_line_errors
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
         run_date = context.get("logical_date") or context["dag_run"].run_after
         return flow.resolve_config(dict(context["params"]), run_date)
 
     @task
+    @one_line_errors
     def build_outbox(config: dict[str, Any]) -> dict[str, Any]:
         return flow.build(config)
 
     @task(**DELIVERY_RETRIES)
+    @one_line_errors
     def deliver_returns_to_sopa(config: dict[str, Any], built: dict[str, Any]) -> list[list[dict[str, Any]]]:
         return [flow.deliver_one(config, plan, flow.endpoint_connection(config, plan, Connection.get))
                 for plan in flow.plan(config, "sopa")]
@@ -82,10 +78,12 @@ def aldis_protected_users() -> None:
         task_id="wait_for_delivery_day", target_time="{{ ti.xcom_pull(task_ids='resolve_config')['wait_until'] }}")
 
     @task
+    @one_line_errors
     def plan_trader_deliveries(config: dict[str, Any]) -> list[dict[str, Any]]:
         return flow.plan(config, "traders")
 
     @task(**DELIVERY_RETRIES, map_index_template="{{ trader_name }}", max_active_tis_per_dag=4)
+    @one_line_errors
     def deliver_to_traders(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["trader_name"] = plan["label"] or plan["recipient"]
         return flow.deliver_one(config, plan, flow.endpoint_connection(config, plan, Connection.get))

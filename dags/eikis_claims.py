@@ -41,6 +41,7 @@ from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Connection, Param, dag, get_current_context, task
 
 from pipeline.flows import claims as flow
+from pipeline.flows.failures import one_line_errors
 
 NULLABLE = ["null", "string"]
 
@@ -64,32 +65,22 @@ class PayoutApproval(ApprovalOperator):
     max_active_runs=1,
     tags=["eikis", "claims", "payout"],
     doc_md=__doc__,
-    default_args={"owner": "eikis-data", "retries": 0},
+    default_args={"owner": "eikis-data", "retries": 0, "show_return_value_in_logs": False},
     params={
         "period": Param("", type="string", pattern=r"^\d{4}-\d{2}$", title="Consumption month",
                         description="YYYY-MM whose claims are checked and paid."),
         "as_of": Param(None, type=NULLABLE, title="As of month",
                        description="YYYY-MM the window is judged at; empty = the current month."),
-        "claims": Param(None, type=NULLABLE, title="Claims root", description="Empty = EIKIS_CLAIMS."),
-        "published": Param(None, type=NULLABLE, title="Published outbox root (§10)",
-                           description="Empty = EIKIS_OUTBOX."),
-        "aldis": Param(None, type=NULLABLE, title="ALDIS outbox root (§12)",
-                       description="Empty = EIKIS_ALDIS_OUTBOX (needed for PROTECTED_USER claims)."),
-        "outbox": Param(None, type=NULLABLE, title="Claims outbox root", description="Empty = EIKIS_CLAIMS_OUTBOX."),
-        "policy": Param(None, type=NULLABLE, title="Policy file", description="Empty = EIKIS_POLICY."),
-        "workdir": Param(None, type=NULLABLE, title="Work folder", description="Empty = EIKIS_WORKDIR."),
-        "recipients": Param(None, type=NULLABLE, title="Recipients file",
-                            description="SFTP endpoints per recipient; empty = EIKIS_CLAIMS_RECIPIENTS (none: no "
-                                        "delivery). Use a remote_dir apart from the monthly files, e.g. "
-                                        "/{recipient}/claims/{period}."),
     },
 )
 def eikis_claims() -> None:
     @task
+    @one_line_errors
     def resolve_config() -> dict[str, Any]:
         return flow.resolve_config(dict(get_current_context()["params"]))
 
     @task
+    @one_line_errors
     def check_claims(config: dict[str, Any]) -> dict[str, Any]:
         summary = flow.check(config)
         summary["approval_body"] = flow.approval_body(summary)
@@ -103,6 +94,7 @@ def eikis_claims() -> None:
     )
 
     @task
+    @one_line_errors
     def record_payout(config: dict[str, Any], summary: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
         # four eyes, then exactly the run and payout digest the approver saw (the check's XCom, not the outbox)
         triggered_by = get_current_context()["dag_run"].triggering_user_name
@@ -112,11 +104,13 @@ def eikis_claims() -> None:
         return recorded
 
     @task
+    @one_line_errors
     def plan_delivery(config: dict[str, Any], recorded: dict[str, Any]) -> list[dict[str, Any]]:
         return flow.plan_delivery(config)
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
           map_index_template="{{ recipient }}")
+    @one_line_errors
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["recipient"] = plan["recipient"]
         connection = flow.endpoint_connection(config, plan, Connection.get)

@@ -7,8 +7,10 @@ each, in parallel after ARIS, which the others are checked against), decides eve
 writes every recipient's file into `EIKIS_OUTBOX/P/` (built aside, published with one rename), delivers each
 recipient's files over SFTP (one mapped task per recipient), and records the run in the store.
 
-**Run any month by hand:** *Trigger DAG w/ config* and set `period` (and, if needed, `policy`). A manual run
-never waits for the inbox: if a source of P is missing it fails at once, naming the missing sources.
+**Run any month by hand:** *Trigger DAG w/ config* and set `period`: a run's config may hold `period` and
+`accept_anomaly` only (any other key is refused: paths, the policy, the store and the recipients are the
+deployment's `EIKIS_*` settings). A manual run never waits for the inbox: if a source of P is missing it fails
+at once, naming the missing sources.
 
 **Waiting for the inbox (scheduled runs only).** A scheduled run waits (up to 5 days, checking every 15 minutes)
 only once `EIKIS_INBOX/P/` exists, i.e. a provider has begun delivering P. If nothing at all was delivered for P —
@@ -38,10 +40,10 @@ such a run works (the task fails with "already being run by another process": cl
   connection a `host_key` extra (`ssh-ed25519 AAAA…`) or a `known_hosts` path; never `no_host_key_check`.
   "remote disk full" / "permission denied": the recipient's server refused; not retried, tell the recipient.
   Every SFTP step times out (connection extra `conn_timeout`, default 30 s) and the task after 30 minutes.
-- `record` failed: files are published and delivered; clear it once the database is reachable.
+- `record` failed: files are published, nothing was delivered yet; clear it once the database is reachable.
 
 **Stages** (the same functions `eikis run` calls, in `pipeline/flows/monthly.py`): ingest → decide → publish →
-deliver → record.
+record → deliver (the month is recorded before any delivery is attempted; each delivery records its own files).
 
 **Assets.** `publish` updates `eikis://outbox/monthly` and each delivery updates `eikis://deliveries/monthly`, with
 the period (and the recipient) in the event's extra: a downstream DAG can be scheduled on a published month.
@@ -66,6 +68,7 @@ from airflow.sdk import (
 
 from pipeline.catalog import SOURCES_AFTER_ARIS
 from pipeline.flows import monthly
+from pipeline.flows.failures import one_line_errors
 
 NO_RETRY = {"retries": 0}
 OUTBOX = Asset(uri="eikis://outbox/monthly", name="eikis_outbox_monthly")
@@ -82,17 +85,10 @@ DELIVERIES = Asset(uri="eikis://deliveries/monthly", name="eikis_deliveries_mont
     description="Monthly energy-support eligibility: ingest and validate the sources, decide every household, "
                 "publish and deliver each recipient's file",
     doc_md=__doc__,
-    default_args={"owner": "eikis-data", **NO_RETRY},
+    default_args={"owner": "eikis-data", **NO_RETRY, "show_return_value_in_logs": False},
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$", title="Consumption month",
                         description="YYYY-MM to decide; empty = this run's data interval."),
-        "policy": Param(None, type=["null", "string"], title="Policy file",
-                        description="Effective-dated policy YAML; empty = EIKIS_POLICY."),
-        "inbox": Param(None, type=["null", "string"], title="Inbox root", description="Empty = EIKIS_INBOX."),
-        "outbox": Param(None, type=["null", "string"], title="Outbox root", description="Empty = EIKIS_OUTBOX."),
-        "workdir": Param(None, type=["null", "string"], title="Work folder", description="Empty = EIKIS_WORKDIR."),
-        "recipients": Param(None, type=["null", "string"], title="Recipients file",
-                            description="SFTP endpoints per recipient; empty = EIKIS_RECIPIENTS (none: no delivery)."),
         "accept_anomaly": Param(None, type=["null", "string"], title="Accept an anomaly (reason)",
                                 description="Publish although the month differs from the previous one beyond the "
                                             "anomaly tolerance; the reason is recorded in the store."),
@@ -100,31 +96,37 @@ DELIVERIES = Asset(uri="eikis://deliveries/monthly", name="eikis_deliveries_mont
 )
 def eikis_monthly() -> None:
     @task
+    @one_line_errors
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
         return monthly.resolve_config(dict(context["params"]), context.get("data_interval_start"))
 
     @task.sensor(poke_interval=900, timeout=5 * 24 * 3600, mode="reschedule")
+    @one_line_errors
     def wait_for_inbox(config: dict[str, Any]) -> PokeReturnValue:
         ready = monthly.inbox_ready(config, scheduled=get_current_context()["dag_run"].run_type == "scheduled")
         return PokeReturnValue(is_done=ready, xcom_value=config)
 
     def ingest_task(source: str):  # noqa: ANN202 - returns a TaskFlow task
         @task(task_id=f"ingest_{source}")
+        @one_line_errors
         def ingest(config: dict[str, Any]) -> dict[str, Any]:
             return monthly.ingest(config, source).to_dict()
 
         return ingest
 
     @task
+    @one_line_errors
     def decide(config: dict[str, Any]) -> dict[str, Any]:
         return monthly.decide(config).to_dict()
 
     @task
+    @one_line_errors
     def check_anomalies(config: dict[str, Any], decision: dict[str, Any]) -> list[str]:
         return monthly.anomaly_gate(config, decision)
 
     @task(outlets=[OUTBOX])
+    @one_line_errors
     def publish(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
         published = monthly.publish(config, decision).to_dict()
         print(f"run report: {published['report']}")
@@ -133,24 +135,28 @@ def eikis_monthly() -> None:
         return published
 
     @task
+    @one_line_errors
     def plan_delivery(config: dict[str, Any]) -> list[dict[str, Any]]:
         return monthly.plan_delivery(config)
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
           max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4,
           execution_timeout=dt.timedelta(minutes=30), outlets=[DELIVERIES])
-    def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
+    @one_line_errors
+    def deliver(config: dict[str, Any], published: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         context = get_current_context()
         context["recipient"] = f"{plan['name']} ({plan['recipient']})" if plan.get("name") else plan["recipient"]
         connection = monthly.endpoint_connection(config, plan, Connection.get)
         delivered = monthly.deliver(config, plan, connection)
+        monthly.record_deliveries(config, published, [delivered])  # this recipient's rows, beside the month's
         context["outlet_events"][DELIVERIES].extra = {"period": config["period"], "recipient": plan["recipient"],
                                                       "name": plan.get("name", ""), "files": len(delivered)}
         return delivered
 
-    @task(trigger_rule="none_failed")
-    def record(config: dict[str, Any], published: dict[str, Any], deliveries: list[Any]) -> dict[str, int]:
-        return monthly.record(config, published, list(deliveries or []))
+    @task
+    @one_line_errors
+    def record(config: dict[str, Any], published: dict[str, Any]) -> dict[str, int]:
+        return monthly.record(config, published)
 
     config = wait_for_inbox(resolve_config())
     ingest_aris = ingest_task("aris")(config)
@@ -158,12 +164,11 @@ def eikis_monthly() -> None:
     decision = decide(config)
     checked = check_anomalies(config, decision)
     published = publish(config, decision)
+    recorded = record(config, published)
     plans = plan_delivery(config)
-    deliveries = deliver.partial(config=config).expand(plan=plans)
+    deliver.partial(config=config, published=published).expand(plan=plans)
     chain(ingest_aris, ingest_others, decision)
     chain(checked, published)
-    chain(published, plans)
-    record(config, published, deliveries)
-
+    chain(recorded, plans)  # the month is in the store before any delivery is attempted
 
 eikis_monthly()

@@ -7,7 +7,8 @@ member and portal-index rows, and the portal's access-log rows; each deletion is
 (month, kind, target, count, sha256 — no personal data). `verify` then looks again and fails if anything is left.
 Published recipient files and run records stay.
 
-**Run by hand:** *Trigger DAG w/ config*, set `as_of` (YYYY-MM) to count from another month.
+**Run by hand:** *Trigger DAG w/ config*, set `as_of` (YYYY-MM) to count from another month (the only key a
+run's config may hold: the store and the work folder are the deployment's `EIKIS_DB_URL` and `EIKIS_WORKDIR`).
 
 **When a task fails**
 - `apply`: the log's last line names what could not be deleted (a file permission, the store). Deletions done
@@ -23,6 +24,7 @@ from typing import Any
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
 from pipeline.flows import retention as flow
+from pipeline.flows.failures import one_line_errors
 
 
 @dag(
@@ -33,27 +35,28 @@ from pipeline.flows import retention as flow
     max_active_runs=1,
     tags=["eikis", "retention"],
     doc_md=__doc__,
-    default_args={"owner": "eikis-data", "retries": 0},
+    default_args={"owner": "eikis-data", "retries": 0, "show_return_value_in_logs": False},
     params={
         "as_of": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$", title="As of month",
                        description="YYYY-MM; months more than 24 months before it are deleted. Empty = the run's "
                                    "month."),
-        "db_url": Param(None, type=["null", "string"], title="Store URL", description="Empty = EIKIS_DB_URL."),
-        "workdir": Param(None, type=["null", "string"], title="Work folder", description="Empty = EIKIS_WORKDIR."),
     },
 )
 def eikis_retention() -> None:
     @task
+    @one_line_errors
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
         run_date = context.get("logical_date") or context["dag_run"].run_after
         return flow.resolve_config(dict(context["params"]), run_date)
 
     @task
+    @one_line_errors
     def apply(config: dict[str, Any]) -> dict[str, Any]:
         return flow.apply_task(config)
 
     @task
+    @one_line_errors
     def verify(config: dict[str, Any], applied: dict[str, Any]) -> dict[str, Any]:
         return flow.verify_task(config)
 

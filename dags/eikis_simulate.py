@@ -26,6 +26,7 @@ from typing import Any
 from airflow.sdk import Param, dag, get_current_context, task
 
 from pipeline.flows import simulate as flow
+from pipeline.flows.failures import one_line_errors
 
 
 @dag(
@@ -36,7 +37,7 @@ from pipeline.flows import simulate as flow
     max_active_runs=1,
     tags=["eikis", "simulation"],
     doc_md=__doc__,
-    default_args={"owner": "eikis-data", "retries": 0},
+    default_args={"owner": "eikis-data", "retries": 0, "show_return_value_in_logs": False},
     params={
         "period": Param("2026-11", type="string", pattern=r"^\d{4}-\d{2}$", title="Month",
                         description="YYYY-MM: a month already ingested by the monthly run."),
@@ -47,6 +48,7 @@ from pipeline.flows import simulate as flow
 )
 def eikis_simulate() -> None:
     @task
+    @one_line_errors
     def simulate() -> dict[str, Any]:
         return flow.simulate_request(dict(get_current_context()["params"]))
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from pipeline.config import Settings
-from pipeline.errors import ConfigError, EikisError
+from pipeline.errors import ConfigError
+from pipeline.flows.failures import one_line
 from pipeline.handoff import SourceSummary
 from pipeline.logs import configure_cli_logging, get_logger
 from pipeline.period import parse_month
@@ -316,27 +317,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"eikis: error: {line}", file=sys.stderr)
         return 2
     return status or 0
-
-
-def one_line(exc: BaseException) -> str | None:
-    """The one-line reason for an expected failure, without personal data; None for a bug (shown in full).
-
-    EikisError messages are written to be safe. An OSError names the path and the system's reason (paths hold
-    no personal data). A store error names the store without its password (pipeline.store.health). A ValueError
-    that escaped the readers' checks is named by class only, because its message may quote the value.
-    """
-    if isinstance(exc, EikisError):
-        return exc.one_line()
-    if isinstance(exc, OSError):
-        where = f"{exc.filename}: " if exc.filename else ""
-        return f"{where}{exc.strerror or type(exc).__name__}".replace("\n", " ")
-    if type(exc).__module__.startswith("sqlalchemy"):
-        from pipeline.store.health import describe
-
-        return f"store error: {describe(exc)}"  # type: ignore[arg-type]
-    if isinstance(exc, ValueError):
-        return f"an input or option value could not be read ({type(exc).__name__}; details withheld, -v logs them)"
-    return None
 
 
 if __name__ == "__main__":

@@ -1,16 +1,24 @@
 """Run settings: embedded defaults that work on a fresh machine, overridable by environment variables.
 
 Numbers the law may change live in the policy file (`pipeline.policy`), not here; these are operational knobs.
+
+Where a flow reads and writes (paths, the store, the recipients files, the trader register, the policy) is the
+deployment's business, set by whoever runs the machine (`Deployment`, from `EIKIS_*` variables), never by whoever
+can trigger a run: a trigger's config may carry the period and a flow's declared switches only (`run_params`),
+so nobody who can press "Trigger" can send a month's decisions to their own database or server. The store's
+password never sits in a URL that travels (XCom, a template, a log line): `store_url` refuses one, and
+`pipeline.store.url.make_engine` joins it from `EIKIS_DB_PASSWORD_FILE` only when the engine is made.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import ConfigError
 from pipeline.logs import get_logger
@@ -49,6 +57,120 @@ class Settings:
             batch_rows=_whole(env, "EIKIS_BATCH_ROWS", cls.batch_rows),
             data_docs=env.get("EIKIS_DATA_DOCS", "1") not in ("0", "false", "False"),
         )
+
+
+DEPLOYMENT_ROOT = "/opt/eikis"  # the image's layout (Dockerfile); `make airflow` sets every path under OUT instead
+# A recipients file may name only these variables as an SFTP password (`password_env`): otherwise a file could have
+# any secret of the process (the pseudonym key, the store password) sent to a server as a password.
+SFTP_PASSWORD_ENV = re.compile(r"EIKIS_SFTP_PASSWORD(_[A-Z0-9_]{1,60})?")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where this deployment's flows read and write, from its `EIKIS_*` variables (defaults: the image's layout).
+
+    Built once per task by `from_env`; nothing here comes from a DAG run's config. `db_url` never holds a
+    password (`store_url`)."""
+
+    inbox: str
+    outbox: str
+    workdir: str
+    policy: str
+    traders: str
+    aldis_outbox: str
+    claims: str
+    claims_outbox: str
+    simulation_out: str
+    simulation_policies: str
+    db_url: str
+    recipients: str | None = None
+    aldis_recipients: str | None = None
+    claims_recipients: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Deployment:
+        env = os.environ if environ is None else environ
+
+        def path(variable: str, default: str) -> str:
+            return env.get(variable) or f"{DEPLOYMENT_ROOT}/{default}"
+
+        workdir, policy = path("EIKIS_WORKDIR", "work"), path("EIKIS_POLICY", "policy/eikis_policy.yaml")
+        return cls(
+            inbox=path("EIKIS_INBOX", "inbox"), outbox=path("EIKIS_OUTBOX", "outbox"), workdir=workdir, policy=policy,
+            traders=path("EIKIS_TRADERS", "policy/traders.yaml"),
+            aldis_outbox=path("EIKIS_ALDIS_OUTBOX", "aldis_outbox"), claims=path("EIKIS_CLAIMS", "claims"),
+            claims_outbox=path("EIKIS_CLAIMS_OUTBOX", "claims_outbox"),
+            simulation_out=path("EIKIS_SIMULATION_OUT", "simulations"),
+            simulation_policies=env.get("EIKIS_SIMULATION_POLICIES") or str(Path(policy).parent / "variants"),
+            db_url=store_url(env.get("EIKIS_DB_URL") or f"sqlite:///{(Path(workdir) / 'eikis.sqlite').resolve()}"),
+            recipients=env.get("EIKIS_RECIPIENTS") or None,
+            aldis_recipients=env.get("EIKIS_ALDIS_RECIPIENTS") or None,
+            claims_recipients=env.get("EIKIS_CLAIMS_RECIPIENTS") or None,
+        )
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One DAG run, resolved: its month, its declared switches (checked) and the deployment it runs in."""
+
+    period: str
+    switches: Mapping[str, Any]
+    deployment: Deployment
+
+
+def resolve_run(params: Mapping[str, Any], declared: Iterable[str], default_period: str | None,
+                environ: Mapping[str, str] | None = None, *, period_key: str = "period") -> RunRequest:
+    """The one resolver every DAG's first task calls: refuse undeclared config keys, take the month from the
+    `period_key` param or else `default_period` (the schedule's), and read the deployment's settings.
+    Each flow turns the request into its own frozen config."""
+    from pipeline.period import parse_month
+
+    run = run_params(params, declared)
+    period = str(run.get(period_key) or default_period or "")
+    if not period:
+        raise ConfigError(f"no month: give the `{period_key}` param (YYYY-MM) or let the schedule run the DAG")
+    try:
+        parse_month(period)
+    except ValueError:
+        raise ConfigError(f"`{period_key}` must be a real YYYY-MM month (got {period[:20]!r})") from None
+    switches = {key: value for key, value in run.items() if key != period_key}
+    return RunRequest(period=period, switches=switches, deployment=Deployment.from_env(environ))
+
+
+def run_params(params: Mapping[str, Any], declared: Iterable[str]) -> dict[str, Any]:
+    """A DAG run's params, refused when the trigger's config carries a key the DAG does not declare.
+
+    Airflow merges every key of a run's config into its params, declared or not; a deployment setting slipped in
+    that way (`db_url`, `outbox`, `recipients`, …) must stop the run before it reads or writes anything."""
+    allowed = set(declared)
+    unknown = sorted(str(key)[:40] for key in params if key not in allowed)
+    if unknown:
+        raise ConfigError(f"the run's config has undeclared key(s) {', '.join(map(repr, unknown[:5]))}; it may "
+                          f"carry only {', '.join(sorted(allowed))} (paths, the store and the recipients are "
+                          "deployment settings, EIKIS_* variables)")
+    return {key: params[key] for key in allowed if key in params}
+
+
+def store_url(url: str) -> str:
+    """`EIKIS_DB_URL` as given, refused when it carries a password (it would travel in XComs and logs)."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("EIKIS_DB_URL is not a database URL (dialect://user@host/database)") from None
+    if parsed.password:
+        raise ConfigError("EIKIS_DB_URL must not carry a password: put it in the file EIKIS_DB_PASSWORD_FILE names")
+    return url
+
+
+def check_password_env(name: object, where: str) -> str:
+    """The variable a recipients file names as an SFTP password, refused unless it is an SFTP password variable."""
+    if not isinstance(name, str) or not SFTP_PASSWORD_ENV.fullmatch(name):
+        raise ConfigError(f"{where}: password_env must name an EIKIS_SFTP_PASSWORD or EIKIS_SFTP_PASSWORD_<NAME> "
+                          f"variable (got {str(name)[:40]!r})")
+    return name
 
 
 @contextmanager

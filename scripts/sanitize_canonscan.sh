@@ -4,7 +4,7 @@
 #   1. the canonical-walk unit tests (test_xml_hostile, test_xml_canon, test_vsaa_canon; not the staging
 #      comparisons, which test the stages around the walk), whose guard-page tests place bodies right before a
 #      no-access page (ASan cannot see a read past a mapped file);
-#   2. a fixed-seed mutation run (tests/sanitize/test_canon_mutations.py) of EIKIS_FUZZ_SECONDS (default 100):
+#   2. a fixed-seed mutation run (tests/sanitize/test_canon_mutations.py) of EIKIS_FUZZ_SECONDS (default 120):
 #      mutated VID, PMLP, SOPA and VSAA extracts, libxml2 + the project's XSD the oracle for every accepted file.
 # PYTHONMALLOC=malloc so ASan sees Python's small allocations too; libasan is preloaded (python is not built with
 # it). Any sanitizer report, fault or failed test fails the job.
@@ -69,5 +69,5 @@ fi
 
 compile
 sanitized "${UNIT[@]}" -k "not staging"
-EIKIS_FUZZ_SECONDS=${EIKIS_FUZZ_SECONDS:-100} sanitized -rP "$FUZZ"
+EIKIS_FUZZ_SECONDS=${EIKIS_FUZZ_SECONDS:-120} sanitized -rP "$FUZZ"
 echo "sanitize: the canonical walk held under ASan + UBSan"

@@ -32,6 +32,9 @@ class _DropState:
 
 
 class _Auth(asyncssh.SSHServer):
+    def __init__(self, password: str = PASSWORD) -> None:
+        self.password = password
+
     def begin_auth(self, username: str) -> bool:
         return True
 
@@ -39,14 +42,15 @@ class _Auth(asyncssh.SSHServer):
         return True
 
     def validate_password(self, username: str, password: str) -> bool:
-        return username == USER and password == PASSWORD
+        return username == USER and password == self.password
 
 
 class LoopbackSFTPServer:
     def __init__(self, root: Path, drop_after_bytes: int | None = None, drops: int = 0, *,
                  stall_after_bytes: int | None = None, stalls: int = 0, disk_full_after_bytes: int | None = None,
-                 deny_writes: bool = False) -> None:
+                 deny_writes: bool = False, password: str = PASSWORD) -> None:
         self.root = root
+        self.password = password
         self.state = _DropState(drop_after_bytes, drops, stall_after_bytes, stalls, disk_full_after_bytes,
                                 deny_writes)
         self.key = asyncssh.generate_private_key("ssh-ed25519")
@@ -95,13 +99,14 @@ class LoopbackSFTPServer:
 
         return ChrootSFTP
 
-    def start(self) -> LoopbackSFTPServer:
+    def start(self, port: int = 0) -> LoopbackSFTPServer:
         self.root.mkdir(parents=True, exist_ok=True)
         self.thread.start()
 
         async def listen() -> asyncssh.SSHAcceptor:
-            return await asyncssh.listen("127.0.0.1", 0, server_host_keys=[self.key], server_factory=_Auth,
-                                         sftp_factory=self._factory(), allow_scp=False)
+            return await asyncssh.listen("127.0.0.1", port, server_host_keys=[self.key],
+                                         server_factory=lambda: _Auth(self.password), sftp_factory=self._factory(),
+                                         allow_scp=False)
 
         self.acceptor = asyncio.run_coroutine_threadsafe(listen(), self.loop).result(timeout=30)
         self.port = self.acceptor.sockets[0].getsockname()[1]
@@ -133,3 +138,30 @@ class LoopbackSFTPServer:
             asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.sftp_server ROOT [--port N]`: serve ROOT on loopback until interrupted, after printing
+    the port, the user and the host key line an Airflow connection's `host_key` extra takes (password:
+    `loopback-only`). For trying delivery by hand; `make airflow` starts one itself."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(prog="python -m tests.sftp_server", description=main.__doc__)
+    parser.add_argument("root", type=Path, help="the folder the server's clients see as /")
+    parser.add_argument("--port", type=int, default=0, help="the loopback port (default: any free one)")
+    args = parser.parse_args(argv)
+    server = LoopbackSFTPServer(args.root).start(args.port)
+    print(f"sftp://{USER}@127.0.0.1:{server.port} serving {args.root}\nhost_key: {server.host_key_line}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -22,6 +22,7 @@ import errno
 import fnmatch
 import hashlib
 import json
+import logging
 import os
 import socket
 import time
@@ -35,11 +36,15 @@ from typing import Any
 import paramiko
 import yaml
 
+from pipeline.config import check_password_env
 from pipeline.errors import DeliveryError
 from pipeline.handoff import recipient_of
 from pipeline.logs import get_logger
 
 log = get_logger("deliver.sftp")
+# paramiko logs each failed handshake as ERROR lines with its own traceback (dozens per stalled server); a failure
+# is said here, once, in one line (`_describe`), so its logger only speaks when something is beyond that.
+logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 TEMP_PREFIX = ".eikis-"
 TEMP_SUFFIX = ".part"
@@ -106,6 +111,14 @@ class RecipientsConfig:
         document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         if not isinstance(document.get("endpoints"), dict) or not isinstance(document.get("recipients"), list):
             raise DeliveryError("recipients file needs `endpoints:` (a mapping) and `recipients:` (a list)", file=path)
+        for name, entry in document["endpoints"].items():
+            if not isinstance(entry, dict):
+                raise DeliveryError(f"endpoint {str(name)[:40]}: must be a mapping of settings", file=path)
+            if "password" in entry:
+                raise DeliveryError(f"endpoint {str(name)[:40]}: a password is never written in the file; name its "
+                                    "variable with password_env", file=path)
+            if "password_env" in entry:
+                check_password_env(entry["password_env"], f"{path}: endpoint {str(name)[:40]}")
         return cls(endpoints=document["endpoints"], rules=document["recipients"])
 
     def endpoint(self, name: str, environ: dict[str, str] | None = None) -> Endpoint:
@@ -113,7 +126,7 @@ class RecipientsConfig:
         raw = dict(self.endpoints[name])
         password_env = raw.pop("password_env", None)
         if password_env:
-            raw["password"] = env.get(password_env)
+            raw["password"] = env.get(check_password_env(password_env, f"endpoint {name}"))
         unknown = set(raw) - set(Endpoint.__dataclass_fields__)
         if unknown:
             raise DeliveryError(f"endpoint {name}: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -318,9 +331,14 @@ def _cleanup_after_failure(endpoint: Endpoint, remote_dir: str) -> None:
 
 
 def _describe(exc: BaseException, timeout: float) -> str:
-    if isinstance(exc, (socket.timeout, TimeoutError)):
+    """A failed attempt in a few words on one line (paramiko's messages can span lines or say little)."""
+    message = " ".join(str(exc).split())
+    if isinstance(exc, (socket.timeout, TimeoutError)) or (
+            isinstance(exc, paramiko.SSHException) and ("banner" in message or "No existing session" in message)):
         return f"the server stopped answering (no reply within {timeout:g} s)"
-    return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, EOFError):
+        return "the server closed the connection"
+    return f"{type(exc).__name__}: {message[:160]}" if message else type(exc).__name__
 
 
 def deliver(plan: DeliveryPlan, endpoint: Endpoint, outbox: Path, period: str, *, attempts: int = 4,

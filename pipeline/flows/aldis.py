@@ -12,7 +12,6 @@ on the 7th (00:00 Europe/Riga) and bill P with the reduction from then on.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -161,33 +160,25 @@ def delivery_time(period: str) -> dt.datetime:
     return dt.datetime(following // 12, following % 12 + 1, DELIVERY_DAY, tzinfo=RIGA)
 
 
+RUN_PARAMS = ("period", "wait_for_delivery_day")  # all a trigger may set; the rest is the deployment's
+
+
 def resolve_config(params: dict[str, Any], logical_date: dt.datetime | None,
                    environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """Params win over `EIKIS_*` variables, which win over defaults. The period is the month before the run's
-    logical date unless a param names one; `wait_until` is the 7th, or P's first day (already past, so the
-    deferrable wait ends at once) when the `wait_for_delivery_day` param is off."""
-    env = os.environ if environ is None else environ
+    """The DAG run's config: the month (the `period` param, else the month before the run's logical date) and the
+    delivery-day switch from the trigger, every path from the deployment (`pipeline.config.resolve_run`).
+    `wait_until` is the 7th, or P's first day (already past, so the deferrable wait ends at once) when the
+    `wait_for_delivery_day` param is off."""
+    from pipeline.config import resolve_run
 
-    def pick(name: str, variable: str, default: str | None) -> str | None:
-        value = params.get(name)
-        return str(value) if value not in (None, "") else env.get(variable, default)
-
-    period = params.get("period") or (previous_month(logical_date) if logical_date else None)
-    if not period:
-        raise ValueError("no period: give the `period` param or run the DAG on a schedule")
-    parse_month(str(period))
-    wait = params.get("wait_for_delivery_day", True) is not False
-    first_day = dt.datetime(parse_month(str(period)) // 12, parse_month(str(period)) % 12 + 1, 1, tzinfo=RIGA)
-    workdir = pick("workdir", "EIKIS_WORKDIR", "/opt/eikis/work")
+    request = resolve_run(params, RUN_PARAMS, previous_month(logical_date) if logical_date else None, environ)
+    period, where = request.period, request.deployment
+    wait = request.switches.get("wait_for_delivery_day", True) is not False
+    first_day = dt.datetime(parse_month(period) // 12, parse_month(period) % 12 + 1, 1, tzinfo=RIGA)
     return {
-        "period": str(period),
-        "inbox": pick("inbox", "EIKIS_INBOX", "/opt/eikis/inbox"),
-        "outbox": pick("outbox", "EIKIS_ALDIS_OUTBOX", "/opt/eikis/aldis_outbox"),
-        "workdir": workdir,
-        "traders": pick("traders", "EIKIS_TRADERS", "/opt/eikis/policy/traders.yaml"),
-        "recipients": pick("recipients", "EIKIS_ALDIS_RECIPIENTS", None),
-        "db_url": pick("db_url", "EIKIS_DB_URL", None),
-        "wait_until": (delivery_time(str(period)) if wait else first_day).isoformat(),
+        "period": period, "inbox": where.inbox, "outbox": where.aldis_outbox, "workdir": where.workdir,
+        "traders": where.traders, "recipients": where.aldis_recipients, "db_url": where.db_url,
+        "wait_until": (delivery_time(period) if wait else first_day).isoformat(),
     }
 
 

@@ -43,7 +43,6 @@ from pipeline.publish.runs import approved_run, point_at_approved, remove_stale_
 from pipeline.runlock import period_lock
 from pipeline.sources.claims import SupplierClaims, read_claims, supplier_kind
 from pipeline.sources.published import open_outbox, protected_contracts, supplier_objects
-from pipeline.store.db import default_url
 from pipeline.store.ledger import approve as ledger_approve
 from pipeline.store.ledger import checked_digest, ledger_state, previously_paid, record_check
 
@@ -85,24 +84,24 @@ class ClaimsConfig:
         return config if isinstance(config, ClaimsConfig) else cls(**config)
 
 
+RUN_PARAMS = ("period", "as_of")  # all a trigger may set; the rest is the deployment's (`Deployment`)
+
+
 def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """The DAG's run config: each Param, else its environment variable, else the default layout."""
+    """The DAG run's config: the month and `as_of` from the trigger, every path, the store and the recipients
+    from the deployment (`pipeline.config.resolve_run`), the approvers and the approval's time limit from
+    `EIKIS_CLAIMS_APPROVERS` and `EIKIS_CLAIMS_APPROVAL_HOURS`."""
+    from pipeline.config import resolve_run
+
     env = os.environ if environ is None else environ
-    if not params.get("period"):
-        raise EikisError("the claims run needs a `period` (YYYY-MM) in its config")
-    parse_month(params["period"])
-
-    def pick(name: str, variable: str, default: str | None = None) -> str | None:
-        return params.get(name) or env.get(variable) or default
-
-    workdir = str(pick("workdir", "EIKIS_WORKDIR", "var/work"))
+    request = resolve_run(params, RUN_PARAMS, None, env)
+    where, as_of = request.deployment, request.switches.get("as_of") or None
+    if as_of is not None:
+        parse_month(str(as_of))
     return ClaimsConfig(
-        period=params["period"], claims=str(pick("claims", "EIKIS_CLAIMS", "var/claims")),
-        published=str(pick("published", "EIKIS_OUTBOX", "var/outbox")), aldis=pick("aldis", "EIKIS_ALDIS_OUTBOX"),
-        outbox=str(pick("outbox", "EIKIS_CLAIMS_OUTBOX", "var/claims_outbox")),
-        policy=str(pick("policy", "EIKIS_POLICY", "policy/eikis_policy.yaml")),
-        db_url=env.get("EIKIS_DB_URL") or default_url(Path(workdir)), workdir=workdir,
-        as_of=params.get("as_of") or None, recipients=pick("recipients", "EIKIS_CLAIMS_RECIPIENTS"),
+        period=request.period, claims=where.claims, published=where.outbox, aldis=where.aldis_outbox,
+        outbox=where.claims_outbox, policy=where.policy, db_url=where.db_url, workdir=where.workdir,
+        as_of=as_of, recipients=where.claims_recipients,
         approvers=tuple(sorted({user.strip() for user in env.get("EIKIS_CLAIMS_APPROVERS", "").split(",")
                                 if user.strip()})),
         approval_hours=_approval_hours(env.get("EIKIS_CLAIMS_APPROVAL_HOURS")),

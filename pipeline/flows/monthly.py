@@ -5,8 +5,8 @@ sources one after the other, each source's files parsed `EIKIS_WORKERS` at a tim
 (one task per call; Airflow runs the sources after ARIS as parallel tasks). Each stage
 reads its inputs from the period's work folder or from the hand-off record the previous stage returned
 (`pipeline.handoff`), and returns its own hand-off record; records turn into JSON with `to_dict` to travel as
-XComs. Heavy imports stay inside the functions so the DAG file parses fast. Configuration comes from the run's
-params, falling back to `EIKIS_*` environment variables, then defaults.
+XComs. Heavy imports stay inside the functions so the DAG file parses fast. A DAG run's config is its month and
+`accept_anomaly` only; paths and the store come from the deployment's `EIKIS_*` variables (`pipeline.config`).
 """
 
 from __future__ import annotations
@@ -66,35 +66,21 @@ def period_of_interval(start: dt.datetime) -> str:
     return f"{local.year:04d}-{local.month:02d}"
 
 
+RUN_PARAMS = ("period", "accept_anomaly")  # all a trigger may set; the rest is the deployment's (`Deployment`)
+
+
 def resolve_config(params: dict[str, Any], data_interval_start: dt.datetime | None,
                    environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """Params win over `EIKIS_*` variables, which win over defaults; the period comes from the data interval
-    unless a param names one (a manual run for any month)."""
-    from pipeline.period import parse_month
-    from pipeline.store.db import default_url
+    """The DAG run's config: the month (the `period` param, else the data interval's) and `accept_anomaly` from
+    the trigger, every path and the store from the deployment (`pipeline.config.resolve_run`)."""
+    from pipeline.config import resolve_run
 
-    env = os.environ if environ is None else environ
-
-    def pick(name: str, variable: str, default: str | None) -> str | None:
-        value = params.get(name)
-        return str(value) if value not in (None, "") else env.get(variable, default)
-
-    period = params.get("period") or (period_of_interval(data_interval_start) if data_interval_start else None)
-    if not period:
-        raise ValueError("no period: give the `period` param or run the DAG on a schedule")
-    parse_month(str(period))
-    workdir = pick("workdir", "EIKIS_WORKDIR", "/opt/eikis/work")
-    config = RunConfig(
-        period=str(period),
-        inbox=pick("inbox", "EIKIS_INBOX", "/opt/eikis/inbox"),
-        outbox=pick("outbox", "EIKIS_OUTBOX", "/opt/eikis/outbox"),
-        workdir=workdir,
-        policy=pick("policy", "EIKIS_POLICY", "/opt/eikis/policy/eikis_policy.yaml"),
-        db_url=pick("db_url", "EIKIS_DB_URL", None) or default_url(Path(workdir)),
-        recipients=pick("recipients", "EIKIS_RECIPIENTS", None),
-        accept_anomaly=str(params.get("accept_anomaly") or "").strip() or None,
-    )
-    return config.to_dict()
+    request = resolve_run(params, RUN_PARAMS, period_of_interval(data_interval_start) if data_interval_start else None,
+                          environ)
+    where = request.deployment
+    return RunConfig(period=request.period, inbox=where.inbox, outbox=where.outbox, workdir=where.workdir,
+                     policy=where.policy, db_url=where.db_url, recipients=where.recipients,
+                     accept_anomaly=str(request.switches.get("accept_anomaly") or "").strip() or None).to_dict()
 
 
 @contextmanager
@@ -412,6 +398,22 @@ def record(config: RunConfig | dict[str, Any], published: PublishedOutbox | dict
     return loaded
 
 
+def record_deliveries(config: RunConfig | dict[str, Any], published: PublishedOutbox | dict[str, Any] | None,
+                      deliveries: list[list[dict[str, Any]]]) -> int:
+    """Record the deliveries of a month `record` has already stored (each recipient's rows; a failed or skipped
+    delivery has none; nothing when nothing was published). Returns how many rows were written."""
+    from pipeline.store.db import record_deliveries as store_deliveries
+
+    if published is None:
+        return 0
+    run = RunConfig.of(config)
+    outbox = published if isinstance(published, PublishedOutbox) else PublishedOutbox.from_dict(published)
+    rows = [row for group in deliveries for row in (group or [])]
+    if rows:
+        store_deliveries(run.db_url, run.period, outbox.run_id, rows)
+    return len(rows)
+
+
 # ---------------------------------------------------------------- the whole month in one process
 def run_month(period: str, inbox: Path, outbox: Path, policy: Path, workdir: Path, settings: Settings,
               db_url: str | None = None, accept_anomaly: str | None = None,
@@ -426,8 +428,8 @@ def run_month(period: str, inbox: Path, outbox: Path, policy: Path, workdir: Pat
         summaries = _ingest_all(config, settings)
         decision = _decide(config, settings)
         release_memory()
-        published = _publish(config, decision, accept_anomaly)
-        deliveries = [deliver(config, plan) for plan in plan_delivery(config)]
+        published = _publish(config, decision, accept_anomaly)  # with a store: P recorded with its publication,
+        deliveries = [deliver(config, plan) for plan in plan_delivery(config)]  # so before any delivery
         result = RunResult(summaries, decision, published)
         if db_url:
             result.recorded = record(config, published, deliveries)

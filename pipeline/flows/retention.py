@@ -206,6 +206,14 @@ def _rows_of(item: Expired, as_of: str) -> tuple[str, str, dict[str, object]]:
 
 
 def _rows_digest(conn: Connection, table: str, where: str, params: dict[str, object]) -> str:
+    """sha256 of the rows to delete, independent of their order. PostgreSQL computes it where the rows are (the
+    sha256 of the sorted sha256s of each row's text: a month's millions of rows never travel to Python); SQLite
+    hashes the sorted rows here."""
+    if conn.dialect.name == "postgresql":
+        return conn.execute(text(
+            "SELECT encode(sha256(convert_to(coalesce(string_agg(h, E'\\n' ORDER BY h), ''), 'UTF8')), 'hex') FROM "
+            f"(SELECT encode(sha256(convert_to(t::text, 'UTF8')), 'hex') AS h FROM {table} t WHERE {where}) AS r"),
+            params).scalar_one()
     digest = hashlib.sha256()
     for row in sorted(conn.execute(text(f"SELECT * FROM {table} WHERE {where}"), params), key=repr):
         digest.update((repr(tuple(row)) + "\n").encode("utf-8"))
@@ -270,31 +278,33 @@ def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool
 
 # Airflow task bodies (JSON in, JSON out): `dags/eikis_retention.py` only wires these.
 
-COPY_SETTINGS = {"inbox": "EIKIS_INBOX", "claims": "EIKIS_CLAIMS", "aldis_outbox": "EIKIS_ALDIS_OUTBOX"}
+RUN_PARAMS = ("as_of",)  # all a trigger may set; the store, the workdir and the copies are the deployment's
+COPY_KINDS = ("inbox", "claims", "aldis_outbox")  # the other copies of personal data retention deletes
+
 
 def resolve_config(params: dict[str, object], run_date: dt.datetime | None,
                    environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The store, the workdir and the month retention counts from (default: the run date's month, UTC)."""
-    import os
+    """The store, the workdir (the deployment's) and the month retention counts from (the `as_of` param, else the
+    run date's month, UTC)."""
+    from pipeline.config import resolve_run
 
-    env = os.environ if environ is None else environ
     when = run_date or dt.datetime.now(dt.UTC)
-    config = {"db_url": str(params.get("db_url") or env.get("EIKIS_DB_URL") or ""),
-              "workdir": str(params.get("workdir") or env.get("EIKIS_WORKDIR") or ""),
-              "as_of": str(params.get("as_of") or f"{when.year:04d}-{when.month:02d}")}
-    config.update({kind: env.get(variable, "") for kind, variable in COPY_SETTINGS.items()})  # deployment only
-    missing = [name for name in ("db_url", "workdir") if not config[name]]
-    if missing:
-        raise EikisError(f"retention needs {' and '.join(missing)} (a DAG param or EIKIS_DB_URL / EIKIS_WORKDIR)")
-    parse_month(config["as_of"])
-    return config
+    request = resolve_run(params, RUN_PARAMS, f"{when.year:04d}-{when.month:02d}", environ, period_key="as_of")
+    where = request.deployment
+    return {"db_url": where.db_url, "workdir": where.workdir, "as_of": request.period,
+            "inbox": where.inbox, "claims": where.claims, "aldis_outbox": where.aldis_outbox}
 
 
 def _copies_of(config: dict[str, str]) -> dict[str, Path]:
-    return {kind: Path(config[kind]) for kind in COPY_SETTINGS if config.get(kind)}
+    return {kind: Path(config[kind]) for kind in COPY_KINDS if config.get(kind)}
 
 
 def apply_task(config: dict[str, str]) -> dict[str, object]:
+    """A deployment's first run may come before any month was run: its workdir (where the default store lives)
+    is then created owner-only, and there is nothing to delete yet."""
+    from pipeline.config import make_private
+
+    make_private(Path(config["workdir"]))
     deleted = apply_retention(config["db_url"], Path(config["workdir"]), config["as_of"], _copies_of(config))
     return {"as_of": config["as_of"], "deleted": [vars(item) for item in deleted]}
 

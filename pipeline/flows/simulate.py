@@ -14,7 +14,6 @@ that imports this module parses fast.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,23 +110,21 @@ def _require_staging(layout: Any) -> None:
 
 
 # ---------------------------------------------------------------- the DAG's request
+RUN_PARAMS = ("period", "variants")  # all a trigger may set; the folders are the deployment's
+
+
 def resolve_request(params: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
     """The DAG's params (`period`, `variants`: policy file names) resolved against the deployment's settings:
     the workdir, the baseline policy and the output folder from `EIKIS_WORKDIR`, `EIKIS_POLICY` and
     `EIKIS_SIMULATION_OUT`; each variant file inside `EIKIS_SIMULATION_POLICIES` (default: `variants/` beside the
     policy), named by its stem. A name with a path in it, or a file that resolves outside the folder (a symbolic
     link out), is refused."""
-    from pipeline.period import parse_month
+    from pipeline.config import resolve_run
 
-    env = os.environ if environ is None else environ
-    period = str(params.get("period") or "")
-    try:
-        parse_month(period)
-    except ValueError as exc:
-        raise SimulationError(f"period {period[:20]!r}: {exc}") from None
-    policy = Path(env.get("EIKIS_POLICY", "/opt/eikis/policy/eikis_policy.yaml"))
-    folder = Path(env.get("EIKIS_SIMULATION_POLICIES") or policy.parent / "variants").resolve()
-    files = params.get("variants") or []
+    request = resolve_run(params, RUN_PARAMS, None, environ)
+    where = request.deployment
+    period, policy, folder = request.period, Path(where.policy), Path(where.simulation_policies).resolve()
+    files = request.switches.get("variants") or []
     if not isinstance(files, list) or not files:
         raise SimulationError("variants must be a non-empty list of policy file names")
     variants = []
@@ -139,8 +136,8 @@ def resolve_request(params: dict[str, Any], environ: dict[str, str] | None = Non
         if path.parent != folder or not path.is_file():
             raise PolicyError("no such variant policy in the simulation policies folder", file=folder / name)
         variants.append((path.stem, str(path)))
-    return {"period": period, "workdir": env.get("EIKIS_WORKDIR", "/opt/eikis/work"), "policy": str(policy),
-            "variants": variants, "out": env.get("EIKIS_SIMULATION_OUT", "/opt/eikis/simulations")}
+    return {"period": period, "workdir": where.workdir, "policy": str(policy), "variants": variants,
+            "out": where.simulation_out}
 
 
 def simulate_request(params: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from lxml import etree
 
 from pipeline.errors import SourceError
 from pipeline.schemas import load_schema
+from pipeline.sources.stablemap import identity, require_same
 
 # libxml2 quotes offending values in facet errors; a value may be a personal code, so it is withheld.
 _VALUE_QUOTE = re.compile(r"value '[^']*'")
@@ -62,7 +63,8 @@ def iter_records(path: Path, layout: XmlLayout, chunk: Chunk | None = None,
     (hashlib object) is fed every byte of a whole-file parse, so the file's sha256 costs no second read."""
     record_tag = layout.qualified(layout.record)
     root_tag = layout.qualified(layout.root)
-    _reject_doctype_in_prolog(path)
+    _reject_doctype_in_prolog(path)  # (a file that cannot be read is reported here, in one line)
+    before = identity(path)  # the records and the tail are read apart: both of one version, or refused
     number = chunk.records_before if chunk else 0
     line_shift = chunk.line_shift if chunk else 0
     last_line = 1
@@ -89,12 +91,14 @@ def iter_records(path: Path, layout: XmlLayout, chunk: Chunk | None = None,
             while element.getprevious() is not None:
                 del element.getparent()[0]
     except etree.XMLSyntaxError as exc:
+        require_same(path, before)
         if exc.lineno:
             raise SourceError(_describe(exc), file=path, line=exc.lineno + line_shift) from None
         record, line, message = _locate_schema_error(path, layout)
         raise SourceError(_describe(message or exc), file=path, line=line, record=record) from None
     except OSError as exc:
         raise SourceError(f"cannot read file: {exc.strerror or exc}", file=path) from None
+    require_same(path, before)
     if not checked_prolog and (parser.root is None or parser.root.tag != root_tag):
         found = parser.root.tag if parser.root is not None else "nothing"
         raise SourceError(f"root element is {found}, expected {root_tag}", file=path, line=1)

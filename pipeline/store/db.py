@@ -89,13 +89,19 @@ def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterab
 
 
 def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
-    """Load a frame's columns. On PostgreSQL: `COPY … (FORMAT csv)` fed from the frame's Arrow form, written by
-    Arrow's C++ CSV writer a chunk at a time (no Python object per value; a null is an unquoted empty field, an
-    empty string a quoted one, as COPY reads them). Elsewhere: `bulk_load`'s executemany."""
-    if conn.dialect.name != "postgresql":
-        return bulk_load(conn, table, columns, _frame_rows(frame, columns))
+    """Load a frame's columns from their Arrow form, a chunk at a time, in the caller's transaction. PostgreSQL:
+    `COPY … (FORMAT csv)` written by Arrow's C++ CSV writer (no Python object per value; a null is an unquoted
+    empty field, an empty string a quoted one, as COPY reads them). SQLite: the driver's own `executemany` over
+    the columns' values (no SQLAlchemy parameter dict per row)."""
     arrow = pa.Table.from_pandas(frame[list(columns)], preserve_index=False)
     cursor = conn.connection.dbapi_connection.cursor()
+    if conn.dialect.name == "sqlite":
+        insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        for batch in arrow.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+            cursor.executemany(insert, zip(*(column.to_pylist() for column in batch.columns), strict=True))
+        return arrow.num_rows
+    if conn.dialect.name != "postgresql":
+        return bulk_load(conn, table, columns, _frame_rows(frame, columns))
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
     options = pacsv.WriteOptions(include_header=False)
     for batch in arrow.to_batches(max_chunksize=COPY_CHUNK_ROWS):

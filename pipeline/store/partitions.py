@@ -1,4 +1,4 @@
-"""A month's personal rows as whole partitions on PostgreSQL (`sql/008_period_partitions.sql`).
+"""A month's personal rows as whole partitions on PostgreSQL (`sql/009_period_partitions.sql`).
 
 A month recorded for the first time is COPY'd into tables of its own (created by the owner-rights function
 `eikis_new_period_tables`: no index upkeep per row, no other month's pages touched) and attached whole at the end

@@ -21,7 +21,7 @@ from pipeline.errors import StoreError
 
 APPEND_ONLY = ("access_log", "audit_events", "claims_checks", "deletion_log", "payout_ledger")
 READ_ONLY = ("alembic_version",)
-# What the application may ask the owner to do, each checked inside the function (`sql/006`, `sql/008`).
+# What the application may ask the owner to do, each checked inside the function (`sql/006`, `sql/009`).
 OWNER_FUNCTIONS = ("access_log_purge(timestamp, timestamp)", "eikis_new_period_tables(text)",
                    "eikis_attach_period_tables(text)", "eikis_drop_period_table(text, text)")
 

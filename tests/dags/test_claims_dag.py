@@ -69,6 +69,10 @@ def test_the_claims_dag_waits_for_approval_then_records_and_delivers(tmp_path):
                                                    "login": USER, "password": PASSWORD,
                                                    "extra": {"host_key": server.host_key_line, "conn_timeout": 20}}),
             "EIKIS_DB_URL": db_url,
+            "EIKIS_CLAIMS": str(month["claims"]), "EIKIS_OUTBOX": str(month["published"]),
+            "EIKIS_ALDIS_OUTBOX": str(month["aldis"]), "EIKIS_CLAIMS_OUTBOX": str(month["outbox"]),
+            "EIKIS_POLICY": str(DEFAULT_POLICY), "EIKIS_WORKDIR": str(tmp_path / "work"),
+            "EIKIS_CLAIMS_RECIPIENTS": str(recipients),
             # `dag_test` is the user `airflow dags test` triggers as: an approver, so only four eyes can refuse it
             "EIKIS_CLAIMS_APPROVERS": "test-approver,dag_test",
             "EIKIS_CLAIMS_APPROVAL_HOURS": "2",
@@ -76,9 +80,7 @@ def test_the_claims_dag_waits_for_approval_then_records_and_delivers(tmp_path):
         migrate = subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, capture_output=True,
                                  text=True, timeout=300, check=False)
         assert migrate.returncode == 0, migrate.stderr[-3000:]
-        conf = {"period": P, "as_of": "2026-03", "claims": str(month["claims"]), "published": str(month["published"]),
-                "aldis": str(month["aldis"]), "outbox": str(month["outbox"]), "policy": str(DEFAULT_POLICY),
-                "workdir": str(tmp_path / "work"), "recipients": str(recipients)}
+        conf = {"period": P, "as_of": "2026-03"}
 
         rejected = _dags_test_with_answer(env, conf, "Reject")
         assert "| traders_electricity/40000000001 | 63.35 | 48.02 | 0.00 | 48.02 |" in rejected  # the body shown

@@ -6,46 +6,30 @@ its task with the explanation and nothing is published."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import DEFAULT_POLICY, ROOT, SAMPLE_INBOX, SAMPLE_PERIOD
+from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
+from tests.dags.harness import airflow_env, dags_test
 from tests.pg import fresh_postgres_database
 from tests.sftp_server import PASSWORD, USER, LoopbackSFTPServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
-BIN = Path(sys.executable).parent
-
-
-def airflow_env(tmp_path: Path, extra: dict[str, str]) -> dict[str, str]:
-    """A migrated temporary AIRFLOW_HOME with the repository's dags folder, and the run's variables."""
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "AIRFLOW_HOME": str(tmp_path / "airflow"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-           "EIKIS_DATA_DOCS": "0", "EIKIS_WORKERS": "1", **extra}
-    migrate = subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True,
-                             timeout=300, check=False)
-    assert migrate.returncode == 0, migrate.stderr[-3000:]
-    return env
-
-
-def dags_test(conf: dict[str, str], env: dict[str, str], timeout: int) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "airflow"), "dags", "test", "eikis_monthly", "-c", json.dumps(conf)], env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+def deployment(tmp_path: Path, outbox: str = "outbox", workdir: str = "work") -> dict[str, str]:
+    """The deployment's settings of these runs (a run's config carries the period only)."""
+    return {"EIKIS_INBOX": str(SAMPLE_INBOX), "EIKIS_OUTBOX": str(tmp_path / outbox),
+            "EIKIS_WORKDIR": str(tmp_path / workdir), "EIKIS_POLICY": str(DEFAULT_POLICY)}
 
 
 def test_a_manual_run_whose_inbox_is_missing_fails_at_once_instead_of_waiting(tmp_path):
-    env = airflow_env(tmp_path, {"EIKIS_DB_URL": f"sqlite:///{tmp_path / 'store.sqlite'}"})
-    conf = {"period": "2026-10", "inbox": str(tmp_path / "empty-inbox"), "outbox": str(tmp_path / "outbox"),
-            "workdir": str(tmp_path / "work"), "policy": str(DEFAULT_POLICY)}
-    run = dags_test(conf, env, timeout=300)  # before: the sensor waited up to 5 days
+    env = airflow_env(tmp_path / "airflow", {**deployment(tmp_path), "EIKIS_INBOX": str(tmp_path / "empty-inbox"),
+                                             "EIKIS_DB_URL": f"sqlite:///{tmp_path / 'store.sqlite'}"})
+    run = dags_test("eikis_monthly", {"period": "2026-10"}, env, timeout=300)  # before: the sensor waited 5 days
     log = run.stdout + run.stderr
     assert run.returncode != 0 and "no file yet for aris" in log and "a manual run does not wait" in log, log[-5000:]
     assert not (tmp_path / "outbox").exists()
@@ -60,15 +44,14 @@ def test_the_monthly_dag_runs_end_to_end_into_sftp_and_postgres(tmp_path):
             "endpoints": {"suppliers": {"airflow_conn_id": "eikis_sftp"}},
             "recipients": [{"match": "*", "endpoint": "suppliers", "remote_dir": "/{recipient}/{period}"}],
         }), encoding="utf-8")
-        env = airflow_env(tmp_path, {
+        env = airflow_env(tmp_path / "airflow", {
+            **deployment(tmp_path), "EIKIS_RECIPIENTS": str(recipients),
             "AIRFLOW_CONN_EIKIS_SFTP": json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "port": server.port,
                                                    "login": USER, "password": PASSWORD,
                                                    "extra": {"host_key": server.host_key_line, "conn_timeout": 20}}),
             "EIKIS_DB_URL": db_url,
         })
-        conf = {"period": SAMPLE_PERIOD, "inbox": str(SAMPLE_INBOX), "outbox": str(tmp_path / "outbox"),
-                "workdir": str(tmp_path / "work"), "policy": str(DEFAULT_POLICY), "recipients": str(recipients)}
-        run = dags_test(conf, env, timeout=900)
+        run = dags_test("eikis_monthly", {"period": SAMPLE_PERIOD}, env, timeout=900)
         log = run.stdout + run.stderr
         assert run.returncode == 0, log[-5000:]
         assert "state=success" in log, log[-5000:]
@@ -83,8 +66,8 @@ def test_the_monthly_dag_runs_end_to_end_into_sftp_and_postgres(tmp_path):
             conn.execute(text("INSERT INTO source_summaries SELECT '2026-10', source, CASE WHEN source = "
                               "'electricity' THEN 400 ELSE records END, staged, quarantined, reasons "
                               "FROM source_summaries"))
-        conf = {**conf, "outbox": str(tmp_path / "outbox2"), "workdir": str(tmp_path / "work2")}
-        gated = dags_test(conf, env, timeout=900)
+        elsewhere = {**env, **deployment(tmp_path, "outbox2", "work2")}
+        gated = dags_test("eikis_monthly", {"period": SAMPLE_PERIOD}, elsewhere, timeout=900)
         gated_log = gated.stdout + gated.stderr
         assert ("anomaly gate: records electricity: 2026-10 400 → 305 (-23.8%), beyond the tolerance ±5.0%"
                 in gated_log), gated_log[-5000:]

@@ -27,16 +27,23 @@ def test_apply_runs_before_verify_monthly_in_riga(dag):
     assert set(dag.task_ids) == {"resolve_config", "apply", "verify"}
     assert dag.get_task("verify").upstream_task_ids == {"resolve_config", "apply"}
     assert dag.timetable.expression == "0 3 2 * *" and str(dag.timetable.timezone) == "Europe/Riga"
-    assert "When a task fails" in dag.doc_md and {"as_of", "db_url", "workdir"} <= set(dag.params)
+    assert "When a task fails" in dag.doc_md and set(dag.params) == {"as_of"}
 
 
 def test_config_defaults_to_the_run_month_and_the_environment():
     config = resolve_config({}, dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC),
                             environ={"EIKIS_DB_URL": "sqlite://", "EIKIS_WORKDIR": "/w", "EIKIS_INBOX": "/in"})
-    assert config == {"db_url": "sqlite://", "workdir": "/w", "as_of": "2026-12", "inbox": "/in", "claims": "",
-                      "aldis_outbox": ""}  # the copies come from the deployment's settings only
-    with pytest.raises(Exception, match="EIKIS_DB_URL"):
-        resolve_config({}, None, environ={})
+    assert config == {"db_url": "sqlite://", "workdir": "/w", "as_of": "2026-12", "inbox": "/in",
+                      "claims": "/opt/eikis/claims", "aldis_outbox": "/opt/eikis/aldis_outbox"}  # the deployment's
+    assert resolve_config({}, None, environ={"EIKIS_WORKDIR": "/w"})["db_url"] == "sqlite:////w/eikis.sqlite"
+
+
+def test_a_first_run_before_any_month_succeeds_with_nothing_to_delete(tmp_path):
+    from pipeline.flows.retention import apply_task, verify_task
+
+    config = resolve_config({}, dt.datetime(2026, 12, 2, tzinfo=dt.UTC), environ={"EIKIS_WORKDIR": str(tmp_path / "w")})
+    assert apply_task(config) == {"as_of": "2026-12", "deleted": []}  # before: "unable to open database file"
+    assert verify_task(config)["left"] == 0 and (tmp_path / "w").stat().st_mode & 0o777 == 0o700
 
 
 @pytest.mark.slow
@@ -51,11 +58,12 @@ def test_airflow_dags_test_applies_and_verifies(tmp_path):
                               "VALUES (:p, '101000047', 'fee1e987871edab5', 1.00)"), {"p": month})
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}", "AIRFLOW_HOME": str(tmp_path / "airflow"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS)}
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+           "EIKIS_DB_URL": url, "EIKIS_WORKDIR": str(workdir)}
     migrate = subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True,
                              timeout=300, check=False)
     assert migrate.returncode == 0, migrate.stderr[-3000:]
-    conf = {"as_of": "2026-11", "db_url": url, "workdir": str(workdir)}
+    conf = {"as_of": "2026-11"}
     run = subprocess.run([str(bin_dir / "airflow"), "dags", "test", "eikis_retention", "-c", json.dumps(conf)],
                          env=env, capture_output=True, text=True, timeout=600, check=False)
     log = run.stdout + run.stderr

@@ -128,7 +128,7 @@ def test_an_existing_sqlite_store_behind_head_is_not_upgraded_on_connect(tmp_pat
 
 @pytest.mark.postgres
 def test_upgrading_to_month_partitions_keeps_every_row():
-    """Revision 0004 turns the five tables of a month's personal rows into partitions by period, rows kept."""
+    """Revision 0005 turns the five tables of a month's personal rows into partitions by period, rows kept."""
     from alembic import command
 
     from pipeline.store.migrate import _config
@@ -136,7 +136,7 @@ def test_upgrading_to_month_partitions_keeps_every_row():
     url = fresh_postgres_database("eikis_test_migrations", migrated=False)
     engine = create_engine(url)
     with engine.begin() as conn:
-        command.upgrade(_config(conn), "0003")
+        command.upgrade(_config(conn), "0004")
         for period in ("2024-09", "2026-11"):
             conn.execute(text("INSERT INTO household_members VALUES (:p, '101000047', :k, 12.34)"),
                          {"p": period, "k": f"key-{period}"})

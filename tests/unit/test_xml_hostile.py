@@ -1,6 +1,7 @@
 """The XML fast path under a hostile provider (issue 28): what a provider can write into an extract must neither
 stall a month (no super-linear step before the walk), nor be "proven" on a plan made for other bytes, nor reach the
-compiled walk with arguments it cannot handle."""
+compiled walk with arguments it cannot handle, nor be read past its end; and a file that changes while it is read
+is refused in one line naming it, never a SIGBUS or values of two versions."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import ctypes
 import hashlib
 import mmap
 import random
+import re
 import subprocess
 import sys
 import time
@@ -20,7 +22,7 @@ from pipeline.errors import SourceError
 from pipeline.sources import vid, vsaa, xmlcanon, xmlcolumns, xsdstream
 from pipeline.sources.stablemap import FileChanged, stable_map
 from pipeline.sources.xmlcanon import _canonscan
-from pipeline.sources.xmlstream import ChunkStream, XmlLayout, plan_chunks
+from pipeline.sources.xmlstream import ChunkStream, XmlLayout, iter_records, plan_chunks
 from tests.conftest import ROOT
 from tests.guarded import GuardedPage
 from tests.unit.test_xml_canon import document
@@ -281,3 +283,32 @@ def test_a_file_rewritten_between_validation_and_extraction_is_refused_in_one_li
         list(batches)
     assert str(caught.value) == (f"{path}: changed while it was read (truncated, rewritten or replaced); the provider "
                                  "must deliver it whole and leave it unchanged, then run again")
+
+
+def test_the_lxml_path_refuses_a_file_rewritten_while_its_records_are_read(tmp_path):
+    """`iter_records` (lxml; VSAA's and the fallback path) reads the records and then the file's tail apart."""
+    rows = [[(name, f"D-{n}" if name == "DocumentId" else text) for name, text in RECORD] for n in range(5)]
+    data = document("vid", rows)
+    path = tmp_path / "income_01.xml"
+    path.write_bytes(data)
+    records = iter_records(path, vid.LAYOUT)
+    assert next(records).number == 1
+    path.write_bytes(data.replace(b"<AmountEUR>1.00<", b"<AmountEUR>9.00<"))
+    with pytest.raises(FileChanged, match=f"^{re.escape(str(path))}: changed while it was read"):
+        list(records)
+
+
+def test_the_runs_private_inbox_copy_is_sealed_so_the_readers_map_it_as_it_is(tmp_path):
+    """The two halves of the guarantee meet: the flow kernel's private copy (pipeline/inbox.py) is what
+    `stablemap` maps without a copy in memory; the provider's own file is not."""
+    from pipeline.inbox import private_copies
+
+    inbox = tmp_path / "inbox"
+    (inbox / "2026-11" / "vid").mkdir(parents=True)
+    provided = inbox / "2026-11" / "vid" / "income_01.xml"
+    provided.write_bytes(document("vid", [RECORD]))
+    [copy] = private_copies(inbox, "2026-11", [provided], tmp_path / "work" / "2026-11" / "inbox")
+    with stable_map(copy.path) as ours, stable_map(provided) as theirs:
+        assert ours.sealed and not theirs.sealed
+        assert ours.data[:] == theirs.data[:]
+    assert {batch.reader for batch in xmlcolumns.read_columns(copy.path, vid.COLUMNS)} == {"canon"}

@@ -82,8 +82,9 @@ SELECT row, month, sum(cents)::BIGINT AS cents FROM vsaa_in_window GROUP BY ALL
 """
 
 PERSON_TOTALS = """
--- §9: "Σ VID income in window + Σ VSAA in window" per counting person, exact over `scale`.
-SELECT row, sum(scaled)::HUGEINT AS scaled
+-- §9: "Σ VID income in window + Σ VSAA in window" per counting person, exact over `scale`, and in whole cents
+-- rounded half-up for display (rules.display_cents).
+SELECT row, sum(scaled)::HUGEINT AS scaled, ((2 * sum(scaled) + $scale) // (2 * $scale))::BIGINT AS total_cents
 FROM (SELECT row, scaled FROM vid_in_window UNION ALL SELECT row, cents * $scale FROM vsaa_in_window)
 GROUP BY row ORDER BY row
 """
@@ -97,6 +98,7 @@ class PersonIncome:
     window_months: int
     scale: int                      # common denominator: true total cents = scaled / scale
     scaled: np.ndarray              # int64 (Python ints when int64 could overflow) per person, VID + VSAA
+    total_cents: np.ndarray         # int64 per person, the total rounded half-up to cents (for the records)
     monthly: dict[str, pa.Table]    # "vid" and "vsaa": row, month, cents (int64) where a person has income
 
 
@@ -125,8 +127,10 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
         monthly = {"vid": db.sql(VID_MONTHS, params={"scale": scale}).to_arrow_table(),
                    "vsaa": db.sql(VSAA_MONTHS).to_arrow_table()}
     scaled = _per_person(totals, len(person_nos))
+    total_cents = np.zeros(len(person_nos), dtype=np.int64)
+    total_cents[totals.column("row").to_numpy()] = totals.column("total_cents").to_numpy()
     log.info("income: %d persons with income in the window, scale %d", totals.num_rows, scale)
-    return PersonIncome(first, window_months, scale, scaled, monthly)
+    return PersonIncome(first, window_months, scale, scaled, total_cents, monthly)
 
 
 def _per_person(totals: pa.Table, count: int) -> np.ndarray:

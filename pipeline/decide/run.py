@@ -32,7 +32,7 @@ from pipeline.decide.connections import decide_connections, eligible_households,
 from pipeline.decide.coverage import write_coverage
 from pipeline.decide.households import decide_households, review_addresses, unmatched_income_records
 from pipeline.decide.income import PersonIncome, person_income
-from pipeline.decide.rules import ELIGIBLE, REVIEW, display_cents, is_counting_person
+from pipeline.decide.rules import ELIGIBLE, REVIEW, is_counting_person
 from pipeline.decide.support import period_heat_index, period_prices, support_for_period
 from pipeline.handoff import DecisionSummary, source_summaries
 from pipeline.logs import get_logger
@@ -181,9 +181,7 @@ def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonInco
         grid[cells] = items.column("cents").to_numpy()
         grid = grid.reshape(count, window)
         columns.update({f"{source}_{m}": grid[:, i] / 100 for i, m in enumerate(months)})
-    totals = np.array([display_cents(int(scaled), income.scale) for scaled in income.scaled], dtype=np.int64) \
-        if income.scaled.dtype == object else display_cents(income.scaled, income.scale)
-    columns["total_eur"] = totals / 100
+    columns["total_eur"] = income.total_cents / 100
     pq.write_table(pa.table(columns), layout.decided("members"), use_dictionary=["aris_code"])  # staged order
     _write_municipalities(layout)
 

@@ -20,26 +20,31 @@ import pyarrow.compute as pc
 from pipeline.decide.income import PersonIncome
 from pipeline.policy import Policy
 
+REVIEW_ADDRESSES = """
+-- §9: "REVIEW (a member's data is quarantined; never flagged, listed for staff)", with §3's DUPLICATE_PERSON: the
+-- addresses of quarantined member data and the reasons. PMLP rows carry the address of the person who would have
+-- counted; VID and VSAA rows carry a pseudonymous key, which finds the person's address among the counting persons.
+WITH marked AS (SELECT aris_code::VARCHAR AS aris_code, person_key::VARCHAR AS person_key,
+                       reason::VARCHAR AS reason, source::VARCHAR AS source
+                FROM quarantine WHERE marks_review::BOOLEAN),
+     at_address AS (SELECT aris_code, reason, source FROM marked WHERE aris_code IS NOT NULL
+                    UNION ALL
+                    SELECT p.aris_code, m.reason, m.source FROM marked m JOIN persons p USING (person_key)
+                    WHERE m.aris_code IS NULL)
+SELECT aris_code, string_agg(DISTINCT reason, ', ' ORDER BY reason) AS review_reasons,
+       count(*) FILTER (WHERE source = 'pmlp') AS quarantined_members
+FROM at_address WHERE aris_code IS NOT NULL GROUP BY aris_code ORDER BY aris_code
+"""
+
 
 def review_addresses(quarantine: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
-    """Addresses whose household has quarantined member data, with the reasons (§3 DUPLICATE_PERSON, §9 REVIEW).
-
-    PMLP rows carry the address of the person who would have counted; VID and VSAA rows carry a pseudonymous key,
-    which finds the person's address among the counting persons.
-    """
-    marked = quarantine.loc[quarantine["marks_review"].fillna(False).astype(bool)]
-    direct = marked.loc[marked["aris_code"].notna(), ["aris_code", "reason", "source"]]
-    by_key = marked.loc[marked["aris_code"].isna() & marked["person_key"].notna(), ["person_key", "reason", "source"]]
-    linked = by_key.merge(persons[["person_key", "aris_code"]], on="person_key", how="inner")
-    both = pd.concat([direct, linked[["aris_code", "reason", "source"]]], ignore_index=True)
-    if both.empty:
-        return pd.DataFrame({"aris_code": pd.Series(dtype="string"), "quarantined_members": pd.Series(dtype="int64"),
-                             "review_reasons": pd.Series(dtype="string")})
-    pmlp_members = both.loc[both["source"] == "pmlp"].groupby("aris_code").size()
-    reasons = both.groupby("aris_code")["reason"].agg(lambda values: ", ".join(sorted(set(values))))
-    result = reasons.rename("review_reasons").to_frame()
-    result["quarantined_members"] = pmlp_members.reindex(result.index, fill_value=0).astype("int64")
-    return result.reset_index()
+    """Addresses whose household has quarantined member data, with the reasons (`REVIEW_ADDRESSES`)."""
+    with duckdb.connect() as db:
+        db.register("quarantine", pa.Table.from_pandas(
+            quarantine[["aris_code", "person_key", "reason", "source", "marks_review"]], preserve_index=False))
+        db.register("persons", pa.table({"person_key": pa.array(persons["person_key"], type=pa.string()),
+                                         "aris_code": pa.array(persons["aris_code"], type=pa.string())}))
+        return db.sql(REVIEW_ADDRESSES).to_arrow_table().to_pandas()
 
 
 INCOME_SOURCES = ("vid", "vsaa")

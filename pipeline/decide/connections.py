@@ -8,10 +8,10 @@ aris_code is not an existing (EKS) address is not decided: it goes back to its s
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.decide import engine
 from pipeline.decide.rules import ELIGIBLE, connection_support_types
 
 ADDRESS_ERROR_REASONS = {"UNKNOWN": "UNKNOWN_ADDRESS", "DEL": "ADDRESS_DELETED", "ERR": "ADDRESS_ERRONEOUS"}
@@ -59,7 +59,7 @@ def decide_connections(connections: pd.DataFrame, eligible: pa.Table, support_on
     staged = pa.Table.from_pandas(connections, preserve_index=False)
     staged = staged.append_column("row", pa.array(range(len(connections)), type=pa.int64()))
     reasons = pa.table({"address_status": list(ADDRESS_ERROR_REASONS), "reason": list(ADDRESS_ERROR_REASONS.values())})
-    with duckdb.connect() as db:
+    with engine.connect() as db:
         db.register("connections", staged)
         db.register("eligible_households", eligible)
         db.register("address_error_reasons", reasons)

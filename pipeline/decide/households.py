@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.decide import engine
 from pipeline.decide.income import PersonIncome
 from pipeline.policy import Policy
 
@@ -39,7 +39,7 @@ FROM at_address WHERE aris_code IS NOT NULL GROUP BY aris_code ORDER BY aris_cod
 
 def review_addresses(quarantine: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     """Addresses whose household has quarantined member data, with the reasons (`REVIEW_ADDRESSES`)."""
-    with duckdb.connect() as db:
+    with engine.connect() as db:
         db.register("quarantine", pa.Table.from_pandas(
             quarantine[["aris_code", "person_key", "reason", "source", "marks_review"]], preserve_index=False))
         db.register("persons", pa.table({"person_key": pa.array(persons["person_key"], type=pa.string()),
@@ -119,7 +119,7 @@ def decide_households(persons: pd.DataFrame, income: PersonIncome, review: pd.Da
     """One row per household: members, total, average, threshold, status and the reason in words, in code order
     (the queries above, in order)."""
     scaled = income.scaled
-    with duckdb.connect() as db:
+    with engine.connect() as db:
         db.register("persons", pa.table({"aris_code": pa.array(persons["aris_code"], type=pa.string()),
                                          "scaled": _exact(scaled)}))
         db.register("review", pa.Table.from_pandas(review, preserve_index=False))

@@ -18,10 +18,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
+from pipeline.decide import engine
 from pipeline.decide.rules import income_window
 from pipeline.logs import get_logger
 
@@ -106,7 +106,7 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
                   window_months: int) -> PersonIncome:
     """Sum VID and VSAA per counting person over the policy's window, running the queries above in order."""
     first, last = income_window(period, window_months)
-    with duckdb.connect() as db:
+    with engine.connect() as db:
         db.register("persons", pa.table({"row": np.arange(len(person_nos), dtype=np.int64),
                                          "person_no": pa.array(person_nos, type=pa.int64())}))
         db.execute(COUNTING_PERSONS)

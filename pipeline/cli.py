@@ -130,15 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
     portal.add_argument("--host", default="127.0.0.1")
     portal.add_argument("--port", type=_whole(1, 65535), default=8000)
 
-    users = commands.add_parser("portal-user", help="add, disable or list portal users")
+    users = commands.add_parser("portal-user", help="add, disable, unlock or list portal users")
     user_commands = users.add_subparsers(dest="user_command", required=True)
-    add = user_commands.add_parser("add", help="add a user; the password is read from standard input")
+    add = user_commands.add_parser("add", help="add a user; the password is asked on a terminal (no echo), "
+                                   "else read from standard input")
     add.add_argument("--db", required=True)
     add.add_argument("--username", required=True)
     add.add_argument("--role", required=True, choices=("staff", "auditor", "admin"))
     disable = user_commands.add_parser("disable", help="disable a user (kept for the access log)")
     disable.add_argument("--db", required=True)
     disable.add_argument("--username", required=True)
+    unlock = user_commands.add_parser("unlock", help="lift a user's sign-in lock-out now")
+    unlock.add_argument("--db", required=True)
+    unlock.add_argument("--username", required=True)
     listing = user_commands.add_parser("list", help="list users and roles")
     listing.add_argument("--db", required=True)
 

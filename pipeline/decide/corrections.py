@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.config import WorkLayout
-from pipeline.decide.connections import decide_connections, eligible_counts
+from pipeline.decide.connections import decide_connections, eligible_households
 from pipeline.decide.rules import ELIGIBLE
 from pipeline.sources.corrections import (
     ADDED,
@@ -43,6 +43,10 @@ class RecipientChanges:
     rows: list[tuple[object, ...]]
 
 
+# What `decide_connections` adds to a staged connection: a re-decision starts from the staged columns only.
+DECISION_COLUMNS = ("eligible", "eligible_dwellings", "support_types", "address_error")
+
+
 def decide_changes(layout: WorkLayout, support_on: list[str], upheld: Mapping[str, str],
                    original: PublishedOutbox, sets: list[CorrectionSet]) -> list[RecipientChanges]:
     """Every recipient's changes for P. `upheld`: ARIS code -> case reference of each household a confirmed UPHELD
@@ -55,13 +59,14 @@ def decide_changes(layout: WorkLayout, support_on: list[str], upheld: Mapping[st
     refs = _case_refs(of_interest, upheld)
     changes = _municipality_changes(of_interest, corrected, upheld, original, sets)
     codes = set(of_interest["aris_code"]) | set(of_interest["building_code"].fillna(of_interest["aris_code"]))
-    counts = eligible_counts(corrected)
+    eligible = eligible_households(corrected)
     for commodity in COMMODITIES:
         decided = pd.read_parquet(layout.decided(commodity))
         rows = decided.loc[decided["address_error"].isna() & decided["aris_code"].isin(list(codes))]
         if rows.empty:
             continue
-        again = decide_connections(rows, counts, support_on, commodity).sort_values("object_id", kind="stable")
+        staged = rows.drop(columns=list(DECISION_COLUMNS))  # decided again from the staged columns alone
+        again = decide_connections(staged, eligible, support_on, commodity).sort_values("object_id", kind="stable")
         changes += _supplier_changes(commodity, again, refs, original, sets)
     return sorted((item for item in changes if item.rows), key=lambda item: item.folder)
 

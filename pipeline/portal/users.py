@@ -119,7 +119,7 @@ def attempt_sign_in(engine: Engine, username: str, password: str, client: str, m
                     window_minutes: int) -> tuple[User | None, bool]:
     """One sign-in attempt: (the user or None, whether it was refused by the lock-out).
 
-    Blocking (argon2 costs about 0.1 s and 64 MiB): the web app runs it in a worker thread, a few at a time.
+    Blocking (argon2 is slow and takes 64 MiB, on purpose): the web app runs it in a worker thread, a few at a time.
     """
     subjects = [f"user:{username}", f"client:{client}"]
     if locked_out(engine, subjects, max_failures, window_minutes):

@@ -1,8 +1,8 @@
 """XSD validation of a whole extract in C, streaming, without building a tree or calling Python per element.
 
-lxml offers XSD validation only on a tree it builds (1.4 GB and ≈ 3 µs/record for a 166 MB VID file) or inside
-`iterparse` (one Python step per record). libxml2 itself can validate a stream through SAX with no tree
-(`xmlSchemaValidateStream`), at ≈ 1.5 µs/record in one C call. lxml's wheels link libxml2 statically and export
+lxml offers XSD validation only on a tree it builds (1.4 GB for a 166 MB VID file) or inside `iterparse` (one
+Python step per record). libxml2 itself can validate a stream through SAX with no tree (`xmlSchemaValidateStream`),
+in one C call. lxml's wheels link libxml2 statically and export
 its C API, so this module calls that exact libxml2 (the one lxml already uses, same version and build) through
 ctypes. The call releases the GIL, so a file can be validated on one core while `xml2arrow` extracts it on the
 other. A whole file is handed to libxml2 as a private memory map (never written), so no Python runs per block read.

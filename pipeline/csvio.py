@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import cast
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.errors import SourceError
 
@@ -162,8 +163,6 @@ def render_table(header: Sequence[str], table: pa.Table) -> bytes:
     that are all ASCII), integers are their decimal digits as `str` gives them. Any other column type, an empty
     table, or any missing value (a pandas text column gives `nan` for one, which `render_columns` writes as is)
     is refused (`arrow_renderable`): the caller renders those with `render_columns` from its own cells."""
-    import pyarrow.compute as pc
-
     if not arrow_renderable(table) or table.num_columns != len(header):
         raise ValueError("render_table takes text and integer columns without missing values, one per header cell")
     texts = [_arrow_texts(column) for column in table.columns]
@@ -190,8 +189,6 @@ def arrow_renderable(table: pa.Table) -> bool:
 
 def _arrow_texts(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Each cell of a column as it appears between the delimiters (`_column_texts` in Arrow), as large strings."""
-    import pyarrow.compute as pc
-
     if pa.types.is_integer(column.type):
         return pc.cast(column, pa.large_string())     # numbers: nothing to neutralise, and nothing to quote
     texts = pc.cast(column, pa.large_string())

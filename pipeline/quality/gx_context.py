@@ -50,7 +50,7 @@ def new_context(docs_dir: Path | None, views: tuple[type, type] | None = None) -
 
     pandas_execution_engine.HASH_THRESHOLD = 0  # no batch fingerprints (see the module's docstring)
 
-    from pipeline.quality.gx_views import SharedIndexPageView, SharedPageView, view_config
+    from pipeline.quality.gx_views import SharedIndexPageView, SharedPageView, view_config  # lazy: imports GX
 
     sites = {}
     if docs_dir is not None:
@@ -80,6 +80,7 @@ class ValidationContext:
 
     def suite(self, suite_json: dict) -> Any:
         """The registered GX suite for this JSON: built and added once, replaced if the JSON under its name changed."""
+        # lazy: Great Expectations takes seconds to import; only validation and Data Docs need it
         import great_expectations as gx
 
         name, text = suite_json["name"], json.dumps(suite_json, sort_keys=True)
@@ -96,6 +97,7 @@ class ValidationContext:
         """Run the suite (`ValidationDefinition.run` with these arguments) on a new data source, so on a new execution
         engine without caches; returns the key GX stored the result under and the result. Neither the run's
         validation definition nor its result stays in the context."""
+        # lazy: Great Expectations takes seconds to import; only validation and Data Docs need it
         import great_expectations as gx
 
         name = suite_json["name"]

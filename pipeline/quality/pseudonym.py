@@ -9,12 +9,12 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:
-    import pyarrow as pa
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _NAME_DOMAIN = b"eikis-name-token\x00"
@@ -35,10 +35,6 @@ def person_keys_column(secret: bytes, person_codes: pa.Array) -> pa.Array:
     copy of each per code is what `hmac` does inside too, less its Python wrapper (PMLP keys every code of the
     country each month). The 8 bytes kept of each digest are hex-encoded in one call and cut into 16-digit
     strings by Arrow."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if person_codes.null_count or pc.any(pc.invert(pc.string_is_ascii(person_codes))).as_py():
         raise ValueError("person_keys_column: every code must be present and ASCII (normalized digits)")
     inner, outer = _hmac_states(secret)
@@ -93,10 +89,6 @@ def name_keys_column(secret: bytes, given: pa.Array, surname: pa.Array) -> pa.Ar
     """`name_keys(secret, given, surname)` for whole columns. Each distinct name is folded and hashed once; a
     record whose parts give at most one token each (almost all) gets its keys combined in Arrow, the rest through
     `name_keys` itself."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     parts, simple = [], np.ones(len(given), dtype=bool)
     for column in (given, surname):
         encoded = pc.fill_null(column, "").dictionary_encode()
@@ -133,9 +125,6 @@ def fold(text: str) -> str:
 
 def fold_series(texts: pd.Series) -> pd.Series:
     """`fold` for a column, in Arrow's compute kernels (≈1 M addresses nationally, no Python call per address)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     column = pa.array(texts.astype(object).where(texts.notna(), ""), type=pa.string())
     plain = pc.replace_substring_regex(pc.utf8_normalize(pc.utf8_lower(column), form="NFKD"), r"[^\x00-\x7f]", "")
     spaced = pc.replace_substring_regex(plain, _NON_WORD.pattern, " ")

@@ -78,6 +78,7 @@ class ColumnMap:
 def available() -> bool:
     """True where both compiled readers are installed; otherwise the sources use the lxml path."""
     try:
+        # optional: without the wheel the sources use the lxml path
         import xml2arrow  # noqa: F401
     except ImportError:
         return False
@@ -86,7 +87,7 @@ def available() -> bool:
 
 @cache
 def _parser(columns: ColumnMap) -> Any:
-    from xml2arrow import XmlToArrowParser
+    from xml2arrow import XmlToArrowParser  # optional (see `available`)
 
     with tempfile.TemporaryDirectory(prefix="eikis-x2a-") as folder:
         config = Path(folder) / "map.yaml"

@@ -27,6 +27,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from pipeline.errors import EikisError
 from pipeline.sources.stablemap import stable_map
 
@@ -79,8 +81,6 @@ def _libxml2() -> ctypes.CDLL | None:
 @cache
 def _loaded() -> ctypes.CDLL | None:
     try:
-        from lxml import etree
-
         lib = ctypes.CDLL(etree.__file__)
         for name, (result, arguments) in _SIGNATURES.items():
             function = getattr(lib, name)
@@ -254,8 +254,6 @@ def _self_test(lib: ctypes.CDLL, layout: type[ctypes.Structure]) -> None:
             got = _run(lib, schema, open_input, layout)
             if (got.valid, got.well_formed, got.line) != (valid, well_formed, line) \
                     or (word is not None and word not in (got.message or "")):
-                from lxml import etree
-
                 raise LayoutMismatch(
                     f"xsdstream: lxml {etree.__version__} (libxml2 {etree.LIBXML_VERSION}) fails the start-up "
                     f"self-test of its ctypes layouts ({kind}: expected valid={valid}, well-formed={well_formed}, "

@@ -17,8 +17,9 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -59,11 +60,24 @@ def read_columns(path: Path, expected_header: Sequence[str]) -> tuple[list[int],
     return lines, dict(zip(expected_header, columns, strict=True))
 
 
+def read_records(path: Path) -> Iterator[list[str]]:
+    """Every record of a CSV EIKIS wrote itself, header first, as the dialect reads it, without the checks of
+    `read_rows` (the spreadsheet companion of a recipient file reads it back so)."""
+    with _reader(path) as reader:
+        yield from reader
+
+
+@contextmanager
+def _reader(path: Path) -> Iterator[Any]:
+    """A `csv.reader` over the file in the contract dialect: the one place a contract CSV is opened."""
+    with path.open("r", encoding="utf-8", newline="") as handle:
+        yield csv.reader(handle, dialect=ContractDialect)
+
+
 def _checked_rows(path: Path, expected_header: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
     """`(line_number, fields)` of each non-blank record after a header equal to `expected_header`."""
     try:
-        with path.open("r", encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle, dialect=ContractDialect)
+        with _reader(path) as reader:
             header = next(reader, None)
             if header is None:
                 raise SourceError("empty file, expected a header row", file=path, line=1)

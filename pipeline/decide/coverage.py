@@ -19,7 +19,7 @@ import pandas as pd
 
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import WorkLayout
-from pipeline.csvio import render_columns
+from pipeline.csvio import read_columns, render_columns
 from pipeline.decide.connections import count_at
 from pipeline.decide.rules import ELIGIBLE
 
@@ -89,5 +89,5 @@ def read_coverage(layout: WorkLayout) -> pd.DataFrame | None:
     path = layout.summaries / COVERAGE_FILE
     if not path.exists():
         return None
-    frame = pd.read_csv(path, sep=";", dtype={"municipality": "string"})
-    return frame.astype({name: "int64" for name in COVERAGE_COLUMNS[1:]})
+    _, columns = read_columns(path, COVERAGE_COLUMNS)
+    return pd.DataFrame(columns).astype({"municipality": "string", **{name: "int64" for name in COVERAGE_COLUMNS[1:]}})

@@ -280,7 +280,6 @@ def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool
 # Airflow task bodies (JSON in, JSON out): `dags/eikis_retention.py` only wires these.
 
 RUN_PARAMS = ("as_of",)  # all a trigger may set; the store, the workdir and the copies are the deployment's
-COPY_KINDS = ("inbox", "claims", "aldis_outbox")  # the other copies of personal data retention deletes
 
 
 def resolve_config(params: dict[str, object], run_date: dt.datetime | None,

@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Connection, Engine, RootTransaction, text
 
 from pipeline.config import WorkLayout, private_files
+from pipeline.errors import StoreError
 from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, source_summaries
 from pipeline.logs import get_logger
 from pipeline.store.migrate import require_head
@@ -55,8 +56,23 @@ def connect(url: str) -> Engine:
     return engine
 
 
+@contextmanager
+def driver_errors(conn: Connection, table: str) -> Iterator[None]:
+    """A load through the driver's own cursor fails as a StoreError naming the table and the error's class: the
+    driver's message may quote a row ("Failing row contains …"), so it stays out of the one-line error."""
+    try:
+        yield
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise StoreError(f"the store refused the rows of {table} ({type(exc).__name__})") from exc
+
+
 def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
     """Load rows: COPY on PostgreSQL (streamed in chunks), executemany elsewhere (the embedded SQLite file)."""
+    with driver_errors(conn, table):
+        return _bulk_load(conn, table, columns, rows)
+
+
+def _bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
     count = 0
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.dbapi_connection.cursor()
@@ -94,6 +110,11 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Seque
     empty field, an empty string a quoted one, as COPY reads them). SQLite: the driver's own `executemany` over
     the columns' values (no SQLAlchemy parameter dict per row)."""
     arrow = pa.Table.from_pandas(frame[list(columns)], preserve_index=False)
+    with driver_errors(conn, table):
+        return _copy_arrow(conn, table, arrow, columns)
+
+
+def _copy_arrow(conn: Connection, table: str, arrow: pa.Table, columns: Sequence[str]) -> int:
     cursor = conn.connection.dbapi_connection.cursor()
     if conn.dialect.name == "sqlite":
         insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
@@ -101,7 +122,7 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Seque
             cursor.executemany(insert, zip(*(column.to_pylist() for column in batch.columns), strict=True))
         return arrow.num_rows
     if conn.dialect.name != "postgresql":
-        return bulk_load(conn, table, columns, _frame_rows(frame, columns))
+        return _bulk_load(conn, table, columns, _frame_rows(arrow.to_pandas(), columns))
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
     options = pacsv.WriteOptions(include_header=False)
     for batch in arrow.to_batches(max_chunksize=COPY_CHUNK_ROWS):

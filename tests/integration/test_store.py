@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from pipeline.config import Settings
+from pipeline.errors import StoreError
 from pipeline.flows.monthly import run_month
 from pipeline.flows.retention import apply_retention
 from pipeline.store.db import record_period
@@ -69,7 +70,7 @@ def test_a_failed_recording_leaves_the_previous_state(published, tmp_path):
     frame = pd.read_parquet(members)
     frame.loc[0, "person_key"] = None  # violates NOT NULL halfway through the load
     frame.to_parquet(members, index=False)
-    with pytest.raises(Exception, match="null value"):
+    with pytest.raises(StoreError, match=r"^the store refused the rows of household_members \(NotNullViolation\)$"):
         record_period(url, SAMPLE_PERIOD, broken, published / "outbox", run_id)
     assert counts(url) == before
 

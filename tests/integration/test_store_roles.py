@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 
 import psycopg2
@@ -15,7 +16,7 @@ from sqlalchemy import create_engine, text
 from pipeline.cli import main
 from pipeline.config import Settings
 from pipeline.flows.monthly import run_month
-from pipeline.flows.retention import apply_retention
+from pipeline.flows.retention import PERSONAL_TABLES, apply_retention
 from pipeline.store.db import record_period
 from pipeline.store.roles import APPEND_ONLY
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
@@ -119,3 +120,20 @@ def test_the_application_role_cannot_drop_a_month_within_retention(store, publis
     refusal = as_app(store, f"SELECT eikis_drop_period_table('household_members', '{SAMPLE_PERIOD}')")
     assert refusal is not None and "within the 24-month retention" in refusal
     assert "must be owner" in as_app(store, f"DROP TABLE household_members_p{SAMPLE_PERIOD.replace('-', '_')}")
+
+
+def test_retention_as_the_application_role_drops_an_expired_months_partitions(store, published, tmp_path):
+    root, run_id = published
+    old = "2024-01"
+    for folder in ("work", "outbox"):
+        shutil.copytree(root / folder / SAMPLE_PERIOD, tmp_path / folder / old)
+    record_period(store["app"], old, tmp_path / "work", tmp_path / "outbox", run_id)
+    deleted = apply_retention(store["app"], tmp_path / "work")
+    assert {item.target for item in deleted if item.kind == "rows" and item.month == old} == set(PERSONAL_TABLES)
+    engine = create_engine(store["app"])
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT tablename FROM pg_tables WHERE tablename LIKE '%\\_p2024\\_01'")).all()
+        proofs = conn.execute(text("SELECT count(*) FROM deletion_log WHERE month = :m AND kind = 'rows' "
+                                   "AND state = 'COMPLETED'"), {"m": old}).scalar_one()
+    engine.dispose()
+    assert left == [] and proofs == len(PERSONAL_TABLES)

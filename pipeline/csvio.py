@@ -166,7 +166,7 @@ def _column_texts(column: list[object], neutralise_cells: bool) -> list[str]:
 
 def _may_start_a_formula(joined: str) -> bool:
     """Whether a cell of the `\\n`-joined column may begin like a formula (a line break inside a cell can make
-    this say yes for nothing; never no for something). Substring search: a regex here is ten times slower."""
+    this say yes for nothing; never no for something). Substring search: a regex here is much slower."""
     return joined[:1] in FORMULA_START or any("\n" + start in joined for start in FORMULA_START)
 
 

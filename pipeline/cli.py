@@ -106,6 +106,25 @@ def build_parser() -> argparse.ArgumentParser:
     generate_claims.add_argument("--policy", type=Path, required=True, help="policy YAML (claims stay under the cap)")
     generate_claims.add_argument("--seed", type=_whole(0, 2**32 - 1), default=1)
 
+    generate_appeals = commands.add_parser("generate-appeals", help="register sample appeal decisions on a "
+                                           "recorded month (§16)")
+    generate_appeals.add_argument("--period", type=_period, required=True, help="decided month YYYY-MM")
+    generate_appeals.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else "
+                                  "WORKDIR/eikis.sqlite)")
+    generate_appeals.add_argument("--workdir", type=Path, default=Path("var/work"), help="default var/work")
+
+    corrections = commands.add_parser("corrections", help="publish P's next correction set of confirmed appeal "
+                                      "decisions (§16)")
+    corrections.add_argument("--period", type=_period, required=True, help="decided month YYYY-MM")
+    corrections.add_argument("--db", help="SQLAlchemy URL of the store (default: EIKIS_DB_URL, else "
+                             "WORKDIR/eikis.sqlite)")
+    corrections.add_argument("--published", type=Path, required=True, help="outbox root of `eikis run` (§10)")
+    corrections.add_argument("--outbox", type=Path, required=True, help="sets go to OUTBOX/PERIOD/corrections/NN/")
+    corrections.add_argument("--aldis", type=Path, help="outbox root of `eikis aldis` (§12; protected contracts do "
+                             "not depend on an appeal: read by no step yet)")
+    corrections.add_argument("--workdir", type=Path, default=Path("var/work"),
+                             help="the month's decision records (default var/work)")
+
     retention = commands.add_parser("retention", help="list, delete (--apply) or check (--verify) personal data "
                                     "older than 24 months (CONTRACTS §15)")
     retention.add_argument("--db", required=True, help="SQLAlchemy URL of the store")
@@ -117,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     action = retention.add_mutually_exclusive_group()
     action.add_argument("--apply", action="store_true", help="delete and record each deletion")
     action.add_argument("--verify", action="store_true", help="exit 1 when anything past retention is left")
+    action.add_argument("--hold", metavar="CASE_REF", help="court hold (§16): keep the case's households' rows")
+    action.add_argument("--release", metavar="CASE_REF", help="release a court hold (rows go at the next run)")
 
     simulate = commands.add_parser("simulate", help="re-decide an ingested month under variant policies (§17)")
     simulate.add_argument("--period", type=_period, required=True, help="consumption month YYYY-MM (ingested)")
@@ -131,15 +152,19 @@ def build_parser() -> argparse.ArgumentParser:
     portal.add_argument("--host", default="127.0.0.1")
     portal.add_argument("--port", type=_whole(1, 65535), default=8000)
 
-    users = commands.add_parser("portal-user", help="add, disable or list portal users")
+    users = commands.add_parser("portal-user", help="add, disable, unlock or list portal users")
     user_commands = users.add_subparsers(dest="user_command", required=True)
-    add = user_commands.add_parser("add", help="add a user; the password is read from standard input")
+    add = user_commands.add_parser("add", help="add a user; the password is asked on a terminal (no echo), "
+                                   "else read from standard input")
     add.add_argument("--db", required=True)
     add.add_argument("--username", required=True)
     add.add_argument("--role", required=True, choices=("staff", "auditor", "admin"))
     disable = user_commands.add_parser("disable", help="disable a user (kept for the access log)")
     disable.add_argument("--db", required=True)
     disable.add_argument("--username", required=True)
+    unlock = user_commands.add_parser("unlock", help="lift a user's sign-in lock-out now")
+    unlock.add_argument("--db", required=True)
+    unlock.add_argument("--username", required=True)
     listing = user_commands.add_parser("list", help="list users and roles")
     listing.add_argument("--db", required=True)
 
@@ -233,9 +258,32 @@ def _aldis(args: argparse.Namespace, settings: Settings) -> None:
     print(f"run report: {result.report}")
 
 
-def _retention(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.flows.retention import retention_command  # lazy: a subcommand loads only its own flow's libraries
+def _generate_appeals(args: argparse.Namespace, settings: Settings) -> None:
+    from pipeline.generate.appeals import generate_appeals  # lazy: a subcommand loads only its own libraries
+    from pipeline.store.db import connect, default_url
 
+    for item in generate_appeals(connect(args.db or default_url(args.workdir)), args.period):
+        print(f"{item.case_ref}\t{item.outcome}\t{item.state}")
+
+
+def _corrections(args: argparse.Namespace, settings: Settings) -> None:
+    # lazy: a subcommand loads only its own flow's libraries
+    from pipeline.flows.corrections import CorrectionsConfig, publish_corrections, summary_line
+    from pipeline.store.db import default_url
+
+    config = CorrectionsConfig(period=args.period, db_url=args.db or default_url(args.workdir),
+                               published=str(args.published), outbox=str(args.outbox), workdir=str(args.workdir),
+                               aldis=str(args.aldis) if args.aldis else None)
+    print(summary_line(publish_corrections(config)))
+
+
+def _retention(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.flows.claims import _os_user  # the operating-system user, as the CLI's approval records it
+    from pipeline.flows.retention import hold_command, retention_command  # lazy: its own flow only
+
+    if args.hold or args.release:
+        return hold_command(args.db, args.hold or args.release, release=bool(args.release),
+                            username=f"cli:{_os_user()}")
     copies = {"inbox": args.inbox, "claims": args.claims, "aldis_outbox": args.aldis_outbox}
     return retention_command(args.db, args.workdir, args.as_of, apply=args.apply, verify=args.verify,
                              copies={kind: root for kind, root in copies.items() if root})
@@ -300,8 +348,9 @@ def _db(args: argparse.Namespace, settings: Settings) -> None:
 
 
 COMMANDS = {"generate": _generate, "ingest": _ingest, "run": _run, "aldis": _aldis, "claims": _claims,
-            "generate-claims": _generate_claims, "retention": _retention, "portal": _portal,
-            "portal-user": _portal_user, "simulate": _simulate, "db": _db}
+            "generate-claims": _generate_claims, "corrections": _corrections,
+            "generate-appeals": _generate_appeals, "retention": _retention,
+            "portal": _portal, "portal-user": _portal_user, "simulate": _simulate, "db": _db}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -52,7 +53,7 @@ def deployment(out: Path, port: int, server: LoopbackSFTPServer, environ: Mappin
         "EIKIS_DEV_MODE": "1",
     }
     paths = {
-        "EIKIS_INBOX": ROOT / "sample_data" / "inbox", "EIKIS_POLICY": ROOT / "policy" / "eikis_policy.yaml",
+        "EIKIS_INBOX": out / "inbox", "EIKIS_POLICY": ROOT / "policy" / "eikis_policy.yaml",
         "EIKIS_TRADERS": ROOT / "policy" / "traders.yaml", "EIKIS_OUTBOX": out / "outbox",
         "EIKIS_WORKDIR": out / "work", "EIKIS_ALDIS_OUTBOX": out / "aldis_outbox", "EIKIS_CLAIMS": out / "claims",
         "EIKIS_CLAIMS_OUTBOX": out / "claims_outbox", "EIKIS_SIMULATION_OUT": out / "simulations",
@@ -62,6 +63,14 @@ def deployment(out: Path, port: int, server: LoopbackSFTPServer, environ: Mappin
     }
     settings = {name: environ.get(name) or str(path) for name, path in paths.items()}
     return {**environ, "PATH": f"{BIN}:{environ.get('PATH', '')}", **own, **settings}
+
+
+def stage_sample_inbox(env: Mapping[str, str]) -> None:
+    """Copy the bundled sample month into the demo's own inbox, once: retention deletes expired inbox months
+    (CONTRACTS §15), and it must never reach the repository's `sample_data/`."""
+    inbox = Path(env["EIKIS_INBOX"])
+    if not inbox.exists():
+        shutil.copytree(ROOT / "sample_data" / "inbox", inbox)
 
 
 def supply_sample_claims(env: Mapping[str, str]) -> list[str]:
@@ -96,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server = LoopbackSFTPServer(args.out.resolve() / "sftp").start()
     env = deployment(args.out, args.port, server, os.environ)
+    stage_sample_inbox(env)
     stop = threading.Event()
     threading.Thread(target=_suppliers, args=(env, stop), daemon=True).start()
     print(f"airflow_demo: UI on http://localhost:{args.port}; deliveries land in {server.root} "

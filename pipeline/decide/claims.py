@@ -42,6 +42,7 @@ class ClaimResult:
     reason: str
     claimed_eur: Decimal | None
     accepted_eur: Decimal
+    correction_set: str = ""    # the §16 correction set whose row made the object claimable (ACCEPTED/REDUCED)
 
 
 @dataclass(frozen=True)
@@ -148,11 +149,17 @@ def decide_supplier(lines: list[ClaimLine], reference: Reference, rates: Mapping
             results.append(_result(line, REJECTED, reason, ZERO))
             continue
         accepted, cut = over_cap(line, rates[str(line.support_type)])
-        results.append(_result(line, REDUCED if cut else ACCEPTED, cut or "", accepted))
+        results.append(_result(line, REDUCED if cut else ACCEPTED, cut or "", accepted, _set_of(line, reference)))
     return results
 
 
-def _result(line: ClaimLine, status: str, reason: str, accepted: Decimal) -> ClaimResult:
+def _set_of(line: ClaimLine, reference: Reference) -> str:
+    """The correction set (§16) of the row a paid line was checked against; empty for the original file."""
+    found = reference.objects.get(str(line.object_id)) if line.support_type != PROTECTED_USER else None
+    return found.correction_set if found else ""
+
+
+def _result(line: ClaimLine, status: str, reason: str, accepted: Decimal, correction_set: str = "") -> ClaimResult:
     claimed = line.amount_eur.quantize(CENT) if line.amount_eur is not None else None
     return ClaimResult(line.supplier, line.claim_id, line.object_id, line.support_type, status, reason, claimed,
-                       accepted)
+                       accepted, correction_set)

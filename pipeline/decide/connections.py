@@ -1,68 +1,72 @@
-"""Matching every connection to the ELIGIBLE households at once (CONTRACTS §6, §9, §10).
+"""Matching every connection to the ELIGIBLE households at once (CONTRACTS §6, §9, §10), as named DuckDB queries.
 
-The vectorised form of `rules.eligible_dwellings` (INDIVIDUAL: 1 when its code holds an ELIGIBLE household;
-COMMON: the ELIGIBLE households whose `rules.building_of` is its code; DISCONNECTED: never) and of
-`rules.connection_support_types`. A row whose aris_code is not an existing (EKS) address is not decided: it goes
-back to its sender.
+`ELIGIBLE_DWELLINGS` is `rules.eligible_dwellings` (INDIVIDUAL: 1 when its code holds an ELIGIBLE household;
+COMMON: the ELIGIBLE households whose `rules.building_of` is its code; DISCONNECTED: never) and
+`CONNECTION_DECISION` is `rules.is_connection_eligible` and `rules.connection_support_types`. A row whose
+aris_code is not an existing (EKS) address is not decided: it goes back to its sender.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from pipeline.decide import engine
 from pipeline.decide.rules import ELIGIBLE, connection_support_types
 
 ADDRESS_ERROR_REASONS = {"UNKNOWN": "UNKNOWN_ADDRESS", "DEL": "ADDRESS_DELETED", "ERR": "ADDRESS_ERRONEOUS"}
 
+ELIGIBLE_DWELLINGS = """
+-- §9: "An INDIVIDUAL connection is eligible when its aris_code holds an ELIGIBLE household. A COMMON connection at
+-- a building code is eligible when any ELIGIBLE household lives at the building code or at a premises (type 109)
+-- under it; eligible_dwellings counts them." §10: "1 or 0 for an INDIVIDUAL one"; a DISCONNECTED object, or one
+-- at an address that does not exist (not EKS), is never flagged.
+CREATE TEMP VIEW dwellings AS
+WITH at_code AS (SELECT aris_code, count(*) AS eligible FROM eligible_households GROUP BY aris_code),
+     in_building AS (SELECT building AS aris_code, count(*) AS eligible FROM eligible_households GROUP BY building)
+SELECT c.row,
+       CASE WHEN c.status <> 'ACTIVE' OR c.address_status IS DISTINCT FROM 'EKS' THEN 0
+            WHEN c.connection_kind = 'COMMON' THEN coalesce(in_building.eligible, 0)
+            ELSE least(coalesce(at_code.eligible, 0), 1)
+       END AS eligible_dwellings
+FROM connections c LEFT JOIN at_code USING (aris_code) LEFT JOIN in_building USING (aris_code)
+"""
 
-@dataclass(frozen=True)
-class EligibleCounts:
-    """ELIGIBLE households per exact ARIS code, and per building (`rules.building_of`)."""
+CONNECTION_DECISION = """
+-- §10: "eligible 1/0" (rules.is_connection_eligible); "support_types: for an eligible object the types on for P
+-- for that commodity" (rules.connection_support_types), empty otherwise; a non-existing address's reason code.
+SELECT c.* EXCLUDE (row),
+       (d.eligible_dwellings > 0)::BIGINT AS eligible, d.eligible_dwellings::BIGINT AS eligible_dwellings,
+       CASE WHEN d.eligible_dwellings > 0 THEN $support_types ELSE '' END AS support_types,
+       CASE WHEN c.address_status IS DISTINCT FROM 'EKS' THEN e.reason END AS address_error
+FROM connections c JOIN dwellings d USING (row)
+LEFT JOIN address_error_reasons e USING (address_status)
+ORDER BY c.row
+"""
 
-    per_code: pd.Series
-    per_building: pd.Series
 
-
-def eligible_counts(households: pd.DataFrame) -> EligibleCounts:
-    """Counted once per month and handed to every commodity's job: each counting them again grouped the 830 000
-    national households by text three times over."""
+def eligible_households(households: pd.DataFrame) -> pa.Table:
+    """The ELIGIBLE households' codes and buildings (`rules.building_of`: the parent building of a premises, the
+    code itself otherwise), taken once per month and handed to every commodity's decision."""
     eligible = households.loc[households["status"] == ELIGIBLE]
-    per_code = eligible.groupby("aris_code").size()
-    building = eligible["building_code"].fillna(eligible["aris_code"])
-    per_building = eligible.groupby(building.to_numpy()).size()
-    return EligibleCounts(per_code, per_building)
+    return pa.table({"aris_code": pa.array(eligible["aris_code"], type=pa.string()),
+                     "building": pa.array(eligible["building_code"].fillna(eligible["aris_code"]), type=pa.string())})
 
 
-def count_at(codes: pd.Series, counts: pd.Series) -> np.ndarray:
-    """`counts[code]` for every code, 0 where it has none: one Arrow hash look-up (`Series.map` over text keys
-    goes cell by cell in Python, seconds for the 900 000 electricity objects)."""
-    at = pc.index_in(pa.array(codes, type=pa.string()), value_set=pa.array(counts.index, type=pa.string()))
-    found = pc.take(pa.array(counts.to_numpy(dtype=np.int64)), at)
-    return pc.fill_null(found, 0).to_numpy()
-
-
-def decide_connections(connections: pd.DataFrame, eligible: EligibleCounts, support_on: list[str],
+def decide_connections(connections: pd.DataFrame, eligible: pa.Table, support_on: list[str],
                        commodity: str) -> pd.DataFrame:
     """Decision columns for every staged connection whose address exists; others get `address_error`."""
-    frame = connections.copy()
-    exists = frame["address_status"] == "EKS"
-    active = frame["status"] == "ACTIVE"
-    common = frame["connection_kind"] == "COMMON"
-    at_code = count_at(frame["aris_code"], eligible.per_code)
-    in_building = count_at(frame["aris_code"], eligible.per_building)
-    dwellings = np.where(common, in_building, np.minimum(at_code, 1))
-    dwellings = np.where(active & exists, dwellings, 0)
-    frame["eligible"] = (dwellings > 0).astype("int64")
-    frame["eligible_dwellings"] = dwellings.astype("int64")
-    types = connection_support_types(commodity, support_on)
-    frame["support_types"] = np.where(frame["eligible"] == 1, types, "")
-    frame["address_error"] = np.where(exists, None, frame["address_status"].map(ADDRESS_ERROR_REASONS))
-    return frame
+    staged = pa.Table.from_pandas(connections, preserve_index=False)
+    staged = staged.append_column("row", pa.array(range(len(connections)), type=pa.int64()))
+    reasons = pa.table({"address_status": list(ADDRESS_ERROR_REASONS), "reason": list(ADDRESS_ERROR_REASONS.values())})
+    with engine.connect() as db:
+        db.register("connections", staged)
+        db.register("eligible_households", eligible)
+        db.register("address_error_reasons", reasons)
+        db.execute(ELIGIBLE_DWELLINGS)
+        decided = db.sql(CONNECTION_DECISION, params={
+            "support_types": connection_support_types(commodity, support_on)}).to_arrow_table()
+    return decided.to_pandas()
 
 
 def returned_rows(decided: pd.DataFrame, quarantined: pd.DataFrame) -> pd.DataFrame:

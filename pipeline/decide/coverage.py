@@ -16,16 +16,25 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import WorkLayout
 from pipeline.csvio import read_columns, render_columns
-from pipeline.decide.connections import count_at
 from pipeline.decide.rules import ELIGIBLE
 
 COVERAGE_FILE = "coverage.csv"      # in `<workdir>/<P>/summaries/`: counts only, kept past retention
 COVERAGE_COLUMNS = ("municipality", "eligible_households", "with_electricity", "with_gas", "with_heat", "with_none")
 UNREACHED_COLUMNS = ("aris_code", "address", "municipality_code")
+
+
+def count_at(codes: pd.Series, counts: pd.Series) -> np.ndarray:
+    """`counts[code]` for every code, 0 where it has none: one Arrow hash look-up (`Series.map` over text keys
+    goes cell by cell in Python, seconds for the 900 000 electricity objects)."""
+    at = pc.index_in(pa.array(codes, type=pa.string()), value_set=pa.array(counts.index, type=pa.string()))
+    found = pc.take(pa.array(counts.to_numpy(dtype=np.int64)), at)
+    return pc.fill_null(found, 0).to_numpy()
 
 
 def reaching_connections(households: pd.DataFrame, connections: pd.DataFrame) -> np.ndarray:

@@ -2,10 +2,10 @@
 
 This is where an auditor finds "the 12-month window" or "average ≤ threshold": each function is named after its
 clause and quotes it. No I/O, no pandas: plain values in, plain values out, money exact (integer cents or
-`Fraction`, never float). The fast national path in `pipeline.decide` (vectorised over millions of rows) calls the
-functions that work element-wise on numpy arrays as they are (`is_counting_person`, `income_window`,
-`is_income_eligible`, `display_cents`, `connection_support_types`) and is checked against all of them by a
-property test (`tests/unit/test_rules_property.py`), which rebuilds every decision from these functions alone.
+`Fraction`, never float). The code that runs the month states the same clauses as named DuckDB queries
+(`decide/income.py`, `households.py`, `connections.py`, each quoting its clause) and calls `is_counting_person`,
+`income_window`, `display_cents` and `connection_support_types` as they are; a property test
+(`tests/integration/test_rules_property.py`) rebuilds every decision from these functions alone and compares.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import Settings, WorkLayout, private_files
-from pipeline.decide.connections import EligibleCounts, decide_connections, eligible_counts, returned_rows
+from pipeline.decide.connections import decide_connections, eligible_households, returned_rows
 from pipeline.decide.coverage import write_coverage
 from pipeline.decide.households import decide_households, review_addresses, unmatched_income_records
 from pipeline.decide.income import PersonIncome, person_income
@@ -136,7 +136,7 @@ def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
         unmatched_income_records=unmatched_income_records(quarantine, persons),
         input_sha256=[str(item["sha256"]) for summary in source_summaries(layout).values() for item in summary.files],
     )
-    eligible = eligible_counts(households)
+    eligible = eligible_households(households)
     _write_members(layout, persons, income)
     summary.connections = {commodity: _write_connections(layout, eligible, support_on, commodity)
                            for commodity in CONNECTION_COMMODITIES}
@@ -151,7 +151,7 @@ def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:
     return summary
 
 
-def _write_connections(layout: WorkLayout, eligible: EligibleCounts, support_on: list[str],
+def _write_connections(layout: WorkLayout, eligible: pa.Table, support_on: list[str],
                        commodity: str) -> dict[str, int]:
     """One commodity's decided connections and the rows returned to their senders; its counts for the summary."""
     decided = decide_connections(staged_table(layout, commodity), eligible, support_on, commodity)
@@ -166,21 +166,22 @@ def _write_connections(layout: WorkLayout, eligible: EligibleCounts, support_on:
 
 
 def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonIncome) -> None:
-    """Each member's monthly items by source (EUR, rounded for display) under the pseudonymous key only, and
-    every municipality (both read the register or the persons only, beside the connections).
+    """Each member's monthly items by source (EUR, rounded half-up to cents for display) under the pseudonymous key
+    only, and every municipality (both read the register or the persons only, beside the connections).
 
-    Written straight from the arrays as an Arrow table (a pandas frame of 27 columns × 1.9 M rows is a copy for
-    nothing), and with dictionary encoding only for the address codes: tried on the money columns it finds too
-    many distinct values to pay and costs half the write."""
+    The amounts are exact cents until this record is written; its EUR columns stay the numbers the store and the
+    portal read (cents / 100, which a float holds exactly enough to print back as the same two decimals)."""
     months = [format_month(income.window_start + i) for i in range(income.window_months)]
-    vid = income.monthly_vid / 100
-    np.round(vid, 2, out=vid)       # the same steps in place: no second 180 MB grid to fault in at national scale
-    vsaa = income.monthly_vsaa / 100
+    count, window = len(persons), income.window_months
     columns: dict[str, Any] = {"aris_code": pa.array(persons["aris_code"], type=pa.string()),
                                "person_key": pa.array(persons["person_key"], type=pa.string())}
-    columns.update({f"vid_{m}": np.ascontiguousarray(vid[:, i]) for i, m in enumerate(months)})
-    columns.update({f"vsaa_{m}": np.ascontiguousarray(vsaa[:, i]) for i, m in enumerate(months)})
-    columns["total_eur"] = np.round(income.monthly_vid.sum(axis=1) / 100 + vsaa.sum(axis=1), 2)
+    for source, items in income.monthly.items():
+        grid = np.zeros(count * window, dtype=np.int64)
+        cells = items.column("row").to_numpy() * window + (items.column("month").to_numpy() - income.window_start)
+        grid[cells] = items.column("cents").to_numpy()
+        grid = grid.reshape(count, window)
+        columns.update({f"{source}_{m}": grid[:, i] / 100 for i, m in enumerate(months)})
+    columns["total_eur"] = income.total_cents / 100
     pq.write_table(pa.table(columns), layout.decided("members"), use_dictionary=["aris_code"])  # staged order
     _write_municipalities(layout)
 

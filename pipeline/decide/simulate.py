@@ -1,7 +1,7 @@
 """Re-deciding an ingested month under other policies: "what if the threshold were 600 €?" (CONTRACTS §17).
 
 Nothing here decides anything of its own. Each variant is decided by the functions the monthly run calls
-(`run.households_under`, `support.support_for_period`, `connections.eligible_counts` and `decide_connections`) on
+(`run.households_under`, `support.support_for_period`, `connections.eligible_households` and `decide_connections`) on
 P's staging, read once (`run.month_inputs`); only the counting is new. The result is raw counts, unsuppressed:
 `publish.simulation` suppresses small cells before anything is written.
 
@@ -29,7 +29,7 @@ import pandas as pd
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import WorkLayout
 from pipeline.decide.claims_policy import Rate
-from pipeline.decide.connections import decide_connections, eligible_counts
+from pipeline.decide.connections import decide_connections, eligible_households
 from pipeline.decide.coverage import household_reach
 from pipeline.decide.rules import ELIGIBLE, connection_support_types
 from pipeline.decide.run import MonthInputs, households_under, month_inputs, staged_table
@@ -122,7 +122,7 @@ def decide_variant(inputs: MonthInputs, connections: dict[str, pd.DataFrame], re
         households = households_under(inputs, variant.policy)
     support_on = support_for_period(inputs.period, inputs.prices, variant.policy)
     eligible = (households["status"] == ELIGIBLE).to_numpy()
-    counts = eligible_counts(households)
+    counts = eligible_households(households)
     for commodity in CONNECTION_COMMODITIES:
         decided = decide_connections(connections[commodity], counts, support_on, commodity)
         attributed = int(reach[commodity].to_numpy()[eligible].sum())

@@ -43,7 +43,8 @@ from pipeline.publish.manifest import derive_run_id
 from pipeline.publish.runs import approved_run, point_at_approved, remove_stale_runs, runs_folder
 from pipeline.runlock import period_lock
 from pipeline.sources.claims import SupplierClaims, read_claims, supplier_kind
-from pipeline.sources.published import open_outbox, protected_contracts, supplier_objects
+from pipeline.sources.corrections import correction_sets, merged_supplier_objects
+from pipeline.sources.published import open_outbox, protected_contracts
 from pipeline.store.ledger import approve as ledger_approve
 from pipeline.store.ledger import checked_digest, ledger_state, previously_paid, record_check
 
@@ -167,13 +168,15 @@ def _decide_all(config: ClaimsConfig, claims: dict[str, SupplierClaims],
     if aldis is None and any(line.support_type == "PROTECTED_USER" and supplier_kind(s) == "traders_electricity"
                              for s, c in claims.items() for line in c.lines):
         raise SourceError("PROTECTED_USER claims need the ALDIS outbox (--aldis) to be checked against")
+    corrections = correction_sets(Path(config.published), config.period)   # §16: the merged view
     results: list[ClaimResult] = []
     for supplier, supplier_claims in sorted(claims.items()):
-        reference = Reference(supplier_objects(published, supplier),
+        reference = Reference(merged_supplier_objects(published, corrections, supplier),
                               protected_contracts(aldis, supplier.split("/")[1])
                               if supplier_kind(supplier) == "traders_electricity" else frozenset())
         results.extend(decide_supplier(list(supplier_claims.lines), reference, rates))
     manifests = [f"published:{published.manifest_sha256}"] + ([f"aldis:{aldis.manifest_sha256}"] if aldis else [])
+    manifests += [f"corrections/{item.name}:{item.outbox.manifest_sha256}" for item in corrections]
     return results, manifests
 
 

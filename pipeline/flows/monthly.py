@@ -264,6 +264,7 @@ def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict
 def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | None) -> PublishedOutbox:
     # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.publish.atomic import build_folder
+    from pipeline.publish.corrections import carry_over_corrections
     from pipeline.publish.files import build_recipient_files
     from pipeline.publish.manifest import derive_run_id, write_manifest
     from pipeline.publish.report import History, write_report
@@ -283,6 +284,7 @@ def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | Non
             files = build_recipient_files(layout, build)
             write_manifest(build, run.period, run_id, decided.policy_digest, decided.support_types_on, files)
             report = write_report(layout, decided, files, run_id, history)
+            carry_over_corrections(Path(run.outbox) / run.period, build)   # §16: published sets are kept
             published, recorded = _publish_and_record(run, build, run_id)
     return PublishedOutbox(run.period, run_id, str(published), str(report), files, recorded)
 

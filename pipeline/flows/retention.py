@@ -6,7 +6,8 @@ What holds personal data, per month M:
   decision records, Data Docs (they may quote values), the run report (it lists each REVIEW household's address
   and its members' person keys) and any folder a later flow adds are deleted unless known to be free of it;
 - in the store: the household and member rows and the portal's search index for period M
-  (`PERSONAL_TABLES`), and access-log rows written in month M.
+  (`PERSONAL_TABLES`), and access-log rows written in month M; appeal decisions whose last covered month is M
+  (§16). A court hold (`--hold CASE_REF`) keeps its case's households' rows and appeal rows until released.
 - the copies (§15 v1.2), given as `copies` (CLI `--inbox`, `--claims`, `--aldis-outbox`; the DAG's deployment
   settings `EIKIS_INBOX`, `EIKIS_CLAIMS`, `EIKIS_ALDIS_OUTBOX`): `<inbox>/<M>/` (the raw extracts: names, codes,
   incomes, SOPA decisions), `<claims>/<M>/` (the suppliers' claims) and the ALDIS outbox's `<M>/` (its
@@ -37,7 +38,8 @@ from pipeline.config import make_private, resolve_run
 from pipeline.errors import EikisError
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
-from pipeline.store import deletion_log
+from pipeline.store import appeals, deletion_log
+from pipeline.store.appeals import ACTIVE_HOLDS_SQL, HELD_CODES_SQL, Hold, active_holds
 from pipeline.store.db import connect
 from pipeline.store.deletion_log import COMPLETED, STARTED, Deletion
 from pipeline.store.partitions import PERSONAL_PERIOD_TABLES, drop_month
@@ -88,10 +90,15 @@ def find_expired(engine: Engine, workdir: Path, as_of: str, copies: Copies | Non
             found.append(Expired(month_dir.name, "files", f"{month_dir.name}/{folder.name}", _count_files(folder)))
     with engine.connect() as conn:
         for table in PERSONAL_TABLES:
-            for period, count in conn.execute(text(
-                    f"SELECT period, count(*) FROM {table} WHERE period < :cutoff GROUP BY period ORDER BY period"),
-                    {"cutoff": cutoff}):
-                found.append(Expired(period, "rows", table, int(count)))
+            periods = [row[0] for row in conn.execute(text(
+                f"SELECT DISTINCT period FROM {table} WHERE period < :cutoff ORDER BY period"), {"cutoff": cutoff})]
+            for period in periods:
+                _, where, params = _rows_of(Expired(period, "rows", table, 0), as_of)
+                count = conn.execute(text(f"SELECT count(*) FROM {table} WHERE {where}"), params).scalar_one()
+                if count:   # rows a court hold keeps (§16) are not expired until it is released
+                    found.append(Expired(period, "rows", table, int(count)))
+        for month, count in sorted(_appeal_months(conn, cutoff).items()):
+            found.append(Expired(month, "appeals", "appeal_decisions", count))
         for month, count in _access_log_months(conn, _access_log_cutoff(as_of)).items():
             found.append(Expired(month, "access_log", "access_log", count))
     return found
@@ -185,10 +192,14 @@ def _delete(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of:
         deletion_log.write(conn, deletion_id, STARTED, item, as_of, digest)
     with engine.begin() as conn:
         deleted_digest = _rows_digest(conn, table, where, params)
-        if table == "access_log" and conn.dialect.name == "postgresql":
+        if table == "appeal_decisions" and conn.dialect.name == "postgresql":
+            # Append-only for the application role: the owner's function removes expired, unheld decisions only.
+            removed = conn.execute(text("SELECT appeal_decisions_purge(:month)"), params).scalar_one()
+        elif table == "access_log" and conn.dialect.name == "postgresql":
             # The application role may not DELETE from the access log: the owner's function removes expired rows.
             removed = conn.execute(text("SELECT access_log_purge(:start, least(:end, :before))"), params).scalar_one()
-        elif item.kind == "rows" and (dropped := drop_month(conn, table, item.month)) is not None:
+        elif item.kind == "rows" and not _held_rows(conn, table, item.month) and (
+                dropped := drop_month(conn, table, item.month)) is not None:
             removed = dropped  # the month's partition detached and dropped whole
         else:
             removed = conn.execute(text(f"DELETE FROM {table} WHERE {where}"), params).rowcount
@@ -198,12 +209,40 @@ def _delete(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of:
 
 def _rows_of(item: Expired, as_of: str) -> tuple[str, str, dict[str, object]]:
     if item.kind == "rows":
-        return item.target, "period = :month", {"month": item.month}
+        return item.target, f"period = :month AND {_not_held(item.target)}", {"month": item.month}
+    if item.kind == "appeals":   # a decision's rows by its last covered month ('|'-joined, ascending)
+        return "appeal_decisions", f"months LIKE :ending AND case_ref NOT IN ({ACTIVE_HOLDS_SQL})", {
+            "ending": f"%{item.month}", "month": item.month}
     start = parse_month(item.month)
     return "access_log", "at >= :start AND at < :end AND at < :before", {
         "start": dt.datetime(start // 12, start % 12 + 1, 1),
         "end": dt.datetime((start + 1) // 12, (start + 1) % 12 + 1, 1),
         "before": _access_log_cutoff(as_of)}
+
+
+def _not_held(table: str) -> str:
+    """The condition sparing the rows a court hold keeps (§16): the held households' rows of the months their case
+    covers (a name token by its person, whose `portal_persons` row the hold keeps)."""
+    if table == "portal_name_tokens":
+        return (f"person_key NOT IN (SELECT person_key FROM portal_persons WHERE period = :month AND aris_code IN "
+                f"({HELD_CODES_SQL}))")
+    return f"aris_code NOT IN ({HELD_CODES_SQL})"
+
+
+def _appeal_months(conn: Connection, cutoff: str) -> dict[str, int]:
+    """Appeal rows by their decision's last covered month, of months before `cutoff` and cases not on hold."""
+    months: dict[str, int] = {}
+    for (covered,) in conn.execute(text(f"SELECT months FROM appeal_decisions WHERE case_ref NOT IN "
+                                        f"({ACTIVE_HOLDS_SQL})")):
+        last = str(covered)[-7:]
+        if last < cutoff:
+            months[last] = months.get(last, 0) + 1
+    return months
+
+
+def _held_rows(conn: Connection, table: str, month: str) -> int:
+    return int(conn.execute(text(f"SELECT count(*) FROM {table} WHERE period = :month AND NOT ({_not_held(table)})"),
+                            {"month": month}).scalar_one())
 
 
 def _rows_digest(conn: Connection, table: str, where: str, params: dict[str, object]) -> str:
@@ -273,8 +312,26 @@ def retention_command(url: str, workdir: Path, as_of: str | None, *, apply: bool
         verb = "expired"
     for item in items:
         print(f"{verb}\t{item.month}\t{item.kind}\t{item.target}\t{item.items}")
+    if verify:
+        for held in list_holds(url):
+            print(f"HELD\t{held.case_ref}\t{'|'.join(held.months)}\t{held.households} household(s)")
     print(f"retention as of {as_of} (keeping {horizon(as_of)} and later): {len(items)} item(s) {verb}")
     return 1 if verify and items else 0
+
+
+def list_holds(url: str) -> list[Hold]:
+    """The court holds in force (§16): `--verify` lists them; their rows are kept, not reported as left."""
+    with connect(url).connect() as conn:
+        return active_holds(conn)
+
+
+def hold_command(url: str, case_ref: str, *, release: bool, username: str) -> int:
+    """`eikis retention --hold CASE_REF` / `--release CASE_REF`: one line saying what is kept (or no longer)."""
+    step = appeals.release if release else appeals.hold
+    held = step(connect(url), case_ref, username)
+    state = "released: its rows are deleted at the next run past" if release else "on hold: retention keeps"
+    print(f"case {held.case_ref} {state} {held.households} household(s) of {', '.join(held.months)}")
+    return 0
 
 
 # Airflow task bodies (JSON in, JSON out): `dags/eikis_retention.py` only wires these.

@@ -1,8 +1,13 @@
-"""The access log (CONTRACTS §14): every search and household view, append-only, for auditors.
+"""The access log (CONTRACTS §14): every search, what it showed, every household view and every sign-in, for auditors.
 
-Rows hold who, when, the action (`search` or `view`), the kind of search, how many results, and the opaque
-household id and month viewed: never the query text, a personal code or a name. The store refuses UPDATE and
-DELETE of rows younger than the retention horizon (triggers in `sql/003_portal_triggers.*.sql`).
+Rows hold who, when, the action, the kind of search, how many results, and the opaque household id and month:
+never the query text, a personal code or a name. Actions:
+- `search` (kind, result count) and, with the same time, one `shown` row per household the results page
+  displayed: a search that only *showed* a household is auditable too (issue 27.5);
+- `view`: a household page opened;
+- `sign-in`, `sign-in-failed`, `sign-in-refused` (locked out), `sign-out`. A failure with a user name that does
+  not exist is kept as `(unknown name)`: what was typed may be someone's personal code or name.
+The store refuses UPDATE and DELETE of rows younger than the retention horizon (triggers in `sql/003_portal.sql`).
 """
 
 from __future__ import annotations
@@ -10,12 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from pipeline.csvio import render_csv
 from pipeline.portal.users import now
 
 COLUMNS = ("at", "username", "action", "kind", "result_count", "household_id", "period")
+SIGN_IN_ACTIONS = ("sign-in", "sign-in-failed", "sign-in-refused", "sign-out")
+ACTIONS = ("search", "shown", "view", *SIGN_IN_ACTIONS)
+UNKNOWN_NAME = "(unknown name)"
 
 
 @dataclass(frozen=True)
@@ -29,10 +37,24 @@ class AuditFilter:
 def append(engine: Engine, username: str, action: str, *, kind: str | None = None, result_count: int | None = None,
            household_id: str | None = None, period: str | None = None) -> None:
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO access_log (at, username, action, kind, result_count, household_id, period) "
-                          "VALUES (:at, :u, :a, :k, :n, :h, :p)"),
-                     {"at": now(), "u": username, "a": action, "k": kind, "n": result_count, "h": household_id,
-                      "p": period})
+        _insert(conn, [{"at": now(), "u": username, "a": action, "k": kind, "n": result_count, "h": household_id,
+                        "p": period}])
+
+
+def append_search(engine: Engine, username: str, kind: str, result_count: int,
+                  shown: list[tuple[str, str]]) -> None:
+    """A search and the (household id, month) pairs its results page displayed, in one transaction, one time."""
+    at = now()
+    rows = [{"at": at, "u": username, "a": "search", "k": kind, "n": result_count, "h": None, "p": None}]
+    rows += [{"at": at, "u": username, "a": "shown", "k": kind, "n": None, "h": household_id, "p": period}
+             for household_id, period in shown]
+    with engine.begin() as conn:
+        _insert(conn, rows)
+
+
+def _insert(conn: Connection, rows: list[dict[str, object]]) -> None:
+    conn.execute(text("INSERT INTO access_log (at, username, action, kind, result_count, household_id, period) "
+                      "VALUES (:at, :u, :a, :k, :n, :h, :p)"), rows)
 
 
 def read(engine: Engine, wanted: AuditFilter, limit: int | None = 1000) -> list[tuple]:

@@ -1,7 +1,10 @@
 """The portal's web application: paths of CONTRACTS §14, sign-in, CSRF, roles and the access log.
 
-Every page but `/healthz` and `/login` needs a signed-in, enabled user; roles are checked on the server for every
-request (`pipeline.portal.users.PERMISSIONS`). Every POST carries the session's CSRF token. Searches are POSTed so
+Every page but `/healthz`, `/login` and the language switch needs a signed-in, enabled user with a live
+server-side session (`pipeline.portal.sessions`: signing out ends every copy of the cookie); roles are checked on
+the server for every request (`pipeline.portal.users.PERMISSIONS`). Every POST carries the session's CSRF token.
+Passwords are checked in worker threads, a few at a time, so sign-ins never hold up the event loop. Pages speak
+Latvian or English (`pipeline.portal.i18n`). Searches are POSTed so
 the typed text (perhaps a personal code) never lands in a URL, a proxy log or uvicorn's access log; household pages
 are keyed by an opaque id. Any input gets a page: the handlers below turn a malformed request into a 400 page and
 an unexpected failure into a 500 page that says nothing about the data.
@@ -25,8 +28,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from pipeline.logs import get_logger
-from pipeline.portal import access_log
-from pipeline.portal.lookup import KINDS, Lookup
+from pipeline.portal import access_log, i18n
+from pipeline.portal import appeals as appeal_pages
+from pipeline.portal.i18n import N_
+from pipeline.portal.lookup import KINDS, MAX_QUERY, Lookup
 from pipeline.portal.sessions import close_session, open_session, session_user
 from pipeline.portal.settings import PortalSettings
 from pipeline.portal.users import User, active_user, attempt_sign_in, list_users
@@ -71,6 +76,7 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
     engine = engine or connect(settings.db_url)
     lookup = Lookup(engine, settings.pseudonym_secret, settings.data_key, settings.page_size)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["may_step"] = appeal_pages.may_step
     app = FastAPI(title="EIKIS staff portal", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=settings.session_key, session_cookie="eikis_session",
                        max_age=settings.session_hours * 3600, same_site="strict", https_only=settings.secure_cookie)
@@ -78,15 +84,21 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette's signature
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # noqa: BLE001 - caught here, or Starlette re-raises it to uvicorn's traceback
+            response = failed(request, exc)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
 
     def page(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
         context.setdefault("user", getattr(request.state, "user", None))
-        return templates.TemplateResponse(request, name, {"csrf": csrf_token(request), **context},
-                                          status_code=status)
+        texts = i18n.Texts(language(request))
+        return templates.TemplateResponse(
+            request, name, {"csrf": csrf_token(request), "t": texts, "_": texts.gettext, "lang": texts.language,
+                            "languages": list(i18n.NAMES.items()), "here": request.url.path, **context},
+            status_code=status)
 
     def require(request: Request, permission: str) -> User:
         user = active_user(engine, session_user(engine, request.session.get("sid")))
@@ -115,33 +127,37 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
 
     @app.exception_handler(Denied)
     async def _denied(request: Request, exc: Denied) -> Response:
-        return page(request, "error.html", 403, title="Not allowed",
-                    message="Your role does not allow this page.")
+        return page(request, "error.html", 403, title=N_("Not allowed"),
+                    message=N_("Your role does not allow this page."))
 
     @app.exception_handler(BadForm)
     async def _bad_form(request: Request, exc: BadForm) -> Response:
-        return page(request, "error.html", 400, title="Form expired",
-                    message="The form was not accepted (expired or not sent from this site). Please try again.")
+        return page(request, "error.html", 400, title=N_("Form expired"),
+                    message=N_("The form was not accepted (expired or not sent from this site). Please try again."))
 
     @app.exception_handler(BadDate)
     async def _bad_date(request: Request, exc: BadDate) -> Response:
-        return page(request, "error.html", 400, title="Bad date",
-                    message=f"'{exc.field}' must be a date YYYY-MM-DD from {EARLIEST} to {LATEST}.")
+        return page(request, "error.html", 400, title=N_("Bad date"),
+                    message=N_("'%(field)s' must be a date YYYY-MM-DD from %(earliest)s to %(latest)s."),
+                    args={"field": exc.field, "earliest": EARLIEST, "latest": LATEST})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        return page(request, "error.html", 400, title="Bad request", message="The request could not be read.")
+        return page(request, "error.html", 400, title=N_("Bad request"), message=N_("The request could not be read."))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return page(request, "error.html", exc.status_code, title="Not found" if exc.status_code == 404 else "Error",
-                    message="There is no such page." if exc.status_code == 404 else "The request was refused.")
+        if exc.status_code == 404:
+            return page(request, "error.html", 404, title=N_("Not found"), message=N_("There is no such page."))
+        return page(request, "error.html", exc.status_code, title=N_("Error"),
+                    message=N_("The request was refused."))
 
-    @app.exception_handler(Exception)
-    async def _failed(request: Request, exc: Exception) -> Response:
+    def failed(request: Request, exc: Exception) -> Response:
+        """An unexpected failure: one log line naming its class and the path, never its message or traceback (a
+        store error's message quotes the SQL and its parameters), and a page that says nothing about the data."""
         log.error("portal: %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return page(request, "error.html", 500, title="Something went wrong",
-                    message="The page could not be produced. The error was logged without its data.")
+        return page(request, "error.html", 500, title=N_("Something went wrong"),
+                    message=N_("The page could not be produced. The error was logged without its data."))
 
     hashing: list[anyio.CapacityLimiter] = []      # created in the event loop, on the first sign-in
 
@@ -166,29 +182,48 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
         if not hashing:
             hashing.append(anyio.CapacityLimiter(HASHING_SLOTS))
         attempt = functools.partial(attempt_sign_in, engine, username, form.get("password", "")[:1024], client,
-                                    settings.max_failures, settings.failure_window_minutes)
-        user, locked = await anyio.to_thread.run_sync(attempt, limiter=hashing[0])
-        if locked:
-            return page(request, "login.html", 429, error="Too many failed sign-ins. Try again later.")
-        if user is None:
-            return page(request, "login.html", 401, error="Wrong user name or password.")
+                                    settings.sign_in_limits)
+        outcome = await anyio.to_thread.run_sync(attempt, limiter=hashing[0])
+        logged_name = username if outcome.known else access_log.UNKNOWN_NAME
+        if outcome.locked:
+            access_log.append(engine, logged_name, "sign-in-refused")
+            return page(request, "login.html", 429, error=N_("Too many failed sign-ins. Try again later."))
+        if outcome.user is None:
+            access_log.append(engine, logged_name, "sign-in-failed")
+            return page(request, "login.html", 401, error=N_("Wrong user name or password."))
+        access_log.append(engine, outcome.user.username, "sign-in")
         close_session(engine, request.session.get("sid"))
+        chosen = request.session.get("lang")
         request.session.clear()
-        request.session["sid"] = open_session(engine, user.username, settings.session_hours)
+        if chosen:
+            request.session["lang"] = chosen
+        request.session["sid"] = open_session(engine, outcome.user.username, settings.session_hours)
         request.session["csrf"] = secrets.token_urlsafe(32)
         return RedirectResponse("/search", status_code=303)
 
     @app.get("/logout")
     @app.post("/logout")
     def logout(request: Request) -> RedirectResponse:
-        close_session(engine, request.session.get("sid"))
+        username = session_user(engine, request.session.get("sid"))
+        if username:
+            close_session(engine, request.session.get("sid"))
+            access_log.append(engine, username, "sign-out")
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
+
+    @app.post("/language")
+    async def choose_language(request: Request) -> RedirectResponse:
+        form = await posted(request)
+        if form.get("lang") in i18n.LANGUAGES:
+            request.session["lang"] = form["lang"]
+        back = form.get("next", "/search")
+        return RedirectResponse(back if back.startswith("/") and not back.startswith("//") else "/search",
+                                status_code=303)
 
     @app.get("/search")
     def search_form(request: Request) -> HTMLResponse:
         require(request, "search")
-        return page(request, "search.html", kinds=KINDS, kind="code", hits=None)
+        return page(request, "search.html", kinds=KINDS, kind="code", found=None, query="")
 
     @app.post("/search")
     async def search(request: Request) -> HTMLResponse:
@@ -197,9 +232,11 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
         kind = form.get("kind", "code")
         if kind not in KINDS:
             kind = "code"
-        hits = lookup.search(kind, form.get("q", "").replace("\x00", ""))
-        access_log.append(engine, user.username, "search", kind=kind, result_count=len(hits))
-        return page(request, "search.html", kinds=KINDS, kind=kind, hits=hits)
+        query = form.get("q", "").replace("\x00", "")[:MAX_QUERY]
+        found = lookup.search(kind, query)
+        access_log.append_search(engine, user.username, kind, found.total,
+                                 [(hit.household_id, hit.period) for hit in found.hits])
+        return page(request, "search.html", kinds=KINDS, kind=kind, found=found, query=query)
 
     @app.get("/household/{household_id}")
     def household(request: Request, household_id: str, month: str | None = None) -> HTMLResponse:
@@ -208,8 +245,10 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
         access_log.append(engine, user.username, "view", household_id=found.household_id if found else None,
                           period=found.period if found else None, result_count=1 if found else 0)
         if found is None:
-            return page(request, "error.html", 404, title="Not found", message="There is no such household.")
-        return page(request, "household.html", household=found)
+            return page(request, "error.html", 404, title=N_("Not found"), message=N_("There is no such household."))
+        return page(request, "household.html", household=found, appeals=appeal_pages.panel(engine, found))
+
+    appeal_pages.add_routes(app, engine, page, require, posted)
 
     @app.get("/audit", response_model=None)
     def audit(request: Request, user: str = "", since: str = "", until: str = "", kind: str = "",
@@ -220,8 +259,10 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
             body = access_log.as_csv(access_log.read(engine, wanted, limit=None))
             return Response(body, media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": 'attachment; filename="access_log.csv"'})
-        return page(request, "audit.html", rows=access_log.read(engine, wanted), wanted=wanted,
-                    kinds=("search", "view", *KINDS))
+        rows = access_log.read(engine, wanted)
+        addresses = lookup.addresses({row[5] for row in rows if row[5]})
+        return page(request, "audit.html", rows=rows, addresses=addresses, wanted=wanted,
+                    kinds=(*access_log.ACTIONS, *KINDS))
 
     @app.get("/users")
     def users(request: Request) -> HTMLResponse:
@@ -231,8 +272,16 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
     return app
 
 
+def language(request: Request) -> str:
+    """The page's language: chosen in this session, else the browser's (`Accept-Language`), else Latvian."""
+    chosen = request.session.get("lang") if "session" in request.scope else None
+    return i18n.choose(chosen, request.headers.get("accept-language", ""))
+
+
 def csrf_token(request: Request) -> str:
     """The session's CSRF token (created for an anonymous session too, so the sign-in form carries one)."""
+    if "session" not in request.scope:          # a failure before the session middleware ran: no form to post
+        return ""
     token = request.session.get("csrf")
     if not token:
         token = request.session["csrf"] = secrets.token_urlsafe(32)

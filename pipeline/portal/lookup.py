@@ -33,6 +33,14 @@ class Hit:
     name: str | None = None     # only for code and name searches: the person the search found
 
 
+@dataclass(frozen=True)
+class Found:
+    """A results page: the first `limit` hits and how many there were in all."""
+
+    hits: list[Hit]
+    total: int
+
+
 @dataclass
 class Household:
     household_id: str
@@ -44,8 +52,20 @@ class Household:
     status: str
     reason: str
     support_types: list[str]
+    threshold_eur: Decimal
+    quarantined_files: list[tuple[str, int]] = field(default_factory=list)  # the month's files with quarantined records
     income: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)   # month, VID, VSAA
     history: list[tuple[str, str]] = field(default_factory=list)              # month, status or "—"
+
+    @property
+    def distance_eur(self) -> Decimal | None:
+        """How far the average income per member is from the threshold (negative: under it)."""
+        return None if self.avg_income_eur is None else self.avg_income_eur - self.threshold_eur
+
+    @property
+    def support_shown(self) -> list[str]:
+        """The support types that apply to this household: the month's types when eligible, else none."""
+        return self.support_types if self.status == "ELIGIBLE" else []
 
 
 class Lookup:
@@ -55,15 +75,16 @@ class Lookup:
         self.sealer = Sealer(data_key)
         self.limit = limit
 
-    def search(self, kind: str, query: str) -> list[Hit]:
+    def search(self, kind: str, query: str) -> Found:
         query = query[:MAX_QUERY]
+        hits: list[Hit] = []
         if kind == "code":
-            return self._by_code(query.strip())
-        if kind == "name":
-            return self._by_name(query)
-        if kind == "address":
-            return self._by_address(query)
-        return []
+            hits = self._by_code(query.strip())
+        elif kind == "name":
+            hits = self._by_name(query)
+        elif kind == "address":
+            hits = self._by_address(query)
+        return Found(hits[: self.limit], len(hits))
 
     def _persons(self, where: str, params: dict[str, object]) -> list[Hit]:
         rows = self._rows(f"""
@@ -78,7 +99,7 @@ class Lookup:
             if (key, household_id) not in latest:
                 latest[(key, household_id)] = Hit(household_id, period, address or "",
                                                   self.sealer.open(sealed) or "(name unreadable)")
-        return sorted(latest.values(), key=lambda hit: (hit.name or "", hit.address))[: self.limit]
+        return sorted(latest.values(), key=lambda hit: (hit.name or "", hit.address))
 
     def _by_code(self, query: str) -> list[Hit]:
         digits = personcode.normalize(query)
@@ -117,7 +138,7 @@ class Lookup:
         latest: dict[str, Hit] = {}
         for household_id, period, address in rows:
             latest.setdefault(household_id, Hit(household_id, period, address or ""))
-        return sorted(latest.values(), key=lambda hit: hit.address)[: self.limit]
+        return sorted(latest.values(), key=lambda hit: hit.address)
 
     def household(self, household_id: str, month: str | None) -> Household | None:
         """The household's figures for `month` (default: the latest decided month it appears in)."""
@@ -132,25 +153,45 @@ class Lookup:
             return None
         period = month if month in periods else periods[0]
         row = self._rows("""
-            SELECT d.address, d.members, d.avg_income_eur, d.status, d.reason, r.support_types, h.income_months
+            SELECT d.address, d.members, d.avg_income_eur, d.status, d.reason, r.support_types, h.income_months,
+                   d.threshold_eur
             FROM household_decisions d
             JOIN portal_households h ON h.period = d.period AND h.aris_code = d.aris_code
             JOIN runs r ON r.period = d.period
             WHERE d.period = :p AND d.aris_code = :a""", {"p": period, "a": aris_code})[0]
-        address, members, avg, status, reason, support, income_months = row
+        address, members, avg, status, reason, support, income_months, threshold = row
         statuses = dict(self._rows(
             "SELECT period, status FROM household_decisions WHERE aris_code = :a AND period > :since "
             "AND period <= :p", {"a": aris_code, "p": period,
                                  "since": format_month(parse_month(period) - HISTORY_MONTHS)}))
         first = parse_month(period) - HISTORY_MONTHS + 1
         history = [(m, statuses.get(m, "—")) for m in (format_month(first + i) for i in range(HISTORY_MONTHS))]
-        return Household(household_id, period, periods, address or "", int(members),
-                         None if avg is None else Decimal(str(avg)).quantize(Decimal("0.01")), status, reason,
-                         [s for s in (support or "").split("|") if s], _income(income_months), history[::-1])
+        quarantined = self._rows("SELECT file, quarantined FROM source_files WHERE period = :p AND quarantined > 0 "
+                                 "ORDER BY file", {"p": period}) if status == "REVIEW" else []
+        return Household(household_id, period, periods, address or "", int(members), _cents(avg), status, reason,
+                         [s for s in (support or "").split("|") if s], _cents(threshold),
+                         [(file, int(count)) for file, count in quarantined], _income(income_months),
+                         history[::-1])
+
+    def addresses(self, household_ids: set[str]) -> dict[str, str]:
+        """The latest decided address of each opaque household id (for the auditor's reading of the access log)."""
+        found: dict[str, str] = {}
+        for household_id in household_ids:
+            rows = self._rows("""
+                SELECT d.address FROM portal_household_ids i
+                JOIN household_decisions d ON d.aris_code = i.aris_code
+                WHERE i.household_id = :h ORDER BY d.period DESC LIMIT 1""", {"h": household_id[:64]})
+            if rows and rows[0][0]:
+                found[household_id] = rows[0][0]
+        return found
 
     def _rows(self, sql: str, params: dict[str, object]) -> list[tuple]:
         with self.engine.connect() as conn:
             return [tuple(row) for row in conn.execute(text(sql), params)]
+
+
+def _cents(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def _income(encoded: str) -> list[tuple[str, Decimal, Decimal]]:

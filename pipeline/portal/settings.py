@@ -25,10 +25,15 @@ class PortalSettings:
     session_key: str = field(repr=False)
     secure_cookie: bool = False          # add `Secure` to the session cookie: set when served behind TLS
     session_hours: int = 8
-    max_failures: int = 5                # failed sign-ins per user or per client within the window ...
+    max_failures: int = 5                # failed sign-ins per user, or per client with unknown names ...
+    client_max_failures: int = 20        # ... or per client with any names, within the window ...
     failure_window_minutes: int = 15     # ... before further attempts are refused until the window passes
     page_size: int = 50
     trusted_proxies: str = ""           # addresses whose X-Forwarded-For is believed (none by default)
+
+    @property
+    def sign_in_limits(self) -> tuple[int, int, int]:
+        return self.max_failures, self.client_max_failures, self.failure_window_minutes
 
     @classmethod
     def from_env(cls, db_url: str, environ: dict[str, str] | None = None) -> PortalSettings:
@@ -42,6 +47,7 @@ class PortalSettings:
             secure_cookie=env.get("EIKIS_PORTAL_SECURE_COOKIE", "0") in ("1", "true", "True"),
             session_hours=int(env.get("EIKIS_PORTAL_SESSION_HOURS", cls.session_hours)),
             max_failures=int(env.get("EIKIS_PORTAL_MAX_FAILURES", cls.max_failures)),
+            client_max_failures=int(env.get("EIKIS_PORTAL_CLIENT_MAX_FAILURES", cls.client_max_failures)),
             failure_window_minutes=int(env.get("EIKIS_PORTAL_FAILURE_WINDOW_MINUTES", cls.failure_window_minutes)),
             trusted_proxies=env.get("EIKIS_PORTAL_TRUSTED_PROXIES", "").strip(),
         )

@@ -1,8 +1,14 @@
 """Portal users: argon2id password hashes (argon2-cffi), roles, disabling, and the sign-in lock-out.
 
-A sign-in is refused while the user name or the client address has `max_failures` failed attempts within the
-window, whatever the password: guessing is capped per account and per machine, and a locked-out attacker learns
-nothing from the answer. A successful sign-in clears the user's failures.
+A sign-in is refused, whatever the password (a locked-out guesser learns nothing from the answer), while within
+the window
+- the user name has `max_failures` failed attempts: guessing one account's password is capped from anywhere, and
+  an admin lifts it with `eikis portal-user unlock` for the colleague who really forgot;
+- the client address has `max_failures` failures with user names that do not exist: scanning for names is capped
+  per machine, while one colleague's wrong passwords do not lock the others behind the same address (issue 24.4);
+- the client address has `client_max_failures` failures of any kind (a higher bound): spraying a few guesses over
+  many real accounts from one machine is capped too.
+A successful sign-in clears the user's failures.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ from sqlalchemy import Engine, text
 
 from pipeline.errors import EikisError
 
-ROLES = ("staff", "auditor", "admin")
+ROLES = ("staff", "auditor", "admin", "decider")
 # What each role may do, enforced on the server for every request. Admins manage users but do not read the
-# access log that records their own use (separation of duties); only auditors do.
-PERMISSIONS = {"staff": {"search"}, "auditor": {"search", "audit"}, "admin": {"search", "users"}}
+# access log that records their own use (separation of duties); only auditors do. Staff register appeal decisions,
+# deciders confirm or send them back (CONTRACTS §16: four eyes; the store refuses the registrant as reviewer).
+PERMISSIONS = {"staff": {"search", "appeal_register"}, "auditor": {"search", "audit"}, "admin": {"search", "users"},
+               "decider": {"search", "appeal_decide"}}
 _USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _HASHER = PasswordHasher()  # argon2id with the library's maintained defaults (RFC 9106 low-memory profile)
 # Verified against when the user does not exist, so an unknown name costs the same time as a wrong password.
@@ -115,18 +123,45 @@ def check_password(engine: Engine, username: str, password: str) -> User | None:
     return User(username, row[1]) if row and not row[2] else None
 
 
-def attempt_sign_in(engine: Engine, username: str, password: str, client: str, max_failures: int,
-                    window_minutes: int) -> tuple[User | None, bool]:
-    """One sign-in attempt: (the user or None, whether it was refused by the lock-out).
+@dataclass(frozen=True)
+class SignIn:
+    """What one sign-in attempt came to."""
+
+    user: User | None       # the user when the name and password matched an enabled account
+    locked: bool            # refused by the lock-out, whatever the password
+    known: bool             # the user name exists (else what was typed is not logged: it may be a code or a name)
+
+
+def attempt_sign_in(engine: Engine, username: str, password: str, client: str, limits: tuple[int, int, int]
+                    ) -> SignIn:
+    """One sign-in attempt. `limits` is (max_failures, client_max_failures, window_minutes).
 
     Blocking (argon2 is slow and takes 64 MiB, on purpose): the web app runs it in a worker thread, a few at a time.
     """
-    subjects = [f"user:{username}", f"client:{client}"]
-    if locked_out(engine, subjects, max_failures, window_minutes):
-        return None, True
+    max_failures, client_max, window = limits
+    known = user_exists(engine, username)
+    if (locked_out(engine, [f"user:{username}", f"unknown-name:{client}"], max_failures, window)
+            or locked_out(engine, [f"client:{client}"], client_max, window)):
+        return SignIn(None, True, known)
     user = check_password(engine, username, password)
     if user is None:
+        subjects = [f"user:{username}", f"client:{client}"]
+        if not known:
+            subjects.append(f"unknown-name:{client}")
         record_failure(engine, subjects)
-        return None, False
+        return SignIn(None, False, known)
     clear_failures(engine, f"user:{username}")
-    return user, False
+    return SignIn(user, False, known)
+
+
+def user_exists(engine: Engine, username: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT 1 FROM portal_users WHERE username = :u"), {"u": username[:64]}).first() \
+            is not None
+
+
+def unlock_user(engine: Engine, username: str) -> None:
+    """Lift the user's lock-out now (the admin's answer to a colleague who mistyped, instead of waiting)."""
+    if not user_exists(engine, username):
+        raise EikisError(f"no user {username}")
+    clear_failures(engine, f"user:{username}")

@@ -22,7 +22,8 @@ from pipeline.errors import SourceError
 from pipeline.handoff import RecipientFile
 from pipeline.publish.companion import with_companion
 
-RESULT_COLUMNS = ("claim_id", "object_id", "support_type", "status", "reason", "claimed_eur", "accepted_eur")
+RESULT_COLUMNS = ("claim_id", "object_id", "support_type", "status", "reason", "claimed_eur", "accepted_eur",
+                  "correction_set")
 PAYOUT_COLUMNS = ("supplier", "claimed_eur", "accepted_eur", "previously_paid_eur", "payout_eur")
 AUDIT_COLUMNS = ("supplier", "claim_id", "object_id", "support_type", "accepted_eur")
 _EUR = re.compile(r"[0-9]{1,15}\.[0-9]{2}")
@@ -50,7 +51,8 @@ def read_results(folder: Path) -> list[ClaimResult]:
             if accepted is None:
                 raise SourceError("accepted_eur is empty", file=path, line=line)
             results.append(ClaimResult(supplier, row["claim_id"], row["object_id"] or None,
-                                       row["support_type"] or None, row["status"], row["reason"], claimed, accepted))
+                                       row["support_type"] or None, row["status"], row["reason"], claimed, accepted,
+                                       row["correction_set"]))
     return results
 
 
@@ -84,7 +86,7 @@ def write_outbox(build: Path, period: str, run_id: str, policy_digest: str, resu
     for supplier, rows in sorted(by_supplier.items()):
         write(f"{supplier}/claim_result.csv", RESULT_COLUMNS, [
             (r.claim_id, r.object_id or "", r.support_type or "", r.status, r.reason, _money(r.claimed_eur),
-             _money(r.accepted_eur)) for r in sorted(rows, key=lambda item: item.claim_id)])
+             _money(r.accepted_eur), r.correction_set) for r in sorted(rows, key=lambda item: item.claim_id)])
     put("payout.csv", render_payout(supplier_payouts), len(supplier_payouts))
     write("audit_sample.csv", AUDIT_COLUMNS, [
         (r.supplier, r.claim_id, r.object_id or "", r.support_type or "", _money(r.accepted_eur)) for r in sample])

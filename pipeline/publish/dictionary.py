@@ -146,6 +146,10 @@ COLUMNS: dict[str, Column] = {item.name: item for item in (
     Column("claimed_eur", Kind.AMOUNT, Words("prasītā summa EUR", "the amount claimed in EUR")),
     Column("accepted_eur", Kind.AMOUNT, Words("pieņemtā (izmaksājamā) summa EUR", "the amount accepted (paid) in "
                                               "EUR")),
+    Column("correction_set", Kind.TEXT, Words(
+        "labojumu kopas numurs (`01`, `02`, …), kuras rinda padarīja objektu atbalsttiesīgu pēc apstiprināta "
+        "pārsūdzības lēmuma; tukšs, ja izšķīra sākotnējā datne", "the number of the correction set (`01`, `02`, …) "
+        "whose row made the object claimable after an upheld appeal; empty when the original file decided")),
     Column("supplier", Kind.TEXT, Words("piegādātāja mape: `traders_electricity/<reģ. nr.>`, `traders_gas/<reģ. "
                                         "nr.>` vai `heat/<reģ. nr.>`", "the supplier's folder: "
                                         "`traders_electricity/<reg. no.>`, `traders_gas/<reg. no.>` or "
@@ -348,14 +352,16 @@ FILE_KINDS: tuple[FileKind, ...] = (
                                        "the first rule that fails (in the order of CONTRACTS §12)")},
              codes={"reason": "sopa_return"}),
     FileKind("claim_result", "claim_result.csv", tuple(f"{folder}/claim_result.csv" for folder in SUPPLIER_FOLDERS),
-             ("claim_id", "object_id", "support_type", "status", "reason", "claimed_eur", "accepted_eur"),
+             ("claim_id", "object_id", "support_type", "status", "reason", "claimed_eur", "accepted_eur",
+              "correction_set"),
              companion=True, about=Words(
                  "viena rinda katram jūsu `claim_id` (pēc labojumiem) ar lēmumu, sakārtota pēc `claim_id`",
                  "one row per `claim_id` of yours (after corrections) with its decision, sorted by `claim_id`"),
-             example=(("A-0001", "E-000123", "ELECTRICITY_BASE", ACCEPTED, "", "8.00", "8.00"),
-                      ("A-0002", "E-000124", "ELECTRICITY_BASE", REDUCED, OVER_CAP, "40.00", "30.00"),
-                      ("A-0003", "E-000999", "ELECTRICITY_BASE", REJECTED, UNKNOWN_OBJECT, "1.00", "0.00"),
-                      ("A-0004", "", "", REJECTED, MALFORMED, "", "0.00")),
+             example=(("A-0001", "E-000123", "ELECTRICITY_BASE", ACCEPTED, "", "8.00", "8.00", ""),
+                      ("A-0002", "E-000124", "ELECTRICITY_BASE", REDUCED, OVER_CAP, "40.00", "30.00", ""),
+                      ("A-0003", "E-000999", "ELECTRICITY_BASE", REJECTED, UNKNOWN_OBJECT, "1.00", "0.00", ""),
+                      ("A-0004", "", "", REJECTED, MALFORMED, "", "0.00", ""),
+                      ("A-0005", "E-000311", "ELECTRICITY_BASE", ACCEPTED, "", "6.00", "6.00", "01")),
              meanings={"object_id": Words("prasītais objekts (`PROTECTED_USER`: līguma numurs); tukšs, ja rindu "
                                           "nevarēja nolasīt", "the object claimed (`PROTECTED_USER`: the contract "
                                           "number); empty when the line could not be read"),

@@ -180,6 +180,25 @@ _TYPES = {Kind.AMOUNT: Words("summas ir skaitļi ar 2 decimālzīmēm", "amounts
           Kind.INTEGER: Words("karogi un skaiti ir skaitļi", "flags and counts are numbers"),
           Kind.DATE: Words("datumi ir datumi", "dates are dates"),
           Kind.TEXT: Words("kodi, identifikatori un adreses ir teksts", "codes, ids and addresses are text")}
+# Appeals (CONTRACTS §16): what a recipient of the monthly files also receives after an upheld appeal.
+CORRECTED_GUIDES = ("municipality", "trader", "heat", "dso")
+_CORRECTIONS = Words(
+    "## Labojumu kopas (pārsūdzības)\n"
+    "Ja BVKB apmierina mājsaimniecības pārsūdzību un otrs darbinieks lēmumu apstiprina, jūs saņemat labojumu kopu "
+    "`<P>/corrections/<NN>/` (`01`, `02`, …): `changes.csv` ar jūsu datnes kolonnām un vēl `change` (`ADDED` — "
+    "objekts jūsu sarakstā nebija atbalsttiesīgs, `CHANGED` — mainījās `eligible_dwellings` vai `support_types`) "
+    "un `case_ref` (BVKB lietas numurs), un savu `manifest.json`. Kopa satur tikai mainītās rindas; pašvaldība "
+    "saņem mainītās adreses ar jauno `status`. Mēneša sākotnējā datne netiek pārrakstīta: spēkā ir sākotnējā datne "
+    "ar visām kopām pēc kārtas. Ar atbalstu pēc labojuma rēķinātu objektu var pieprasīt kompensācijai; "
+    "`claim_result.csv` kolonna `correction_set` nosauc kopu.",
+    "## Correction sets (appeals)\n"
+    "When BVKB upholds a household's appeal and a second staff member confirms the decision, you receive a "
+    "correction set `<P>/corrections/<NN>/` (`01`, `02`, …): `changes.csv` with your file's columns plus `change` "
+    "(`ADDED`: the object was not eligible in your list; `CHANGED`: its `eligible_dwellings` or `support_types` "
+    "changed) and `case_ref` (BVKB's case reference), and its own `manifest.json`. A set holds only the changed "
+    "rows; a municipality gets the changed addresses with their new `status`. The month's original file is never "
+    "rewritten: what holds is the original file with every set applied in order. An object billed with the support "
+    "after a correction may be claimed; `claim_result.csv`'s `correction_set` names the set.")
 _MANIFEST = Words("`manifest.json`: kas publicēts (sk. *Datņu pārbaude*).",
                   "`manifest.json`: what was published (see *Check the files*).")
 _OPEN_XLSX = Words(
@@ -266,6 +285,8 @@ def render_guide(guide: Guide, language: str) -> str:
     lines.append("")
     for kind in kinds:
         lines += _columns(kind, language)
+    if guide.key in CORRECTED_GUIDES:
+        lines += [_CORRECTIONS[language], ""]
     if guide.steps:
         lines += [f"## {_HEADINGS['steps'][language]}", *[f"- {step[language]}" for step in guide.steps], ""]
     if guide.key == "how_to_claim":         # a file the supplier writes: nothing of ours to open or check

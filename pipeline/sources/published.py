@@ -30,6 +30,7 @@ class PublishedObject:
     eligible: bool
     eligible_dwellings: int
     support_types: frozenset[str]
+    correction_set: str = ""    # the correction set (§16) this row comes from; empty: the original file
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,11 @@ class PublishedOutbox:
 
 def open_outbox(root: Path, period: str) -> PublishedOutbox:
     """Read `<root>/<P>/manifest.json`; a missing or foreign manifest stops the run."""
-    folder = Path(root) / period
+    return open_folder(Path(root) / period, period)
+
+
+def open_folder(folder: Path, period: str) -> PublishedOutbox:
+    """Read `<folder>/manifest.json`, which must be for P (an outbox of P, or one of its correction sets)."""
     manifest_path = folder / "manifest.json"
     try:
         raw = manifest_path.read_bytes()
@@ -92,13 +97,15 @@ def supplier_objects(outbox: PublishedOutbox, supplier: str) -> dict[str, Publis
     path = outbox.verified(f"{supplier}/eligibility.csv")
     if path is None:
         return {}
-    objects = {}
-    for line, row in read_rows(path, SUPPLIER_COLUMNS):
-        if row["eligible"] not in ("0", "1") or not is_ascii_digits(row["eligible_dwellings"]):
-            raise SourceError("published row with an unreadable eligible/eligible_dwellings", file=path, line=line)
-        types = frozenset(t for t in row["support_types"].split("|") if t)
-        objects[row["object_id"]] = PublishedObject(row["eligible"] == "1", int(row["eligible_dwellings"]), types)
-    return objects
+    return {row["object_id"]: published_object(row, path, line) for line, row in read_rows(path, SUPPLIER_COLUMNS)}
+
+
+def published_object(row: dict[str, str], path: Path, line: int, correction_set: str = "") -> PublishedObject:
+    """One published supplier row (§10, or a §16 correction row) as a claim is checked against it."""
+    if row["eligible"] not in ("0", "1") or not is_ascii_digits(row["eligible_dwellings"]):
+        raise SourceError("published row with an unreadable eligible/eligible_dwellings", file=path, line=line)
+    types = frozenset(t for t in row["support_types"].split("|") if t)
+    return PublishedObject(row["eligible"] == "1", int(row["eligible_dwellings"]), types, correction_set)
 
 
 def protected_contracts(outbox: PublishedOutbox | None, reg_no: str) -> frozenset[str]:

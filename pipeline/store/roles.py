@@ -19,11 +19,14 @@ from sqlalchemy.exc import ProgrammingError
 
 from pipeline.errors import StoreError
 
-APPEND_ONLY = ("access_log", "audit_events", "claims_checks", "deletion_log", "payout_ledger")
+APPEND_ONLY = ("access_log", "appeal_decisions", "appeal_holds", "audit_events", "claims_checks", "deletion_log",
+               "payout_ledger")
 READ_ONLY = ("alembic_version",)
-# What the application may ask the owner to do, each checked inside the function (`sql/006`, `sql/009`).
+# What the application may ask the owner to do, each checked inside the function (`sql/006`, `sql/009`,
+# `sql/011`).
 OWNER_FUNCTIONS = ("access_log_purge(timestamp, timestamp)", "eikis_new_period_tables(text)",
-                   "eikis_attach_period_tables(text)", "eikis_drop_period_table(text, text)")
+                   "eikis_attach_period_tables(text)", "eikis_drop_period_table(text, text)",
+                   "appeal_decisions_purge(text)")
 
 
 def grant_app_role(conn: Connection, role: str) -> None:

@@ -139,6 +139,8 @@ def test_every_dag_succeeds_on_its_first_trigger_with_only_a_month_and_no_secret
     server = LoopbackSFTPServer(out / "sftp", password=found["sftp password"]).start()
     try:
         demo = airflow_demo.deployment(out, 8123, server, dict(os.environ))
+        airflow_demo.stage_sample_inbox(demo)
+        assert demo["EIKIS_INBOX"] == str(out / "inbox")  # retention may delete it, never sample_data/
         env = migrated(with_bureau_secrets(demo, tmp_path, server, found))
         with ArgvWatch() as argv:
             logs = run_every_dag(env, airflow_demo.supply_sample_claims)

@@ -10,11 +10,11 @@ from sqlalchemy import create_engine, inspect
 
 from pipeline.config import Deployment, check_password_env, resolve_run
 from pipeline.errors import ConfigError, EikisError
-from pipeline.flows import aldis, claims, monthly, retention, simulate
+from pipeline.flows import aldis, claims, corrections, monthly, retention, simulate
 from tests.dags.harness import airflow_env, dags_test
 
 FLOWS = {"eikis_monthly": monthly, "aldis_protected_users": aldis, "eikis_claims": claims,
-         "eikis_retention": retention, "eikis_simulate": simulate}
+         "eikis_retention": retention, "eikis_simulate": simulate, "eikis_corrections": corrections}
 
 
 @pytest.mark.parametrize("dag_id", sorted(FLOWS))

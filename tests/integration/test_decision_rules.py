@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import Settings
@@ -241,3 +243,14 @@ def test_missing_price_for_the_period_stops_the_run_and_publishes_nothing(tmp_pa
         run_month(P, tmp_path / "inbox", tmp_path / "outbox", MINIMAL_POLICY, tmp_path / "work", settings)
     assert not (tmp_path / "outbox" / P).exists()
     assert not list(Path(tmp_path / "outbox").glob(".build-*")) if (tmp_path / "outbox").exists() else True
+
+
+def test_no_decided_table_holds_money_or_anything_else_as_a_float(decided):
+    """§9 is decided in integer cents (DuckDB HUGEINT, then EUR text): no float column in the decision records of
+    the households and the connections (members.parquet's display columns are the store's and portal's input)."""
+    decisions = decided["root"] / "work" / P / "decisions"  # type: ignore[operator]
+    tables = ["households", *(f"{c}{kind}" for c in ("electricity", "gas", "heat") for kind in ("", "_returned"))]
+    for name in tables:
+        schema = pq.read_schema(decisions / f"{name}.parquet")
+        floats = [field.name for field in schema if pa.types.is_floating(field.type)]
+        assert floats == [], f"{name}: float columns {floats}"

@@ -73,7 +73,8 @@ def as_app(store: dict[str, str], statement: str) -> str | None:
 def test_the_application_role_cannot_rewrite_an_append_only_table(store, table):
     trigger = {"access_log": "access_log_append_only", "payout_ledger": "payout_ledger_append_only",
                "deletion_log": "deletion_log_append_only", "audit_events": "ALL",
-               "claims_checks": "claims_checks_append_only"}[table]
+               "claims_checks": "claims_checks_append_only",
+               "appeal_decisions": "appeal_decisions_append_only", "appeal_holds": "appeal_holds_append_only"}[table]
     column = "period" if table in ("payout_ledger", "claims_checks") else "at"
     for statement in (f"ALTER TABLE {table} DISABLE TRIGGER {trigger}", f"DELETE FROM {table}",
                       f"UPDATE {table} SET {column} = {column}", f"TRUNCATE {table}", f"DROP TABLE {table}"):

@@ -80,7 +80,7 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD):
 def signed_in(app):
     """A factory: a TestClient signed in with the given role."""
     def make(role: str = "staff") -> TestClient:
-        client = TestClient(app, raise_server_exceptions=False)
+        client = TestClient(app, raise_server_exceptions=False, headers={"Accept-Language": "en"})
         assert sign_in(client, role).status_code == 303
         return client
     return make

@@ -92,3 +92,10 @@ def test_the_municipality_guide_tells_review_from_not_eligible():
 
 def test_the_readme_links_the_guides():
     assert "](docs/recipients/README.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("key", ["municipality", "trader", "heat", "dso"])
+def test_the_recipients_of_monthly_files_are_told_about_correction_sets(key):
+    rendered = render_guides()
+    assert "`<P>/corrections/<NN>/`" in rendered[f"{key}.en.md"] and "`case_ref`" in rendered[f"{key}.lv.md"]
+    assert "## Correction sets (appeals)" in rendered[f"{key}.en.md"]

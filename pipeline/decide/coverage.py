@@ -31,7 +31,7 @@ UNREACHED_COLUMNS = ("aris_code", "address", "municipality_code")
 
 def count_at(codes: pd.Series, counts: pd.Series) -> np.ndarray:
     """`counts[code]` for every code, 0 where it has none: one Arrow hash look-up (`Series.map` over text keys
-    goes cell by cell in Python, seconds for the 900 000 electricity objects)."""
+    goes cell by cell in Python, over the 900 000 national electricity objects)."""
     at = pc.index_in(pa.array(codes, type=pa.string()), value_set=pa.array(counts.index, type=pa.string()))
     found = pc.take(pa.array(counts.to_numpy(dtype=np.int64)), at)
     return pc.fill_null(found, 0).to_numpy()

@@ -6,6 +6,7 @@ Exit 0 on success; on failure, exit non-zero with one line on stderr naming the 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -186,7 +187,7 @@ def _common_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _generate(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.generate.inbox import generate_inbox
+    from pipeline.generate.inbox import generate_inbox  # lazy: a subcommand loads only its own flow's libraries
 
     target = generate_inbox(args.period, args.out, scale=args.scale, seed=args.seed, inject_bad=args.inject_bad,
                             fraction=args.fraction, workers=settings.workers)
@@ -194,7 +195,7 @@ def _generate(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.flows.monthly import RunConfig, ingest_all
+    from pipeline.flows.monthly import RunConfig, ingest_all  # lazy: a subcommand loads only its own flow's libraries
 
     config = RunConfig(period=args.period, inbox=str(args.inbox), workdir=str(args.workdir))
     print_source_table(ingest_all(config, settings))
@@ -202,7 +203,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.flows.monthly import run_month
+    from pipeline.flows.monthly import run_month  # lazy: a subcommand loads only its own flow's libraries
     from pipeline.store.db import default_url
     from pipeline.store.health import check_store
 
@@ -227,6 +228,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _simulate(args: argparse.Namespace, settings: Settings) -> None:
+    # lazy: a subcommand loads only its own flow's libraries
     from pipeline.flows.simulate import parse_variant, simulate
 
     variants = [parse_variant(text) for text in args.variant]
@@ -245,7 +247,7 @@ def print_source_table(summaries: dict[str, SourceSummary]) -> None:
 
 
 def _aldis(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.flows.aldis import run_aldis
+    from pipeline.flows.aldis import run_aldis  # lazy: a subcommand loads only its own flow's libraries
 
     result = run_aldis(args.period, args.inbox, args.outbox, args.traders, args.workdir, settings, args.db)
     print(f"aldis run {result.run_id}: {result.sopa_records} SOPA records, {sum(result.passed.values())} passed, "
@@ -257,7 +259,7 @@ def _aldis(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _generate_appeals(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.generate.appeals import generate_appeals
+    from pipeline.generate.appeals import generate_appeals  # lazy: a subcommand loads only its own libraries
     from pipeline.store.db import connect, default_url
 
     for item in generate_appeals(connect(args.db or default_url(args.workdir)), args.period):
@@ -265,6 +267,7 @@ def _generate_appeals(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _corrections(args: argparse.Namespace, settings: Settings) -> None:
+    # lazy: a subcommand loads only its own flow's libraries
     from pipeline.flows.corrections import CorrectionsConfig, publish_corrections, summary_line
     from pipeline.store.db import default_url
 
@@ -276,7 +279,7 @@ def _corrections(args: argparse.Namespace, settings: Settings) -> None:
 
 def _retention(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.flows.claims import _os_user  # the operating-system user, as the CLI's approval records it
-    from pipeline.flows.retention import hold_command, retention_command
+    from pipeline.flows.retention import hold_command, retention_command  # lazy: its own flow only
 
     if args.hold or args.release:
         return hold_command(args.db, args.hold or args.release, release=bool(args.release),
@@ -287,6 +290,7 @@ def _retention(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _claims(args: argparse.Namespace, settings: Settings) -> None:
+    # lazy: a subcommand loads only its own flow's libraries
     from pipeline.flows.claims import ClaimsConfig, payout_table, run_claims
     from pipeline.store.db import default_url
 
@@ -311,29 +315,27 @@ def _claims(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _generate_claims(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.generate.claims import generate_claims
+    from pipeline.generate.claims import generate_claims  # lazy: a subcommand loads only its own flow's libraries
 
     target = generate_claims(args.period, args.published, args.aldis, args.out, args.policy, seed=args.seed)
     print(f"claims written to {target}")
 
 
 def _portal(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.portal.serve import serve
+    from pipeline.portal.serve import serve  # lazy: a subcommand loads only its own flow's libraries
 
     serve(args.db, args.host, args.port)
 
 
 def _portal_user(args: argparse.Namespace, settings: Settings) -> None:
-    from pipeline.portal.serve import user_command
+    from pipeline.portal.serve import user_command  # lazy: a subcommand loads only its own flow's libraries
 
     user_command(args.user_command, args.db, getattr(args, "username", None), getattr(args, "role", None),
                  sys.stdin)
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> None:
-    import os
-
-    from pipeline.store.db import default_url
+    from pipeline.store.db import default_url  # lazy: a subcommand loads only its own flow's libraries
     from pipeline.store.migrate import upgrade
     from pipeline.store.url import safe_url
 

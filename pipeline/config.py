@@ -22,6 +22,7 @@ from typing import Any
 
 from pipeline.errors import ConfigError
 from pipeline.logs import get_logger
+from pipeline.period import parse_month
 
 log = get_logger("config")
 
@@ -123,8 +124,6 @@ def resolve_run(params: Mapping[str, Any], declared: Iterable[str], default_peri
     """The one resolver every DAG's first task calls: refuse undeclared config keys, take the month from the
     `period_key` param or else `default_period` (the schedule's), and read the deployment's settings.
     Each flow turns the request into its own frozen config."""
-    from pipeline.period import parse_month
-
     run = run_params(params, declared)
     period = str(run.get(period_key) or default_period or "")
     if not period:
@@ -153,7 +152,7 @@ def run_params(params: Mapping[str, Any], declared: Iterable[str]) -> dict[str, 
 
 def store_url(url: str) -> str:
     """`EIKIS_DB_URL` as given, refused when it carries a password (it would travel in XComs and logs)."""
-    from sqlalchemy import make_url
+    from sqlalchemy import make_url  # lazy: SQLAlchemy only where a store URL is checked, not at DAG parse
     from sqlalchemy.exc import ArgumentError
 
     try:

@@ -17,10 +17,12 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.errors import SourceError
 
@@ -58,11 +60,24 @@ def read_columns(path: Path, expected_header: Sequence[str]) -> tuple[list[int],
     return lines, dict(zip(expected_header, columns, strict=True))
 
 
+def read_records(path: Path) -> Iterator[list[str]]:
+    """Every record of a CSV EIKIS wrote itself, header first, as the dialect reads it, without the checks of
+    `read_rows` (the spreadsheet companion of a recipient file reads it back so)."""
+    with _reader(path) as reader:
+        yield from reader
+
+
+@contextmanager
+def _reader(path: Path) -> Iterator[Any]:
+    """A `csv.reader` over the file in the contract dialect: the one place a contract CSV is opened."""
+    with path.open("r", encoding="utf-8", newline="") as handle:
+        yield csv.reader(handle, dialect=ContractDialect)
+
+
 def _checked_rows(path: Path, expected_header: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
     """`(line_number, fields)` of each non-blank record after a header equal to `expected_header`."""
     try:
-        with path.open("r", encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle, dialect=ContractDialect)
+        with _reader(path) as reader:
             header = next(reader, None)
             if header is None:
                 raise SourceError("empty file, expected a header row", file=path, line=1)
@@ -151,7 +166,7 @@ def _column_texts(column: list[object], neutralise_cells: bool) -> list[str]:
 
 def _may_start_a_formula(joined: str) -> bool:
     """Whether a cell of the `\\n`-joined column may begin like a formula (a line break inside a cell can make
-    this say yes for nothing; never no for something). Substring search: a regex here is ten times slower."""
+    this say yes for nothing; never no for something). Substring search: a regex here is much slower."""
     return joined[:1] in FORMULA_START or any("\n" + start in joined for start in FORMULA_START)
 
 
@@ -162,8 +177,6 @@ def render_table(header: Sequence[str], table: pa.Table) -> bytes:
     that are all ASCII), integers are their decimal digits as `str` gives them. Any other column type, an empty
     table, or any missing value (a pandas text column gives `nan` for one, which `render_columns` writes as is)
     is refused (`arrow_renderable`): the caller renders those with `render_columns` from its own cells."""
-    import pyarrow.compute as pc
-
     if not arrow_renderable(table) or table.num_columns != len(header):
         raise ValueError("render_table takes text and integer columns without missing values, one per header cell")
     texts = [_arrow_texts(column) for column in table.columns]
@@ -190,8 +203,6 @@ def arrow_renderable(table: pa.Table) -> bool:
 
 def _arrow_texts(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Each cell of a column as it appears between the delimiters (`_column_texts` in Arrow), as large strings."""
-    import pyarrow.compute as pc
-
     if pa.types.is_integer(column.type):
         return pc.cast(column, pa.large_string())     # numbers: nothing to neutralise, and nothing to quote
     texts = pc.cast(column, pa.large_string())

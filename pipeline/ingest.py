@@ -164,7 +164,7 @@ def staged_rows(layout: WorkLayout, source: str) -> int:
 def load_address_status(layout: WorkLayout) -> pd.Series:
     """aris_code -> status of the staged ARIS table. Each address-checking source's process loads it (1.6 M
     national addresses): built from the Arrow columns, as pandas' Arrow-backed strings, rather than through NumPy
-    object arrays that pandas then converts back (≈ 0.15 CPU-s instead of ≈ 1 a source)."""
+    object arrays that pandas then converts back (figures: docs/benchmarks.md)."""
     folder = layout.staged("aris")
     if not folder.exists():
         raise SourceError("ARIS is not staged yet for this period; ingest aris first", file=folder)

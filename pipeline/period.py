@@ -25,8 +25,9 @@ def parse_month(text: str) -> int:
 def parse_months(texts: Any) -> tuple[Any, Any]:
     """`parse_month` for a whole Arrow string array at once: numpy (valid mask, month index, 0 where invalid).
 
-    The same rule as MONTH_PATTERN, read off the bytes in numpy (a regex, two slices and two casts in Arrow cost
-    a tenth of staging VID): exactly seven bytes, four ASCII digits of a year from 1900, `-`, a month 01..12."""
+    The same rule as MONTH_PATTERN, read off the bytes in numpy (a regex, two slices and two casts in Arrow were
+    a visible part of staging VID): exactly seven bytes, four ASCII digits of a year from 1900, `-`, a month 01..12."""
+    # lazy: Arrow only for whole columns; DAG files parse single months
     from pipeline.textcolumns import chars_at, digits_at, fixed_width
 
     fits, matrix = fixed_width(texts, 7)

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import WorkLayout
-from pipeline.csvio import render_columns
+from pipeline.csvio import read_columns, render_columns
 from pipeline.decide.rules import ELIGIBLE
 
 COVERAGE_FILE = "coverage.csv"      # in `<workdir>/<P>/summaries/`: counts only, kept past retention
@@ -31,7 +31,7 @@ UNREACHED_COLUMNS = ("aris_code", "address", "municipality_code")
 
 def count_at(codes: pd.Series, counts: pd.Series) -> np.ndarray:
     """`counts[code]` for every code, 0 where it has none: one Arrow hash look-up (`Series.map` over text keys
-    goes cell by cell in Python, seconds for the 900 000 electricity objects)."""
+    goes cell by cell in Python, over the 900 000 national electricity objects)."""
     at = pc.index_in(pa.array(codes, type=pa.string()), value_set=pa.array(counts.index, type=pa.string()))
     found = pc.take(pa.array(counts.to_numpy(dtype=np.int64)), at)
     return pc.fill_null(found, 0).to_numpy()
@@ -98,5 +98,5 @@ def read_coverage(layout: WorkLayout) -> pd.DataFrame | None:
     path = layout.summaries / COVERAGE_FILE
     if not path.exists():
         return None
-    frame = pd.read_csv(path, sep=";", dtype={"municipality": "string"})
-    return frame.astype({name: "int64" for name in COVERAGE_COLUMNS[1:]})
+    _, columns = read_columns(path, COVERAGE_COLUMNS)
+    return pd.DataFrame(columns).astype({"municipality": "string", **{name: "int64" for name in COVERAGE_COLUMNS[1:]}})

@@ -31,7 +31,7 @@ LATEST_VERSIONS = """
 -- §4: "The same DocumentId more than once = a correction: the one with the latest SubmittedAt wins"; two versions
 -- submitted at the same second: the later one in the extract (file name, then record) wins. Only a document whose
 -- staged id hash (`doc_hash`) repeats can have versions; among those the real DocumentId decides, so a hash
--- collision costs time, never correctness (ranking all documents by their text ids cost twice the CPU).
+-- collision costs time, never correctness (ranking all documents by their text ids is the slower way).
 CREATE TEMP TABLE latest_versions AS
 WITH vid AS MATERIALIZED (
          SELECT doc_hash, document_id, submitted_at, file, record, person_no, period_start, period_end, amount_cents

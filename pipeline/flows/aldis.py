@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.config import Settings
+from pipeline.config import Settings, resolve_run
 from pipeline.errors import SourceError
 from pipeline.inbox import listing, naming_the_inbox, private_copies, private_root
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
+from pipeline.runlock import period_lock
+from pipeline.traders import load_traders
 
 log = get_logger("flows.aldis")
 
@@ -68,8 +70,6 @@ def run_aldis(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Pa
               db_url: str | None = None) -> AldisResult:
     """Read, decide and publish P's ALDIS outbox; nothing is published unless every step succeeds. One run of P at
     a time: P's lock on the ALDIS outbox root and the ALDIS work folder (a second run is refused in one line)."""
-    from pipeline.runlock import period_lock
-
     parse_month(period)
     with period_lock(period, Path(outbox), aldis_workdir(workdir, period)):
         return _run_aldis_locked(period, inbox, outbox, traders, workdir, settings, db_url)
@@ -77,6 +77,7 @@ def run_aldis(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Pa
 
 def _run_aldis_locked(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Path, settings: Settings,
                       db_url: str | None) -> AldisResult:
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.decide.aldis import AldisFacts, AldisReason, decide_protected_users
     from pipeline.publish.aldis import (
         write_aldis_manifest,
@@ -90,7 +91,6 @@ def _run_aldis_locked(period: str, inbox: Path, outbox: Path, traders: Path, wor
     from pipeline.sources.common import Quarantine
     from pipeline.sources.contracts import read_contract_lists, trader_folders
     from pipeline.sources.sopa import read_protected_users
-    from pipeline.traders import load_traders
 
     register = load_traders(traders)
     work = aldis_workdir(workdir, period)
@@ -132,6 +132,7 @@ def _run_aldis_locked(period: str, inbox: Path, outbox: Path, traders: Path, wor
     log.info("aldis %s: %d SOPA records, %d passed, %d returned %s", period, len(users), len(decision.passed),
              len(decision.returned), result.returned)
     if db_url:
+        # lazy: loaded when the task runs, not when Airflow parses the DAG file
         from pipeline.store.aldis import record_aldis_run
 
         record_aldis_run(db_url, result)
@@ -139,7 +140,7 @@ def _run_aldis_locked(period: str, inbox: Path, outbox: Path, traders: Path, wor
 
 
 def _save_quarantine(work: Path, *quarantines: Any) -> None:
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # lazy: loaded when the task runs, not when Airflow parses the DAG file
 
     folder = work / "quarantine"
     folder.mkdir(parents=True, exist_ok=True)
@@ -169,8 +170,6 @@ def resolve_config(params: dict[str, Any], logical_date: dt.datetime | None,
     delivery-day switch from the trigger, every path from the deployment (`pipeline.config.resolve_run`).
     `wait_until` is the 7th, or P's first day (already past, so the deferrable wait ends at once) when the
     `wait_for_delivery_day` param is off."""
-    from pipeline.config import resolve_run
-
     request = resolve_run(params, RUN_PARAMS, previous_month(logical_date) if logical_date else None, environ)
     period, where = request.period, request.deployment
     wait = request.switches.get("wait_for_delivery_day", True) is not False
@@ -193,8 +192,8 @@ def plan(config: dict[str, Any], part: str) -> list[dict[str, Any]]:
     """Delivery plans for `part` "traders" (one per production trader's file, labelled with the trader's name for
     the UI) or "sopa" (the returns); none without a recipients file. A file for a trader that is not in
     production for P is refused here too, so it can never be sent."""
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
-    from pipeline.traders import load_traders
 
     if not config.get("recipients"):
         return []
@@ -218,6 +217,7 @@ def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
                 connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Task body: one recipient's verified, atomic SFTP delivery (`pipeline.deliver.tasks`, shared by every flow);
     `connection` is an Airflow connection's host, port, login, password and extra."""
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.deliver.tasks import deliver_planned
 
     recipients = config.get("recipients")
@@ -228,6 +228,7 @@ def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
 def endpoint_connection(config: dict[str, Any], plan_entry: dict[str, Any],
                         get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
     """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`)."""
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.deliver.tasks import endpoint_connection as named_connection
 
     return named_connection(Path(config["recipients"]), plan_entry, get_connection)

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.config import resolve_run
 from pipeline.csvio import render_csv
 from pipeline.decide.approval import ApprovalRefused, four_eyes
 from pipeline.decide.audit_sample import audit_sample
@@ -92,8 +93,6 @@ def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None
     """The DAG run's config: the month and `as_of` from the trigger, every path, the store and the recipients
     from the deployment (`pipeline.config.resolve_run`), the approvers and the approval's time limit from
     `EIKIS_CLAIMS_APPROVERS` and `EIKIS_CLAIMS_APPROVAL_HOURS`."""
-    from pipeline.config import resolve_run
-
     env = os.environ if environ is None else environ
     request = resolve_run(params, RUN_PARAMS, None, env)
     where, as_of = request.deployment, request.switches.get("as_of") or None

@@ -37,6 +37,7 @@ def one_line(exc: BaseException) -> str | None:
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or type(exc).__name__}".replace("\n", " ")
     if type(exc).__module__.startswith("sqlalchemy"):
+        # lazy: the store's libraries only when a failure is described, not at DAG parse
         from pipeline.store.health import describe
 
         return f"store error: {describe(exc)}"  # type: ignore[arg-type]

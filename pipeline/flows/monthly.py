@@ -12,6 +12,7 @@ XComs. Heavy imports stay inside the functions so the DAG file parses fast. A DA
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -22,10 +23,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipeline.catalog import SOURCE_ORDER
-from pipeline.config import Settings
+from pipeline.config import Settings, WorkLayout, private_files, resolve_run
+from pipeline.errors import SourceError
 from pipeline.handoff import DecisionSummary, PublishedOutbox, RunResult, SourceSummary
-from pipeline.logs import get_logger, timed
-from pipeline.policy import Policy
+from pipeline.inbox import listing
+from pipeline.logs import get_logger, quiet_noisy_loggers, timed
+from pipeline.policy import Policy, load_policy
 from pipeline.runlock import period_lock
 
 log = get_logger("flows.monthly")
@@ -73,8 +76,6 @@ def resolve_config(params: dict[str, Any], data_interval_start: dt.datetime | No
                    environ: dict[str, str] | None = None) -> dict[str, Any]:
     """The DAG run's config: the month (the `period` param, else the data interval's) and `accept_anomaly` from
     the trigger, every path and the store from the deployment (`pipeline.config.resolve_run`)."""
-    from pipeline.config import resolve_run
-
     request = resolve_run(params, RUN_PARAMS, period_of_interval(data_interval_start) if data_interval_start else None,
                           environ)
     where = request.deployment
@@ -93,17 +94,13 @@ def _period_lock(run: RunConfig, *folders: str, shared: bool = False) -> Iterato
 
 def _policy(run: RunConfig) -> Policy | None:
     """The policy version in force for P (None when the config names none, e.g. `eikis ingest`)."""
-    from pipeline.policy import load_policy
-
     return load_policy(Path(run.policy), run.period) if run.policy else None
 
 
 def release_memory() -> None:
     """Hand memory back between stages: one process runs the whole month, and Arrow's allocator keeps freed
     pages otherwise, so the peak would be the sum of stages instead of the largest one."""
-    import gc
-
-    import pyarrow as pa
+    import pyarrow as pa  # lazy: only to release Arrow's pool, and only if a stage loaded Arrow
 
     gc.collect()
     pa.default_memory_pool().release_unused()
@@ -114,8 +111,7 @@ def inbox_missing(config: RunConfig | dict[str, Any]) -> list[str]:
     """Required sources with no file yet for P (the DAG's sensor waits until this is empty). An inbox of the wrong
     shape (a link, a folder named like a file, a subfolder) is not "not yet delivered": its one-line error is
     raised at once instead of being waited on."""
-    from pipeline.inbox import listing
-    from pipeline.ingest import SOURCES
+    from pipeline.ingest import SOURCES  # lazy: loaded when the task runs, not when Airflow parses the DAG file
 
     run = RunConfig.of(config)
     return [spec.name for spec in SOURCES.values()
@@ -130,8 +126,6 @@ def inbox_ready(config: RunConfig | dict[str, Any], scheduled: bool) -> bool:
     and a manual run with a source missing fail at once with one line instead: with `max_active_runs=1` a run
     that waits days blocks every manual run behind it.
     """
-    from pipeline.errors import SourceError
-
     run = RunConfig.of(config)
     missing = inbox_missing(run)
     if not missing:
@@ -157,8 +151,7 @@ def ingest(config: RunConfig | dict[str, Any], source: str, settings: Settings |
 
 
 def _ingest(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
-    from pipeline.ingest import ingest_source
-    from pipeline.logs import quiet_noisy_loggers
+    from pipeline.ingest import ingest_source  # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.quality.expectations import validate_source
 
     quiet_noisy_loggers()  # before GX is imported: in a task log its import adds ~200 "Skipping registering" lines
@@ -218,7 +211,7 @@ def _ingest_all(run: RunConfig, settings: Settings, on_start: Callable[[str, int
 def _rewrite_data_docs_index(run: RunConfig, settings: Settings) -> None:
     """The Data Docs index once more, after every source: sources that ran at once each wrote it when they
     finished, and the last write may have listed fewer sources than there are."""
-    from pipeline.config import WorkLayout, private_files
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.quality.expectations import write_index
 
     layout = WorkLayout(Path(run.workdir), run.period)
@@ -240,7 +233,7 @@ def decide(config: RunConfig | dict[str, Any], settings: Settings | None = None)
 
 
 def _decide(run: RunConfig, settings: Settings) -> DecisionSummary:
-    from pipeline.config import WorkLayout
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.decide.run import decide_period
 
     policy = _policy(run)
@@ -269,7 +262,7 @@ def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict
 
 
 def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | None) -> PublishedOutbox:
-    from pipeline.config import WorkLayout
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.publish.atomic import build_folder
     from pipeline.publish.corrections import carry_over_corrections
     from pipeline.publish.files import build_recipient_files
@@ -281,6 +274,7 @@ def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | Non
     with timed(log, "publish"):
         history = History(tolerance=decided.anomaly_tolerance)
         if run.db_url:
+            # lazy: loaded when the task runs, not when Airflow parses the DAG file
             from pipeline.store.history import load_history
 
             accepted = check_anomalies(run, decided, run_id, accept_anomaly)
@@ -299,11 +293,13 @@ def _publish_and_record(run: RunConfig, build: Path, run_id: str) -> tuple[Path,
     """Publish and record as one outcome: P's rows are written in an open transaction first (a store failing
     mid-way stops here, nothing published), the folder is swapped into place, then the transaction commits; a
     failed commit puts the previous publication back (`publishing`)."""
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.publish.atomic import publishing
 
     if not run.db_url:
         with publishing(build, Path(run.outbox), run.period) as published:
             return published, None
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.store.db import pending_record
 
     with pending_record(run.db_url, run.period, Path(run.workdir), build / "manifest.json", run_id) as pending, \
@@ -315,6 +311,7 @@ def _publish_and_record(run: RunConfig, build: Path, run_id: str) -> tuple[Path,
 def anomaly_gate(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict[str, Any]) -> list[str]:
     """The DAG's `check_anomalies` task: the same gate `publish` runs, as a task of its own so that a month unlike
     the previous one is a visible failed task whose log ends with the reason. Returns the accepted anomalies."""
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.publish.manifest import derive_run_id
 
     run = RunConfig.of(config)
@@ -332,7 +329,7 @@ def check_anomalies(run: RunConfig, decision: DecisionSummary, run_id: str,
                     accept_reason: str | None = None) -> list[Any]:
     """The gate before publishing: raise AnomalyFound naming the first measure beyond the policy's tolerance,
     unless `accept_reason` is given; accepted anomalies are recorded in the store."""
-    from pipeline.config import WorkLayout
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.publish.anomaly import find_anomalies, gate
     from pipeline.publish.figures import current_figures
     from pipeline.store.history import previous_month, record_accepted_anomalies
@@ -350,7 +347,7 @@ def check_anomalies(run: RunConfig, decision: DecisionSummary, run_id: str,
 def plan_delivery(config: RunConfig | dict[str, Any]) -> list[dict[str, Any]]:
     """One delivery plan per recipient of the published outbox, each with the company's or municipality's name
     (`name`, a label for the DAG's mapped task); none when no recipients file is configured."""
-    from pipeline.config import WorkLayout
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
     from pipeline.publish.recipients import recipient_names
 
@@ -366,6 +363,7 @@ def plan_delivery(config: RunConfig | dict[str, Any]) -> list[dict[str, Any]]:
 def endpoint_connection(config: RunConfig | dict[str, Any], plan: dict[str, Any],
                         get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
     """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`, shared by every flow)."""
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.deliver.tasks import endpoint_connection as named_connection
 
     return named_connection(Path(RunConfig.of(config).recipients), plan, get_connection)
@@ -374,6 +372,7 @@ def endpoint_connection(config: RunConfig | dict[str, Any], plan: dict[str, Any]
 def deliver(config: RunConfig | dict[str, Any], plan: dict[str, Any],
             connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Deliver one recipient of P's outbox (`pipeline.deliver.tasks`, shared by every flow)."""
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.deliver.tasks import deliver_planned
 
     run = RunConfig.of(config)
@@ -386,6 +385,7 @@ def record(config: RunConfig | dict[str, Any], published: PublishedOutbox | dict
            deliveries: list[list[dict[str, Any]]] | None = None) -> dict[str, int]:
     """Record P's deliveries (if any) in the store; P's decisions and files were recorded with the publication
     (`publish`), or are recorded here when the outbox was published without a store."""
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.store.db import record_deliveries, record_period
 
     run = RunConfig.of(config)
@@ -404,6 +404,7 @@ def record_deliveries(config: RunConfig | dict[str, Any], published: PublishedOu
                       deliveries: list[list[dict[str, Any]]]) -> int:
     """Record the deliveries of a month `record` has already stored (each recipient's rows; a failed or skipped
     delivery has none; nothing when nothing was published). Returns how many rows were written."""
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.store.db import record_deliveries as store_deliveries
 
     if published is None:

@@ -34,10 +34,11 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
+from pipeline.config import make_private, resolve_run
 from pipeline.errors import EikisError
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
-from pipeline.store import deletion_log
+from pipeline.store import appeals, deletion_log
 from pipeline.store.appeals import ACTIVE_HOLDS_SQL, HELD_CODES_SQL, Hold, active_holds
 from pipeline.store.db import connect
 from pipeline.store.deletion_log import COMPLETED, STARTED, Deletion
@@ -326,8 +327,6 @@ def list_holds(url: str) -> list[Hold]:
 
 def hold_command(url: str, case_ref: str, *, release: bool, username: str) -> int:
     """`eikis retention --hold CASE_REF` / `--release CASE_REF`: one line saying what is kept (or no longer)."""
-    from pipeline.store import appeals
-
     step = appeals.release if release else appeals.hold
     held = step(connect(url), case_ref, username)
     state = "released: its rows are deleted at the next run past" if release else "on hold: retention keeps"
@@ -344,8 +343,6 @@ def resolve_config(params: dict[str, object], run_date: dt.datetime | None,
                    environ: dict[str, str] | None = None) -> dict[str, str]:
     """The store, the workdir (the deployment's) and the month retention counts from (the `as_of` param, else the
     run date's month, UTC)."""
-    from pipeline.config import resolve_run
-
     when = run_date or dt.datetime.now(dt.UTC)
     request = resolve_run(params, RUN_PARAMS, f"{when.year:04d}-{when.month:02d}", environ, period_key="as_of")
     where = request.deployment
@@ -360,8 +357,6 @@ def _copies_of(config: dict[str, str]) -> dict[str, Path]:
 def apply_task(config: dict[str, str]) -> dict[str, object]:
     """A deployment's first run may come before any month was run: its workdir (where the default store lives)
     is then created owner-only, and there is nothing to delete yet."""
-    from pipeline.config import make_private
-
     make_private(Path(config["workdir"]))
     deleted = apply_retention(config["db_url"], Path(config["workdir"]), config["as_of"], _copies_of(config))
     return {"as_of": config["as_of"], "deleted": [vars(item) for item in deleted]}

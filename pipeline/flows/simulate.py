@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.catalog import CONNECTION_COMMODITIES
+from pipeline.config import WorkLayout, private_files, resolve_run
 from pipeline.errors import EikisError, PolicyError
 from pipeline.logs import get_logger, timed
+from pipeline.runlock import period_lock
 
 log = get_logger("flows.simulate")
 
@@ -53,6 +56,7 @@ def parse_variant(text: str) -> tuple[str, Path]:
 
 
 def check_variant_name(name: str) -> None:
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.decide.simulate import BASELINE
 
     if not VARIANT_NAME.fullmatch(name) or name == BASELINE:
@@ -62,12 +66,11 @@ def check_variant_name(name: str) -> None:
 
 def simulate(period: str, workdir: Path, policy: Path, variants: list[tuple[str, Path]], out: Path) -> SimulationResult:
     """Decide P's staging under `policy` (the baseline) and each named variant; publish `<out>/<P>/`."""
-    from pipeline.config import WorkLayout, private_files
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.decide.simulate import BASELINE, Variant, simulate_month
     from pipeline.publish.atomic import build_folder
     from pipeline.publish.atomic import publish as publish_folder
     from pipeline.publish.simulation import suppressed_rows, write_simulation
-    from pipeline.runlock import period_lock
 
     names = [name for name, _ in variants]
     for name in names:
@@ -92,6 +95,7 @@ def simulate(period: str, workdir: Path, policy: Path, variants: list[tuple[str,
 def policy_of(path: Path, period: str) -> tuple[Any, Any]:
     """A variant file's version in force for P and its compensation rates (None when it has no such section),
     each checked by the loader the monthly run and the claims flow use."""
+    # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.decide.claims_policy import load_claims_policy
     from pipeline.policy import load_policy
 
@@ -101,8 +105,6 @@ def policy_of(path: Path, period: str) -> tuple[Any, Any]:
 
 
 def _require_staging(layout: Any) -> None:
-    from pipeline.catalog import CONNECTION_COMMODITIES
-
     for source in ("aris", "pmlp", "vid", "vsaa", "prices", *CONNECTION_COMMODITIES):
         if not layout.staged(source).exists():
             raise SimulationError(f"{layout.period} is not ingested here (no staged {source}): run `eikis ingest` "
@@ -119,8 +121,6 @@ def resolve_request(params: dict[str, Any], environ: dict[str, str] | None = Non
     `EIKIS_SIMULATION_OUT`; each variant file inside `EIKIS_SIMULATION_POLICIES` (default: `variants/` beside the
     policy), named by its stem. A name with a path in it, or a file that resolves outside the folder (a symbolic
     link out), is refused."""
-    from pipeline.config import resolve_run
-
     request = resolve_run(params, RUN_PARAMS, None, environ)
     where = request.deployment
     period, policy, folder = request.period, Path(where.policy), Path(where.simulation_policies).resolve()

@@ -9,6 +9,7 @@ list is ignored), MVBK in production from 2026-11 but sending no list, AJ Power 
 
 from __future__ import annotations
 
+import calendar
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -33,8 +34,6 @@ def _day(month: int, day: int) -> str:
 
 
 def _last_day(month: int) -> str:
-    import calendar
-
     year, number = month // 12, month % 12 + 1
     return _day(month, calendar.monthrange(year, number)[1])
 

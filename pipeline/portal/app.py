@@ -46,8 +46,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-# Password checks at once (argon2: ~0.1 s of CPU and 64 MiB each), in worker threads off the event loop: a burst of
-# sign-ins neither stalls other requests nor takes the memory of 30 hashes at a time.
+# Password checks at once (argon2 is slow and takes 64 MiB each, on purpose), in worker threads off the event
+# loop: a burst of sign-ins neither stalls other requests nor takes the memory of 30 hashes at a time.
 HASHING_SLOTS = 4
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)   # the dates the access log's filter accepts
 

@@ -24,7 +24,7 @@ def uvicorn_config(app: object, settings: PortalSettings, host: str, port: int, 
     default): uvicorn's own default trusts loopback, so any client of a loopback listener could name its own
     address and escape the per-client sign-in limit (issue 20.9).
     """
-    import uvicorn
+    import uvicorn  # lazy: only serving needs the web server
 
     trusted = settings.trusted_proxies
     return uvicorn.Config(app, host=host, port=port, access_log=True, server_header=False,
@@ -34,7 +34,7 @@ def uvicorn_config(app: object, settings: PortalSettings, host: str, port: int, 
 def serve(db_url: str, host: str, port: int) -> None:
     """Serve on host:port. uvicorn's access log is kept: it shows paths only, and no path carries a personal code
     (searches are POSTed, household pages use opaque ids)."""
-    import uvicorn
+    import uvicorn  # lazy: only serving needs the web server
 
     from pipeline.portal.app import create_app
 

@@ -136,7 +136,7 @@ def attempt_sign_in(engine: Engine, username: str, password: str, client: str, l
                     ) -> SignIn:
     """One sign-in attempt. `limits` is (max_failures, client_max_failures, window_minutes).
 
-    Blocking (argon2 costs about 0.1 s and 64 MiB): the web app runs it in a worker thread, a few at a time.
+    Blocking (argon2 is slow and takes 64 MiB, on purpose): the web app runs it in a worker thread, a few at a time.
     """
     max_failures, client_max, window = limits
     known = user_exists(engine, username)

@@ -19,16 +19,14 @@ takes the creation time as a property; openpyxl stamps its zip entries with the 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
 
-from pipeline.csvio import ContractDialect
+from pipeline.csvio import read_records
 from pipeline.handoff import RecipientFile
 from pipeline.publish.dictionary import Kind, column, file_kind
 
@@ -81,7 +79,7 @@ def write_companion(source: Path, target: Path) -> None:
         for at, name in enumerate(header):
             sheet.write_string(0, at, name, bold)
         sheet.autofilter(0, 0, count, len(header) - 1)
-        records = _records(source)
+        records = read_records(source)
         next(records)
         for number, row in enumerate(records, start=1):
             for at, (text, kind) in enumerate(zip(row, kinds, strict=True)):
@@ -95,14 +93,9 @@ def write_companion(source: Path, target: Path) -> None:
         workbook.close()
 
 
-def _records(source: Path) -> Iterator[list[str]]:
-    with source.open("r", encoding="utf-8", newline="") as handle:
-        yield from csv.reader(handle, dialect=ContractDialect)
-
-
 def _measure(source: Path) -> tuple[list[str], list[int], int]:
     """The CSV's header, each column's widest cell (characters) and its number of rows."""
-    records = _records(source)
+    records = read_records(source)
     header = next(records)
     widths = [len(name) for name in header]
     count = 0

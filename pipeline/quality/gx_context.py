@@ -10,12 +10,12 @@ suite under the same name (another `EIKIS_EXPECTATIONS_DIR`) replaces the regist
 thread-safe, so the context is used under one lock. GX is imported by the first validation of the process, in the
 main thread (no background import: a worker forked meanwhile would inherit it half-imported).
 
-A Data Docs site is built in its own context (cheap: ≈ 10 ms) so that the site's stores hold exactly one source's
+A Data Docs site is built in its own (cheap) context so that the site's stores hold exactly one source's
 suites and results, which is what GX renders. Written for the pinned great-expectations==1.24.1.
 
 GX fingerprints every pandas batch it loads (an md5 over `pandas.util.hash_pandas_object` of the whole frame, kept
-only as a batch marker on the result page), except frames of 1 GB or more. On a national VID part that is
-0.75 of its 1.5 CPU-s of validation, for a marker nobody reads: `new_context` sets the engine's size limit to 0,
+only as a batch marker on the result page), except frames of 1 GB or more. On a national VID part that is half
+of its validation, for a marker nobody reads: `new_context` sets the engine's size limit to 0,
 so no batch is fingerprinted (tests/unit/test_gx_suite.py fails if a GX upgrade brings the marker back).
 """
 
@@ -50,7 +50,7 @@ def new_context(docs_dir: Path | None, views: tuple[type, type] | None = None) -
 
     pandas_execution_engine.HASH_THRESHOLD = 0  # no batch fingerprints (see the module's docstring)
 
-    from pipeline.quality.gx_views import SharedIndexPageView, SharedPageView, view_config
+    from pipeline.quality.gx_views import SharedIndexPageView, SharedPageView, view_config  # lazy: imports GX
 
     sites = {}
     if docs_dir is not None:
@@ -80,6 +80,7 @@ class ValidationContext:
 
     def suite(self, suite_json: dict) -> Any:
         """The registered GX suite for this JSON: built and added once, replaced if the JSON under its name changed."""
+        # lazy: Great Expectations takes seconds to import; only validation and Data Docs need it
         import great_expectations as gx
 
         name, text = suite_json["name"], json.dumps(suite_json, sort_keys=True)
@@ -96,6 +97,7 @@ class ValidationContext:
         """Run the suite (`ValidationDefinition.run` with these arguments) on a new data source, so on a new execution
         engine without caches; returns the key GX stored the result under and the result. Neither the run's
         validation definition nor its result stays in the context."""
+        # lazy: Great Expectations takes seconds to import; only validation and Data Docs need it
         import great_expectations as gx
 
         name = suite_json["name"]

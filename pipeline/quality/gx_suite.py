@@ -53,6 +53,7 @@ def validate(suite_json: dict, frame: pd.DataFrame, parameters: dict[str, object
              run_name: str | None = None) -> SuiteRun:
     """Run one suite on one DataFrame; `run_name` (e.g. the part) names the run on its Data Docs page."""
     with validation_context() as context:
+        # lazy: Great Expectations takes seconds to import; only validation and Data Docs need it
         from great_expectations.core.run_identifier import RunIdentifier
 
         key, result = context.run(suite_json, batch_parameters={"dataframe": gx_frame(frame)},
@@ -84,6 +85,7 @@ def _safe_observed(value: object) -> object:
 def build_site(docs_dir: Path, suites: list[dict], runs: list[SuiteRun],
                views: tuple[type, type] | None = None) -> None:
     """One GX Data Docs site under `docs_dir`: a page per suite and per run, and an index listing the runs."""
+    # lazy: Great Expectations takes seconds to import; only validation and Data Docs need it
     import great_expectations as gx
 
     context = new_context(docs_dir, views)

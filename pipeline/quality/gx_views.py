@@ -2,7 +2,7 @@
 
 GX 1.24's SiteBuilder makes a new view object for each section and for the index every time a site is built, and
 each `DefaultJinjaView` makes its own Jinja `Environment`, whose template cache dies with it: every source's site
-compiled the same ~50 templates again (≈ 0.3 CPU-s a site, more than validating a small source). These views are
+compiled the same ~50 templates again (more CPU than validating a small source). These views are
 GX's own page and index views, named in the site's configuration (`site_section_builders.<section>.view`,
 `site_index_builder.view`, the documented way to choose a view class); the only difference is that every view
 with the same custom folders uses the first one's Environment, so a template compiled for one site serves the

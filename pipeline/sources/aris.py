@@ -131,7 +131,7 @@ def read_file(path: Path) -> pd.DataFrame:
 
 
 def _first_block_header(path: Path, dialect: Dialect) -> list[str]:
-    """The column names from the file's first 64 KiB (the whole-file pass cost ≈ 1.8 CPU-s nationally for a
+    """The column names from the file's first 64 KiB (a whole-file pass parses a national register for a
     header); whatever Arrow refuses there goes to the whole-file pass, which names the problem as before."""
     try:
         with pacsv.open_csv(path, read_options=_header_read_options(dialect), parse_options=_parse_options(dialect),

@@ -109,7 +109,7 @@ def _quarantine_duplicates(frame: pd.DataFrame, quarantine: Quarantine) -> pd.Da
 
 def _address_statuses(codes: pd.Series, address_status: pd.Series | None) -> np.ndarray:
     """Each code's ARIS status (`STATUSS`), or UNKNOWN where ARIS does not have the code; a hash lookup in Arrow
-    (a pandas `map` of a national list costs seconds). ARIS codes are unique: GX's suite stops a run before this
+    (a pandas `map` calls Python per row of a national list). ARIS codes are unique: GX's suite stops a run before this
     otherwise, and a repeated code would make pandas' `map` fail where Arrow takes the first."""
     if address_status is None:
         return np.full(len(codes), "UNKNOWN", dtype=object)

@@ -1,9 +1,9 @@
 """A contract CSV (CONTRACTS §6) read by Arrow when that is provably what the `csv` module reads, else by it.
 
 `pipeline.csvio.read_columns` (Python's `csv` module, `ContractDialect`, strict) is the reference: it decides
-every header, ragged-row, UTF-8 and quoting error with its file and line. Reading a national DSO list with it
-costs ≈ 0.8 µs per cell (0.8 CPU-s per 150 000-row file), most of the electricity stage; `pyarrow.csv` parses
-the same bytes in ≈ 0.07 s and the checks below add ≈ 0.1 s. But Arrow is more lenient than the strict reader
+every header, ragged-row, UTF-8 and quoting error with its file and line, but it makes a Python string per cell
+(a national DSO list comes in files of 150 000 rows), which was most of the electricity stage; `pyarrow.csv` parses
+the same bytes in C (figures: docs/benchmarks.md). But Arrow is more lenient than the strict reader
 (`"ab"c` is `abc` to Arrow and an error to `csv`; a quote inside an unquoted field; a bare CR; a blank line; a
 field above `csv.field_size_limit()`) and it does not count lines.
 

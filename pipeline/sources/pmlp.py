@@ -59,11 +59,11 @@ SCHEMA = pa.schema([f for f in RAW_SCHEMA if f.name not in ("reason", "detail")]
                    + [("person_no", pa.int64())])
 REPEATING = ["name_keys", "status", "vital", "address_kind", "aris_code", "address_text", "file"]
 """The staged columns whose values repeat across persons. Only these are dictionary-encoded in Parquet: for the
-unique ones (codes, keys, sealed names, numbers) a dictionary only grows until the writer gives it up, which cost
-PMLP ≈ 0.3 CPU-s a national month to write and more to read."""
+unique ones (codes, keys, sealed names, numbers) a dictionary only grows until the writer gives it up, which costs
+CPU to write and more to read."""
 COMPRESSION = {name: "none" if name == "name_sealed" else "zstd" for name in SCHEMA.names}
-"""Sealed names are random bytes in base64: zstd saves a fifth of them for ≈ 0.4 CPU-s to write and as much to
-read a national month; they are stored as they are (staging is 177 MB instead of 147)."""
+"""Sealed names are random bytes in base64: zstd saves only a fifth of them, for CPU on every write and read;
+they are stored as they are (national staging is 177 MB instead of 147)."""
 
 
 def _parse_file(task: FileTask) -> tuple[int, str | None]:

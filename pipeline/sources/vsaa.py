@@ -7,8 +7,7 @@ is right would decide on a number nobody sent.
 Files go through the compiled columnar reader (`pipeline.sources.xmlcolumns`) and are checked a batch at a time in
 Arrow and numpy; the lxml walk stays for where that reader is missing or a line could not be scanned exactly. A file
 in the producers' canonical shape (`pipeline.sources.xmlcanon`) is proven valid and read, Month lines included, in
-one compiled pass instead of libxml2, xml2arrow and a line scan: the national VSAA staging takes ≈ 7.6 CPU-s instead
-of ≈ 18.
+one compiled pass instead of libxml2, xml2arrow and a line scan (figures: docs/benchmarks.md).
 """
 
 from __future__ import annotations

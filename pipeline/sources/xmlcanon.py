@@ -1,7 +1,7 @@
 """Canonical extracts: prove XSD validity and extract the record texts in one compiled pass, without a parser.
 
-libxml2's streaming validation (≈ 3.4 CPU-s) and xml2arrow's extraction (≈ 2 CPU-s) cost ≈ 5 CPU-s per national
-VID file, although the producers write every file (VID, PMLP, SOPA, VSAA) in one fixed shape. For a file (or a
+libxml2's streaming validation and xml2arrow's extraction are a parser's work twice over for every file,
+although the producers write every file (VID, PMLP, SOPA, VSAA) in one fixed shape. For a file (or a
 record-aligned `Chunk`) in that *canonical* shape this module answers "valid, here are the columns" from one walk
 over a memory map; for anything else it answers "cannot prove" (None) and the caller keeps the exact path
 (libxml2 + xml2arrow + the lxml locator), so every error, line and record reported for a bad file stays as it
@@ -36,8 +36,8 @@ This module derives the grammar from the XSD and checks the head and the tail; t
 `_canonscan.scan` (C, `pipeline/sources/_canonscan.c`): every tag compared byte for byte with the ones the
 transition table allows next (a leaf's start is followed by its attribute value if it has one, its text and its
 own end; a record holds its leaves in order with the required ones present), every text and attribute value
-checked byte by byte and copied into its Arrow column. The same proof as numpy passes (session 4) cost ≈ 4 CPU-s
-per national VID file; this walk ≈ 0.3. Where the extension was not built (no C compiler at install time), every
+checked byte by byte and copied into its Arrow column (one pass over the bytes instead of numpy's many; figures:
+docs/benchmarks.md). Where the extension was not built (no C compiler at install time), every
 file takes the exact path, and a warning says so once per process.
 """
 
@@ -291,7 +291,7 @@ _QUOTED = re.compile(rb"\"[^\"]*\"|'[^']*'")
 _HEAD_BYTES = 1 << 16  # the declaration and the root start tag are looked for in the first 64 KB
 # An attribute name starts after whitespace (or, once quoted values are cut out, after the `=` of the one before):
 # anchored so, a run of bytes without `=` is tried once, not from each of its bytes (unanchored, one 64 KB run in
-# a root tag cost ≈ 22 CPU-s of backtracking, again per chunk).
+# a root tag backtracks quadratically, again per chunk).
 _ATTRIBUTE_NAME = re.compile(rb"(?<![^\s=])([^\s=]+)\s*=")
 
 

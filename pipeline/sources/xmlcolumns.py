@@ -1,7 +1,7 @@
 """Columnar reading of the untrusted XML extracts: records straight into Arrow, structure checked in C alongside.
 
-The lxml path (`pipeline.sources.xmlstream.iter_records`) hands every record to Python: ≈ 9 µs per VID record on
-one core. Here two compiled readers share the work, each on its own core:
+The lxml path (`pipeline.sources.xmlstream.iter_records`) hands every record to Python, one step per record
+(millions in a national VID file). Here two compiled readers share the work, each on its own core:
 
 - `xml2arrow` (Rust quick-xml, MIT) extracts the mapped child texts into Arrow string columns in batches;
 - libxml2 (`pipeline.sources.xsdstream`) validates the same bytes against the XSD without building a tree.
@@ -78,6 +78,7 @@ class ColumnMap:
 def available() -> bool:
     """True where both compiled readers are installed; otherwise the sources use the lxml path."""
     try:
+        # optional: without the wheel the sources use the lxml path
         import xml2arrow  # noqa: F401
     except ImportError:
         return False
@@ -86,7 +87,7 @@ def available() -> bool:
 
 @cache
 def _parser(columns: ColumnMap) -> Any:
-    from xml2arrow import XmlToArrowParser
+    from xml2arrow import XmlToArrowParser  # optional (see `available`)
 
     with tempfile.TemporaryDirectory(prefix="eikis-x2a-") as folder:
         config = Path(folder) / "map.yaml"
@@ -382,7 +383,7 @@ def _find(data: mmap.mmap, needle: bytes, start: int, end: int) -> int:
 def _unprefixed_start_tags(data: mmap.mmap, start: int, end: int, tag: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Offsets in [start, end) of `tag` (`<Month`) followed by whitespace, `>` or `/` (the regex of
     `start_tag_lines` where no prefixed tag exists), and of the next `<` after each, found with numpy a block at
-    a time: the regex hands every match to Python, ~0.7 µs each for millions of VSAA Months."""
+    a time: the regex hands every match to Python, one call each for millions of VSAA Months."""
     found, following = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for offset in range(start, end, _SCAN_BLOCK):
         stop = min(offset + _SCAN_BLOCK, end)

@@ -1,8 +1,8 @@
 """XSD validation of a whole extract in C, streaming, without building a tree or calling Python per element.
 
-lxml offers XSD validation only on a tree it builds (1.4 GB and ≈ 3 µs/record for a 166 MB VID file) or inside
-`iterparse` (one Python step per record). libxml2 itself can validate a stream through SAX with no tree
-(`xmlSchemaValidateStream`), at ≈ 1.5 µs/record in one C call. lxml's wheels link libxml2 statically and export
+lxml offers XSD validation only on a tree it builds (1.4 GB for a 166 MB VID file) or inside `iterparse` (one
+Python step per record). libxml2 itself can validate a stream through SAX with no tree (`xmlSchemaValidateStream`),
+in one C call. lxml's wheels link libxml2 statically and export
 its C API, so this module calls that exact libxml2 (the one lxml already uses, same version and build) through
 ctypes. The call releases the GIL, so a file can be validated on one core while `xml2arrow` extracts it on the
 other. A whole file is handed to libxml2 as a private memory map (never written), so no Python runs per block read.
@@ -26,6 +26,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from lxml import etree
 
 from pipeline.errors import EikisError
 from pipeline.sources.stablemap import stable_map
@@ -79,8 +81,6 @@ def _libxml2() -> ctypes.CDLL | None:
 @cache
 def _loaded() -> ctypes.CDLL | None:
     try:
-        from lxml import etree
-
         lib = ctypes.CDLL(etree.__file__)
         for name, (result, arguments) in _SIGNATURES.items():
             function = getattr(lib, name)
@@ -254,8 +254,6 @@ def _self_test(lib: ctypes.CDLL, layout: type[ctypes.Structure]) -> None:
             got = _run(lib, schema, open_input, layout)
             if (got.valid, got.well_formed, got.line) != (valid, well_formed, line) \
                     or (word is not None and word not in (got.message or "")):
-                from lxml import etree
-
                 raise LayoutMismatch(
                     f"xsdstream: lxml {etree.__version__} (libxml2 {etree.LIBXML_VERSION}) fails the start-up "
                     f"self-test of its ctypes layouts ({kind}: expected valid={valid}, well-formed={well_formed}, "

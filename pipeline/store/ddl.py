@@ -32,7 +32,7 @@ def sql_dir() -> Path:
 
 def execute_sql_files(*names: str) -> None:
     """Inside a migration: run each named `sql/` file's statements for this database's dialect, in order."""
-    from alembic import op
+    from alembic import op  # alembic's `op` works only inside a running migration
 
     bind = op.get_bind()
     # The DB-API cursor directly, without parameters: no driver reads `%` or `:name` in a function body.

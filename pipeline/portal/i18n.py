@@ -74,6 +74,18 @@ LABELS = {
     "staff": N_("staff"),
     "auditor": N_("auditor"),
     "admin": N_("administrator"),
+    "decider": N_("decider"),
+    # appeal decisions (CONTRACTS §16): outcomes, reason codes, states
+    "UPHELD": N_("upheld"),
+    "REJECTED": N_("rejected"),
+    "INCOME_EVIDENCE": N_("income evidence"),
+    "HOUSEHOLD_COMPOSITION": N_("household composition"),
+    "ADDRESS": N_("address"),
+    "OTHER": N_("other"),
+    "REGISTERED": N_("registered, awaiting a decider"),
+    "CONFIRMED": N_("confirmed"),
+    "SENT_BACK": N_("sent back"),
+    "WITHDRAWN": N_("withdrawn"),
 }
 _CODE = re.compile(r"\b[A-Z][A-Z_]{2,}\b")
 

@@ -55,13 +55,13 @@ def test_the_appeal_loop_in_the_browser(browser, tmp_path, capsys):  # noqa: F81
         staff.select_option("form.appeal-form select[name=reason_code]", "INCOME_EVIDENCE")
         staff.click("form.appeal-form button[type=submit]")
         staff.wait_for_selector("tr.appeal[data-state=REGISTERED]")
-        assert staff.locator("tr.appeal button", has_text="Confirm").count() == 0
+        assert staff.locator("tr.appeal button[value=confirm]").count() == 0
         assert statuses(staff) == ["status not_eligible", "status not_eligible"]       # unconfirmed: no change
         assert CASE not in staff.url
 
         decider = sign_in(browser, base, "dace")
         decider.goto(f"{base}/household/{household_id}")
-        decider.click("tr.appeal button:has-text('Confirm')")
+        decider.click("tr.appeal button[value=confirm]")
         decider.wait_for_selector("tr.appeal[data-state=CONFIRMED]")
         assert statuses(decider) == ["status not_eligible", "status eligible"]
         assert CASE in decider.locator("table.appeal-months tbody tr").first.inner_text()

@@ -99,12 +99,14 @@ class PersonIncome:
     scale: int                      # common denominator: true total cents = scaled / scale
     scaled: np.ndarray              # int64 (Python ints when int64 could overflow) per person, VID + VSAA
     total_cents: np.ndarray         # int64 per person, the total rounded half-up to cents (for the records)
-    monthly: dict[str, pa.Table]    # "vid" and "vsaa": row, month, cents (int64) where a person has income
+    monthly: dict[str, pa.Table]    # "vid" and "vsaa": row, month, cents (int64) where a person has income;
+                                    # empty when not asked for (`with_months=False`)
 
 
 def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: list[Path], period: int,
-                  window_months: int) -> PersonIncome:
-    """Sum VID and VSAA per counting person over the policy's window, running the queries above in order."""
+                  window_months: int, *, with_months: bool = True) -> PersonIncome:
+    """Sum VID and VSAA per counting person over the policy's window, running the queries above in order; the
+    per-month figures (`VID_MONTHS`, `VSAA_MONTHS`) only `with_months`."""
     first, last = income_window(period, window_months)
     with engine.connect() as db:
         db.register("persons", pa.table({"row": np.arange(len(person_nos), dtype=np.int64),
@@ -125,7 +127,7 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
             db.execute("CREATE TEMP TABLE vsaa_in_window (row BIGINT, month INTEGER, cents HUGEINT)")
         totals = db.sql(PERSON_TOTALS, params={"scale": scale}).to_arrow_table()
         monthly = {"vid": db.sql(VID_MONTHS, params={"scale": scale}).to_arrow_table(),
-                   "vsaa": db.sql(VSAA_MONTHS).to_arrow_table()}
+                   "vsaa": db.sql(VSAA_MONTHS).to_arrow_table()} if with_months else {}
     scaled = _per_person(totals, len(person_nos))
     total_cents = np.zeros(len(person_nos), dtype=np.int64)
     total_cents[totals.column("row").to_numpy()] = totals.column("total_cents").to_numpy()

@@ -81,18 +81,20 @@ class MonthInputs:
     review: pd.DataFrame
     layout: WorkLayout
     incomes: dict[int, PersonIncome] = field(default_factory=dict)
+    with_months: bool = True    # the members' records need each person's months; a simulation only the totals
 
     def income(self, window_months: int) -> PersonIncome:
         """The persons' income over the policy's window (§9), computed once per window length."""
         if window_months not in self.incomes:
             self.incomes[window_months] = person_income(
                 self.persons["person_no"].to_numpy(), _parts(self.layout, "vid"), _parts(self.layout, "vsaa"),
-                parse_month(self.period), window_months)
+                parse_month(self.period), window_months, with_months=self.with_months)
         return self.incomes[window_months]
 
 
-def month_inputs(layout: WorkLayout) -> MonthInputs:
-    """P's staged inputs of the decision (`MonthInputs`)."""
+def month_inputs(layout: WorkLayout, *, with_months: bool = True) -> MonthInputs:
+    """P's staged inputs of the decision (`MonthInputs`); `with_months=False`: income totals only, no per-month
+    figures (those are for the decision records, which a simulation does not write)."""
     persons = staged_table(layout, "pmlp", ["person_no", "person_key", "aris_code", "status", "vital"])
     persons = persons.loc[is_counting_person(persons["status"], persons["vital"])]    # the household members
     persons = persons.drop(columns=["status", "vital"]).reset_index(drop=True)
@@ -101,7 +103,7 @@ def month_inputs(layout: WorkLayout) -> MonthInputs:
     quarantine = _quarantine(layout)
     return MonthInputs(layout.period, persons, addresses, quarantine,
                        period_prices(staged_table(layout, "prices"), layout.period),
-                       review_addresses(quarantine, persons), layout)
+                       review_addresses(quarantine, persons), layout, with_months=with_months)
 
 
 def households_under(inputs: MonthInputs, policy: Policy) -> pd.DataFrame:

@@ -165,7 +165,7 @@ def _average_order(inputs: MonthInputs, households: pd.DataFrame, policy: Policy
 
 def simulate_month(layout: WorkLayout, variants: list[Variant]) -> SimulatedMonth:
     """Every variant decided on P's staging (the first is the baseline), counted by breakdown."""
-    inputs = month_inputs(layout)
+    inputs = month_inputs(layout, with_months=False)
     connections = {commodity: staged_table(layout, commodity) for commodity in CONNECTION_COMMODITIES}
     baseline = households_under(inputs, variants[0].policy)
     reach = household_reach(baseline, connections)      # the same households under every policy

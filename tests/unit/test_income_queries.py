@@ -40,6 +40,10 @@ def test_numerators_beyond_int64_are_decided_and_displayed_exactly(tmp_path):
         "doc_hash": pa.array(range(len(documents)), pa.int64())}), tmp_path / "vid.parquet")
 
     income = person_income(np.array([1, 2], dtype=np.int64), [tmp_path / "vid.parquet"], [], p, 12)
+    totals_only = person_income(np.array([1, 2], dtype=np.int64), [tmp_path / "vid.parquet"], [], p, 12,
+                                with_months=False)  # a simulation's: the same totals, no per-month figures
+    assert totals_only.monthly == {} and income.monthly["vid"].num_rows > 0
+    assert totals_only.scaled.tolist() == income.scaled.tolist() and totals_only.scale == income.scale
 
     expected = sum(rules.window_share(cents, start, end, first, last) for _, _, start, end, cents in documents)
     assert income.scaled.dtype == object and income.scaled[0] > 2**63

@@ -16,7 +16,7 @@ from pipeline.csvio import render_csv
 from pipeline.decide.aldis import AldisDecision, AldisReason
 from pipeline.filework import sha256_of
 from pipeline.handoff import RecipientFile
-from pipeline.publish.companion import with_companion
+from pipeline.publish.companion import with_companions
 from pipeline.quality import personcode
 from pipeline.traders import TraderRegister, is_reg_no
 
@@ -45,10 +45,10 @@ def write_trader_files(build: Path, period: str, register: TraderRegister,
         target = build / trader_file(trader.reg_no)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(render_csv(CONTRACT_COLUMNS, rows))
-        written.extend(with_companion(build, RecipientFile(trader_file(trader.reg_no), len(rows))))
+        written.append(RecipientFile(trader_file(trader.reg_no), len(rows)))
     if per_trader:
         raise RuntimeError(f"records passed to traders not in production: {sorted(per_trader)}")
-    return written
+    return with_companions(build, written)
 
 
 def _iso(day: object) -> str:

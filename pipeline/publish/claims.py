@@ -20,7 +20,7 @@ from pipeline.decide.claims import ClaimResult
 from pipeline.decide.payouts import SupplierPayout, eur
 from pipeline.errors import SourceError
 from pipeline.handoff import RecipientFile
-from pipeline.publish.companion import with_companion
+from pipeline.publish.companion import with_companions
 
 RESULT_COLUMNS = ("claim_id", "object_id", "support_type", "status", "reason", "claimed_eur", "accepted_eur",
                   "correction_set")
@@ -77,8 +77,7 @@ def write_outbox(build: Path, period: str, run_id: str, policy_digest: str, resu
         target = build / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
-        for item in with_companion(build, RecipientFile(relative, rows)):
-            files[item.path] = item.rows
+        files[relative] = rows
 
     by_supplier: dict[str, list[ClaimResult]] = {}
     for result in results:
@@ -90,6 +89,8 @@ def write_outbox(build: Path, period: str, run_id: str, policy_digest: str, resu
     put("payout.csv", render_payout(supplier_payouts), len(supplier_payouts))
     write("audit_sample.csv", AUDIT_COLUMNS, [
         (r.supplier, r.claim_id, r.object_id or "", r.support_type or "", _money(r.accepted_eur)) for r in sample])
+    for item in with_companions(build, [RecipientFile(path, rows) for path, rows in list(files.items())]):
+        files[item.path] = item.rows
     manifest = {
         "period": period,
         "run_id": run_id,

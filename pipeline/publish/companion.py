@@ -14,13 +14,20 @@ its decimal text, not from a float: the number in the file is the CSV's digits. 
 nothing but the rows (fixed creation time, fixed zip entry times), so a re-run gives a byte-identical file.
 
 XlsxWriter (BSD-2, maintained): it streams rows to disk (`constant_memory`), writes fixed zip entry times and
-takes the creation time as a property; openpyxl stamps its zip entries with the clock (see README).
+takes the creation time as a property; openpyxl stamps its zip entries with the clock (see README). It is pure
+Python, cell by cell: a national month's companions (the municipalities' and traders' lists, about a million rows)
+are the publish stage's largest cost, so `with_companions` writes them in a process pool (`concurrent.futures`)
+when there is that much to write; a small month writes them in place, without starting a process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import re
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,6 +42,7 @@ CREATED = dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
 MAX_ROWS = 1_048_575                      # a worksheet's rows, less the header
 MAX_WIDTH = 60
 _DIGITS = 15                              # an IEEE double keeps every decimal of up to 15 significant digits
+POOL_MIN_BYTES = 32 * 1024**2             # less CSV than this to convert: a worker's start-up is not paid back
 
 
 def companion_path(relative: str) -> str:
@@ -42,13 +50,29 @@ def companion_path(relative: str) -> str:
     return relative.removesuffix(".csv") + ".xlsx"
 
 
-def with_companion(build: Path, written: RecipientFile) -> list[RecipientFile]:
-    """The written CSV and, when its kind is one people open, its `.xlsx` companion written beside it."""
-    kind = file_kind(written.path)
-    if kind is None or not kind.companion:
-        return [written]
-    write_companion(build / written.path, build / companion_path(written.path))
-    return [written, RecipientFile(companion_path(written.path), written.rows)]
+def with_companions(build: Path, written: Sequence[RecipientFile],
+                    pool_min_bytes: int | None = None) -> list[RecipientFile]:
+    """The written CSVs and, for each whose kind people open, its `.xlsx` companion written beside it (in the
+    order given, each companion after its CSV). With at least `pool_min_bytes` of CSV to convert and more than one
+    core, the companions are written by worker processes, largest first; a file's bytes are the same whichever
+    process writes it, and the first failure stops the build with the writer's own error."""
+    wanted = [item for item in written if (kind := file_kind(item.path)) is not None and kind.companion]
+    sizes = {item.path: (build / item.path).stat().st_size for item in wanted}
+    workers = min(len(wanted), os.cpu_count() or 1)
+    if workers > 1 and sum(sizes.values()) >= (POOL_MIN_BYTES if pool_min_bytes is None else pool_min_bytes):
+        largest_first = sorted(wanted, key=lambda item: sizes[item.path], reverse=True)
+        # fork: a worker runs only the pure-Python writer (the csv module, XlsxWriter, zlib), never Arrow or DuckDB,
+        # so it needs none of the threads the parent holds; spawn would re-run whatever `__main__` called publish
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            jobs = [pool.submit(write_companion, build / item.path, build / companion_path(item.path))
+                    for item in largest_first]
+            for job in jobs:
+                job.result()
+    else:
+        for item in wanted:
+            write_companion(build / item.path, build / companion_path(item.path))
+    companions = {item.path: RecipientFile(companion_path(item.path), item.rows) for item in wanted}
+    return [each for item in written for each in (item, companions.get(item.path)) if each is not None]
 
 
 def write_companion(source: Path, target: Path) -> None:

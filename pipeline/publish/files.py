@@ -18,7 +18,7 @@ from pipeline.csvio import arrow_renderable, render_columns, render_table
 from pipeline.decide.rules import ELIGIBLE
 from pipeline.handoff import RecipientFile
 from pipeline.logs import get_logger
-from pipeline.publish.companion import with_companion
+from pipeline.publish.companion import with_companions
 
 log = get_logger("publish.files")
 
@@ -30,11 +30,11 @@ UNREACHED_COLUMNS = ("aris_code", "address")
 
 
 def _write(build: Path, relative: str, header: tuple[str, ...], frame: pd.DataFrame) -> list[RecipientFile]:
-    """The file, and its spreadsheet companion when people open its kind (`publish.companion`)."""
+    """The file (its spreadsheet companion comes after every CSV is written: `build_recipient_files`)."""
     target = build / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(_render(header, frame[list(header)]))
-    return with_companion(build, RecipientFile(relative, len(frame)))
+    return [RecipientFile(relative, len(frame))]
 
 
 def _render(header: tuple[str, ...], frame: pd.DataFrame) -> bytes:
@@ -59,9 +59,9 @@ def _groups(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
 
 
 def build_recipient_files(layout: WorkLayout, build: Path) -> list[RecipientFile]:
-    """Write every recipient file for P into `build` and return what was written, sorted by path. The files fall
-    into groups that read different decision tables and write different folders; a failed group fails the whole
-    build."""
+    """Write every recipient file for P into `build`, then the spreadsheet companions of the kinds people open
+    (`publish.companion`), and return what was written, sorted by path. The files fall into groups that read
+    different decision tables and write different folders; a failed group fails the whole build."""
     written = [
         *_dso_files(layout, build, "electricity"),
         *_municipality_files(layout, build),
@@ -71,6 +71,7 @@ def build_recipient_files(layout: WorkLayout, build: Path) -> list[RecipientFile
         *_trader_files(layout, build, "gas"),
         *_unreached_files(layout, build),
     ]
+    written = with_companions(build, written)
     log.info("built %d recipient files", len(written))
     return sorted(written, key=lambda item: item.path)
 

@@ -13,7 +13,7 @@ from lxml import etree
 from pipeline.csvio import render_csv
 from pipeline.handoff import RecipientFile
 from pipeline.publish.claims import PAYOUT_COLUMNS
-from pipeline.publish.companion import exact_amount, with_companion, write_companion
+from pipeline.publish.companion import exact_amount, with_companions, write_companion
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
@@ -33,7 +33,7 @@ def cells(path: Path) -> dict[str, tuple[str | None, str, bool]]:
 def write(folder: Path, relative: str, header: tuple[str, ...], rows: list[tuple[object, ...]]) -> list[str]:
     (folder / relative).parent.mkdir(parents=True, exist_ok=True)
     (folder / relative).write_bytes(render_csv(header, rows))
-    return [item.path for item in with_companion(folder, RecipientFile(relative, len(rows)))]
+    return [item.path for item in with_companions(folder, [RecipientFile(relative, len(rows))])]
 
 
 def test_amounts_are_the_csvs_digits_as_numbers_and_ids_stay_text(tmp_path):
@@ -78,6 +78,39 @@ def test_two_runs_give_identical_bytes(tmp_path):
     write(tmp_path / "b", "heat/40003286750/claim_result.csv", header, rows)
     first, second = (tmp_path / side / "heat/40003286750/claim_result.xlsx" for side in ("a", "b"))
     assert first.read_bytes() == second.read_bytes()
+
+
+def municipality_lists(folder: Path, count: int) -> list[RecipientFile]:
+    header = ("aris_code", "address", "eligible", "status")
+    written = []
+    for municipality in range(count):
+        relative = f"municipalities/10000{municipality:04}/households.csv"
+        rows = [(f"1{municipality:04}{n:04}", f"Šķūņu iela {n}", n % 2, "ELIGIBLE" if n % 2 else "NOT_ELIGIBLE")
+                for n in range(200 * (municipality + 1))]
+        (folder / relative).parent.mkdir(parents=True)
+        (folder / relative).write_bytes(render_csv(header, rows))
+        written.append(RecipientFile(relative, len(rows)))
+    written.append(RecipientFile("sopa_returns.csv", 0))  # a kind with no companion, between the others
+    (folder / "sopa_returns.csv").write_bytes(b"")
+    return written
+
+
+def test_a_pool_of_workers_writes_the_same_companions_in_the_same_order(tmp_path):
+    pooled, in_place = (with_companions(tmp_path / side, municipality_lists(tmp_path / side, 3), pool_min_bytes=size)
+                        for side, size in (("pooled", 0), ("in_place", 2**62)))
+    assert [item.path for item in pooled] == [item.path for item in in_place] == [
+        "municipalities/100000000/households.csv", "municipalities/100000000/households.xlsx",
+        "municipalities/100000001/households.csv", "municipalities/100000001/households.xlsx",
+        "municipalities/100000002/households.csv", "municipalities/100000002/households.xlsx", "sopa_returns.csv"]
+    for item in pooled:
+        assert (tmp_path / "pooled" / item.path).read_bytes() == (tmp_path / "in_place" / item.path).read_bytes()
+
+
+def test_a_failing_companion_in_the_pool_stops_the_build_with_its_own_error(tmp_path):
+    written = municipality_lists(tmp_path, 2)
+    (tmp_path / "payout.csv").write_bytes(render_csv(("supplier", "bonus_eur"), [("heat/1", "1.00")]))
+    with pytest.raises(KeyError, match="bonus_eur"):
+        with_companions(tmp_path, [*written, RecipientFile("payout.csv", 1)], pool_min_bytes=0)
 
 
 def test_files_people_do_not_open_get_no_companion(tmp_path):

@@ -10,6 +10,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +56,14 @@ def portal_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     for role in ("staff", "auditor", "admin"):
         add_user(engine, role, role, PASSWORD)
     return Store(url, root / "work", root / "outbox")
+
+
+def new_user(url: str, role: str = "staff") -> str:
+    """A user of the test's own, for a test that changes what is stored for a user (its language): the store and
+    the role users are shared by the session."""
+    username = f"{role}-{uuid.uuid4().hex[:8]}"
+    add_user(connect(url), username, role, PASSWORD)
+    return username
 
 
 def portal_settings(url: str, **changes: object) -> PortalSettings:

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from pipeline.portal.app import create_app
 from pipeline.portal.i18n import LABELS, LOCALE_DIR, translations
 from pipeline.store.db import connect
-from tests.portal.conftest import CODE, csrf_of, household_links, portal_settings, search, sign_in
+from tests.portal.conftest import CODE, csrf_of, household_links, new_user, portal_settings, search, sign_in
 
 ELIGIBLE_ARIS, REVIEW_ARIS = "101000022", "101000033"     # Bērzu iela 2, Rīga; "Ausekļi", Vecates pag.
 
@@ -31,9 +31,9 @@ def test_every_text_the_portal_shows_has_a_latvian_translation():
     assert untranslated == []
 
 
-def latvian_client(app) -> TestClient:
+def latvian_client(app, username: str = "staff") -> TestClient:
     client = TestClient(app, raise_server_exceptions=False)
-    assert sign_in(client, "staff").status_code == 303
+    assert sign_in(client, username).status_code == 303
     return client
 
 
@@ -51,10 +51,10 @@ def test_latvian_by_default_with_latvian_formats_labels_and_the_threshold(app):
     assert "novembris 2026" in page
 
 
-def test_the_browser_language_and_the_choice_on_the_page(app):
+def test_the_browser_language_and_the_choice_on_the_page(app, portal_store):
     english = TestClient(app, headers={"Accept-Language": "en-GB,en;q=0.9,lv;q=0.5"})
     assert '<html lang="en">' in english.get("/login").text and "User name" in english.get("/login").text
-    client = latvian_client(app)
+    client = latvian_client(app, new_user(portal_store.url))     # the choice is stored for the user who makes it
     token = csrf_of(client.get("/search").text)
     switched = client.post("/language", data={"lang": "en", "next": "/search", "csrf_token": token},
                            follow_redirects=False)

@@ -258,12 +258,11 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
               format: str = "html") -> Response:
         require(request, "audit")
         wanted = access_log.AuditFilter(user, _date("since", since), _date("until", until), kind)
-        if format == "csv":
-            body = access_log.as_csv(access_log.read(engine, wanted, limit=None))
-            return Response(body, media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": 'attachment; filename="access_log.csv"'})
-        rows = access_log.read(engine, wanted)
+        rows = access_log.read(engine, wanted, limit=None if format == "csv" else access_log.PAGE_ROWS)
         addresses = lookup.addresses({row[5] for row in rows if row[5]})
+        if format == "csv":
+            return Response(access_log.as_csv(rows, addresses), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="access_log.csv"'})
         return page(request, "audit.html", rows=rows, addresses=addresses, wanted=wanted,
                     kinds=(*access_log.ACTIONS, *KINDS))
 

@@ -116,6 +116,14 @@ def choose(chosen: object, accept_language: str) -> str:
     return DEFAULT
 
 
+def riga_time(at: dt.datetime | str, language: str = DEFAULT) -> str:
+    """A stored UTC time (SQLite hands back text) in Europe/Riga, to the second: the one time format of the access
+    log, on its page and in its CSV export, so an auditor reads the same time in both."""
+    if isinstance(at, str):
+        at = dt.datetime.fromisoformat(at)
+    return format_datetime(at.replace(tzinfo=dt.UTC), "yyyy-MM-dd HH:mm:ss", tzinfo=ZONE, locale=language)
+
+
 class Texts:
     """Everything a template needs to speak one language: gettext, labels and the CLDR formats."""
 
@@ -138,10 +146,7 @@ class Texts:
         return format_date(dt.date(year, month, 1), "LLLL y", locale=self.language)
 
     def when(self, at: dt.datetime | str) -> str:
-        """A stored UTC time (SQLite hands back text) in Europe/Riga, to the second."""
-        if isinstance(at, str):
-            at = dt.datetime.fromisoformat(at)
-        return format_datetime(at.replace(tzinfo=dt.UTC), "yyyy-MM-dd HH:mm:ss", tzinfo=ZONE, locale=self.language)
+        return riga_time(at, self.language)
 
     def causes(self, reason: str) -> list[str]:
         """The quarantine codes a REVIEW reason names (plus the 'no counted member' cause), in order."""

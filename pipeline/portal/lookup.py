@@ -42,6 +42,18 @@ class Found:
     total: int
 
 
+@dataclass(frozen=True)
+class QuarantinedRecord:
+    """One quarantined record behind a REVIEW household, as `portal_review_records` keeps it: where it stands and
+    why, never whose it is or what it says."""
+
+    source: str
+    file: str
+    record: int
+    line: int           # 0 where the reader has no line
+    reason: str         # a quarantine reason code
+
+
 @dataclass
 class Household:
     household_id: str
@@ -54,7 +66,7 @@ class Household:
     reason: str
     support_types: list[str]
     threshold_eur: Decimal
-    quarantined_files: list[tuple[str, int]] = field(default_factory=list)  # the month's files with quarantined records
+    quarantined: list[QuarantinedRecord] = field(default_factory=list)     # REVIEW: its members' quarantined records
     income: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)   # month, VID, VSAA
     history: list[tuple[str, str]] = field(default_factory=list)              # month, status or "—"
 
@@ -167,11 +179,14 @@ class Lookup:
                                  "since": format_month(parse_month(period) - HISTORY_MONTHS)}))
         first = parse_month(period) - HISTORY_MONTHS + 1
         history = [(m, statuses.get(m, "—")) for m in (format_month(first + i) for i in range(HISTORY_MONTHS))]
-        quarantined = self._rows("SELECT file, quarantined FROM source_files WHERE period = :p AND quarantined > 0 "
-                                 "ORDER BY file", {"p": period}) if status == "REVIEW" else []
+        quarantined = self._rows(
+            "SELECT source, file, record, line, reason FROM portal_review_records WHERE period = :p AND "
+            "aris_code = :a ORDER BY file, record, line, reason", {"p": period, "a": aris_code}) \
+            if status == "REVIEW" else []
         return Household(household_id, period, periods, address or "", int(members), _cents(avg), status, reason,
                          [s for s in (support or "").split("|") if s], _cents(threshold),
-                         [(file, int(count)) for file, count in quarantined], _income(income_months),
+                         [QuarantinedRecord(source, file, int(record), int(line), code)
+                          for source, file, record, line, code in quarantined], _income(income_months),
                          history[::-1])
 
     def addresses(self, household_ids: set[str]) -> dict[str, str]:

@@ -6,6 +6,7 @@ The sample person used throughout: Raivis Bērziņš, 261148-13241, at "Mežmaļ
 
 from __future__ import annotations
 
+import html
 import re
 import socket
 import threading
@@ -102,6 +103,11 @@ def search(client: TestClient, kind: str, query: str):
 
 def household_links(html: str) -> list[str]:
     return re.findall(r'href="(/household/[^"]+)"', html)
+
+
+def open_household(client: TestClient, aris_code: str) -> str:
+    """The household page of an ARIS code (found by address search, as staff find it), entities unescaped."""
+    return html.unescape(client.get(household_links(search(client, "address", aris_code).text)[0]).text)
 
 
 def free_port() -> int:

@@ -3,9 +3,9 @@
 Texts in the templates and here are written in English and translated by `locale/<lang>/LC_MESSAGES/portal.po`
 (compiled in memory with Babel when the app starts, so no binary `.mo` is checked in). The language is the one
 chosen on the page (kept in the session, and for a signed-in user in `portal_users.language`, applied again at
-each sign-in), else the browser's `Accept-Language`, else Latvian. Numbers, months and
-times follow the language's CLDR rules through Babel (Latvian: `1 207,75`, `novembris 2026`); times are shown in
-Europe/Riga, the bureau's time, whatever the server's zone.
+each sign-in), else the browser's `Accept-Language`, else Latvian. Numbers, months and times follow the language's
+CLDR rules through Babel (Latvian: `1 207,75`, `novembris 2026`); times are shown in Europe/Riga, the bureau's
+time, whatever the server's zone.
 
 Codes from the decisions (statuses, reasons, support types, quarantine reasons) are never shown raw: `LABELS`
 gives each a human label, translated like any other text.

@@ -192,12 +192,15 @@ class Lookup:
     def addresses(self, household_ids: set[str]) -> dict[str, str]:
         """The latest decided address of each opaque household id (for the auditor's reading of the access log).
 
-        A few hundred ids per query: the CSV export covers the whole log, not one page of it."""
+        A few hundred ids per query: the CSV export covers the whole log, not one page of it. Reached through
+        `portal_households` (indexed by ARIS code) and the decisions' (period, ARIS code) key, so a national store's
+        months of decisions are never scanned for an address."""
         wanted = sorted(household_id[:64] for household_id in household_ids)
         latest: dict[str, tuple[str, str]] = {}
         query = text("""
             SELECT i.household_id, d.period, d.address FROM portal_household_ids i
-            JOIN household_decisions d ON d.aris_code = i.aris_code
+            JOIN portal_households h ON h.aris_code = i.aris_code
+            JOIN household_decisions d ON d.period = h.period AND d.aris_code = h.aris_code
             WHERE i.household_id IN :ids""").bindparams(bindparam("ids", expanding=True))
         with self.engine.connect() as conn:
             for start in range(0, len(wanted), ADDRESS_BATCH):

@@ -49,3 +49,42 @@ BEGIN
     END LOOP;
 END;
 $$;
+
+-- A month's `portal_review_records` partition is empty when nobody was in REVIEW (and for every month recorded
+-- before this revision): retention lists only tables holding rows of the month, so an empty partition would stay
+-- after its month expired and block a later `eikis_new_period_tables` of that month. So when a month's
+-- `household_members` partition (the mark that the month's tables exist) goes, its empty partitions go with it;
+-- one holding rows (a court hold, or a table retention has not reached yet) is left to its own deletion.
+CREATE OR REPLACE FUNCTION eikis_drop_period_table(tab text, p text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    part text := public.eikis_partition_name(tab, p);
+    removed bigint;
+    other text;
+    other_part text;
+    empty boolean;
+BEGIN
+    IF p >= to_char(date_trunc('month', now() AT TIME ZONE 'UTC') - interval '24 months', 'YYYY-MM') THEN
+        RAISE EXCEPTION 'month % of % is within the 24-month retention', p, tab;
+    END IF;
+    IF to_regclass(format('public.%I', part)) IS NULL THEN
+        RETURN 0;
+    END IF;
+    EXECUTE format('SELECT count(*) FROM public.%I', part) INTO removed;
+    EXECUTE format('ALTER TABLE public.%I DETACH PARTITION public.%I', tab, part);
+    EXECUTE format('DROP TABLE public.%I', part);
+    IF tab = 'household_members' THEN
+        FOREACH other IN ARRAY public.eikis_period_tables() LOOP
+            other_part := public.eikis_partition_name(other, p);
+            CONTINUE WHEN to_regclass(format('public.%I', other_part)) IS NULL;
+            EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM public.%I)', other_part) INTO empty;
+            IF empty THEN
+                EXECUTE format('ALTER TABLE public.%I DETACH PARTITION public.%I', other, other_part);
+                EXECUTE format('DROP TABLE public.%I', other_part);
+            END IF;
+        END LOOP;
+    END IF;
+    RETURN removed;
+END;
+$$;
+REVOKE ALL ON FUNCTION eikis_drop_period_table(text, text) FROM PUBLIC;

@@ -8,7 +8,8 @@ never the query text, a personal code or a name. Actions:
 - `sign-in`, `sign-in-failed`, `sign-in-refused` (locked out), `sign-out`. A failure with a user name that does
   not exist is kept as `(unknown name)`: what was typed may be someone's personal code or name.
 The store refuses UPDATE and DELETE of rows younger than the retention horizon (triggers in `sql/003_portal.sql`).
-Auditors read it on `/audit` or export it as CSV, both in Europe/Riga time with each household's latest address.
+Auditors read it on `/audit` or export it as CSV, both in Europe/Riga time (the date filter too) with each
+household's latest address.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, text
 
 from pipeline.csvio import render_csv
-from pipeline.portal.i18n import riga_time
+from pipeline.portal.i18n import riga_day_start, riga_time
 from pipeline.portal.users import now
 
 COLUMNS = ("at", "username", "action", "kind", "result_count", "household_id", "period")
@@ -34,7 +35,7 @@ PAGE_ROWS = 1000      # rows the page shows (newest first); the CSV export has t
 @dataclass(frozen=True)
 class AuditFilter:
     username: str = ""
-    since: dt.date | None = None
+    since: dt.date | None = None      # Europe/Riga days
     until: dt.date | None = None      # inclusive
     kind: str = ""
 
@@ -67,12 +68,12 @@ def read(engine: Engine, wanted: AuditFilter, limit: int | None = PAGE_ROWS) -> 
     if wanted.username:
         clauses.append("username = :u")
         params["u"] = wanted.username[:64]
-    if wanted.since:
+    if wanted.since:          # days in Europe/Riga, like the times the page and the export show
         clauses.append("at >= :since")
-        params["since"] = dt.datetime.combine(wanted.since, dt.time())
+        params["since"] = riga_day_start(wanted.since)
     if wanted.until:
         clauses.append("at < :until")
-        params["until"] = dt.datetime.combine(wanted.until + dt.timedelta(days=1), dt.time())
+        params["until"] = riga_day_start(wanted.until + dt.timedelta(days=1))
     if wanted.kind:
         clauses.append("(kind = :k OR action = :k)")
         params["k"] = wanted.kind[:16]

@@ -1,5 +1,6 @@
 """Issue 24.3: the auditor's CSV export reads like the access-log page — Europe/Riga time from the page's own
-formatter and each household's address beside its opaque id — with formula-like cells neutralised."""
+formatter and each household's address beside its opaque id — with formula-like cells neutralised; the date
+filter counts Riga days."""
 
 from __future__ import annotations
 
@@ -42,3 +43,14 @@ def test_formula_like_cells_are_neutralised_by_the_projects_csv_writer():
     body = as_csv(rows, {"ab12": '=HYPERLINK("http://evil.example";"Mežmaļi")'}).decode("utf-8")
     row = next(csv.DictReader(io.StringIO(body), delimiter=";"))
     assert row["address"] == '\'=HYPERLINK("http://evil.example";"Mežmaļi")' and row["at_riga"] == "2026-03-01 14:00:00"
+
+
+def test_the_date_filter_counts_riga_days(signed_in, portal_store):
+    """21:30 UTC on 1 July is 00:30 on 2 July in Riga: it is a 2 July row for the filter as for the page."""
+    with connect(portal_store.url).begin() as conn:
+        conn.execute(text("INSERT INTO access_log (at, username, action) VALUES (:at, 'rigaday', 'sign-in')"),
+                     {"at": dt.datetime(2026, 7, 1, 21, 30, 5)})
+    auditor = signed_in("auditor")
+    on = exported(auditor.get("/audit?user=rigaday&since=2026-07-02&until=2026-07-02&format=csv"))
+    assert [row["at_riga"] for row in on] == ["2026-07-02 00:30:05"]
+    assert exported(auditor.get("/audit?user=rigaday&since=2026-07-01&until=2026-07-01&format=csv")) == []

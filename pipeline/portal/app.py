@@ -4,10 +4,10 @@ Every page but `/healthz`, `/login` and the language switch needs a signed-in, e
 server-side session (`pipeline.portal.sessions`: signing out ends every copy of the cookie); roles are checked on
 the server for every request (`pipeline.portal.users.PERMISSIONS`). Every POST carries the session's CSRF token.
 Passwords are checked in worker threads, a few at a time, so sign-ins never hold up the event loop. Pages speak
-Latvian or English (`pipeline.portal.i18n`). Searches are POSTed so
-the typed text (perhaps a personal code) never lands in a URL, a proxy log or uvicorn's access log; household pages
-are keyed by an opaque id. Any input gets a page: the handlers below turn a malformed request into a 400 page and
-an unexpected failure into a 500 page that says nothing about the data.
+Latvian or English (`pipeline.portal.i18n`); a signed-in user's choice is stored and applied at each sign-in.
+Searches are POSTed so the typed text (perhaps a personal code) never lands in a URL, a proxy log or uvicorn's
+access log; household pages are keyed by an opaque id. Any input gets a page: the handlers below turn a malformed
+request into a 400 page and an unexpected failure into a 500 page that says nothing about the data.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pipeline.portal.i18n import N_
 from pipeline.portal.lookup import KINDS, MAX_QUERY, Lookup
 from pipeline.portal.sessions import close_session, open_session, session_user
 from pipeline.portal.settings import PortalSettings
-from pipeline.portal.users import User, active_user, attempt_sign_in, list_users
+from pipeline.portal.users import User, active_user, attempt_sign_in, list_users, set_language
 from pipeline.store.db import connect
 
 log = get_logger("portal")
@@ -193,7 +193,7 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
             return page(request, "login.html", 401, error=N_("Wrong user name or password."))
         access_log.append(engine, outcome.user.username, "sign-in")
         close_session(engine, request.session.get("sid"))
-        chosen = request.session.get("lang")
+        chosen = outcome.user.language or request.session.get("lang")   # the user's own choice, on any browser
         request.session.clear()
         if chosen:
             request.session["lang"] = chosen
@@ -216,6 +216,9 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
         form = await posted(request)
         if form.get("lang") in i18n.LANGUAGES:
             request.session["lang"] = form["lang"]
+            user = active_user(engine, session_user(engine, request.session.get("sid")))
+            if user is not None:        # signed in: remembered for the next sign-in; signed out: this session only
+                set_language(engine, user.username, form["lang"])
         back = form.get("next", "/search")
         return RedirectResponse(back if back.startswith("/") and not back.startswith("//") else "/search",
                                 status_code=303)
@@ -255,12 +258,11 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
               format: str = "html") -> Response:
         require(request, "audit")
         wanted = access_log.AuditFilter(user, _date("since", since), _date("until", until), kind)
-        if format == "csv":
-            body = access_log.as_csv(access_log.read(engine, wanted, limit=None))
-            return Response(body, media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": 'attachment; filename="access_log.csv"'})
-        rows = access_log.read(engine, wanted)
+        rows = access_log.read(engine, wanted, limit=None if format == "csv" else access_log.PAGE_ROWS)
         addresses = lookup.addresses({row[5] for row in rows if row[5]})
+        if format == "csv":
+            return Response(access_log.as_csv(rows, addresses), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="access_log.csv"'})
         return page(request, "audit.html", rows=rows, addresses=addresses, wanted=wanted,
                     kinds=(*access_log.ACTIONS, *KINDS))
 
@@ -273,7 +275,8 @@ def create_app(settings: PortalSettings, engine: Engine | None = None) -> FastAP
 
 
 def language(request: Request) -> str:
-    """The page's language: chosen in this session, else the browser's (`Accept-Language`), else Latvian."""
+    """The page's language: chosen in this session (or stored for the user and set at sign-in), else the browser's
+    (`Accept-Language`), else Latvian."""
     chosen = request.session.get("lang") if "session" in request.scope else None
     return i18n.choose(chosen, request.headers.get("accept-language", ""))
 

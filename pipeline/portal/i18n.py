@@ -2,9 +2,10 @@
 
 Texts in the templates and here are written in English and translated by `locale/<lang>/LC_MESSAGES/portal.po`
 (compiled in memory with Babel when the app starts, so no binary `.mo` is checked in). The language is the one
-chosen on the page (kept in the session), else the browser's `Accept-Language`, else Latvian. Numbers, months and
-times follow the language's CLDR rules through Babel (Latvian: `1 207,75`, `novembris 2026`); times are shown in
-Europe/Riga, the bureau's time, whatever the server's zone.
+chosen on the page (kept in the session, and for a signed-in user in `portal_users.language`, applied again at
+each sign-in), else the browser's `Accept-Language`, else Latvian. Numbers, months and times follow the language's
+CLDR rules through Babel (Latvian: `1 207,75`, `novembris 2026`); times are shown in Europe/Riga, the bureau's
+time, whatever the server's zone.
 
 Codes from the decisions (statuses, reasons, support types, quarantine reasons) are never shown raw: `LABELS`
 gives each a human label, translated like any other text.
@@ -18,6 +19,7 @@ import io
 import re
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
@@ -115,6 +117,20 @@ def choose(chosen: object, accept_language: str) -> str:
     return DEFAULT
 
 
+def riga_day_start(day: dt.date) -> dt.datetime:
+    """Midnight of a Europe/Riga day as a stored (naive UTC) time: the access log's date filter speaks the same
+    days as the times it shows."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(ZONE)).astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def riga_time(at: dt.datetime | str, language: str = DEFAULT) -> str:
+    """A stored UTC time (SQLite hands back text) in Europe/Riga, to the second: the one time format of the access
+    log, on its page and in its CSV export, so an auditor reads the same time in both."""
+    if isinstance(at, str):
+        at = dt.datetime.fromisoformat(at)
+    return format_datetime(at.replace(tzinfo=dt.UTC), "yyyy-MM-dd HH:mm:ss", tzinfo=ZONE, locale=language)
+
+
 class Texts:
     """Everything a template needs to speak one language: gettext, labels and the CLDR formats."""
 
@@ -137,10 +153,7 @@ class Texts:
         return format_date(dt.date(year, month, 1), "LLLL y", locale=self.language)
 
     def when(self, at: dt.datetime | str) -> str:
-        """A stored UTC time (SQLite hands back text) in Europe/Riga, to the second."""
-        if isinstance(at, str):
-            at = dt.datetime.fromisoformat(at)
-        return format_datetime(at.replace(tzinfo=dt.UTC), "yyyy-MM-dd HH:mm:ss", tzinfo=ZONE, locale=self.language)
+        return riga_time(at, self.language)
 
     def causes(self, reason: str) -> list[str]:
         """The quarantine codes a REVIEW reason names (plus the 'no counted member' cause), in order."""

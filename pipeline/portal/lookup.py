@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 
 from pipeline.period import format_month, parse_month
 from pipeline.quality import personcode
@@ -22,6 +22,7 @@ KINDS = ("code", "name", "address")
 MAX_QUERY = 200          # characters of a query that are looked at; anything longer is cut, never an error
 MAX_NAME_TOKENS = 6
 HISTORY_MONTHS = 24
+ADDRESS_BATCH = 500      # household ids per query when the access log's households are named by address
 _ARIS_CODE = re.compile(r"^\d{9}$")
 
 
@@ -41,6 +42,18 @@ class Found:
     total: int
 
 
+@dataclass(frozen=True)
+class QuarantinedRecord:
+    """One quarantined record behind a REVIEW household, as `portal_review_records` keeps it: where it stands and
+    why, never whose it is or what it says."""
+
+    source: str
+    file: str
+    record: int
+    line: int           # 0 where the reader has no line
+    reason: str         # a quarantine reason code
+
+
 @dataclass
 class Household:
     household_id: str
@@ -53,7 +66,7 @@ class Household:
     reason: str
     support_types: list[str]
     threshold_eur: Decimal
-    quarantined_files: list[tuple[str, int]] = field(default_factory=list)  # the month's files with quarantined records
+    quarantined: list[QuarantinedRecord] = field(default_factory=list)     # REVIEW: its members' quarantined records
     income: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)   # month, VID, VSAA
     history: list[tuple[str, str]] = field(default_factory=list)              # month, status or "—"
 
@@ -166,24 +179,35 @@ class Lookup:
                                  "since": format_month(parse_month(period) - HISTORY_MONTHS)}))
         first = parse_month(period) - HISTORY_MONTHS + 1
         history = [(m, statuses.get(m, "—")) for m in (format_month(first + i) for i in range(HISTORY_MONTHS))]
-        quarantined = self._rows("SELECT file, quarantined FROM source_files WHERE period = :p AND quarantined > 0 "
-                                 "ORDER BY file", {"p": period}) if status == "REVIEW" else []
+        quarantined = self._rows(
+            "SELECT source, file, record, line, reason FROM portal_review_records WHERE period = :p AND "
+            "aris_code = :a ORDER BY file, record, line, reason", {"p": period, "a": aris_code}) \
+            if status == "REVIEW" else []
         return Household(household_id, period, periods, address or "", int(members), _cents(avg), status, reason,
                          [s for s in (support or "").split("|") if s], _cents(threshold),
-                         [(file, int(count)) for file, count in quarantined], _income(income_months),
+                         [QuarantinedRecord(source, file, int(record), int(line), code)
+                          for source, file, record, line, code in quarantined], _income(income_months),
                          history[::-1])
 
     def addresses(self, household_ids: set[str]) -> dict[str, str]:
-        """The latest decided address of each opaque household id (for the auditor's reading of the access log)."""
-        found: dict[str, str] = {}
-        for household_id in household_ids:
-            rows = self._rows("""
-                SELECT d.address FROM portal_household_ids i
-                JOIN household_decisions d ON d.aris_code = i.aris_code
-                WHERE i.household_id = :h ORDER BY d.period DESC LIMIT 1""", {"h": household_id[:64]})
-            if rows and rows[0][0]:
-                found[household_id] = rows[0][0]
-        return found
+        """The latest decided address of each opaque household id (for the auditor's reading of the access log).
+
+        A few hundred ids per query: the CSV export covers the whole log, not one page of it. Reached through
+        `portal_households` (indexed by ARIS code) and the decisions' (period, ARIS code) key, so a national store's
+        months of decisions are never scanned for an address."""
+        wanted = sorted(household_id[:64] for household_id in household_ids)
+        latest: dict[str, tuple[str, str]] = {}
+        query = text("""
+            SELECT i.household_id, d.period, d.address FROM portal_household_ids i
+            JOIN portal_households h ON h.aris_code = i.aris_code
+            JOIN household_decisions d ON d.period = h.period AND d.aris_code = h.aris_code
+            WHERE i.household_id IN :ids""").bindparams(bindparam("ids", expanding=True))
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), ADDRESS_BATCH):
+                for household_id, period, address in conn.execute(query, {"ids": wanted[start:start + ADDRESS_BATCH]}):
+                    if address and period > latest.get(household_id, ("", ""))[0]:
+                        latest[household_id] = (period, address)
+        return {household_id: address for household_id, (_, address) in latest.items()}
 
     def _rows(self, sql: str, params: dict[str, object]) -> list[tuple]:
         with self.engine.connect() as conn:

@@ -40,6 +40,7 @@ MIN_PASSWORD = 12
 class User:
     username: str
     role: str
+    language: str | None = None     # the portal language the user chose while signed in; None: the browser's
 
     def can(self, permission: str) -> bool:
         return permission in PERMISSIONS.get(self.role, set())
@@ -82,9 +83,17 @@ def active_user(engine: Engine, username: str | None) -> User | None:
     if not username:
         return None
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT username, role FROM portal_users WHERE username = :u AND disabled = 0"),
-                           {"u": username}).first()
-    return User(row[0], row[1]) if row else None
+        row = conn.execute(text("SELECT username, role, language FROM portal_users WHERE username = :u "
+                                "AND disabled = 0"), {"u": username}).first()
+    return User(row[0], row[1], row[2]) if row else None
+
+
+def set_language(engine: Engine, username: str, language: str) -> None:
+    """Remember the user's page language, so the next sign-in speaks it on any browser (the caller checks that
+    `language` is one the portal has)."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE portal_users SET language = :l WHERE username = :u"),
+                     {"l": language, "u": username})
 
 
 def locked_out(engine: Engine, subjects: list[str], max_failures: int, window_minutes: int) -> bool:
@@ -114,13 +123,13 @@ def clear_failures(engine: Engine, subject: str) -> None:
 def check_password(engine: Engine, username: str, password: str) -> User | None:
     """The user when the name and password match an enabled account, else None (same cost either way)."""
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT password_hash, role, disabled FROM portal_users WHERE username = :u"),
-                           {"u": username[:64]}).first()
+        row = conn.execute(text("SELECT password_hash, role, disabled, language FROM portal_users "
+                                "WHERE username = :u"), {"u": username[:64]}).first()
     try:
         _HASHER.verify(row[0] if row else _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
-    return User(username, row[1]) if row and not row[2] else None
+    return User(username, row[1], row[3]) if row and not row[2] else None
 
 
 @dataclass(frozen=True)

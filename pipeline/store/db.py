@@ -28,7 +28,14 @@ from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, sour
 from pipeline.logs import get_logger
 from pipeline.store.migrate import require_head
 from pipeline.store.partitions import MonthTables, open_month
-from pipeline.store.portal_index import PORTAL_PERIOD_TABLES, household_rows, new_household_ids, person_rows
+from pipeline.store.portal_index import (
+    PORTAL_PERIOD_TABLES,
+    REVIEW_RECORD_COLUMNS,
+    household_rows,
+    new_household_ids,
+    person_rows,
+    review_record_rows,
+)
 from pipeline.store.url import make_engine
 
 log = get_logger("store")
@@ -174,6 +181,7 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
     summaries = list(source_summaries(layout).values())
     persons, name_tokens = person_rows(layout)
     portal_households = household_rows(layout, households).assign(period=period)
+    review_records = review_record_rows(layout, households, members)
 
     engine = connect(url)
     loaded: dict[str, int] = {}
@@ -208,7 +216,7 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
             "period", "path", "recipient_kind", "recipient_id", "rows", "sha256"),
             [(period, row.path, recipient_kind(recipient), recipient, row.rows, row.sha256)
              for row, recipient in zip(files.itertuples(index=False), recipients, strict=True)])
-        loaded.update(_record_portal_rows(conn, month, persons, name_tokens, portal_households))
+        loaded.update(_record_portal_rows(conn, month, persons, name_tokens, portal_households, review_records))
         month.attach(conn)
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
         try:
@@ -220,7 +228,7 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
 
 
 def _record_portal_rows(conn: Connection, month: MonthTables, persons: pd.DataFrame, name_tokens: pd.DataFrame,
-                        households: pd.DataFrame) -> dict[str, int]:
+                        households: pd.DataFrame, review_records: pd.DataFrame) -> dict[str, int]:
     """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`)."""
     period = month.period
     known = {row[0] for row in conn.execute(text("SELECT aris_code FROM portal_household_ids"))}
@@ -232,6 +240,9 @@ def _record_portal_rows(conn: Connection, month: MonthTables, persons: pd.DataFr
                                               name_tokens.assign(period=period), ("period", "token_key", "person_key"))
     loaded["portal_households"] = copy_frame(conn, month.target("portal_households"), households,
                                              ("period", "aris_code", "address_search", "income_months"))
+    loaded["portal_review_records"] = copy_frame(conn, month.target("portal_review_records"),
+                                                 review_records.assign(period=period),
+                                                 ("period", *REVIEW_RECORD_COLUMNS))
     return loaded
 
 

@@ -1,4 +1,4 @@
-"""A month's personal rows as whole partitions on PostgreSQL (`sql/009_period_partitions.sql`).
+"""A month's personal rows as whole partitions on PostgreSQL (`sql/009_period_partitions.sql`, `sql/013`).
 
 A month recorded for the first time is COPY'd into tables of its own (created by the owner-rights function
 `eikis_new_period_tables`: no index upkeep per row, no other month's pages touched) and attached whole at the end
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 PERSONAL_PERIOD_TABLES = ("household_decisions", "household_members", "portal_persons", "portal_name_tokens",
-                          "portal_households")
+                          "portal_households", "portal_review_records")     # `eikis_period_tables()`, sql/013
 
 
 def partition_name(table: str, period: str) -> str:

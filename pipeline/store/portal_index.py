@@ -4,7 +4,8 @@ the same transaction as the period's other rows.
 - `portal_persons`: each counting person's key (the HMAC of the code), household and sealed display name;
 - `portal_name_tokens`: one row per (name-token key, person), for diacritics-insensitive, any-order name search;
 - `portal_households`: the folded address for prefix search and the household's income by month and source;
-- `portal_household_ids`: one random opaque id per address, kept across periods (URLs never carry the code).
+- `portal_household_ids`: one random opaque id per address, kept across periods (URLs never carry the code);
+- `portal_review_records`: per REVIEW household, where its members' quarantined records stand and why.
 
 All vectorised: at national scale (≈1.9 M persons, ≈0.9 M households) this is a few column operations.
 """
@@ -23,7 +24,8 @@ from pipeline.config import WorkLayout
 from pipeline.decide.rules import is_counting_person
 from pipeline.quality.pseudonym import fold_series
 
-PORTAL_PERIOD_TABLES = ("portal_persons", "portal_name_tokens", "portal_households")
+PORTAL_PERIOD_TABLES = ("portal_persons", "portal_name_tokens", "portal_households", "portal_review_records")
+REVIEW_RECORD_COLUMNS = ["aris_code", "source", "file", "record", "line", "reason"]
 
 
 def person_rows(layout: WorkLayout) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -73,3 +75,26 @@ def new_household_ids(known: set[str], aris_codes: pd.Series) -> list[tuple[str,
     Hex, not URL-safe base64: a base64 id may begin with `-`, which the auditors' CSV export must neutralise as a
     spreadsheet formula (`'-…`), so the id in the export would no longer match the one in the URL."""
     return [(code, secrets.token_hex(16)) for code in sorted(set(aris_codes.astype(str)) - known)]
+
+
+def review_record_rows(layout: WorkLayout, households: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """Per REVIEW household, its members' quarantined records as `REVIEW_RECORD_COLUMNS`: never a key, code, name
+    or amount, only where each record stands and the reason code.
+
+    A record is a household's as `pipeline.decide.households.REVIEW_ADDRESSES` decides it: a PMLP record by the
+    address it carries, a VID or VSAA record by its person key among the decided members. Only the records that
+    send a household to REVIEW (`marks_review`) are read, a tiny share of a month: the members are scanned once for
+    their few keys."""
+    parts = [pq.read_table(path, columns=["person_key", *REVIEW_RECORD_COLUMNS], filters=[("marks_review", "==", True)])
+             for path in sorted(layout.quarantine.glob("*.parquet"))]
+    marked = pa.concat_tables(parts).to_pandas() if parts else pd.DataFrame(columns=["person_key",
+                                                                                     *REVIEW_RECORD_COLUMNS])
+    by_address = marked.loc[marked["aris_code"].notna(), REVIEW_RECORD_COLUMNS]
+    by_key = marked.loc[marked["aris_code"].isna() & marked["person_key"].notna()].drop(columns="aris_code")
+    owners = members.loc[members["person_key"].isin(set(by_key["person_key"])), ["person_key", "aris_code"]]
+    records = pd.concat([by_address, by_key.merge(owners, on="person_key")[REVIEW_RECORD_COLUMNS]],
+                        ignore_index=True)
+    review = set(households.loc[households["status"] == "REVIEW", "aris_code"].astype(str))
+    records = records.loc[records["aris_code"].astype(str).isin(review)].drop_duplicates()
+    return records.astype({"record": "int64", "line": "int64"}).sort_values(REVIEW_RECORD_COLUMNS,
+                                                                             ignore_index=True)

@@ -128,7 +128,8 @@ def test_an_existing_sqlite_store_behind_head_is_not_upgraded_on_connect(tmp_pat
 
 @pytest.mark.postgres
 def test_upgrading_to_month_partitions_keeps_every_row():
-    """Revision 0005 turns the five tables of a month's personal rows into partitions by period, rows kept."""
+    """Revision 0005 turns the five tables of a month's personal rows into partitions by period, rows kept; 0009
+    gives each month already recorded its partition of the sixth, `portal_review_records`."""
     from alembic import command
 
     from pipeline.store.migrate import _config
@@ -146,8 +147,11 @@ def test_upgrading_to_month_partitions_keeps_every_row():
         rows = conn.execute(text("SELECT period, person_key, total_eur FROM household_members ORDER BY 1")).all()
         kinds = {name: kind for name, kind in conn.execute(text(
             "SELECT relname, relkind FROM pg_class WHERE relname IN "
-            "('household_members', 'household_members_p2024_09', 'portal_households')"))}
+            "('household_members', 'household_members_p2024_09', 'portal_households', 'portal_review_records', "
+            "'portal_review_records_p2024_09', 'portal_review_records_p2026_11')"))}
     assert [tuple(map(str, row)) for row in rows] == [("2024-09", "key-2024-09", "12.34"),
                                                       ("2026-11", "key-2026-11", "12.34")]
-    assert kinds == {"household_members": "p", "household_members_p2024_09": "r", "portal_households": "p"}
+    assert kinds == {"household_members": "p", "household_members_p2024_09": "r", "portal_households": "p",
+                     "portal_review_records": "p", "portal_review_records_p2024_09": "r",
+                     "portal_review_records_p2026_11": "r"}
     engine.dispose()

@@ -44,9 +44,10 @@ def test_a_hold_keeps_the_case_rows_until_released(sample, tmp_path, backend, ca
     args = ["--db", url, "--workdir", str(workdir), "--as-of", AS_OF]
     engine = connect(url)
     with engine.connect() as conn:
-        held_code, other_code = [row[0] for row in conn.execute(text(
+        held_code, other_code = [row[0] for row in conn.execute(text(    # REVIEW: rows in every personal table
             "SELECT m.aris_code FROM household_members m JOIN portal_persons p ON p.period = m.period AND "
-            "p.person_key = m.person_key WHERE m.period = :p GROUP BY m.aris_code ORDER BY m.aris_code LIMIT 2"),
+            "p.person_key = m.person_key JOIN portal_review_records r ON r.period = m.period AND "
+            "r.aris_code = m.aris_code WHERE m.period = :p GROUP BY m.aris_code ORDER BY m.aris_code LIMIT 2"),
             {"p": OLD[0]})]
     appeals.register(engine, "sandra", period=OLD[0], aris_code=held_code, household_id="h", case_ref=CASE,
                      outcome="UPHELD", months=[OLD[1]], reason_code="OTHER")

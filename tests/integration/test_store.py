@@ -97,7 +97,7 @@ def test_copy_from_arrow_stores_exactly_what_the_embedded_store_stores(published
     urls = {"postgresql": fresh_postgres_database(PG_DATABASE), "sqlite": f"sqlite:///{tmp_path / 'e.sqlite'}"}
     tables = {"household_decisions": "aris_code", "household_members": "person_key, aris_code",
               "portal_persons": "person_key", "portal_name_tokens": "token_key, person_key",
-              "portal_households": "aris_code"}
+              "portal_households": "aris_code", "portal_review_records": "aris_code, file, record, reason"}
     stored: dict[str, dict[str, list[tuple[str, ...]]]] = {}
     for backend, url in urls.items():
         record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
@@ -108,7 +108,7 @@ def test_copy_from_arrow_stores_exactly_what_the_embedded_store_stores(published
         engine.dispose()
     for table in tables:
         assert stored["postgresql"][table] == stored["sqlite"][table], table
-        assert len(stored["postgresql"][table]) > 200
+        assert len(stored["postgresql"][table]) > (10 if table == "portal_review_records" else 200)
 
 
 def _plain(value: object) -> str:

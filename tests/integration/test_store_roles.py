@@ -138,3 +138,25 @@ def test_retention_as_the_application_role_drops_an_expired_months_partitions(st
                                    "AND state = 'COMPLETED'"), {"m": old}).scalar_one()
     engine.dispose()
     assert left == [] and proofs == len(PERSONAL_TABLES)
+
+
+def test_retention_drops_an_expired_months_empty_partitions_too(store, published, tmp_path):
+    """A month with nobody in REVIEW has an empty `portal_review_records` partition, which retention lists no rows
+    of: it goes with the month's `household_members` partition, so a re-record of the month could start anew."""
+    root, run_id = published
+    old = "2024-02"
+    for copy in ("first", "again"):                  # retention deletes the first copy's workdir month
+        for folder in ("work", "outbox"):
+            shutil.copytree(root / folder / SAMPLE_PERIOD, tmp_path / copy / folder / old)
+    record_period(store["app"], old, tmp_path / "first" / "work", tmp_path / "first" / "outbox", run_id)
+    assert as_app(store, f"DELETE FROM portal_review_records WHERE period = '{old}'") is None
+    deleted = apply_retention(store["app"], tmp_path / "first" / "work")
+    assert {item.target for item in deleted if item.kind == "rows" and item.month == old} == \
+        set(PERSONAL_TABLES) - {"portal_review_records"}
+    engine = create_engine(store["app"])
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT tablename FROM pg_tables WHERE tablename LIKE '%\\_p2024\\_02'")).all()
+    engine.dispose()
+    assert left == []
+    loaded = record_period(store["app"], old, tmp_path / "again" / "work", tmp_path / "again" / "outbox", run_id)
+    assert loaded["portal_review_records"] == 13                             # the month's tables made anew

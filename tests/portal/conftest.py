@@ -6,10 +6,12 @@ The sample person used throughout: Raivis Bērziņš, 261148-13241, at "Mežmaļ
 
 from __future__ import annotations
 
+import html
 import re
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +59,14 @@ def portal_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return Store(url, root / "work", root / "outbox")
 
 
+def new_user(url: str, role: str = "staff") -> str:
+    """A user of the test's own, for a test that changes what is stored for a user (its language): the store and
+    the role users are shared by the session."""
+    username = f"{role}-{uuid.uuid4().hex[:8]}"
+    add_user(connect(url), username, role, PASSWORD)
+    return username
+
+
 def portal_settings(url: str, **changes: object) -> PortalSettings:
     return PortalSettings.from_env(url, environ={**KEYS, **{k: str(v) for k, v in changes.items()}})
 
@@ -93,6 +103,11 @@ def search(client: TestClient, kind: str, query: str):
 
 def household_links(html: str) -> list[str]:
     return re.findall(r'href="(/household/[^"]+)"', html)
+
+
+def open_household(client: TestClient, aris_code: str) -> str:
+    """The household page of an ARIS code (found by address search, as staff find it), entities unescaped."""
+    return html.unescape(client.get(household_links(search(client, "address", aris_code).text)[0]).text)
 
 
 def free_port() -> int:

@@ -42,8 +42,11 @@ def test_recording_a_period_on_postgresql_writes_the_portal_index(portal_store):
     assert loaded["portal_household_ids"] == 232
     again = record_period(url, SAMPLE_PERIOD, portal_store.workdir, portal_store.outbox, run_id)
     assert again["portal_household_ids"] == 0 and again["portal_persons"] == 481     # replaced, ids kept
+    assert loaded["portal_review_records"] == again["portal_review_records"] == 13   # the injected bad records
     with connect(url).connect() as conn:
         names = conn.execute(text("SELECT name_sealed FROM portal_persons")).scalars().all()
         tokens = conn.execute(text("SELECT count(*) FROM portal_name_tokens")).scalar_one()
+        review = conn.execute(text("SELECT count(*) FROM portal_review_records_p2026_11")).scalar_one()
+    assert review == 13                     # the month's own partition, like its other personal rows
     assert len(names) == 481 and not any("Bērziņš" in n or "Raivis" in n for n in names)
     assert tokens >= 2 * 481 - 10        # given name + surname per person, a few shared tokens aside

@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.portal.conftest import ADDRESS, ARIS_CODE, CODE, CODE_NO_DASH, PASSWORD, portal_settings, running_portal
+from tests.portal.conftest import (
+    ADDRESS,
+    ARIS_CODE,
+    CODE,
+    CODE_NO_DASH,
+    PASSWORD,
+    new_user,
+    portal_settings,
+    running_portal,
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium binary (apt-get install chromium)")
@@ -104,10 +113,11 @@ def test_auditor_reads_and_filters_the_access_log(browser, server):
     page.context.close()
 
 
-def test_staff_switches_language_searches_three_ways_and_reads_the_threshold(browser, server):
+def test_staff_switches_language_searches_three_ways_and_reads_the_threshold(browser, server, portal_store):
     """Issue 24.3 in a real browser: Latvian by the browser's language, a switch to English and back, the three
-    searches with the query kept, and the household's threshold and distance from it in Latvian formats."""
-    page = signed_in_page(browser, server, "staff", locale="lv-LV")
+    searches with the query kept, and the household's threshold and distance from it in Latvian formats. A user
+    of its own: the switch is stored for the user who makes it."""
+    page = signed_in_page(browser, server, new_user(portal_store.url), locale="lv-LV")
     assert page.locator("html").get_attribute("lang") == "lv"
     assert page.locator("h1").inner_text() == "Atrast mājsaimniecību"
     page.click("form.language button[value=en]")

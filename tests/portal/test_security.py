@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import logging
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -138,7 +139,7 @@ def test_access_log_records_searches_and_views_filters_and_exports(signed_in, po
     link = household_links(search(staff, "code", CODE).text)[0]
     staff.get(link)
     search(staff, "name", "nobody nowhere")
-    today = dt.datetime.now(dt.UTC).date().isoformat()
+    today = dt.datetime.now(ZoneInfo("Europe/Riga")).date().isoformat()     # the filter's days are Riga's
     page = auditor.get(f"/audit?user=staff&since={today}&until={today}&kind=code").text
     assert "<td>personal code</td><td>1</td>" in page
     exported = auditor.get("/audit?user=staff&format=csv")

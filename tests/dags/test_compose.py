@@ -653,8 +653,10 @@ def test_sshd_accepts_the_configuration(tmp_path):
     config.write_text(SSHD_CONFIG.read_text().replace("/etc/ssh/ssh_host_ed25519_key", str(key)))
     passwd = tmp_path / "passwd"
     passwd.write_text(Path("/etc/passwd").read_text() + "sshd:x:105:65534::/run/sshd:/usr/sbin/nologin\n")
-    # sshd wants its privilege separation user: give it one in a private mount namespace, not on this machine
-    script = f"mount --bind {passwd} /etc/passwd && {sshd} -t -f {config} -o AllowGroups=sftp-provider"
+    # sshd wants its privilege separation user and directory (/run/sshd, made by the package's service, absent on
+    # a machine where the package is only unpacked): both in a private mount namespace, not on this machine
+    script = (f"mount --bind {passwd} /etc/passwd && mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd && "
+              f"{sshd} -t -f {config} -o AllowGroups=sftp-provider")
     run = subprocess.run(["unshare", "-rm", "bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
 

@@ -3,7 +3,7 @@
 Written under `<workdir>/<P>/decisions/` (never the outbox), read by publish and the store:
 - `households.parquet`: every household, with member count, total, average, threshold, policy version, status
   (with the REVIEW reasons from the quarantine) and the reason in words, and its address and municipality;
-- `members.parquet`: each member's monthly income items by source under a pseudonymous key;
+- `members.parquet`: each member's monthly income items by source in cents under a pseudonymous key;
 - `<commodity>.parquet`: every staged connection with its decision columns;
 - `<commodity>_returned.parquet`: the rows that go back to their sender (`address_errors.csv`);
 - `municipalities.parquet`: every existing municipality (each gets a file, even an empty one);
@@ -168,11 +168,10 @@ def _write_connections(layout: WorkLayout, eligible: pa.Table, support_on: list[
 
 
 def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonIncome) -> None:
-    """Each member's monthly items by source (EUR, rounded half-up to cents for display) under the pseudonymous key
-    only, and every municipality (both read the register or the persons only, beside the connections).
-
-    The amounts are exact cents until this record is written; its EUR columns stay the numbers the store and the
-    portal read (cents / 100, which a float holds exactly enough to print back as the same two decimals)."""
+    """Each member's monthly items by source in whole cents (`vid_cents_YYYY-MM`, `vsaa_cents_YYYY-MM`: a VID
+    month rounded half-up to the cent, as displayed) and the window's total (`total_cents`, the exact total rounded
+    half-up once) under the pseudonymous key only, and every municipality (both read the register or the persons
+    only, beside the connections). Integers, never a float: the store and the portal read these cents."""
     months = [format_month(income.window_start + i) for i in range(income.window_months)]
     count, window = len(persons), income.window_months
     columns: dict[str, Any] = {"aris_code": pa.array(persons["aris_code"], type=pa.string()),
@@ -182,8 +181,8 @@ def _write_members(layout: WorkLayout, persons: pd.DataFrame, income: PersonInco
         cells = items.column("row").to_numpy() * window + (items.column("month").to_numpy() - income.window_start)
         grid[cells] = items.column("cents").to_numpy()
         grid = grid.reshape(count, window)
-        columns.update({f"{source}_{m}": grid[:, i] / 100 for i, m in enumerate(months)})
-    columns["total_eur"] = income.total_cents / 100
+        columns.update({f"{source}_cents_{m}": grid[:, i] for i, m in enumerate(months)})
+    columns["total_cents"] = income.total_cents
     pq.write_table(pa.table(columns), layout.decided("members"), use_dictionary=["aris_code"])  # staged order
     _write_municipalities(layout)
 

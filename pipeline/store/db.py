@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, Engine, RootTransaction, text
 
@@ -139,6 +141,17 @@ def _copy_arrow(conn: Connection, table: str, arrow: pa.Table, columns: Sequence
     return arrow.num_rows
 
 
+def cents_as_eur(cents: pd.Series) -> pd.Series:
+    """Whole cents as exact EUR text with two decimals (`123456` → `1234.56`, `-5` → `-0.05`) for a NUMERIC
+    column: the store reads the digits, never a binary float. In Arrow's kernels (≈ 1.9 M national members)."""
+    values = cents.to_numpy(dtype=np.int64)
+    magnitude = np.abs(values)
+    amount = pc.binary_join_element_wise(pa.array(magnitude // 100).cast(pa.string()),
+                                         pc.utf8_lpad(pa.array(magnitude % 100).cast(pa.string()), 2, "0"), ".")
+    signed = pc.binary_join_element_wise(pa.array(np.where(values < 0, "-", "")), amount, "")
+    return pd.Series(signed.to_numpy(zero_copy_only=False), index=cents.index, dtype=object)
+
+
 def _frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[object, ...]]:
     clean = frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None)
     return clean.itertuples(index=False, name=None)
@@ -174,7 +187,8 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
     decision = DecisionSummary.load(layout)
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     households = pd.read_parquet(layout.decided("households"))
-    members = pd.read_parquet(layout.decided("members"), columns=["aris_code", "person_key", "total_eur"])
+    members = pd.read_parquet(layout.decided("members"), columns=["aris_code", "person_key", "total_cents"])
+    members["total_eur"] = cents_as_eur(members.pop("total_cents"))
     files = pd.DataFrame(manifest["files"])
     recipients = files["path"].map(recipient_of)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -48,14 +48,13 @@ def person_rows(layout: WorkLayout) -> tuple[pd.DataFrame, pd.DataFrame]:
 def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pd.DataFrame:
     """Per household: folded address and `income_months` = `YYYY-MM=<VID cents>/<VSAA cents>` joined by `|`.
 
-    Each member's month is taken as recorded in members.parquet (rounded to the cent there) and summed exactly
-    in integer cents."""
+    Each member's month is taken as recorded in members.parquet (whole cents, rounded there) and summed exactly."""
     members = pd.read_parquet(layout.decided("members"))
-    months = sorted(c[len("vid_"):] for c in members.columns if c.startswith("vid_"))
+    months = sorted(c[len("vid_cents_"):] for c in members.columns if c.startswith("vid_cents_"))
     cents = pd.DataFrame({"aris_code": members["aris_code"]})
     for source in ("vid", "vsaa"):
         for month in months:
-            cents[f"{source}_{month}"] = np.rint(members[f"{source}_{month}"].to_numpy() * 100).astype(np.int64)
+            cents[f"{source}_{month}"] = members[f"{source}_cents_{month}"].to_numpy(dtype=np.int64)
     totals = cents.groupby("aris_code", sort=False).sum()
     totals = totals.reindex(households["aris_code"].to_numpy(), fill_value=0)
     # Joined in Arrow's kernels: pandas string concatenation calls Python per cell of 0.9 M national households.

@@ -247,9 +247,10 @@ def test_missing_price_for_the_period_stops_the_run_and_publishes_nothing(tmp_pa
 
 def test_no_decided_table_holds_money_or_anything_else_as_a_float(decided):
     """§9 is decided in integer cents (DuckDB HUGEINT, then EUR text): no float column in the decision records of
-    the households and the connections (members.parquet's display columns are the store's and portal's input)."""
+    the households, their members (whole cents, the store's and the portal's input) and the connections."""
     decisions = decided["root"] / "work" / P / "decisions"  # type: ignore[operator]
-    tables = ["households", *(f"{c}{kind}" for c in ("electricity", "gas", "heat") for kind in ("", "_returned"))]
+    tables = ["households", "members",
+              *(f"{c}{kind}" for c in ("electricity", "gas", "heat") for kind in ("", "_returned"))]
     for name in tables:
         schema = pq.read_schema(decisions / f"{name}.parquet")
         floats = [field.name for field in schema if pa.types.is_floating(field.type)]

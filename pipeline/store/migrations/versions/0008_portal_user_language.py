@@ -1,8 +1,14 @@
 """The portal language each user chose, remembered across sign-ins and browsers (`portal_users.language`).
 
+Like every revision, it may meet a store that already has what it adds (a store brought back to an older revision
+by hand): the column is looked up first, since SQLite has no `ADD COLUMN IF NOT EXISTS`.
+
 Revision ID: 0008
 Revises: 0007
 """
+
+import sqlalchemy as sa
+from alembic import op
 
 from pipeline.store.ddl import execute_sql_files
 
@@ -13,4 +19,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_sql_files("012_portal_user_language.sql")
+    columns = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("portal_users")}
+    if "language" not in columns:
+        execute_sql_files("012_portal_user_language.sql")

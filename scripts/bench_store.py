@@ -271,19 +271,36 @@ def main() -> int:
     parser.add_argument("--months", type=int, default=25, help="months in the full store (25: one to retain)")
     parser.add_argument("--database", default="eikis_bench_store")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="measure a store this script filled before (no new database, record or fill)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench_data" / "store.json")
     args = parser.parse_args()
     os.environ.setdefault("EIKIS_DEV_MODE", "1")
-    from pipeline.flows.retention import apply_retention, verify_retention
-    from pipeline.store.db import connect, record_period
-    from pipeline.store.history import load_history
+    from pipeline.store.db import connect
 
     if not (args.workdir / args.period / "decisions" / "decision.json").is_file():
         parser.error(f"{args.workdir} holds no decided {args.period}: run `eikis run --no-db --workdir "
                      f"{args.workdir} --outbox {args.outbox} …` on the inbox first")
     figures: dict[str, object] = {"period": args.period, "months": args.months}
     print(f"store benchmark: {args.period} from {args.workdir}", flush=True)
-    url = fresh_database(args.database)
+    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{args.database}"
+    if not args.measure_only:
+        record_and_fill(url, args, figures)
+    if args.months > 1:
+        measure_full_store(url, args, figures)
+    connect(url).dispose()
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(f"figures written to {args.json}", flush=True)
+    return 0
+
+
+def record_and_fill(url: str, args: argparse.Namespace, figures: dict[str, object]) -> None:
+    """1. and 2.: record against the floor, re-record, SQLite; then the months before P (3.)."""
+    from pipeline.store.db import record_period
+
+    fresh_database(args.database)
     with timed("record (PostgreSQL, new month)", figures):
         loaded = record_period(url, args.period, args.workdir, args.outbox, "bench")
     figures["rows"] = loaded
@@ -301,27 +318,29 @@ def main() -> int:
                           "bench")
     if args.months > 1:
         print(f"filling {args.months - 1} months before {args.period} in the server", flush=True)
-        filled = fill_store(url, args.period, args.months, figures)
-        figures["size"] = store_size(url, args.period)
-        size = figures["size"]
-        print(f"  store: {size['month_bytes'] / 1e9:.2f} GB per month (personal tables with indexes), "  # type: ignore[index]
-              f"{size['database_bytes'] / 1e9:.1f} GB in all for {args.months} months", flush=True)  # type: ignore[index]
-        portal_figures(url, args.inbox, args.period, figures)
-        with timed("anomaly gate's history (load_history)", figures):
-            load_history(url, args.period, 0.25)
-        with tempfile.TemporaryDirectory(dir=args.workdir.parent) as empty:
-            with timed(f"retention apply ({len([m for m in filled if m < month_before(args.period, 23)])} "
-                       "month past 24)", figures):
-                apply_retention(url, Path(empty), as_of=month_before(args.period, -1))
-            with timed("retention verify", figures):
-                left = verify_retention(url, Path(empty), as_of=month_before(args.period, -1))
-        figures["retention_left"] = len(left)
-    connect(url).dispose()
-    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"figures written to {args.json}", flush=True)
-    return 0
+        fill_store(url, args.period, args.months, figures)
+
+
+def measure_full_store(url: str, args: argparse.Namespace, figures: dict[str, object]) -> None:
+    """3.: the store's size, the portal, the gate's history and retention with every month in it."""
+    from pipeline.flows.retention import apply_retention, verify_retention
+    from pipeline.store.history import load_history
+
+    filled = [month_before(args.period, back) for back in range(1, args.months)]
+    figures["size"] = store_size(url, args.period)
+    size = figures["size"]
+    print(f"  store: {size['month_bytes'] / 1e9:.2f} GB per month (personal tables with indexes), "  # type: ignore[index]
+          f"{size['database_bytes'] / 1e9:.1f} GB in all for {args.months} months", flush=True)  # type: ignore[index]
+    portal_figures(url, args.inbox, args.period, figures)
+    with timed("anomaly gate's history (load_history)", figures):
+        load_history(url, args.period, 0.25)
+    with tempfile.TemporaryDirectory(dir=args.workdir.parent) as empty:
+        with timed(f"retention apply ({len([m for m in filled if m < month_before(args.period, 23)])} "
+                   "month past 24)", figures):
+            apply_retention(url, Path(empty), as_of=month_before(args.period, -1))
+        with timed("retention verify", figures):
+            left = verify_retention(url, Path(empty), as_of=month_before(args.period, -1))
+    figures["retention_left"] = len(left)
 
 
 if __name__ == "__main__":

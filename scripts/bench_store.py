@@ -26,6 +26,7 @@ import os
 import random
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -37,7 +38,10 @@ from lxml import etree
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
+sys.path.insert(0, str(ROOT))
+
+from tests.pg import fresh_postgres_database  # noqa: E402 - the repository root first
+
 QUERIES_PER_KIND = 200
 PMLP_NS = "{urn:eikis:pmlp:persons:v1}"
 
@@ -50,20 +54,6 @@ def timed(label: str, figures: dict[str, object]) -> Iterator[None]:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     figures[label] = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2)}
     print(f"  {label:<44}{wall:>9.2f} s wall{cpu:>9.2f} s cpu (this process)", flush=True)
-
-
-def fresh_database(name: str) -> str:
-    admin = psycopg2.connect(**PG_ADMIN)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    from pipeline.store.migrate import upgrade
-
-    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    upgrade(url)
-    return url
 
 
 # ---------------------------------------------------------------- 1. record against the server's floor
@@ -300,7 +290,8 @@ def record_and_fill(url: str, args: argparse.Namespace, figures: dict[str, objec
     """1. and 2.: record against the floor, re-record, SQLite; then the months before P (3.)."""
     from pipeline.store.db import record_period
 
-    fresh_database(args.database)
+    if fresh_postgres_database(args.database) != url:  # tests/pg.py: dropped, created, migrated
+        raise SystemExit("unset EIKIS_TEST_DB_SUFFIX: the benchmark names its database itself")
     with timed("record (PostgreSQL, new month)", figures):
         loaded = record_period(url, args.period, args.workdir, args.outbox, "bench")
     figures["rows"] = loaded

@@ -110,9 +110,11 @@ def fill_month(conn, source: str, month: str, households: int) -> None:
     persons had not yet arrived (not in the month), 0.3 % have since left (a copy under a new key), 1 % lived at
     another address (one of P's households, by hash), every household's income within ±5 %, 2 % of households
     with the other status."""
+    from pipeline.store.partitions import LOADING
+
     params = {"m": month, "src": source, "n": households}
     conn.execute(text("SELECT eikis_new_period_tables(:m)"), params)
-    part = f"_p{month.replace('-', '_')}"
+    part = f"_p{month.replace('-', '_')}{LOADING}"
     gone = "abs(hashtext(person_key || :m)) % 1000 < 5"
     left = "abs(hashtext(person_key || :m || 'left')) % 1000 < 3"
     moved = "abs(hashtext(person_key || :m || 'moved')) % 100 = 0"

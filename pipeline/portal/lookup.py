@@ -173,12 +173,15 @@ class Lookup:
             JOIN runs r ON r.period = d.period
             WHERE d.period = :p AND d.aris_code = :a""", {"p": period, "a": aris_code})[0]
         address, members, avg, status, reason, support, income_months, threshold = row
-        statuses = dict(self._rows(
-            "SELECT period, status FROM household_decisions WHERE aris_code = :a AND period > :since "
-            "AND period <= :p", {"a": aris_code, "p": period,
-                                 "since": format_month(parse_month(period) - HISTORY_MONTHS)}))
         first = parse_month(period) - HISTORY_MONTHS + 1
-        history = [(m, statuses.get(m, "—")) for m in (format_month(first + i) for i in range(HISTORY_MONTHS))]
+        window = [format_month(first + i) for i in range(HISTORY_MONTHS)]
+        # the months named, not a range: each is one partition's (period, ARIS code) key, never a scan of the months
+        stored = sorted(set(window) & set(periods))
+        statuses = dict(self._rows(
+            "SELECT period, status FROM household_decisions WHERE aris_code = :a AND period IN "
+            f"({', '.join(f':m{i}' for i in range(len(stored)))})",
+            {"a": aris_code, **{f"m{i}": month for i, month in enumerate(stored)}}))
+        history = [(m, statuses.get(m, "—")) for m in window]
         quarantined = self._rows(
             "SELECT source, file, record, line, reason FROM portal_review_records WHERE period = :p AND "
             "aris_code = :a ORDER BY file, record, line, reason", {"p": period, "a": aris_code}) \

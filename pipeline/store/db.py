@@ -29,7 +29,7 @@ from pipeline.errors import StoreError
 from pipeline.handoff import DecisionSummary, recipient_kind, recipient_of, source_summaries
 from pipeline.logs import get_logger
 from pipeline.store.migrate import require_head
-from pipeline.store.partitions import MonthTables, open_month
+from pipeline.store.partitions import MonthTables, open_month, table_of
 from pipeline.store.portal_index import (
     PORTAL_PERIOD_TABLES,
     REVIEW_RECORD_COLUMNS,
@@ -72,7 +72,7 @@ def driver_errors(conn: Connection, table: str) -> Iterator[None]:
     try:
         yield
     except conn.dialect.loaded_dbapi.Error as exc:
-        raise StoreError(f"the store refused the rows of {table} ({type(exc).__name__})") from exc
+        raise StoreError(f"the store refused the rows of {table_of(table)} ({type(exc).__name__})") from exc
 
 
 def bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:

@@ -59,6 +59,31 @@ def test_recording_twice_replaces_the_period_without_duplicates(published):
 
 
 @pytest.mark.postgres
+def test_a_month_is_swapped_in_whole_analysed_and_searchable_by_address_prefix(published):
+    """A re-record replaces the month's partitions (new tables, no dead rows left behind), every attached month
+    has planner statistics at once, and an address prefix is an index range under the database's own collation."""
+    url = fresh_postgres_database(PG_DATABASE)
+    run_id = (published / "run_id").read_text()
+    engine = create_engine(url)
+    partitions = ("SELECT c.relname, c.oid, c.reltuples FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                  "WHERE i.inhparent = 'household_members'::regclass")
+    record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
+    with engine.connect() as conn:
+        (name, first_oid, tuples), = conn.execute(text(partitions)).all()
+    record_period(url, SAMPLE_PERIOD, published / "work", published / "outbox", run_id)
+    with engine.connect() as conn:
+        (again, second_oid, tuples_again), = conn.execute(text(partitions)).all()
+        leftovers = conn.execute(text("SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_load'")).scalar_one()
+        conn.execute(text("SET enable_seqscan = off"))
+        plan = "\n".join(row[0] for row in conn.execute(text(
+            "EXPLAIN SELECT aris_code FROM portal_households WHERE address_search LIKE 'brivibas%'")))
+    engine.dispose()
+    assert name == again == "household_members_p2026_11" and second_oid != first_oid and leftovers == 0
+    assert tuples == tuples_again == counts(url)["household_members"] > 200
+    assert "portal_households_p2026_11_address_search_idx" in plan and "~>=~" in plan, plan
+
+
+@pytest.mark.postgres
 def test_a_failed_recording_leaves_the_previous_state(published, tmp_path):
     url = fresh_postgres_database(PG_DATABASE)
     run_id = (published / "run_id").read_text()

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, bindparam, text
 
 from pipeline.period import format_month, parse_month
 from pipeline.quality import personcode
-from pipeline.quality.pseudonym import fold, name_tokens, person_key, token_key
+from pipeline.quality.pseudonym import fold, name_tokens, pair_key, person_key, token_key
 from pipeline.quality.sealing import Sealer
 
 KINDS = ("code", "name", "address")
@@ -121,16 +121,25 @@ class Lookup:
         return self._persons("p.person_key = :key", {"key": person_key(self.secret, digits)})
 
     def _by_name(self, query: str) -> list[Hit]:
-        tokens = sorted(set(name_tokens(query)))[:MAX_NAME_TOKENS]
-        if not tokens:
+        """Each person bearing every token of the query, once, at the latest month they were counted in (an earlier
+        household of theirs is found by its address). Two tokens or more are read as one pair's rows."""
+        keys = sorted({token_key(self.secret, token) for token in name_tokens(query)})[:MAX_NAME_TOKENS]
+        if not keys:
             return []
-        params: dict[str, object] = {}
-        clauses = []
-        for index, token in enumerate(tokens):
-            params[f"t{index}"] = token_key(self.secret, token)
-            clauses.append(f"EXISTS (SELECT 1 FROM portal_name_tokens n WHERE n.period = p.period "
-                           f"AND n.person_key = p.person_key AND n.token_key = :t{index})")
-        return self._persons(" AND ".join(clauses), params)
+        lookup = [pair_key(keys[0], keys[1]), *keys[2:]] if len(keys) > 1 else keys
+        params: dict[str, object] = {f"t{index}": key for index, key in enumerate(lookup)}
+        others = "".join(f" AND EXISTS (SELECT 1 FROM portal_name_tokens o WHERE o.period = n.period AND "
+                         f"o.person_key = n.person_key AND o.token_key = :t{index})" for index in range(1, len(lookup)))
+        rows = self._rows(f"""
+            SELECT p.person_key, p.name_sealed, i.household_id, p.period, d.address
+            FROM (SELECT n.person_key, max(n.period) AS period FROM portal_name_tokens n
+                  WHERE n.token_key = :t0{others} GROUP BY n.person_key) latest
+            JOIN portal_persons p ON p.period = latest.period AND p.person_key = latest.person_key
+            JOIN household_decisions d ON d.period = p.period AND d.aris_code = p.aris_code
+            JOIN portal_household_ids i ON i.aris_code = p.aris_code""", params)
+        hits = [Hit(household_id, period, address or "", self.sealer.open(sealed) or "(name unreadable)")
+                for _, sealed, household_id, period, address in rows]
+        return sorted(hits, key=lambda hit: (hit.name or "", hit.address))
 
     def _by_address(self, query: str) -> list[Hit]:
         folded = fold(query)

@@ -80,6 +80,15 @@ def token_key(secret: bytes, token: str) -> str:
     return mac.hexdigest()[:16]
 
 
+def pair_key(first: str, second: str) -> str:
+    """The search key of two name tokens of one person: their token keys, the lesser first.
+
+    A name and a surname are each shared by tens of thousands of persons a month, the two together by a few hundred:
+    a search for both reads the pair's rows, not every bearer of each. No further hashing: the token keys are
+    pseudonymous already, and 32 hex digits never meet a single token's 16."""
+    return min(first, second) + max(first, second)
+
+
 def name_keys(secret: bytes, *parts: str) -> str:
     """The distinct token keys of a name, space-joined and sorted (the staged and stored form)."""
     return " ".join(sorted({key for part in parts for key in _part_keys(secret, part)}))

@@ -2,7 +2,8 @@
 the same transaction as the period's other rows.
 
 - `portal_persons`: each counting person's key (the HMAC of the code), household and sealed display name;
-- `portal_name_tokens`: one row per (name-token key, person), for diacritics-insensitive, any-order name search;
+- `portal_name_tokens`: one row per (name-token key, person) and per (pair of its tokens, person), for
+  diacritics-insensitive, any-order name search that reads a name-and-surname's few rows (`pair_key`);
 - `portal_households`: the folded address for prefix search and the household's income by month and source;
 - `portal_household_ids`: one random opaque id per address, kept across periods (URLs never carry the code);
 - `portal_review_records`: per REVIEW household, where its members' quarantined records stand and why.
@@ -41,8 +42,18 @@ def person_rows(layout: WorkLayout) -> tuple[pd.DataFrame, pd.DataFrame]:
     owners = pc.take(staged["person_key"], pc.list_parent_indices(lists))
     tokens = pa.table({"token_key": pc.list_flatten(lists), "person_key": owners})
     tokens = tokens.filter(pc.not_equal(tokens["token_key"], "")).group_by(["token_key", "person_key"]).aggregate([])
+    tokens = pa.concat_tables([tokens.select(["token_key", "person_key"]), token_pairs(tokens)])
     persons = staged.select(["person_key", "aris_code", "name_sealed"]).to_pandas()
-    return persons, tokens.select(["token_key", "person_key"]).to_pandas()
+    return persons, tokens.to_pandas()
+
+
+def token_pairs(tokens: pa.Table) -> pa.Table:
+    """Rows (pair key, person) for every two distinct tokens of each person (`pair_key`), from its token rows."""
+    joined = tokens.rename_columns(["first", "person_key"]).join(tokens.rename_columns(["second", "person_key"]),
+                                                                keys="person_key")
+    joined = joined.filter(pc.less(joined["first"], joined["second"]))
+    return pa.table({"token_key": pc.binary_join_element_wise(joined["first"], joined["second"], ""),
+                     "person_key": joined["person_key"]})
 
 
 def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pd.DataFrame:

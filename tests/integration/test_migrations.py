@@ -155,3 +155,30 @@ def test_upgrading_to_month_partitions_keeps_every_row():
                      "portal_review_records": "p", "portal_review_records_p2024_09": "r",
                      "portal_review_records_p2026_11": "r"}
     engine.dispose()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_months_stored_before_name_pairs_get_their_pairs(dialect, tmp_path):
+    """Revision 0011 gives every stored person a row per pair of their name tokens, so a name-and-surname search
+    finds months recorded before it; a person with one token gets none, and pairs there already are kept."""
+    from alembic import command
+
+    from pipeline.store.migrate import _config
+
+    url = (f"sqlite:///{tmp_path / 'eikis.sqlite'}" if dialect == "sqlite"
+           else fresh_postgres_database("eikis_test_migrations", migrated=False))
+    a, b, c = "a" * 16, "b" * 16, "c" * 16
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "0010")
+        if dialect == "postgresql":
+            conn.execute(text("CREATE TABLE portal_name_tokens_p2026_10 PARTITION OF portal_name_tokens "
+                              "FOR VALUES IN ('2026-10')"))
+        for token, person in ((b, "p1"), (a, "p1"), (c, "p1"), (a, "p2"), (a + c, "p1")):
+            conn.execute(text("INSERT INTO portal_name_tokens VALUES ('2026-10', :t, :p)"), {"t": token, "p": person})
+    assert main(["db", "upgrade", "--db", url]) == 0
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT token_key, person_key FROM portal_name_tokens WHERE length(token_key) = 32 "
+                                 "ORDER BY 1")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [(a + b, "p1"), (a + c, "p1"), (b + c, "p1")]

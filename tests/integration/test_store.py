@@ -61,7 +61,8 @@ def test_recording_twice_replaces_the_period_without_duplicates(published):
 @pytest.mark.postgres
 def test_a_month_is_swapped_in_whole_analysed_and_searchable_by_address_prefix(published):
     """A re-record replaces the month's partitions (new tables, no dead rows left behind), every attached month
-    has planner statistics at once, and an address prefix is an index range under the database's own collation."""
+    has planner statistics at once, an address prefix is an index range under the database's own collation, and a
+    name token's persons are read from the key alone."""
     url = fresh_postgres_database(PG_DATABASE)
     run_id = (published / "run_id").read_text()
     engine = create_engine(url)
@@ -77,10 +78,13 @@ def test_a_month_is_swapped_in_whole_analysed_and_searchable_by_address_prefix(p
         conn.execute(text("SET enable_seqscan = off"))
         plan = "\n".join(row[0] for row in conn.execute(text(
             "EXPLAIN SELECT aris_code FROM portal_households WHERE address_search LIKE 'brivibas%'")))
+        by_name = "\n".join(row[0] for row in conn.execute(text(
+            "EXPLAIN SELECT person_key, period FROM portal_name_tokens WHERE token_key = 'abcdef0123456789'")))
     engine.dispose()
     assert name == again == "household_members_p2026_11" and second_oid != first_oid and leftovers == 0
     assert tuples == tuples_again == counts(url)["household_members"] > 200
     assert "portal_households_p2026_11_address_search_idx" in plan and "~>=~" in plan, plan
+    assert "Index Only Scan using portal_name_tokens_p2026_11_pkey" in by_name, by_name
 
 
 @pytest.mark.postgres

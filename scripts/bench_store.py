@@ -149,9 +149,11 @@ def fill_month(conn, source: str, month: str, households: int) -> None:
 
 def fill_store(url: str, period: str, months: int, figures: dict[str, object]) -> list[str]:
     from pipeline.store.db import connect
+    from pipeline.store.partitions import partition_name
 
     engine = connect(url)
     with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_codes"))  # left by a fill that was stopped
         conn.execute(text("CREATE TABLE bench_codes AS SELECT aris_code, row_number() OVER (ORDER BY aris_code) "
                           "AS rn FROM household_decisions WHERE period = :p"), {"p": period})
         conn.execute(text("CREATE UNIQUE INDEX ON bench_codes (rn)"))
@@ -159,6 +161,9 @@ def fill_store(url: str, period: str, months: int, figures: dict[str, object]) -
     filled, seconds = [], []
     for back in range(1, months):
         month = month_before(period, back)
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT to_regclass(:t)"), {"t": partition_name("household_members", month)}).scalar():
+                continue  # filled by an earlier, stopped run (`--resume`)
         started = time.perf_counter()
         with engine.begin() as conn:
             fill_month(conn, period, month, households)
@@ -168,7 +173,8 @@ def fill_store(url: str, period: str, months: int, figures: dict[str, object]) -
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE bench_codes"))
         conn.execute(text("ANALYZE"))
-    figures["fill_month_s"] = {"median": round(statistics.median(seconds), 2), "max": round(max(seconds), 2)}
+    if seconds:
+        figures["fill_month_s"] = {"median": round(statistics.median(seconds), 2), "max": round(max(seconds), 2)}
     engine.dispose()
     return filled
 
@@ -265,6 +271,8 @@ def main() -> int:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--measure-only", action="store_true",
                         help="measure a store this script filled before (no new database, record or fill)")
+    parser.add_argument("--resume", action="store_true",
+                        help="fill the months a stopped run left out (no new database, no record), then measure")
     parser.add_argument("--json", type=Path, default=ROOT / "bench_data" / "store.json")
     args = parser.parse_args()
     os.environ.setdefault("EIKIS_DEV_MODE", "1")
@@ -276,7 +284,9 @@ def main() -> int:
     figures: dict[str, object] = {"period": args.period, "months": args.months}
     print(f"store benchmark: {args.period} from {args.workdir}", flush=True)
     url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{args.database}"
-    if not args.measure_only:
+    if args.resume:
+        fill_store(url, args.period, args.months, figures)
+    elif not args.measure_only:
         record_and_fill(url, args, figures)
     if args.months > 1:
         measure_full_store(url, args, figures)

@@ -252,16 +252,20 @@ def _decide(run: RunConfig, settings: Settings) -> DecisionSummary:
 
 # ---------------------------------------------------------------- publish
 def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict[str, Any],
-            accept_anomaly: str | None = None) -> PublishedOutbox:
+            gated: list[str] | None = None) -> PublishedOutbox:
     """The month-over-month anomaly gate (with a store), then every recipient file, the manifest and the report,
-    built aside and published with one rename; a failure removes the build folder: nothing is published."""
+    built aside and published with one rename; a failure removes the build folder: nothing is published.
+
+    `gated` is what the DAG's `check_anomalies` task returned (`anomaly_gate`: the anomalies its reason accepted):
+    that task has run the gate, so publish does not run it a second time. Without it, publish runs the gate."""
     run = RunConfig.of(config)
     decided = decision if isinstance(decision, DecisionSummary) else DecisionSummary.from_dict(decision)
     with _period_lock(run, run.workdir, run.outbox):
-        return _publish(run, decided, accept_anomaly or run.accept_anomaly)
+        return _publish(run, decided, run.accept_anomaly, gated)
 
 
-def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | None) -> PublishedOutbox:
+def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | None,
+             gated: list[str] | None = None) -> PublishedOutbox:
     # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.publish.atomic import build_folder
     from pipeline.publish.corrections import carry_over_corrections
@@ -277,7 +281,7 @@ def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | Non
             # lazy: loaded when the task runs, not when Airflow parses the DAG file
             from pipeline.store.history import load_history
 
-            accepted = check_anomalies(run, decided, run_id, accept_anomaly)
+            accepted = gated if gated is not None else check_anomalies(run, decided, run_id, accept_anomaly)
             history = load_history(run.db_url, run.period, decided.anomaly_tolerance,
                                    accept_anomaly if accepted else None)
         with build_folder(Path(run.outbox), run.period) as build:
@@ -309,8 +313,9 @@ def _publish_and_record(run: RunConfig, build: Path, run_id: str) -> tuple[Path,
 
 
 def anomaly_gate(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict[str, Any]) -> list[str]:
-    """The DAG's `check_anomalies` task: the same gate `publish` runs, as a task of its own so that a month unlike
-    the previous one is a visible failed task whose log ends with the reason. Returns the accepted anomalies."""
+    """The DAG's `check_anomalies` task: the gate `publish` would run, as a task of its own so that a month unlike
+    the previous one is a visible failed task whose log ends with the reason. Returns the accepted anomalies, which
+    the DAG hands to `publish` so that the gate runs once."""
     # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.publish.manifest import derive_run_id
 
@@ -335,7 +340,13 @@ def check_anomalies(run: RunConfig, decision: DecisionSummary, run_id: str,
     from pipeline.store.history import previous_month, record_accepted_anomalies
 
     figures = current_figures(WorkLayout(Path(run.workdir), run.period))
-    anomalies = find_anomalies(figures, previous_month(run.db_url, run.period), decision.anomaly_tolerance)
+    previous = previous_month(run.db_url, run.period)
+    anomalies = find_anomalies(figures, previous, decision.anomaly_tolerance)
+    if previous is None:
+        log.info("anomaly gate: no decided month before %s in the store, nothing to compare", run.period)
+    else:
+        log.info("anomaly gate: %s against %s, %d measure(s) beyond the tolerance", run.period, previous.period,
+                 len(anomalies))
     gate(anomalies, accept_reason)
     if anomalies and accept_reason:
         record_accepted_anomalies(run.db_url, run.period, run_id, anomalies, accept_reason.strip())

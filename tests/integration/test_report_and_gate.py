@@ -102,8 +102,8 @@ def test_a_short_delivery_stops_the_run_until_a_reason_accepts_it(store, capsys)
     assert [tuple(r) for r in rows] == [("records electricity", PREVIOUS, 400.0, 305.0, 0.05, reason)]
     assert events == 1
 
-    assert run(root, "third", url, "--accept-anomaly", reason) == 0   # the same acceptance again (as the DAG's
-    with engine.connect() as conn:                                    # publish repeats check_anomalies): once
+    assert run(root, "third", url, "--accept-anomaly", reason) == 0   # the same acceptance again (a re-run of
+    with engine.connect() as conn:                                    # unchanged inputs, a cleared task): once
         events = conn.execute(text("SELECT count(*) FROM audit_events WHERE event = 'ANOMALY_ACCEPTED'")).scalar()
     assert events == 1
 

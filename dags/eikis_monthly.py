@@ -127,8 +127,8 @@ def eikis_monthly() -> None:
 
     @task(outlets=[OUTBOX])
     @one_line_errors
-    def publish(config: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
-        published = monthly.publish(config, decision).to_dict()
+    def publish(config: dict[str, Any], decision: dict[str, Any], gated: list[str]) -> dict[str, Any]:
+        published = monthly.publish(config, decision, gated).to_dict()  # the gate ran in check_anomalies: not again
         print(f"run report: {published['report']}")
         get_current_context()["outlet_events"][OUTBOX].extra = {
             "period": config["period"], "run_id": published["run_id"], "outbox": published["outbox"]}
@@ -162,13 +162,11 @@ def eikis_monthly() -> None:
     ingest_aris = ingest_task("aris")(config)
     ingest_others = [ingest_task(source)(config) for source in SOURCES_AFTER_ARIS]
     decision = decide(config)
-    checked = check_anomalies(config, decision)
-    published = publish(config, decision)
+    published = publish(config, decision, check_anomalies(config, decision))
     recorded = record(config, published)
     plans = plan_delivery(config)
     deliver.partial(config=config, published=published).expand(plan=plans)
     chain(ingest_aris, ingest_others, decision)
-    chain(checked, published)
     chain(recorded, plans)  # the month is in the store before any delivery is attempted
 
 eikis_monthly()

@@ -4,7 +4,7 @@ Layout read (CONTRACTS §1): `<inbox>/<P>/<folder>/…`. Layout written (interna
 `<workdir>/<P>/staging/<source>.parquet/part-*.parquet`, `<workdir>/<P>/quarantine/<source>.parquet`,
 `<workdir>/<P>/summaries/<source>.json`. ARIS goes first because every other source is checked against it;
 the rest are independent and write only their own files, so Airflow runs them as parallel tasks and
-`pipeline.flows.monthly.ingest_all` one after the other.
+`pipeline.flows.monthly.ingest_all` in parallel processes.
 """
 
 from __future__ import annotations

@@ -6,9 +6,12 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 LOGGER_NAME = "eikis"
 NOISY_LOGGERS = ("great_expectations", "py4j", "paramiko", "asyncssh")
+CLI_FORMAT = "%(asctime)s %(levelname)s %(name)s%(source)s: %(message)s"
+_SOURCE: ContextVar[str] = ContextVar("eikis_source", default="")
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -18,11 +21,30 @@ def get_logger(name: str) -> logging.Logger:
 
 def configure_cli_logging(verbose: bool = False) -> None:
     """Plain timestamped lines on stderr for the embedded CLI (Airflow configures its own handlers)."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(SourceFormatter(CLI_FORMAT))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     quiet_noisy_loggers()
+
+
+@contextmanager
+def naming_source(source: str) -> Iterator[None]:
+    """Every line logged in the block, by this process and by the workers it forks, names `source`: `eikis run`
+    ingests several sources at once, and their lines (a library's warning too) meet on one stderr."""
+    token = _SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
+
+
+class SourceFormatter(logging.Formatter):
+    """The CLI's line, with ` [source]` after the logger's name while a source is ingested (`naming_source`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        source = _SOURCE.get()
+        record.source = f" [{source}]" if source else ""
+        return super().format(record)
 
 
 def quiet_noisy_loggers() -> None:

@@ -1,8 +1,8 @@
 """The monthly flow (CONTRACTS §9–§11): ingest → decide → publish → deliver → record.
 
-One function per stage, the same for `eikis run` (which calls them in order, `run_month`; its ingest stages the
-sources one after the other, each source's files parsed `EIKIS_WORKERS` at a time) and for the `eikis_monthly` DAG
-(one task per call; Airflow runs the sources after ARIS as parallel tasks). Each stage
+One function per stage, the same for `eikis run` (which calls them in order, `run_month`; its ingest hands the
+DAG's per-source function to `EIKIS_WORKERS` processes of `concurrent.futures`, ARIS first) and for the
+`eikis_monthly` DAG (one task per call; Airflow runs the sources after ARIS as parallel tasks). Each stage
 reads its inputs from the period's work folder or from the hand-off record the previous stage returned
 (`pipeline.handoff`), and returns its own hand-off record; records turn into JSON with `to_dict` to travel as
 XComs. Heavy imports stay inside the functions so the DAG file parses fast. A DAG run's config is its month and
@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.catalog import SOURCE_ORDER
+from pipeline.catalog import SOURCE_ORDER, SOURCES_WITHOUT_ADDRESSES
 from pipeline.config import Settings, WorkLayout, private_files, resolve_run
 from pipeline.errors import SourceError
 from pipeline.handoff import DecisionSummary, PublishedOutbox, RunResult, SourceSummary
 from pipeline.inbox import listing
-from pipeline.logs import get_logger, quiet_noisy_loggers, timed
+from pipeline.logs import get_logger, naming_source, quiet_noisy_loggers, timed
 from pipeline.policy import Policy, load_policy
 from pipeline.runlock import period_lock
 
@@ -155,7 +158,7 @@ def _ingest(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
     from pipeline.quality.expectations import validate_source
 
     quiet_noisy_loggers()  # before GX is imported: in a task log its import adds ~200 "Skipping registering" lines
-    with timed(log, f"ingest {source}"):
+    with naming_source(source), timed(log, f"ingest {source}"):
         summary = ingest_source(source, run.period, Path(run.inbox), Path(run.workdir), settings)
         validate_source(source, run.period, Path(run.workdir), settings, _policy(run))
     return summary
@@ -181,11 +184,12 @@ def cpu_seconds() -> float:
 def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = None,
                on_start: Callable[[str, int], None] | None = None,
                on_finish: Callable[[Finished], None] | None = None) -> dict[str, SourceSummary]:
-    """Every source of P, one after the other in this process, in catalog order (ARIS first: the others are
-    checked against it); within a source, its files or chunks are parsed `settings.workers` at a time
-    (`concurrent.futures`, `pipeline.sources.base`). In production the DAG runs the sources after ARIS as
-    parallel Airflow tasks instead. The first failure stops the run and is raised as the source raised it.
-    `on_start(source, pid)` and `on_finish(finished)` report progress (the benchmark prints them)."""
+    """Every source of P with the DAG's per-source function (`ingest`'s body), `settings.workers` sources at a
+    time (`_ingest_in_processes`; one: one after the other in this process, in catalog order). ARIS goes first,
+    beside the sources that check no address; the others start once it is staged. Within a source, its files or
+    chunks are parsed `settings.workers` at a time too (`pipeline.sources.base`). The first failure starts no
+    further source and is raised as the source raised it. `on_start(source, pid)` (pid: the run's process, whose
+    tree ingests the source) and `on_finish(finished)` report progress (the benchmark prints them)."""
     run = RunConfig.of(config)
     with _period_lock(run, run.workdir, shared=True):
         return _ingest_all(run, settings or Settings.from_env(), on_start, on_finish)
@@ -193,18 +197,81 @@ def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = N
 
 def _ingest_all(run: RunConfig, settings: Settings, on_start: Callable[[str, int], None] | None = None,
                 on_finish: Callable[[Finished], None] | None = None) -> dict[str, SourceSummary]:
-    summaries: dict[str, SourceSummary] = {}
+    lanes = min(settings.workers, len(SOURCE_ORDER))
     try:
-        for source in SOURCE_ORDER:
-            if on_start:
-                on_start(source, os.getpid())
-            started, cpu = time.perf_counter(), cpu_seconds()
-            summaries[source] = _ingest(run, source, settings)
-            release_memory()
-            if on_finish:
-                on_finish(Finished(source, summaries[source], time.perf_counter() - started, cpu_seconds() - cpu))
+        if lanes > 1:
+            summaries = _ingest_in_processes(run, settings, lanes, on_start, on_finish)
+        else:
+            summaries = {}
+            for source in SOURCE_ORDER:
+                if on_start:
+                    on_start(source, os.getpid())
+                finished = _ingest_finished(run, source, settings)
+                summaries[source] = finished.value
+                if on_finish:
+                    on_finish(finished)
     finally:
         _rewrite_data_docs_index(run, settings)
+    return {source: summaries[source] for source in SOURCE_ORDER}
+
+
+def _ingest_finished(run: RunConfig, source: str, settings: Settings) -> Finished:
+    """One source through the DAG's per-source function, timed; memory handed back before the next source."""
+    started, cpu = time.perf_counter(), cpu_seconds()
+    summary = _ingest(run, source, settings)
+    release_memory()
+    return Finished(source, summary, time.perf_counter() - started, cpu_seconds() - cpu)
+
+
+def _ingest_in_processes(run: RunConfig, settings: Settings, lanes: int,
+                         on_start: Callable[[str, int], None] | None,
+                         on_finish: Callable[[Finished], None] | None) -> dict[str, SourceSummary]:
+    """The sources in `lanes` worker processes forked from this one (`concurrent.futures`), a source handed out
+    only when a lane is free, so that after a failure no further source starts; the lanes still running finish
+    their source (their staging is whole) before the failure is raised.
+
+    Processes, not threads: a source forks its own parsing and validation workers, and a fork taken while another
+    thread holds the Great Expectations context's lock (or any other) leaves the child waiting on it for ever.
+    Forked after GX is imported and the validation context made here: every lane inherits them instead of
+    importing GX again. The lanes inherit P's lock with the run's descriptors and never take it themselves; a
+    source's error comes back pickled with its file, line, record and reason (`EikisError`)."""
+    # lazy: loaded when the run ingests, not when Airflow parses the DAG file
+    from pipeline.quality.gx_context import prepare_validation
+
+    prepare_validation()
+    gc.freeze()  # what the lanes inherit (GX's modules) is neither walked nor copied by their collections
+    try:
+        return _hand_out(run, settings, lanes, on_start, on_finish)
+    finally:
+        gc.unfreeze()
+
+
+def _hand_out(run: RunConfig, settings: Settings, lanes: int, on_start: Callable[[str, int], None] | None,
+              on_finish: Callable[[Finished], None] | None) -> dict[str, SourceSummary]:
+    """A source to each free lane (those checked against ARIS once ARIS is staged); results taken as they come."""
+    summaries: dict[str, SourceSummary] = {}
+    waiting = list(SOURCE_ORDER)
+    with ProcessPoolExecutor(lanes, mp_context=multiprocessing.get_context("fork")) as pool:
+        running: dict[Future[Finished], str] = {}
+        while waiting or running:
+            ready = [source for source in waiting if source == "aris" or source in SOURCES_WITHOUT_ADDRESSES
+                     or "aris" in summaries]  # the others are checked against ARIS's staged addresses
+            for source in ready[:lanes - len(running)]:
+                waiting.remove(source)
+                if on_start:
+                    on_start(source, os.getpid())
+                running[pool.submit(_ingest_finished, run, source, settings)] = source
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                source = running.pop(future)
+                try:
+                    finished = future.result()
+                except BrokenProcessPool:
+                    raise SourceError(f"ingest of {source} stopped: its process ended without a result (killed, "
+                                      "or out of memory); nothing is published") from None
+                summaries[source] = finished.value
+                if on_finish:
+                    on_finish(finished)
     return summaries
 
 
@@ -252,16 +319,20 @@ def _decide(run: RunConfig, settings: Settings) -> DecisionSummary:
 
 # ---------------------------------------------------------------- publish
 def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict[str, Any],
-            accept_anomaly: str | None = None) -> PublishedOutbox:
+            gated: list[str] | None = None) -> PublishedOutbox:
     """The month-over-month anomaly gate (with a store), then every recipient file, the manifest and the report,
-    built aside and published with one rename; a failure removes the build folder: nothing is published."""
+    built aside and published with one rename; a failure removes the build folder: nothing is published.
+
+    `gated` is what the DAG's `check_anomalies` task returned (`anomaly_gate`: the anomalies its reason accepted):
+    that task has run the gate, so publish does not run it a second time. Without it, publish runs the gate."""
     run = RunConfig.of(config)
     decided = decision if isinstance(decision, DecisionSummary) else DecisionSummary.from_dict(decision)
     with _period_lock(run, run.workdir, run.outbox):
-        return _publish(run, decided, accept_anomaly or run.accept_anomaly)
+        return _publish(run, decided, run.accept_anomaly, gated)
 
 
-def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | None) -> PublishedOutbox:
+def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | None,
+             gated: list[str] | None = None) -> PublishedOutbox:
     # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.publish.atomic import build_folder
     from pipeline.publish.corrections import carry_over_corrections
@@ -277,7 +348,7 @@ def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | Non
             # lazy: loaded when the task runs, not when Airflow parses the DAG file
             from pipeline.store.history import load_history
 
-            accepted = check_anomalies(run, decided, run_id, accept_anomaly)
+            accepted = gated if gated is not None else check_anomalies(run, decided, run_id, accept_anomaly)
             history = load_history(run.db_url, run.period, decided.anomaly_tolerance,
                                    accept_anomaly if accepted else None)
         with build_folder(Path(run.outbox), run.period) as build:
@@ -309,8 +380,9 @@ def _publish_and_record(run: RunConfig, build: Path, run_id: str) -> tuple[Path,
 
 
 def anomaly_gate(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict[str, Any]) -> list[str]:
-    """The DAG's `check_anomalies` task: the same gate `publish` runs, as a task of its own so that a month unlike
-    the previous one is a visible failed task whose log ends with the reason. Returns the accepted anomalies."""
+    """The DAG's `check_anomalies` task: the gate `publish` would run, as a task of its own so that a month unlike
+    the previous one is a visible failed task whose log ends with the reason. Returns the accepted anomalies, which
+    the DAG hands to `publish` so that the gate runs once."""
     # lazy: loaded when the task runs, not when Airflow parses the DAG file
     from pipeline.publish.manifest import derive_run_id
 
@@ -335,7 +407,13 @@ def check_anomalies(run: RunConfig, decision: DecisionSummary, run_id: str,
     from pipeline.store.history import previous_month, record_accepted_anomalies
 
     figures = current_figures(WorkLayout(Path(run.workdir), run.period))
-    anomalies = find_anomalies(figures, previous_month(run.db_url, run.period), decision.anomaly_tolerance)
+    previous = previous_month(run.db_url, run.period)
+    anomalies = find_anomalies(figures, previous, decision.anomaly_tolerance)
+    if previous is None:
+        log.info("anomaly gate: no decided month before %s in the store, nothing to compare", run.period)
+    else:
+        log.info("anomaly gate: %s against %s, %d measure(s) beyond the tolerance", run.period, previous.period,
+                 len(anomalies))
     gate(anomalies, accept_reason)
     if anomalies and accept_reason:
         record_accepted_anomalies(run.db_url, run.period, run_id, anomalies, accept_reason.strip())

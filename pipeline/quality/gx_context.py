@@ -135,3 +135,10 @@ def validation_context() -> Iterator[ValidationContext]:
     """The process's validation context, held for one run at a time."""
     with _LOCK:
         yield _shared()
+
+
+def prepare_validation() -> None:
+    """Import GX and make this process's validation context now: worker processes forked after this (a run's
+    sources ingested at once) inherit both instead of each importing GX anew."""
+    with validation_context():
+        pass

@@ -62,8 +62,8 @@ def household_statuses(url: str, period: str) -> pd.DataFrame:
 def record_accepted_anomalies(url: str, period: str, run_id: str, anomalies: list[Anomaly], reason: str) -> None:
     """Keep who-let-what-through: one row per accepted measure, and an audit event.
 
-    The same acceptance for the same run (same run id, measures and reason) is recorded once: the DAG runs the
-    gate in `check_anomalies` and again in `publish`, and a re-run of unchanged inputs repeats it."""
+    The same acceptance for the same run (same run id, measures and reason) is recorded once: a re-run of
+    unchanged inputs (a cleared task, `eikis run` again) repeats it."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     engine = connect(url)
     with engine.begin() as conn:

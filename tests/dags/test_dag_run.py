@@ -56,6 +56,7 @@ def test_the_monthly_dag_runs_end_to_end_into_sftp_and_postgres(tmp_path):
         assert run.returncode == 0, log[-5000:]
         assert "state=success" in log, log[-5000:]
         assert "Skipping registering function" not in log  # GX's import noise is silenced in the task bodies
+        assert log.count("anomaly gate: no decided month before") == 1, log[-5000:]  # check_anomalies, not publish
         assert f"run report: {tmp_path / 'work' / SAMPLE_PERIOD / 'report' / 'report.html'}" in log
 
         # the previous month in the store had 400 electricity records (the sample has 305): the gate stops

@@ -32,6 +32,14 @@ def test_expected_tasks_and_dependencies(dag):
     assert dag.get_task("deliver").upstream_task_ids == {"wait_for_inbox", "publish", "plan_delivery"}
 
 
+def test_the_anomaly_gate_is_one_task_whose_outcome_publish_is_handed(dag):
+    """One gate per run: `check_anomalies` runs it and `publish` gets its result (`monthly.publish`'s `gated`, so
+    publish does not run it again); no other task of the DAG runs it."""
+    handed = [arg.operator.task_id for arg in dag.get_task("publish").op_args]
+    assert handed == ["wait_for_inbox", "decide", "check_anomalies"]
+    assert [task.task_id for task in dag.tasks if "anomal" in task.task_id] == ["check_anomalies"]
+
+
 def test_published_outboxes_and_deliveries_are_assets(dag):
     assert [a.uri for a in dag.get_task("publish").outlets] == ["eikis://outbox/monthly"]
     assert [a.uri for a in dag.get_task("deliver").outlets] == ["eikis://deliveries/monthly"]

@@ -1,6 +1,7 @@
-"""`ingest_all` (the CLI's ingest: the sources one after the other, each source's files parsed two at a time in
-worker processes) stages what the sources staged one by one give, and a bad source fails the whole ingest (and
-`eikis run`) with its one line, leaving no partial staging and no process behind."""
+"""`ingest_all` (the CLI's ingest: the sources two at a time in processes of `concurrent.futures`, through the
+DAG's per-source function, each source's files parsed two at a time too) stages what the sources staged one by
+one give, and a bad source fails the whole ingest (and `eikis run`) with its one line, leaving no partial staging
+and no process behind."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.catalog import SOURCE_ORDER
+from pipeline.catalog import SOURCE_ORDER, SOURCES_WITHOUT_ADDRESSES
 from pipeline.config import Settings
 from pipeline.errors import SourceError
 from pipeline.flows import monthly
-from pipeline.flows.monthly import RunConfig, ingest, ingest_all
+from pipeline.flows.monthly import Finished, RunConfig, ingest, ingest_all
+from pipeline.handoff import SourceSummary
 from pipeline.quality.sealing import Sealer
 from tests.cli import eikis, one_line_error
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
@@ -27,22 +30,60 @@ TRUNCATED_VID = r"/vid/income_01.xml:\d+ \(record \d+\): malformed XML: "
 
 
 @pytest.fixture(scope="module")
-def together_and_one_by_one(tmp_path_factory) -> tuple[Path, Path, dict[str, int]]:
+def together_and_one_by_one(tmp_path_factory) -> tuple[Path, Path, list[tuple[str, str, int]]]:
     base = tmp_path_factory.mktemp("concurrent")
-    started: dict[str, int] = {}
+    events: list[tuple[str, str, int]] = []  # (start|finish, source, pid)
     ingest_all(RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(base / "together")), SETTINGS,
-               lambda source, pid: started.__setitem__(source, pid))
+               lambda source, pid: events.append(("start", source, pid)),
+               lambda done: events.append(("finish", done.name, os.getpid())))
     one_by_one = RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(base / "one_by_one"))
     for source in SOURCE_ORDER:
         ingest(one_by_one, source, SETTINGS)
-    return base / "together" / SAMPLE_PERIOD, base / "one_by_one" / SAMPLE_PERIOD, started
+    return base / "together" / SAMPLE_PERIOD, base / "one_by_one" / SAMPLE_PERIOD, events
 
 
-def test_every_source_is_ingested_in_catalog_order_in_this_process(together_and_one_by_one):
-    """No home-made fork scheduler: the CLI's ingest runs the sources one after the other, ARIS first (issue 21);
-    Airflow runs them as parallel tasks in production."""
-    _, _, started = together_and_one_by_one
-    assert list(started) == list(SOURCE_ORDER) and set(started.values()) == {os.getpid()}
+def test_aris_goes_first_and_the_sources_checked_against_it_start_once_it_is_staged(together_and_one_by_one):
+    """No home-made scheduler (issue 21): `concurrent.futures` runs two sources at a time; ARIS starts first,
+    beside a source that checks no address, and PMLP and the connection lists only after ARIS has finished."""
+    _, _, events = together_and_one_by_one
+    started = [source for kind, source, _ in events if kind == "start"]
+    assert started[0] == "aris" and sorted(started) == sorted(SOURCE_ORDER)
+    assert sorted(source for kind, source, _ in events if kind == "finish") == sorted(SOURCE_ORDER)
+    aris_done = events.index(("finish", "aris", os.getpid()))
+    for position, (kind, source, _) in enumerate(events):
+        if kind == "start" and source != "aris" and source not in SOURCES_WITHOUT_ADDRESSES:
+            assert position > aris_done, (source, events)
+    assert {pid for _, _, pid in events} == {os.getpid()}  # progress is reported in the run's own process
+
+
+def test_one_worker_ingests_the_sources_one_after_the_other_in_catalog_order(tmp_path):
+    events: list[str] = []
+    ingest_all(RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(tmp_path / "work")),
+               Settings(pseudonym_secret=b"test-secret", workers=1, data_docs=False),
+               lambda source, pid: events.append(f"start {source} {pid == os.getpid()}"),
+               lambda done: events.append(f"finish {done.name}"))
+    assert events == [line for source in SOURCE_ORDER for line in (f"start {source} True", f"finish {source}")]
+
+
+def _aris_fails_at_once(run: RunConfig, source: str, settings: Settings):
+    """In place of the per-source function, in the forked lanes: ARIS fails at once, the others take a second."""
+    if source == "aris":
+        raise SourceError("register unreadable", file=f"{run.inbox}/aris/register.csv", line=3)
+    time.sleep(1)
+    return SourceSummary(source=source)
+
+
+def test_after_a_failure_no_further_source_starts_and_the_failure_is_raised_as_raised(tmp_path, monkeypatch):
+    monkeypatch.setattr(monthly, "_ingest", _aris_fails_at_once)
+    started: list[str] = []
+    finished: list[Finished] = []
+    with pytest.raises(SourceError) as raised:
+        ingest_all(RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(tmp_path / "work")),
+                   Settings(pseudonym_secret=b"test-secret", workers=2, data_docs=False),
+                   lambda source, pid: started.append(source), finished.append)
+    assert raised.value.one_line() == f"{SAMPLE_INBOX}/aris/register.csv:3: register unreadable"
+    assert (raised.value.file, raised.value.line) == (f"{SAMPLE_INBOX}/aris/register.csv", 3)
+    assert started == ["aris", "vid"] and finished == []  # VID, beside it, ran to its end; nothing started after
 
 
 def test_a_source_listed_as_checking_no_address_that_checks_one_fails_loudly(tmp_path, monkeypatch):
@@ -140,7 +181,7 @@ def test_a_truncated_vid_file_fails_the_whole_ingest_with_its_one_line_and_stops
     assert re.search(TRUNCATED_VID, raised.value.one_line()) and "\n" not in raised.value.one_line()
     assert not (tmp_path / "work" / SAMPLE_PERIOD / "staging" / "vid.parquet").exists()
     assert not list((tmp_path / "work" / SAMPLE_PERIOD / "staging").glob(".*.partial"))
-    assert list(started) == list(SOURCE_ORDER[:SOURCE_ORDER.index("vid") + 1])  # stopped at VID, nothing after
+    assert "vid" in started
 
 
 def test_eikis_run_with_two_workers_exits_with_the_vid_line_and_publishes_nothing(tmp_path):
@@ -151,4 +192,5 @@ def test_eikis_run_with_two_workers_exits_with_the_vid_line_and_publishes_nothin
     # the VID line, not PeriodBusy: the sources did not take P's lock again under `run_month`'s
     assert re.search(f"^eikis: error: .*{TRUNCATED_VID}", line), line
     assert result.stderr.count("eikis: error:") == 1 and "BrokenProcessPool" not in result.stderr
+    assert re.search(r" eikis\.flows\.monthly \[vid\]: ingest vid: failed after ", result.stderr)  # lines name it
     assert not (tmp_path / "outbox" / SAMPLE_PERIOD).exists()

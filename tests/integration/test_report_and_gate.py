@@ -15,6 +15,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from pipeline.cli import main
+from pipeline.config import WorkLayout
+from pipeline.flows import monthly
+from pipeline.flows.monthly import RunConfig
+from pipeline.handoff import DecisionSummary
 from pipeline.store.db import record_period
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.pg import fresh_postgres_database
@@ -98,8 +102,8 @@ def test_a_short_delivery_stops_the_run_until_a_reason_accepts_it(store, capsys)
     assert [tuple(r) for r in rows] == [("records electricity", PREVIOUS, 400.0, 305.0, 0.05, reason)]
     assert events == 1
 
-    assert run(root, "third", url, "--accept-anomaly", reason) == 0   # the same acceptance again (as the DAG's
-    with engine.connect() as conn:                                    # publish repeats check_anomalies): once
+    assert run(root, "third", url, "--accept-anomaly", reason) == 0   # the same acceptance again (a re-run of
+    with engine.connect() as conn:                                    # unchanged inputs, a cleared task): once
         events = conn.execute(text("SELECT count(*) FROM audit_events WHERE event = 'ANOMALY_ACCEPTED'")).scalar()
     assert events == 1
 
@@ -109,3 +113,27 @@ def test_a_short_delivery_stops_the_run_until_a_reason_accepts_it(store, capsys)
     assert "229 kept their status" in text_
     assert "| NOT_ELIGIBLE | ELIGIBLE | income threshold changed 500.00 → 520.00 EUR | 2 |" in text_
     assert "| NOT_ELIGIBLE | ELIGIBLE | average income fell to or under the threshold | 1 |" in text_
+
+
+def test_the_gate_runs_once_a_month_in_the_dag_and_in_eikis_run(store, tmp_path, monkeypatch):
+    """The DAG's `check_anomalies` task runs the gate and hands its outcome to `publish`, which does not run it
+    again (it did, issue 21); `eikis run` runs it inside publish, once. Counted at the gate itself."""
+    root, url = store
+    calls: list[str] = []
+    gate = monthly.check_anomalies
+
+    def counted(run: RunConfig, *args, **kwargs):
+        calls.append(run.outbox)
+        return gate(run, *args, **kwargs)
+
+    monkeypatch.setattr(monthly, "check_anomalies", counted)
+    reason = "counting the gate"  # earlier tests may have left a previous month the gate stops at
+    shutil.copytree(root / "first" / "work" / SAMPLE_PERIOD, tmp_path / "work" / SAMPLE_PERIOD)
+    config = RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(tmp_path / "work"), outbox=str(tmp_path / "dag"),
+                       policy=str(DEFAULT_POLICY), db_url=url, accept_anomaly=reason).to_dict()
+    decision = DecisionSummary.load(WorkLayout(tmp_path / "work", SAMPLE_PERIOD)).to_dict()
+    monthly.publish(config, decision, monthly.anomaly_gate(config, decision))  # the DAG's two tasks, in order
+    assert calls == [str(tmp_path / "dag")]
+
+    assert run(root, "once", url, "--accept-anomaly", reason) == 0
+    assert calls == [str(tmp_path / "dag"), str(root / "once" / "outbox")]

@@ -23,6 +23,7 @@ MAX_QUERY = 200          # characters of a query that are looked at; anything lo
 MAX_NAME_TOKENS = 6
 HISTORY_MONTHS = 24
 ADDRESS_BATCH = 500      # household ids per query when the access log's households are named by address
+KEYS_PER_QUERY = 1000    # keys bound in one `IN (…)`: well under SQLite's parameter limit
 _ARIS_CODE = re.compile(r"^\d{9}$")
 
 
@@ -130,37 +131,55 @@ class Lookup:
         params: dict[str, object] = {f"t{index}": key for index, key in enumerate(lookup)}
         others = "".join(f" AND EXISTS (SELECT 1 FROM portal_name_tokens o WHERE o.period = n.period AND "
                          f"o.person_key = n.person_key AND o.token_key = :t{index})" for index in range(1, len(lookup)))
-        rows = self._rows(f"""
-            SELECT p.person_key, p.name_sealed, i.household_id, p.period, d.address
-            FROM (SELECT n.person_key, max(n.period) AS period FROM portal_name_tokens n
-                  WHERE n.token_key = :t0{others} GROUP BY n.person_key) latest
-            JOIN portal_persons p ON p.period = latest.period AND p.person_key = latest.person_key
+        latest = self._rows(f"SELECT n.person_key, max(n.period) FROM portal_name_tokens n WHERE n.token_key = :t0"
+                            f"{others} GROUP BY n.person_key", params)
+        rows = self._in_month(latest, """
+            SELECT p.name_sealed, i.household_id, p.period, d.address
+            FROM portal_persons p
             JOIN household_decisions d ON d.period = p.period AND d.aris_code = p.aris_code
-            JOIN portal_household_ids i ON i.aris_code = p.aris_code""", params)
+            JOIN portal_household_ids i ON i.aris_code = p.aris_code
+            WHERE p.period = :month AND p.person_key IN :keys""")
         hits = [Hit(household_id, period, address or "", self.sealer.open(sealed) or "(name unreadable)")
-                for _, sealed, household_id, period, address in rows]
+                for sealed, household_id, period, address in rows]
         return sorted(hits, key=lambda hit: (hit.name or "", hit.address))
 
     def _by_address(self, query: str) -> list[Hit]:
+        """Each household at the address (an ARIS code, or the start of its text), at its latest stored month."""
         folded = fold(query)
         if _ARIS_CODE.match(folded):
-            where, params = "h.aris_code = :code", {"code": folded}
+            where, params = "aris_code = :code", {"code": folded}
         elif len(folded) >= 3:
             # `fold` leaves only [0-9a-z ]: no LIKE wildcard can come from the query
-            where, params = "h.address_search LIKE :prefix", {"prefix": folded + "%"}
+            where, params = "address_search LIKE :prefix", {"prefix": folded + "%"}
         else:
             return []
-        rows = self._rows(f"""
-            SELECT i.household_id, h.period, d.address
-            FROM portal_households h
-            JOIN household_decisions d ON d.period = h.period AND d.aris_code = h.aris_code
-            JOIN portal_household_ids i ON i.aris_code = h.aris_code
-            WHERE {where}
-            ORDER BY h.period DESC, d.address""", params)
-        latest: dict[str, Hit] = {}
-        for household_id, period, address in rows:
-            latest.setdefault(household_id, Hit(household_id, period, address or ""))
-        return sorted(latest.values(), key=lambda hit: hit.address)
+        latest = self._rows(f"SELECT aris_code, max(period) FROM portal_households WHERE {where} GROUP BY aris_code",
+                            params)
+        rows = self._in_month(latest, """
+            SELECT i.household_id, d.period, d.address
+            FROM household_decisions d
+            JOIN portal_household_ids i ON i.aris_code = d.aris_code
+            WHERE d.period = :month AND d.aris_code IN :keys""")
+        return sorted((Hit(household_id, period, address or "") for household_id, period, address in rows),
+                      key=lambda hit: hit.address)
+
+    def _in_month(self, latest: list[tuple], sql: str) -> list[tuple]:
+        """`sql`'s rows for each (key, month) of `latest`, asked month by month (`:month`, `:keys`).
+
+        A month given as a value is one partition of each month's table: the store reads that month's index for the
+        keys. Joined across all months instead, the planner cannot tell that each key meets one month only and reads
+        every month whole."""
+        keys_by_month: dict[str, list[str]] = {}
+        for key, month in latest:
+            keys_by_month.setdefault(month, []).append(key)
+        statement = text(sql).bindparams(bindparam("keys", expanding=True))
+        rows: list[tuple] = []
+        with self.engine.connect() as conn:
+            for month, keys in sorted(keys_by_month.items()):
+                for start in range(0, len(keys), KEYS_PER_QUERY):
+                    rows.extend(tuple(row) for row in conn.execute(
+                        statement, {"month": month, "keys": keys[start:start + KEYS_PER_QUERY]}))
+        return rows
 
     def household(self, household_id: str, month: str | None) -> Household | None:
         """The household's figures for `month` (default: the latest decided month it appears in)."""

@@ -3,7 +3,8 @@
 --
 -- 1. Address search is `address_search LIKE 'prefix%'`. A plain B-tree serves that only under the "C" collation;
 --    a store created under any other (C.UTF-8, lv_LV.UTF-8, en_US.UTF-8 …) scanned every month's households.
---    `text_pattern_ops` compares bytes, so the prefix is an index range whatever the database's collation.
+--    `text_pattern_ops` compares bytes, so the prefix is an index range whatever the database's collation; the
+--    household and month ride along, so the search reads the index alone.
 -- 2. A month's tables are loaded as `<partition>_load` and swapped in whole by `eikis_attach_period_tables`: a
 --    new month is renamed and attached; a month recorded again has its attached partition detached and dropped
 --    first, in the same transaction, instead of millions of DELETEs that leave the month's pages dead. Either way
@@ -12,7 +13,8 @@
 
 -- dialect: postgresql
 DROP INDEX IF EXISTS portal_households_by_address;
-CREATE INDEX portal_households_by_address ON portal_households (address_search text_pattern_ops);
+CREATE INDEX portal_households_by_address ON portal_households (address_search text_pattern_ops)
+    INCLUDE (aris_code, period);
 
 -- The month's tables to load (`<partition>_load`, empty, owned by the owner role), whether or not the month is
 -- attached already; always true (it once told a new month from a re-record, which now differ only at attach).

@@ -91,13 +91,11 @@ class Lookup:
 
     def search(self, kind: str, query: str) -> Found:
         query = query[:MAX_QUERY]
-        hits: list[Hit] = []
-        if kind == "code":
-            hits = self._by_code(query.strip())
-        elif kind == "name":
-            hits = self._by_name(query)
-        elif kind == "address":
-            hits = self._by_address(query)
+        if kind == "name":
+            return self._by_name(query)
+        if kind == "address":
+            return self._by_address(query)
+        hits = self._by_code(query.strip()) if kind == "code" else []
         return Found(hits[: self.limit], len(hits))
 
     def _persons(self, where: str, params: dict[str, object]) -> list[Hit]:
@@ -121,19 +119,21 @@ class Lookup:
             return []
         return self._persons("p.person_key = :key", {"key": person_key(self.secret, digits)})
 
-    def _by_name(self, query: str) -> list[Hit]:
+    def _by_name(self, query: str) -> Found:
         """Each person bearing every token of the query, once, at the latest month they were counted in (an earlier
-        household of theirs is found by its address). Two tokens or more are read as one pair's rows."""
+        household of theirs is found by its address). Two tokens or more are read as one pair's rows. Of more
+        persons than a page holds, those counted most recently are shown (the query should be narrowed)."""
         keys = sorted({token_key(self.secret, token) for token in name_tokens(query)})[:MAX_NAME_TOKENS]
         if not keys:
-            return []
+            return Found([], 0)
         lookup = [pair_key(keys[0], keys[1]), *keys[2:]] if len(keys) > 1 else keys
         params: dict[str, object] = {f"t{index}": key for index, key in enumerate(lookup)}
         others = "".join(f" AND EXISTS (SELECT 1 FROM portal_name_tokens o WHERE o.period = n.period AND "
                          f"o.person_key = n.person_key AND o.token_key = :t{index})" for index in range(1, len(lookup)))
         latest = self._rows(f"SELECT n.person_key, max(n.period) FROM portal_name_tokens n WHERE n.token_key = :t0"
                             f"{others} GROUP BY n.person_key", params)
-        rows = self._in_month(latest, """
+        shown = sorted(latest, key=lambda row: (row[1], row[0]), reverse=True)[: self.limit]
+        rows = self._in_month(shown, """
             SELECT p.name_sealed, i.household_id, p.period, d.address
             FROM portal_persons p
             JOIN household_decisions d ON d.period = p.period AND d.aris_code = p.aris_code
@@ -141,10 +141,11 @@ class Lookup:
             WHERE p.period = :month AND p.person_key IN :keys""")
         hits = [Hit(household_id, period, address or "", self.sealer.open(sealed) or "(name unreadable)")
                 for sealed, household_id, period, address in rows]
-        return sorted(hits, key=lambda hit: (hit.name or "", hit.address))
+        return Found(sorted(hits, key=lambda hit: (hit.name or "", hit.address)), len(latest))
 
-    def _by_address(self, query: str) -> list[Hit]:
-        """Each household at the address (an ARIS code, or the start of its text), at its latest stored month."""
+    def _by_address(self, query: str) -> Found:
+        """Each household at the address (an ARIS code, or the start of its text), at its latest stored month; of
+        more than a page holds, the first by address."""
         folded = fold(query)
         if _ARIS_CODE.match(folded):
             where, params = "aris_code = :code", {"code": folded}
@@ -152,16 +153,17 @@ class Lookup:
             # `fold` leaves only [0-9a-z ]: no LIKE wildcard can come from the query
             where, params = "address_search LIKE :prefix", {"prefix": folded + "%"}
         else:
-            return []
-        latest = self._rows(f"SELECT aris_code, max(period) FROM portal_households WHERE {where} GROUP BY aris_code",
-                            params)
-        rows = self._in_month(latest, """
+            return Found([], 0)
+        latest = self._rows(f"SELECT aris_code, max(period), min(address_search) FROM portal_households WHERE {where} "
+                            "GROUP BY aris_code", params)
+        shown = sorted(latest, key=lambda row: (row[2], row[0]))[: self.limit]
+        rows = self._in_month([(code, month) for code, month, _ in shown], """
             SELECT i.household_id, d.period, d.address
             FROM household_decisions d
             JOIN portal_household_ids i ON i.aris_code = d.aris_code
             WHERE d.period = :month AND d.aris_code IN :keys""")
-        return sorted((Hit(household_id, period, address or "") for household_id, period, address in rows),
-                      key=lambda hit: hit.address)
+        return Found(sorted((Hit(household_id, period, address or "") for household_id, period, address in rows),
+                            key=lambda hit: hit.address), len(latest))
 
     def _in_month(self, latest: list[tuple], sql: str) -> list[tuple]:
         """`sql`'s rows for each (key, month) of `latest`, asked month by month (`:month`, `:keys`).

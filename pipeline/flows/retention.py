@@ -248,10 +248,12 @@ def _held_rows(conn: Connection, table: str, month: str) -> int:
 def _rows_digest(conn: Connection, table: str, where: str, params: dict[str, object]) -> str:
     """sha256 of the rows to delete, independent of their order. PostgreSQL computes it where the rows are (the
     sha256 of the sorted sha256s of each row's text: a month's millions of rows never travel to Python); SQLite
-    hashes the sorted rows here."""
+    hashes the sorted rows here. The hex digests are sorted byte by byte (`COLLATE "C"`: the same order as any
+    collation gives strings of hex digits, without a locale comparison per pair)."""
     if conn.dialect.name == "postgresql":
         return conn.execute(text(
-            "SELECT encode(sha256(convert_to(coalesce(string_agg(h, E'\\n' ORDER BY h), ''), 'UTF8')), 'hex') FROM "
+            "SELECT encode(sha256(convert_to(coalesce(string_agg(h, E'\\n' ORDER BY h COLLATE \"C\"), ''), 'UTF8')), "
+            "'hex') FROM "
             f"(SELECT encode(sha256(convert_to(t::text, 'UTF8')), 'hex') AS h FROM {table} t WHERE {where}) AS r"),
             params).scalar_one()
     digest = hashlib.sha256()

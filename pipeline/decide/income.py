@@ -24,19 +24,19 @@ import pyarrow as pa
 from pipeline.decide import engine
 from pipeline.decide.rules import income_window
 from pipeline.logs import get_logger
+from pipeline.sources.vidversions import repeated_documents
 
 log = get_logger("decide.income")
 
 LATEST_VERSIONS = """
 -- §4: "The same DocumentId more than once = a correction: the one with the latest SubmittedAt wins"; two versions
 -- submitted at the same second: the later one in the extract (file name, then record) wins. Only a document whose
--- staged id hash (`doc_hash`) repeats can have versions; among those the real DocumentId decides, so a hash
--- collision costs time, never correctness (ranking all documents by their text ids is the slower way). The staged
--- parts are read once per use, each time only the columns it needs (cheaper than holding every column of the
--- national month's 24.5 M records in one materialised table).
+-- staged id hash (`doc_hash`) repeats can have versions: `repeated`, the hashes ingest marked (`vidversions`); among
+-- those the real DocumentId decides, so a hash collision costs time, never correctness. Every other record is its
+-- document's only version. The staged parts are read once per use, each time only the columns it needs (cheaper
+-- than holding every column of the national month's 24.5 M records in one materialised table).
 CREATE TEMP TABLE latest_versions AS
-WITH repeated AS (SELECT doc_hash FROM read_parquet($vid_parts) GROUP BY doc_hash HAVING count(*) > 1),
-     corrected AS (
+WITH corrected AS (
          SELECT person_no, period_start, period_end, amount_cents FROM read_parquet($vid_parts)
          SEMI JOIN repeated USING (doc_hash)
          QUALIFY row_number() OVER (PARTITION BY document_id ORDER BY submitted_at DESC, file DESC, record DESC) = 1)
@@ -114,6 +114,7 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
                                          "person_no": pa.array(person_nos, type=pa.int64())}))
         db.execute(COUNTING_PERSONS)
         if vid_parts:
+            db.register("repeated", repeated_documents(vid_parts))
             db.execute(LATEST_VERSIONS, {"vid_parts": [str(p) for p in vid_parts]})
         else:
             db.execute("CREATE TEMP TABLE latest_versions (person_no BIGINT, period_start INTEGER, "
@@ -129,16 +130,17 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
         totals = db.sql(PERSON_TOTALS, params={"scale": scale}).to_arrow_table()
         monthly = {"vid": db.sql(VID_MONTHS, params={"scale": scale}).to_arrow_table(),
                    "vsaa": db.sql(VSAA_MONTHS).to_arrow_table()} if with_months else {}
-    scaled = _per_person(totals, len(person_nos))
+    scaled = scaled_per_row(totals, len(person_nos))
     total_cents = np.zeros(len(person_nos), dtype=np.int64)
     total_cents[totals.column("row").to_numpy()] = totals.column("total_cents").to_numpy()
     log.info("income: %d persons with income in the window, scale %d", totals.num_rows, scale)
     return PersonIncome(first, window_months, scale, scaled, total_cents, monthly)
 
 
-def _per_person(totals: pa.Table, count: int) -> np.ndarray:
-    """The exact totals (`row`, `scaled` as DuckDB's HUGEINT gives them, decimal128(38, 0)) as one array over all
-    counting persons: int64, or Python ints should one not fit (Arrow's checked cast says which)."""
+def scaled_per_row(totals: pa.Table, count: int) -> np.ndarray:
+    """The exact totals (`row`, `scaled` as DuckDB's HUGEINT gives them, decimal128(38, 0)) as one array over the
+    `count` rows (persons, or households): int64, or Python ints should one not fit (Arrow's checked cast says
+    which)."""
     try:
         values = totals.column("scaled").cast(pa.int64()).to_numpy()
     except pa.ArrowInvalid:

@@ -2,14 +2,15 @@
 
 §4: "The same `DocumentId` more than once = a correction: the one with the latest `SubmittedAt` wins." Only a
 document whose id occurs more than once across all of P's staged parts can have versions, and few do (well under
-1 % of the national month's 24.5 M records). Ingest, which has just written the parts, lists the staged id hashes
-(`doc_hash`) that repeat in a small file beside them (`_repeated_documents.arrow`, renamed into place with the
-parts), so every decision of P (the monthly run, each simulation) looks only at those documents instead of
-grouping every record again. The decision still chooses among the versions by the real `DocumentId`
-(`decide.income.LATEST_VERSIONS`), so a hash collision only adds a candidate.
+1 % of the national month's 24.5 M records). Ingest, which has just written the parts, copies every record whose
+staged id hash (`doc_hash`) repeats into a small file beside them (`_repeated_documents.arrow`, renamed into place
+with the parts), so every decision of P (the monthly run, each simulation) chooses among those versions without
+grouping every record again or reading any record's `DocumentId` text; every other record is its document's only
+version. The decision still chooses by the real `DocumentId` (`decide.income.LATEST_VERSIONS`), so a hash
+collision only adds a candidate.
 
 The mark names the parts it was made from, with their row counts and sizes; when it is missing (a month staged before it
-existed) or does not match the parts, the same list is computed from the parts instead, so the decision is the
+existed) or does not match the parts, the same records are taken from the parts instead, so the decision is the
 same either way.
 """
 
@@ -18,37 +19,48 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.arrays import repeated_values
+from pipeline import engine
 
 MARK = "_repeated_documents.arrow"  # '_': not a part for pyarrow's dataset reading; not '*.parquet': not a part
 PARTS_KEY = b"parts"
+COLUMNS = ["document_id", "person_no", "period_start", "period_end", "amount_cents", "submitted_at", "file", "record",
+           "doc_hash"]                 # what choosing the latest version and counting it read
 
 
-def repeated_hashes(parts: list[Path]) -> np.ndarray:
-    """The `doc_hash` values occurring more than once across the parts, sorted and unique."""
-    hashes = [pq.ParquetFile(part).read(columns=["doc_hash"]).column("doc_hash").to_numpy() for part in parts]
-    return repeated_values(np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64))
+REPEATED_RECORDS = f"""
+-- §4: "The same DocumentId more than once = a correction": every staged record whose id hash occurs more than once
+-- across all of P's parts, i.e. each version of each document that may have been corrected.
+SELECT {", ".join(COLUMNS)} FROM read_parquet($parts)
+WHERE doc_hash IN (SELECT doc_hash FROM read_parquet($parts) GROUP BY doc_hash HAVING count(*) > 1)
+"""
+
+
+def repeated_records(parts: list[Path]) -> pa.Table:
+    """`REPEATED_RECORDS` over the parts, run by DuckDB."""
+    with engine.connect() as db:
+        return db.sql(REPEATED_RECORDS, params={"parts": [str(part) for part in parts]}).to_arrow_table()
 
 
 def mark_repeated_documents(parts: list[Path]) -> Path:
-    """Write the mark beside the parts (all in one folder) and return its path."""
+    """Write the mark (`repeated_records`) beside the parts (all in one folder) and return its path."""
     folder = parts[0].parent if parts else None
     if folder is None or any(part.parent != folder for part in parts):
         raise ValueError("the VID parts to mark must all lie in one folder")
-    table = pa.table({"doc_hash": pa.array(repeated_hashes(parts), type=pa.int64())})
+    table = repeated_records(parts)
     table = table.replace_schema_metadata({PARTS_KEY: json.dumps(_row_counts(parts)).encode()})
-    with pa.OSFile(str(folder / MARK), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with pa.OSFile(str(folder / MARK), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=options) as writer:
         writer.write_table(table)
     return folder / MARK
 
 
 def repeated_documents(parts: list[Path]) -> pa.Table:
-    """The repeated `doc_hash` values of these parts (one column `doc_hash`): the mark ingest left beside them when
-    it was made from exactly these parts, each with the rows and bytes it has now; else computed from the parts."""
+    """Every version of the documents whose `doc_hash` repeats in these parts (`repeated_records`): the mark ingest
+    left beside them when it was made from exactly these parts, each with the rows and bytes it has now; else
+    taken from the parts."""
     mark = parts[0].parent / MARK if parts else None
     if mark is not None and mark.is_file():
         with pa.memory_map(str(mark)) as source:
@@ -56,7 +68,7 @@ def repeated_documents(parts: list[Path]) -> pa.Table:
         made_from = json.loads((table.schema.metadata or {}).get(PARTS_KEY, b"null"))
         if made_from == _row_counts(parts):
             return table.replace_schema_metadata(None)
-    return pa.table({"doc_hash": pa.array(repeated_hashes(parts), type=pa.int64())})
+    return repeated_records(parts)
 
 
 def _row_counts(parts: list[Path]) -> dict[str, list[int]]:

@@ -10,8 +10,8 @@ written as EUR text; nothing is a float.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -157,7 +157,9 @@ def household_statuses(totals: pa.Table, income: PersonIncome, review: pd.DataFr
         return db.sql("SELECT status FROM statuses ORDER BY row").to_arrow_table().column("status").combine_chunks()
 
 
-def _decide_status(db: Any, totals: pa.Table, income: PersonIncome, review: pd.DataFrame, policy: Policy) -> None:
+def _decide_status(db: duckdb.DuckDBPyConnection, totals: pa.Table, income: PersonIncome, review: pd.DataFrame,
+                   policy: Policy) -> None:
+    """`AVERAGE_INCOME` and `STATUS` under `policy` into `db`'s temporary table `statuses`."""
     db.register("households", totals)
     db.register("review", _review_table(review))
     db.execute(AVERAGE_INCOME, {"threshold_cents": policy.income_threshold_cents,

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import WorkLayout
@@ -29,26 +30,30 @@ COVERAGE_COLUMNS = ("municipality", "eligible_households", "with_electricity", "
 UNREACHED_COLUMNS = ("aris_code", "address", "municipality_code")
 
 
-def count_at(codes: pd.Series, counts: pd.Series) -> np.ndarray:
-    """`counts[code]` for every code, 0 where it has none: one Arrow hash look-up (`Series.map` over text keys
-    goes cell by cell in Python, over the 900 000 national electricity objects)."""
-    at = pc.index_in(pa.array(codes, type=pa.string()), value_set=pa.array(counts.index, type=pa.string()))
-    found = pc.take(pa.array(counts.to_numpy(dtype=np.int64)), at)
+CONNECTION_COLUMNS = ["aris_code", "connection_kind", "status", "address_status"]    # what reaching reads
+
+
+def count_at(codes: pd.Series, counts: pa.StructArray) -> np.ndarray:
+    """The count of every code in `counts` (Arrow's `value_counts`), 0 where it has none: one Arrow hash look-up
+    (`Series.map` over text keys goes cell by cell in Python, over the 900 000 national electricity objects)."""
+    at = pc.index_in(pa.array(codes, type=pa.string()), value_set=counts.field("values").cast(pa.string()))
+    found = pc.take(counts.field("counts").cast(pa.int64()), at)
     return pc.fill_null(found, 0).to_numpy()
 
 
-def reaching_connections(households: pd.DataFrame, connections: pd.DataFrame) -> np.ndarray:
+def reaching_connections(households: pd.DataFrame, connections: pa.Table) -> np.ndarray:
     """Per household (in the frame's order), how many of one commodity's connections could carry its support:
     active, at an existing (`EKS`) address, `INDIVIDUAL` at its own code or `COMMON` at its building."""
-    usable = connections.loc[(connections["status"] == "ACTIVE") & (connections["address_status"] == "EKS")]
-    common = usable["connection_kind"] == "COMMON"
-    individual_at = usable.loc[~common].groupby("aris_code").size()
-    common_at = usable.loc[common].groupby("aris_code").size()
+    usable = connections.filter(pc.and_(pc.equal(connections["status"], "ACTIVE"),
+                                        pc.equal(connections["address_status"], "EKS")))   # a null is neither
+    common = pc.fill_null(pc.equal(usable["connection_kind"], "COMMON"), False)
+    individual_at = pc.value_counts(usable.filter(pc.invert(common))["aris_code"])
+    common_at = pc.value_counts(usable.filter(common)["aris_code"])
     building = households["building_code"].fillna(households["aris_code"])     # rules.building_of
     return count_at(households["aris_code"], individual_at) + count_at(building, common_at)
 
 
-def household_reach(households: pd.DataFrame, connections: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def household_reach(households: pd.DataFrame, connections: dict[str, pa.Table]) -> pd.DataFrame:
     """One column per commodity: the connections reaching each household (`reaching_connections`)."""
     return pd.DataFrame({commodity: reaching_connections(households, connections[commodity])
                          for commodity in CONNECTION_COMMODITIES}, index=households.index)
@@ -80,8 +85,7 @@ def unreached_households(households: pd.DataFrame, reach: pd.DataFrame) -> pd.Da
 def write_coverage(layout: WorkLayout, households: pd.DataFrame) -> pd.DataFrame:
     """After the connections are decided: `summaries/coverage.csv` and `decisions/unreached.parquet` (which
     publish turns into each municipality's `unreached.csv`). Returns the coverage rows."""
-    columns = ["aris_code", "connection_kind", "status", "address_status"]
-    connections = {commodity: pd.read_parquet(layout.decided(commodity), columns=columns)
+    connections = {commodity: pq.read_table(layout.decided(commodity), columns=CONNECTION_COLUMNS)
                    for commodity in CONNECTION_COMMODITIES}
     reach = household_reach(households, connections)
     municipalities = pd.read_parquet(layout.decided("municipalities"), columns=["municipality_code"])

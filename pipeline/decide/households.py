@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.decide import engine
+from pipeline import engine
 from pipeline.decide.income import PersonIncome
 from pipeline.policy import Policy
 
@@ -65,47 +66,55 @@ def unmatched_income_records(quarantine: pd.DataFrame, persons: pd.DataFrame) ->
 
 HOUSEHOLDS = """
 -- §9: "Household = all counting persons (§3) with the same AddressCode. Member count ≥ 1." Each household's
--- members and exact income total (rules.household_members), and the addresses in REVIEW where nobody counts.
-CREATE TEMP TABLE households AS
+-- members and exact income total (rules.household_members), and the addresses in REVIEW where nobody counts; in
+-- code order.
 SELECT aris_code, coalesce(h.members, 0) AS members, coalesce(h.scaled, 0)::HUGEINT AS scaled
 FROM (SELECT aris_code, count(*) AS members, sum(scaled) AS scaled FROM persons
       WHERE aris_code IS NOT NULL GROUP BY aris_code) h
 FULL OUTER JOIN (SELECT aris_code FROM review WHERE aris_code IS NOT NULL) USING (aris_code)
+ORDER BY aris_code
 """
 
 AVERAGE_INCOME = """
 -- §9: "avg_income = (Σ VID income in window + Σ VSAA in window) / 12 / members, in EUR, rounded half-up to cents
 -- only for display; compare unrounded. Eligible when avg_income <= income_threshold_eur": the comparison
 -- multiplied out in integers (rules.is_income_eligible), the display cents rounded half-up (rules.display_cents).
+-- `households` is HOUSEHOLDS' result handed back from Arrow (its exact totals as DECIMAL(38, 0)), with its `row`.
 CREATE TEMP TABLE averages AS
-SELECT aris_code, members, scaled,
+SELECT row, aris_code, members, scaled,
        members >= 1 AND scaled <= $threshold_cents::HUGEINT * $window * $scale * members AS income_eligible,
        (2 * scaled + $scale) // (2 * $scale) AS total_cents,
        (2 * scaled + $scale * $window * greatest(members, 1)) // (2 * $scale * $window * greatest(members, 1))
            AS average_cents
-FROM households
+FROM (SELECT row, aris_code, members, scaled::HUGEINT AS scaled FROM households)
+"""
+
+STATUS = """
+-- §9: "Household status: ELIGIBLE, NOT_ELIGIBLE, or REVIEW (a member's data is quarantined; never flagged,
+-- listed for staff)" (rules.household_status).
+CREATE TEMP TABLE statuses AS
+SELECT a.*, r.review_reasons, coalesce(r.quarantined_members, 0) AS quarantined_members,
+       CASE WHEN r.review_reasons IS NOT NULL THEN 'REVIEW'
+            WHEN a.income_eligible THEN 'ELIGIBLE' ELSE 'NOT_ELIGIBLE' END AS status
+FROM averages a LEFT JOIN review r USING (aris_code)
 """
 
 HOUSEHOLD_STATUS = """
--- §9: "Household status: ELIGIBLE, NOT_ELIGIBLE, or REVIEW (a member's data is quarantined; never flagged,
--- listed for staff)" (rules.household_status), with the reason in words and the household's address.
-SELECT a.aris_code, a.members, r.review_reasons, coalesce(r.quarantined_members, 0) AS quarantined_members,
-       eur(a.total_cents) AS total_income_eur,
-       CASE WHEN a.members > 0 THEN eur(a.average_cents) END AS avg_income_eur,
-       $threshold_eur AS threshold_eur, $policy_version AS policy_version,
-       CASE WHEN r.review_reasons IS NOT NULL THEN 'REVIEW'
-            WHEN a.income_eligible THEN 'ELIGIBLE' ELSE 'NOT_ELIGIBLE' END AS status,
-       CASE WHEN r.review_reasons IS NOT NULL
-            THEN 'member data quarantined (' || r.review_reasons || '); not flagged until the bureau resolves it'
-                 || CASE WHEN a.members > 0 THEN '' ELSE '; no counting member left at this address' END
-            ELSE 'average monthly income per member ' || eur(a.average_cents) || ' EUR is '
-                 || CASE WHEN a.income_eligible THEN 'at or under' ELSE 'over' END || ' the threshold'
+-- §9: each household's decision record: the status (STATUS) with the reason in words and the household's address.
+SELECT s.aris_code, s.members, s.review_reasons, s.quarantined_members,
+       eur(s.total_cents) AS total_income_eur,
+       CASE WHEN s.members > 0 THEN eur(s.average_cents) END AS avg_income_eur,
+       $threshold_eur AS threshold_eur, $policy_version AS policy_version, s.status,
+       CASE WHEN s.review_reasons IS NOT NULL
+            THEN 'member data quarantined (' || s.review_reasons || '); not flagged until the bureau resolves it'
+                 || CASE WHEN s.members > 0 THEN '' ELSE '; no counting member left at this address' END
+            ELSE 'average monthly income per member ' || eur(s.average_cents) || ' EUR is '
+                 || CASE WHEN s.income_eligible THEN 'at or under' ELSE 'over' END || ' the threshold'
        END AS reason,
        addresses.* EXCLUDE (aris_code)
-FROM averages a
-LEFT JOIN review r USING (aris_code)
+FROM statuses s
 LEFT JOIN addresses USING (aris_code)
-ORDER BY a.aris_code
+ORDER BY s.row
 """
 
 EUR = """
@@ -114,23 +123,52 @@ CREATE TEMP MACRO eur(cents) AS (cents // 100)::VARCHAR || '.' || lpad((cents % 
 """
 
 
-def decide_households(persons: pd.DataFrame, income: PersonIncome, review: pd.DataFrame, policy: Policy,
-                      addresses: pd.DataFrame) -> pd.DataFrame:
-    """One row per household: members, total, average, threshold, status and the reason in words, in code order
-    (the queries above, in order)."""
-    scaled = income.scaled
+def household_totals(persons: pd.DataFrame, income: PersonIncome, review: pd.DataFrame) -> pa.Table:
+    """Every household of P with its members and exact income total (`HOUSEHOLDS`), in code order and numbered
+    (`row`). Nothing in it depends on the policy but the income window, so a simulation aggregates the households
+    once for all its variants."""
     with engine.connect() as db:
         db.register("persons", pa.table({"aris_code": pa.array(persons["aris_code"], type=pa.string()),
-                                         "scaled": _exact(scaled)}))
-        db.register("review", pa.Table.from_pandas(review, preserve_index=False))
+                                         "scaled": _exact(income.scaled)}))
+        db.register("review", _review_table(review))
+        totals = db.sql(HOUSEHOLDS).to_arrow_table()
+    return totals.append_column("row", pa.array(np.arange(totals.num_rows, dtype=np.int64)))
+
+
+def decide_households(persons: pd.DataFrame, income: PersonIncome, review: pd.DataFrame, policy: Policy,
+                      addresses: pd.DataFrame, totals: pa.Table | None = None) -> pd.DataFrame:
+    """One row per household: members, total, average, threshold, status and the reason in words, in code order
+    (the queries above, in order); `totals`: `household_totals` already computed for this income."""
+    totals = household_totals(persons, income, review) if totals is None else totals
+    with engine.connect() as db:
+        _decide_status(db, totals, income, review, policy)
         db.register("addresses", pa.Table.from_pandas(addresses, preserve_index=False))
         db.execute(EUR)
-        db.execute(HOUSEHOLDS)
-        db.execute(AVERAGE_INCOME, {"threshold_cents": policy.income_threshold_cents,
-                                    "window": income.window_months, "scale": income.scale})
         decided = db.sql(HOUSEHOLD_STATUS, params={"threshold_eur": f"{policy.income_threshold_eur:.2f}",
                                                 "policy_version": policy.version}).to_arrow_table()
     return decided.to_pandas()
+
+
+def household_statuses(totals: pa.Table, income: PersonIncome, review: pd.DataFrame, policy: Policy) -> pa.Array:
+    """Only the status of each household of `totals` (in its order) under `policy`: the statements
+    `decide_households` runs, without the records' texts and addresses (what a simulated variant needs)."""
+    with engine.connect() as db:
+        _decide_status(db, totals, income, review, policy)
+        return db.sql("SELECT status FROM statuses ORDER BY row").to_arrow_table().column("status").combine_chunks()
+
+
+def _decide_status(db: duckdb.DuckDBPyConnection, totals: pa.Table, income: PersonIncome, review: pd.DataFrame,
+                   policy: Policy) -> None:
+    """`AVERAGE_INCOME` and `STATUS` under `policy` into `db`'s temporary table `statuses`."""
+    db.register("households", totals)
+    db.register("review", _review_table(review))
+    db.execute(AVERAGE_INCOME, {"threshold_cents": policy.income_threshold_cents,
+                                "window": income.window_months, "scale": income.scale})
+    db.execute(STATUS)
+
+
+def _review_table(review: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(review, preserve_index=False)
 
 
 def _exact(scaled: np.ndarray) -> pa.Array:

@@ -1,15 +1,16 @@
 """Each counting person's income in the window P-12 … P-1 (CONTRACTS §4, §5, §9), as named DuckDB queries.
 
 The clauses read as `decide.rules` states them, one query each, run by DuckDB over the staged Parquet parts:
-- §4 `LATEST_VERSIONS`: of every `DocumentId`, the version with the latest `SubmittedAt` (then file, record);
+- §4 `LATEST_VERSIONS`: of every `DocumentId`, the version with the latest `SubmittedAt` (then file, record), if it
+  reaches into the window;
 - §9/§4 `VID_IN_WINDOW`: each latest document of a counting person, with the months of `P-12 … P-1` it covers;
 - §9 `VSAA_IN_WINDOW`: each counting person's benefit months inside the window;
 - §9 `PERSON_TOTALS`: Σ VID + Σ VSAA per person; `VID_MONTHS`, `VSAA_MONTHS`: per person and month, for the records.
 
 Money is integer cents. A VID amount spread over n months gives each month cents/n, not always a whole cent, so
 sums are kept as an exact integer numerator over a common denominator `scale` (the least common multiple of the
-spread lengths in play), in DuckDB's 128-bit HUGEINT: an overflow stops the run with DuckDB's error, it is never
-rounded or wrapped. Nothing here is a float.
+spread lengths in play: those of the documents reaching into the window), in DuckDB's 128-bit HUGEINT: an
+overflow stops the run with DuckDB's error, it is never rounded or wrapped. Nothing here is a float.
 """
 
 from __future__ import annotations
@@ -21,29 +22,30 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from pipeline.decide import engine
+from pipeline import engine
 from pipeline.decide.rules import income_window
 from pipeline.logs import get_logger
+from pipeline.sources.vidversions import repeated_documents
 
 log = get_logger("decide.income")
 
 LATEST_VERSIONS = """
 -- §4: "The same DocumentId more than once = a correction: the one with the latest SubmittedAt wins"; two versions
 -- submitted at the same second: the later one in the extract (file name, then record) wins. Only a document whose
--- staged id hash (`doc_hash`) repeats can have versions; among those the real DocumentId decides, so a hash
--- collision costs time, never correctness (ranking all documents by their text ids is the slower way). The staged
--- parts are read once per use, each time only the columns it needs (cheaper than holding every column of the
--- national month's 24.5 M records in one materialised table).
+-- staged id hash (`doc_hash`) repeats can have versions: `versions`, every record of those documents, which ingest
+-- set aside (`sources.vidversions`); among them the real DocumentId decides, so a hash collision costs time, never
+-- correctness. Every other record is its document's only version. §4: "only months inside the window count":
+-- of the latest versions, only those reaching into the window P-12 … P-1 are kept (VID_IN_WINDOW spreads nothing
+-- else), chosen after the latest version is, never before.
 CREATE TEMP TABLE latest_versions AS
-WITH repeated AS (SELECT doc_hash FROM read_parquet($vid_parts) GROUP BY doc_hash HAVING count(*) > 1),
-     corrected AS (
-         SELECT person_no, period_start, period_end, amount_cents FROM read_parquet($vid_parts)
-         SEMI JOIN repeated USING (doc_hash)
+WITH corrected AS (
+         SELECT person_no, period_start, period_end, amount_cents FROM versions
          QUALIFY row_number() OVER (PARTITION BY document_id ORDER BY submitted_at DESC, file DESC, record DESC) = 1)
 SELECT person_no, period_start, period_end, amount_cents FROM read_parquet($vid_parts)
-ANTI JOIN repeated USING (doc_hash)
+ANTI JOIN versions USING (doc_hash)
+WHERE period_end >= $first AND period_start <= $last
 UNION ALL
-SELECT * FROM corrected
+SELECT * FROM corrected WHERE period_end >= $first AND period_start <= $last
 """
 
 COUNTING_PERSONS = """
@@ -113,14 +115,15 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
         db.register("persons", pa.table({"row": np.arange(len(person_nos), dtype=np.int64),
                                          "person_no": pa.array(person_nos, type=pa.int64())}))
         db.execute(COUNTING_PERSONS)
+        window = {"first": first, "last": last}
         if vid_parts:
-            db.execute(LATEST_VERSIONS, {"vid_parts": [str(p) for p in vid_parts]})
+            db.register("versions", repeated_documents(vid_parts))
+            db.execute(LATEST_VERSIONS, {**window, "vid_parts": [str(p) for p in vid_parts]})
         else:
             db.execute("CREATE TEMP TABLE latest_versions (person_no BIGINT, period_start INTEGER, "
                        "period_end INTEGER, amount_cents BIGINT)")
         spreads = db.execute("SELECT DISTINCT period_end - period_start + 1 FROM latest_versions").fetchall()
         scale = math.lcm(1, *(int(spread) for (spread,) in spreads))
-        window = {"first": first, "last": last}
         db.execute(VID_IN_WINDOW, {**window, "scale": scale})
         if vsaa_parts:
             db.execute(VSAA_IN_WINDOW, {**window, "vsaa_parts": [str(p) for p in vsaa_parts]})
@@ -129,16 +132,17 @@ def person_income(person_nos: np.ndarray, vid_parts: list[Path], vsaa_parts: lis
         totals = db.sql(PERSON_TOTALS, params={"scale": scale}).to_arrow_table()
         monthly = {"vid": db.sql(VID_MONTHS, params={"scale": scale}).to_arrow_table(),
                    "vsaa": db.sql(VSAA_MONTHS).to_arrow_table()} if with_months else {}
-    scaled = _per_person(totals, len(person_nos))
+    scaled = scaled_per_row(totals, len(person_nos))
     total_cents = np.zeros(len(person_nos), dtype=np.int64)
     total_cents[totals.column("row").to_numpy()] = totals.column("total_cents").to_numpy()
     log.info("income: %d persons with income in the window, scale %d", totals.num_rows, scale)
     return PersonIncome(first, window_months, scale, scaled, total_cents, monthly)
 
 
-def _per_person(totals: pa.Table, count: int) -> np.ndarray:
-    """The exact totals (`row`, `scaled` as DuckDB's HUGEINT gives them, decimal128(38, 0)) as one array over all
-    counting persons: int64, or Python ints should one not fit (Arrow's checked cast says which)."""
+def scaled_per_row(totals: pa.Table, count: int) -> np.ndarray:
+    """The exact totals (`row`, `scaled` as DuckDB's HUGEINT gives them, decimal128(38, 0)) as one array over the
+    `count` rows (persons, or households): int64, or Python ints should one not fit (Arrow's checked cast says
+    which)."""
     try:
         values = totals.column("scaled").cast(pa.int64()).to_numpy()
     except pa.ArrowInvalid:

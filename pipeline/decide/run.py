@@ -30,7 +30,13 @@ from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import Settings, WorkLayout, private_files
 from pipeline.decide.connections import decide_connections, eligible_households, returned_rows
 from pipeline.decide.coverage import write_coverage
-from pipeline.decide.households import decide_households, review_addresses, unmatched_income_records
+from pipeline.decide.households import (
+    decide_households,
+    household_statuses,
+    household_totals,
+    review_addresses,
+    unmatched_income_records,
+)
 from pipeline.decide.income import PersonIncome, person_income
 from pipeline.decide.rules import ELIGIBLE, REVIEW, is_counting_person
 from pipeline.decide.support import period_heat_index, period_prices, support_for_period
@@ -71,7 +77,8 @@ def decide_period(period: str, workdir: Path, policy: Policy, settings: Settings
 class MonthInputs:
     """What every decision of P reads from the staging, whatever the policy: the counting persons, the address
     register's columns a household carries, the quarantine, P's prices, the addresses in REVIEW, and each income
-    window's sums once computed (the monthly run decides once; a simulation re-decides under several policies)."""
+    window's sums per person and per household once computed (the monthly run decides once; a simulation
+    re-decides under several policies)."""
 
     period: str
     persons: pd.DataFrame
@@ -81,6 +88,7 @@ class MonthInputs:
     review: pd.DataFrame
     layout: WorkLayout
     incomes: dict[int, PersonIncome] = field(default_factory=dict)
+    totals: dict[int, pa.Table] = field(default_factory=dict)
     with_months: bool = True    # the members' records need each person's months; a simulation only the totals
 
     def income(self, window_months: int) -> PersonIncome:
@@ -91,13 +99,21 @@ class MonthInputs:
                 parse_month(self.period), window_months, with_months=self.with_months)
         return self.incomes[window_months]
 
+    def household_totals(self, window_months: int) -> pa.Table:
+        """Every household's members and exact income total over the window (§9, `households.household_totals`),
+        aggregated once per window length."""
+        if window_months not in self.totals:
+            self.totals[window_months] = household_totals(self.persons, self.income(window_months), self.review)
+        return self.totals[window_months]
+
 
 def month_inputs(layout: WorkLayout, *, with_months: bool = True) -> MonthInputs:
     """P's staged inputs of the decision (`MonthInputs`); `with_months=False`: income totals only, no per-month
     figures (those are for the decision records, which a simulation does not write)."""
-    persons = staged_table(layout, "pmlp", ["person_no", "person_key", "aris_code", "status", "vital"])
-    persons = persons.loc[is_counting_person(persons["status"], persons["vital"])]    # the household members
-    persons = persons.drop(columns=["status", "vital"]).reset_index(drop=True)
+    register = pq.read_table(layout.staged("pmlp"), columns=["person_no", "person_key", "aris_code", "status", "vital"])
+    counting = is_counting_person(register["status"].to_pandas(), register["vital"].to_pandas())  # the members
+    # filtered in Arrow, then handed to pandas: a pandas filter of the texts is several times slower
+    persons = register.filter(pa.array(counting.to_numpy())).drop_columns(["status", "vital"]).to_pandas()
     addresses = staged_table(layout, "aris", ["aris_code", "address", "building_code", "municipality_code",
                                               "municipality_name"])
     quarantine = _quarantine(layout)
@@ -107,9 +123,17 @@ def month_inputs(layout: WorkLayout, *, with_months: bool = True) -> MonthInputs
 
 
 def households_under(inputs: MonthInputs, policy: Policy) -> pd.DataFrame:
-    """§9 for every household of P under `policy` (the monthly run's and each simulated variant's)."""
-    return decide_households(inputs.persons, inputs.income(policy.income_window_months), inputs.review, policy,
-                             inputs.addresses)
+    """§9 for every household of P under `policy`: the monthly run's decision records."""
+    window = policy.income_window_months
+    return decide_households(inputs.persons, inputs.income(window), inputs.review, policy, inputs.addresses,
+                             inputs.household_totals(window))
+
+
+def statuses_under(inputs: MonthInputs, policy: Policy) -> pa.Array:
+    """§9's status of every household of P under `policy`, in `household_totals`' order (code order): the same
+    statements as `households_under`, without the records (what a simulated variant needs)."""
+    window = policy.income_window_months
+    return household_statuses(inputs.household_totals(window), inputs.income(window), inputs.review, policy)
 
 
 def _decide(period: str, layout: WorkLayout, policy: Policy) -> DecisionSummary:

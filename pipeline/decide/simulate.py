@@ -1,14 +1,18 @@
 """Re-deciding an ingested month under other policies: "what if the threshold were 600 €?" (CONTRACTS §17).
 
-Nothing here decides anything of its own. Each variant is decided by the functions the monthly run calls
-(`run.households_under`, `support.support_for_period`, `connections.eligible_households` and `decide_connections`) on
-P's staging, read once (`run.month_inputs`); only the counting is new. The result is raw counts, unsuppressed:
+Nothing here decides anything of its own. Each variant is decided by the statements the monthly run executes
+(`run.statuses_under`: the status statements of `households_under`; `support.support_for_period`;
+`connections.eligible_households`; `eligible_dwellings_total`: the sum of `decide_connections`' own
+`ELIGIBLE_DWELLINGS` statement) on P's staging, read once (`run.month_inputs`). The households are aggregated once
+(`run.MonthInputs.household_totals`, as the monthly run aggregates them) and only their status is decided per
+variant; the connection lists are read once, as Arrow, with only the columns the rules read. Only the counting is
+new. The result is raw counts, unsuppressed:
 `publish.simulation` suppresses small cells before anything is written.
 
 Per household (the same households under every policy: a household is the counting persons at one code, whatever
 the numbers), the month's connection lists give the connections that reach it (`coverage.household_reach`); an
 ELIGIBLE household's reaching connections are its eligible dwellings. Summed over the households this is exactly
-what `decide_connections` counts (checked for every variant), and it splits the dwellings and the cost by the
+what `ELIGIBLE_DWELLINGS` counts (checked for every variant), and it splits the dwellings and the cost by the
 household's municipality, size and income decile.
 
 Estimated monthly compensation: for each eligible dwelling of a commodity, each support type on for P for that
@@ -27,14 +31,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.catalog import CONNECTION_COMMODITIES
 from pipeline.config import WorkLayout
 from pipeline.decide.claims_policy import Rate
-from pipeline.decide.connections import decide_connections, eligible_households
-from pipeline.decide.coverage import household_reach
+from pipeline.decide.connections import eligible_dwellings_total, eligible_households
+from pipeline.decide.coverage import CONNECTION_COLUMNS, household_reach
+from pipeline.decide.income import scaled_per_row
 from pipeline.decide.rules import ELIGIBLE, connection_support_types
-from pipeline.decide.run import MonthInputs, households_under, month_inputs, staged_table
+from pipeline.decide.run import MonthInputs, month_inputs, statuses_under
 from pipeline.decide.support import support_for_period
 from pipeline.policy import Policy
 
@@ -116,68 +122,74 @@ def micro_per_dwelling(rates: dict[str, Rate], support_on: list[str]) -> tuple[d
     return amounts, uncosted
 
 
-def decide_variant(inputs: MonthInputs, connections: dict[str, pd.DataFrame], reach: pd.DataFrame,
-                   variant: Variant, households: pd.DataFrame | None = None) -> Decided:
-    """P decided under one variant with the monthly run's functions (`households`: already decided under it);
-    the dwellings reached per household must add up to `decide_connections`' own count, commodity by commodity."""
-    if households is None:
-        households = households_under(inputs, variant.policy)
+def decide_variant(inputs: MonthInputs, households: pd.DataFrame, connections: dict[str, pa.Table],
+                   reach: pd.DataFrame, variant: Variant) -> Decided:
+    """P decided under one variant with the monthly run's statements (`households`: `household_frame`); the
+    dwellings reached per household must add up to the connections' own count (`eligible_dwellings_total`),
+    commodity by commodity."""
+    status = statuses_under(inputs, variant.policy)
     support_on = support_for_period(inputs.period, inputs.prices, variant.policy)
-    eligible = (households["status"] == ELIGIBLE).to_numpy()
-    counts = eligible_households(households)
+    eligible = pc.equal(status, ELIGIBLE).to_numpy(zero_copy_only=False)
+    counts = eligible_households(households.assign(status=status.to_pandas()))
     for commodity in CONNECTION_COMMODITIES:
-        decided = decide_connections(connections[commodity], counts, support_on, commodity)
+        own = eligible_dwellings_total(connections[commodity], counts)
         attributed = int(reach[commodity].to_numpy()[eligible].sum())
-        if int(decided["eligible_dwellings"].sum()) != attributed:
+        if own != attributed:
             raise RuntimeError(f"simulation: {commodity} dwellings attributed to households ({attributed}) differ "
-                               f"from the decision's ({int(decided['eligible_dwellings'].sum())})")
+                               f"from the decision's ({own})")
     amounts, uncosted = (None, []) if variant.rates is None else micro_per_dwelling(variant.rates, support_on)
     return Decided(variant, support_on, eligible, amounts, uncosted)
 
 
-def household_groups(households: pd.DataFrame, income_order: np.ndarray) -> pd.DataFrame:
-    """Each household's group in every breakdown: municipality, size (`1`…`5+`) and baseline income decile
-    (`1`…`10`); a household with no counting member (REVIEW only) has neither a size nor an income.
+def household_frame(inputs: MonthInputs, policy: Policy) -> pd.DataFrame:
+    """Every household of P (`MonthInputs.household_totals` under the baseline's income window, in code order)
+    with what the counting reads: its code, building and municipality (from the address register, as the monthly
+    records carry them), members and the exact income total (`scaled`, over the income's `scale`)."""
+    totals = inputs.household_totals(policy.income_window_months)
+    addresses = inputs.addresses
+    at = pc.index_in(totals["aris_code"], value_set=pa.array(addresses["aris_code"], type=pa.string()))
+    register = pa.table({name: pa.array(addresses[name], type=pa.string())
+                         for name in ("building_code", "municipality_code")}).take(at)
+    return pd.DataFrame({"aris_code": totals["aris_code"].to_pandas(),
+                         "building_code": register["building_code"].to_pandas(),
+                         "municipality_code": register["municipality_code"].to_pandas(),
+                         "members": totals["members"].to_numpy(),
+                         "scaled": scaled_per_row(totals, totals.num_rows)})
 
-    Deciles rank the households by the baseline's average income per member (`income_order`: the exact total
-    divided by the members, as a float; equal averages are equal floats, so they share a decile): decile
+
+def household_groups(households: pd.DataFrame) -> pd.DataFrame:
+    """Each household's group in every breakdown, as categories in the order the rows list them: municipality
+    (code order), size (`1`…`5+`) and baseline income decile (`1`…`10`); a household with no counting member
+    (REVIEW only) has neither a size nor an income (no group: -1).
+
+    Deciles rank the households by the baseline's average income per member (the exact total divided by the
+    members, as a float; equal averages are equal floats, so they share a decile): decile
     `1 + floor(10 × r / n)`, r the number of households with a lower average, n the households ranked."""
     members = households["members"].to_numpy()
-    sizes = np.where(members >= 5, "5+", members.astype(str))
     lived = members > 0
-    decile = np.full(len(households), "", dtype=object)
-    ranked = income_order[lived]
-    below = np.searchsorted(np.sort(ranked), ranked, side="left")
-    decile[lived] = (1 + (10 * below) // max(1, len(ranked))).astype(str)
-    return pd.DataFrame({"total": "", "municipality": households["municipality_code"].fillna("").to_numpy(),
-                         "household_size": np.where(lived, sizes, ""), "income_decile": decile})
-
-
-def _average_order(inputs: MonthInputs, households: pd.DataFrame, policy: Policy) -> np.ndarray:
-    """The baseline's average income per member as a float per household, for ranking only (0 members: inf).
-    The households' totals are summed exactly (integers) and divided once, so equal averages give equal floats."""
-    income = inputs.income(policy.income_window_months)
-    # each person's household row, -1 for none: one Arrow hash look-up (pandas' Index.get_indexer is 2x slower)
-    found = pc.index_in(pa.array(inputs.persons["aris_code"], type=pa.string()),
-                        value_set=pa.array(households["aris_code"], type=pa.string()))
-    rows = pc.fill_null(found, -1).to_numpy()
-    totals = np.zeros(len(households), dtype=income.scaled.dtype)
-    counted = rows >= 0
-    np.add.at(totals, rows[counted], income.scaled[counted])
-    members = households["members"].to_numpy()
-    return np.where(members > 0, totals.astype(float) / np.maximum(members, 1), np.inf)
+    average = households["scaled"].to_numpy().astype(float)[lived] / members[lived]
+    decile = np.full(len(households), -1, dtype=np.int64)
+    decile[lived] = (10 * np.searchsorted(np.sort(average), average, side="left")) // max(1, len(average))
+    size = np.where(lived, np.minimum(members, 5) - 1, -1)
+    municipality = households["municipality_code"].fillna("")
+    codes = sorted(set(municipality.unique()) - {""})
+    return pd.DataFrame({
+        "total": pd.Categorical.from_codes(np.zeros(len(households), dtype=np.int64), [""]),
+        "municipality": pd.Categorical(municipality, categories=codes),
+        "household_size": pd.Categorical.from_codes(size, SIZE_GROUPS),
+        "income_decile": pd.Categorical.from_codes(decile, DECILES)})
 
 
 def simulate_month(layout: WorkLayout, variants: list[Variant]) -> SimulatedMonth:
     """Every variant decided on P's staging (the first is the baseline), counted by breakdown."""
     inputs = month_inputs(layout, with_months=False)
-    connections = {commodity: staged_table(layout, commodity) for commodity in CONNECTION_COMMODITIES}
-    baseline = households_under(inputs, variants[0].policy)
-    reach = household_reach(baseline, connections)      # the same households under every policy
-    decided = [decide_variant(inputs, connections, reach, variants[0], baseline)]
-    decided += [decide_variant(inputs, connections, reach, variant) for variant in variants[1:]]
-    groups = household_groups(baseline, _average_order(inputs, baseline, variants[0].policy))
-    rows = [row for one in decided for row in _rows(one, decided[0], baseline, reach, groups)]
+    connections = {commodity: pq.read_table(layout.staged(commodity), columns=CONNECTION_COLUMNS)
+                   for commodity in CONNECTION_COMMODITIES}
+    households = household_frame(inputs, variants[0].policy)    # the same households under every policy
+    reach = household_reach(households, connections)
+    decided = [decide_variant(inputs, households, connections, reach, variant) for variant in variants]
+    groups = household_groups(households)
+    rows = [row for one in decided for row in _rows(one, decided[0], households, reach, groups)]
     named = inputs.addresses[["municipality_code", "municipality_name"]].dropna().drop_duplicates("municipality_code")
     names = dict(zip(named["municipality_code"].astype(str), named["municipality_name"].astype(str), strict=True))
     return SimulatedMonth(layout.period, decided, rows, names)
@@ -205,10 +217,7 @@ def _rows(one: Decided, baseline: Decided, households: pd.DataFrame, reach: pd.D
     })
     rows = []
     for breakdown in BREAKDOWNS:
-        sums = per.groupby(groups[breakdown].to_numpy()).sum()
-        order = {"total": [""], "household_size": list(SIZE_GROUPS), "income_decile": list(DECILES),
-                 "municipality": sorted(g for g in sums.index if g)}[breakdown]
-        sums = sums.reindex(order, fill_value=0)
+        sums = per.groupby(groups[breakdown], observed=False).sum()      # every category, in its order
         for group, values in sums.iterrows():
             rows.append(Row(one.variant.name, breakdown, str(group), int(values["households"]),
                             int(values["eligible"]), int(values["persons"]),

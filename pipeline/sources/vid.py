@@ -2,7 +2,8 @@
 
 Records are checked one by one while streaming and written straight to a Parquet part per input file, so memory
 does not grow with the file. Names are read past and never stored. Corrections (one DocumentId submitted again)
-are kept as they arrive; the decision keeps the latest `SubmittedAt` (pipeline.decide.income).
+are kept as they arrive; the decision keeps the latest `SubmittedAt` (pipeline.decide.income), looking only at the
+documents that `vidversions` marked, once staging is done, as having more than one version.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pipeline.quality.reasons import Reason
 from pipeline.sources import xmlcolumns
 from pipeline.sources.base import FileTask, StageContext, StageResult, stage_files
 from pipeline.sources.common import Quarantine
+from pipeline.sources.vidversions import mark_repeated_documents
 from pipeline.sources.xmlcolumns import ColumnMap
 from pipeline.sources.xmlstream import XmlLayout, iter_records
 
@@ -315,4 +317,9 @@ def _safe_id(document_id: str) -> str:
 
 
 def stage(files: list[Path], ctx: StageContext) -> StageResult:
-    return stage_files(SOURCE, files, ctx, _parse_file, LAYOUT)
+    """Stage every extract, then mark the documents that have more than one version across all of them
+    (`vidversions`: the decision looks only at those for §4's corrections)."""
+    result = stage_files(SOURCE, files, ctx, _parse_file, LAYOUT)
+    if result.parts:
+        mark_repeated_documents(result.parts)
+    return result

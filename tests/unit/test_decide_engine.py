@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipeline.decide import engine
+from pipeline import engine
 
 TOO_BIG = "SELECT i, md5(i::VARCHAR) AS m FROM range(2000000) t(i) ORDER BY m"   # spills at 50 MB by default
 

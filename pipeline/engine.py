@@ -1,4 +1,5 @@
-"""The one way decide opens DuckDB, the engine its §9 queries run in (`income`, `households`, `connections`).
+"""The one way EIKIS opens DuckDB: the engine decide's §9 queries run in (`income`, `households`, `connections`),
+and the VID staging's mark of corrected documents (`sources.vidversions`).
 
 In memory and nowhere else: DuckDB's default for an in-memory database spills what does not fit to a `.tmp` folder
 in the current directory, which would put personal income outside the owner-only workdir. Without a temporary

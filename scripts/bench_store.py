@@ -143,7 +143,8 @@ def fill_month(conn, source: str, month: str, households: int) -> None:
                       f"UNION ALL SELECT :m, token_key, {new_key} FROM portal_name_tokens t "
                       f"WHERE period = :src AND {left}"), params)
     run_columns = ", ".join(":m" if c == "period" else c for c in _columns(conn, "runs"))
-    conn.execute(text(f"INSERT INTO runs SELECT {run_columns} FROM runs WHERE period = :src"), params)
+    conn.execute(text(f"INSERT INTO runs SELECT {run_columns} FROM runs WHERE period = :src "
+                      "ON CONFLICT (period) DO NOTHING"), params)  # retention keeps a run record
     conn.execute(text("SELECT eikis_attach_period_tables(:m)"), params)
 
 

@@ -83,7 +83,7 @@ def test_a_month_is_swapped_in_whole_analysed_and_searchable_by_address_prefix(p
     engine.dispose()
     assert name == again == "household_members_p2026_11" and second_oid != first_oid and leftovers == 0
     assert tuples == tuples_again == counts(url)["household_members"] > 200
-    assert "portal_households_p2026_11_address_search_idx" in plan and "~>=~" in plan, plan
+    assert "Index" in plan and "portal_households_p2026_11_address_search" in plan and "~>=~" in plan, plan
     assert "Index Only Scan using portal_name_tokens_p2026_11_pkey" in by_name, by_name
 
 

@@ -23,7 +23,6 @@ MAX_QUERY = 200          # characters of a query that are looked at; anything lo
 MAX_NAME_TOKENS = 6
 HISTORY_MONTHS = 24
 ADDRESS_BATCH = 500      # household ids per query when the access log's households are named by address
-KEYS_PER_QUERY = 1000    # keys bound in one `IN (…)`: well under SQLite's parameter limit
 _ARIS_CODE = re.compile(r"^\d{9}$")
 
 
@@ -166,7 +165,7 @@ class Lookup:
                             key=lambda hit: hit.address), len(latest))
 
     def _in_month(self, latest: list[tuple], sql: str) -> list[tuple]:
-        """`sql`'s rows for each (key, month) of `latest`, asked month by month (`:month`, `:keys`).
+        """`sql`'s rows for each (key, month) of `latest` (a page's worth), asked month by month (`:month`, `:keys`).
 
         A month given as a value is one partition of each month's table: the store reads that month's index for the
         keys. Joined across all months instead, the planner cannot tell that each key meets one month only and reads
@@ -178,9 +177,7 @@ class Lookup:
         rows: list[tuple] = []
         with self.engine.connect() as conn:
             for month, keys in sorted(keys_by_month.items()):
-                for start in range(0, len(keys), KEYS_PER_QUERY):
-                    rows.extend(tuple(row) for row in conn.execute(
-                        statement, {"month": month, "keys": keys[start:start + KEYS_PER_QUERY]}))
+                rows.extend(tuple(row) for row in conn.execute(statement, {"month": month, "keys": keys}))
         return rows
 
     def household(self, household_id: str, month: str | None) -> Household | None:

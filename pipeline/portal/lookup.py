@@ -22,6 +22,7 @@ KINDS = ("code", "name", "address")
 MAX_QUERY = 200          # characters of a query that are looked at; anything longer is cut, never an error
 MAX_NAME_TOKENS = 6
 HISTORY_MONTHS = 24
+ADDRESS_READ = 1000 * HISTORY_MONTHS   # index entries an address search reads at most: 1 000 households' months
 ADDRESS_BATCH = 500      # household ids per query when the access log's households are named by address
 _ARIS_CODE = re.compile(r"^\d{9}$")
 
@@ -40,6 +41,7 @@ class Found:
 
     hits: list[Hit]
     total: int
+    exact: bool = True      # False: `total` is a lower bound (an address search stops counting: `_by_address`)
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,13 @@ class Lookup:
         return Found(sorted(hits, key=lambda hit: (hit.name or "", hit.address)), len(latest))
 
     def _by_address(self, query: str) -> Found:
-        """Each household at the address (an ARIS code, or the start of its text), at its latest stored month; of
-        more than a page holds, the first by address."""
+        """Each household at the address (an ARIS code, or the start of its text), at its latest stored month with
+        that address; of more than a page holds, the first by address.
+
+        A house name typed alone ("Ozoli") is the start of thousands of rural addresses, each stored every month:
+        counting them all is most of such a search's time and tells staff nothing a "refine the search" does not.
+        So the index is read in address order for at most `ADDRESS_READ` entries (1 000 households' months), which
+        hold the page (the first by address) and an exact count up to there; past them the count is "at least"."""
         folded = fold(query)
         if _ARIS_CODE.match(folded):
             where, params = "aris_code = :code", {"code": folded}
@@ -153,16 +160,22 @@ class Lookup:
             where, params = "address_search LIKE :prefix", {"prefix": folded + "%"}
         else:
             return Found([], 0)
-        latest = self._rows(f"SELECT aris_code, max(period), min(address_search) FROM portal_households WHERE {where} "
-                            "GROUP BY aris_code", params)
-        shown = sorted(latest, key=lambda row: (row[2], row[0]))[: self.limit]
-        rows = self._in_month([(code, month) for code, month, _ in shown], """
+        entries = self._rows(f"SELECT aris_code, address_search FROM portal_households WHERE {where} "
+                             "ORDER BY address_search, aris_code LIMIT :read", {**params, "read": ADDRESS_READ + 1})
+        first_address: dict[str, str] = {}
+        for code, address in entries[:ADDRESS_READ]:   # in address order: a household's first entry is its first address
+            first_address.setdefault(code, address)
+        shown = sorted(first_address, key=lambda code: (first_address[code], code))[: self.limit]
+        latest = self._rows(f"SELECT aris_code, max(period) FROM portal_households WHERE {where} AND aris_code IN "
+                            f"({', '.join(f':c{i}' for i in range(len(shown)))}) GROUP BY aris_code",
+                            {**params, **{f"c{i}": code for i, code in enumerate(shown)}}) if shown else []
+        rows = self._in_month(latest, """
             SELECT i.household_id, d.period, d.address
             FROM household_decisions d
             JOIN portal_household_ids i ON i.aris_code = d.aris_code
             WHERE d.period = :month AND d.aris_code IN :keys""")
         return Found(sorted((Hit(household_id, period, address or "") for household_id, period, address in rows),
-                            key=lambda hit: hit.address), len(latest))
+                            key=lambda hit: hit.address), len(first_address), exact=len(entries) <= ADDRESS_READ)
 
     def _in_month(self, latest: list[tuple], sql: str) -> list[tuple]:
         """`sql`'s rows for each (key, month) of `latest` (a page's worth), asked month by month (`:month`, `:keys`).

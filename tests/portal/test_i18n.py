@@ -97,6 +97,15 @@ def test_first_n_of_all_results_and_the_query_kept(portal_store):
     assert f'value="{CODE}"' in code_page and "Results: 1" in code_page
 
 
+def test_an_address_search_past_its_count_says_at_least(portal_store, monkeypatch):
+    monkeypatch.setattr("pipeline.portal.lookup.ADDRESS_READ", 1)
+    settings = dataclasses.replace(portal_settings(portal_store.url), page_size=1)
+    client = TestClient(create_app(settings), headers={"Accept-Language": "lv"})
+    assert sign_in(client, "staff").status_code == 303
+    page = html.unescape(search(client, "address", "mežmaļi").text)
+    assert "Pirmie 1 no vismaz 1 rezultātiem — precizējiet meklēšanu" in page and len(household_links(page)) == 1
+
+
 def test_the_access_log_is_shown_in_riga_time(signed_in, portal_store):
     with connect(portal_store.url).begin() as conn:
         for at in (dt.datetime(2026, 7, 1, 21, 30, 5), dt.datetime(2026, 1, 15, 23, 0, 0)):

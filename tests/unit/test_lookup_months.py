@@ -69,3 +69,15 @@ def test_an_address_is_found_at_its_latest_month(lookup):
     assert [(hit.household_id, hit.period) for hit in lookup.search("address", "brivibas iela 1").hits] == [
         ("h101000001", "2026-11"), ("h101000002", "2026-11")]
     assert [hit.period for hit in lookup.search("address", "101000003").hits] == ["2026-11"]
+
+
+def test_an_address_search_stops_counting_but_still_shows_the_first_by_address(lookup, monkeypatch):
+    """Past `ADDRESS_READ` index entries the count is a lower bound ("at least"), and the page is still the first
+    households by address: here three entries are read of the four that `brivibas iela 1` starts."""
+    monkeypatch.setattr("pipeline.portal.lookup.ADDRESS_READ", 3)
+    found = lookup.search("address", "brivibas iela 1")
+    assert (found.total, found.exact) == (2, False)
+    assert [(hit.household_id, hit.period) for hit in found.hits] == [("h101000001", "2026-11"),
+                                                                      ("h101000002", "2026-11")]
+    monkeypatch.setattr("pipeline.portal.lookup.ADDRESS_READ", 4)
+    assert lookup.search("address", "brivibas iela 1").exact is True

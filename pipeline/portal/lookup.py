@@ -163,7 +163,7 @@ class Lookup:
         entries = self._rows(f"SELECT aris_code, address_search FROM portal_households WHERE {where} "
                              "ORDER BY address_search, aris_code LIMIT :read", {**params, "read": ADDRESS_READ + 1})
         first_address: dict[str, str] = {}
-        for code, address in entries[:ADDRESS_READ]:   # in address order: a household's first entry is its first address
+        for code, address in entries[:ADDRESS_READ]:   # in address order: a household first met at its first address
             first_address.setdefault(code, address)
         shown = sorted(first_address, key=lambda code: (first_address[code], code))[: self.limit]
         latest = self._rows(f"SELECT aris_code, max(period) FROM portal_households WHERE {where} AND aris_code IN "

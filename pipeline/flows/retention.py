@@ -185,6 +185,9 @@ def _delete(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of:
         with engine.begin() as conn:
             deletion_log.write(conn, deletion_id, COMPLETED, item, as_of, digest)
         return
+    if item.kind == "rows" and engine.dialect.name == "postgresql":
+        _delete_month_rows(engine, deletion_id, item, as_of)
+        return
     table, where, params = _rows_of(item, as_of)
     with engine.connect() as conn:
         digest = _rows_digest(conn, table, where, params)
@@ -198,13 +201,29 @@ def _delete(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of:
         elif table == "access_log" and conn.dialect.name == "postgresql":
             # The application role may not DELETE from the access log: the owner's function removes expired rows.
             removed = conn.execute(text("SELECT access_log_purge(:start, least(:end, :before))"), params).scalar_one()
-        elif item.kind == "rows" and not _held_rows(conn, table, item.month) and (
-                dropped := drop_month(conn, table, item.month)) is not None:
-            removed = dropped  # the month's partition detached and dropped whole
         else:
             removed = conn.execute(text(f"DELETE FROM {table} WHERE {where}"), params).rowcount
         done = Deletion(item.month, item.kind, item.target, int(removed))
         deletion_log.write(conn, deletion_id, COMPLETED, done, as_of, deleted_digest)
+
+
+def _delete_month_rows(engine: Engine, deletion_id: str, item: Expired, as_of: str) -> None:
+    """A month's rows of one personal table on PostgreSQL, proved once: the table is locked against every change
+    (no row written, no month swapped in or out) before its rows are hashed, the STARTED proof is committed on a
+    second connection while the lock holds, and the same transaction then drops the month's partition (or, where a
+    court hold keeps some of its rows, deletes the others). So the digest is of exactly the rows that go, and a
+    month's millions of rows are read once, not twice."""
+    table, where, params = _rows_of(item, as_of)
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text(f"LOCK TABLE ONLY {table} IN SHARE MODE"))
+        digest = _rows_digest(conn, table, where, params)
+        with engine.begin() as proof:
+            deletion_log.write(proof, deletion_id, STARTED, item, as_of, digest)
+        removed = None if _held_rows(conn, table, item.month) else drop_month(conn, table, item.month)
+        if removed is None:
+            removed = conn.execute(text(f"DELETE FROM {table} WHERE {where}"), params).rowcount
+        deletion_log.write(conn, deletion_id, COMPLETED, Deletion(item.month, item.kind, item.target, int(removed)),
+                           as_of, digest)
 
 
 def _rows_of(item: Expired, as_of: str) -> tuple[str, str, dict[str, object]]:
@@ -241,6 +260,8 @@ def _appeal_months(conn: Connection, cutoff: str) -> dict[str, int]:
 
 
 def _held_rows(conn: Connection, table: str, month: str) -> int:
+    if not conn.execute(text(f"SELECT EXISTS ({HELD_CODES_SQL})"), {"month": month}).scalar_one():
+        return 0   # no hold covers the month: nothing to count in its millions of rows
     return int(conn.execute(text(f"SELECT count(*) FROM {table} WHERE period = :month AND NOT ({_not_held(table)})"),
                             {"month": month}).scalar_one())
 

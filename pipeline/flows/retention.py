@@ -190,11 +190,11 @@ def _delete(engine: Engine, workdir: Path, copies: Copies, item: Expired, as_of:
         return
     table, where, params = _rows_of(item, as_of)
     with engine.connect() as conn:
-        digest = _rows_digest(conn, table, where, params)
+        digest = deletion_log.rows_digest(conn, table, where, params)
     with engine.begin() as conn:
         deletion_log.write(conn, deletion_id, STARTED, item, as_of, digest)
     with engine.begin() as conn:
-        deleted_digest = _rows_digest(conn, table, where, params)
+        deleted_digest = deletion_log.rows_digest(conn, table, where, params)
         if table == "appeal_decisions" and conn.dialect.name == "postgresql":
             # Append-only for the application role: the owner's function removes expired, unheld decisions only.
             removed = conn.execute(text("SELECT appeal_decisions_purge(:month)"), params).scalar_one()
@@ -217,7 +217,7 @@ def _delete_month_rows(engine: Engine, deletion_id: str, item: Expired, as_of: s
         conn.execute(text(f"LOCK TABLE ONLY {item.target} IN SHARE MODE"))
         held = _month_held(conn, item.month)
         table, where, params = _rows_of(item, as_of, held)
-        digest = _rows_digest(conn, table, where, params)
+        digest = deletion_log.rows_digest(conn, table, where, params)
         with engine.begin() as proof:
             deletion_log.write(proof, deletion_id, STARTED, item, as_of, digest)
         removed = None if held and _held_rows(conn, table, item.month) else drop_month(conn, table, item.month)
@@ -271,24 +271,6 @@ def _month_held(conn: Connection, month: str) -> bool:
 def _held_rows(conn: Connection, table: str, month: str) -> int:
     return int(conn.execute(text(f"SELECT count(*) FROM {table} WHERE period = :month AND NOT ({_not_held(table)})"),
                             {"month": month}).scalar_one())
-
-
-def _rows_digest(conn: Connection, table: str, where: str, params: dict[str, object]) -> str:
-    """A fingerprint of the rows to delete, independent of their order, to compare with a backup of them later.
-
-    PostgreSQL computes it where the rows are, in one pass the server may split across its workers: each row's text
-    is hashed (sha256) and the first 60 bits of each hash are added up; the fingerprint is the sha256 of the row
-    count and that sum. Sorting a month's millions of row hashes first (a sha256 of the sorted list) gave the same
-    assurance for this use at many times the cost. SQLite hashes the sorted rows here."""
-    if conn.dialect.name == "postgresql":
-        return conn.execute(text(
-            "SELECT encode(sha256(convert_to(count(*) || ':' || coalesce(sum(h), 0), 'UTF8')), 'hex') FROM "
-            "(SELECT ('x' || substr(encode(sha256(convert_to(t::text, 'UTF8')), 'hex'), 1, 15))::bit(60)::bigint "
-            f"AS h FROM {table} t WHERE {where}) AS r"), params).scalar_one()
-    digest = hashlib.sha256()
-    for row in sorted(conn.execute(text(f"SELECT * FROM {table} WHERE {where}"), params), key=repr):
-        digest.update((repr(tuple(row)) + "\n").encode("utf-8"))
-    return digest.hexdigest()
 
 
 def _finish_interrupted(engine: Engine, workdir: Path, as_of: str, copies: Copies) -> None:

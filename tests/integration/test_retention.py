@@ -118,6 +118,26 @@ def test_apply_then_verify_deletes_only_months_past_24_and_records_each_deletion
     assert [e.target for e in find_expired(engine, workdir, AS_OF)] == ["2024-09/quarantine"]
 
 
+@pytest.mark.postgres
+def test_a_proof_on_postgresql_is_what_an_auditor_computes_from_a_backup_with_standard_tools(sample, tmp_path):
+    """The proof's sha256 of a month's rows is `COPY … TO STDOUT | LC_ALL=C sort | sha256sum` of them (README):
+    computed here with psql and coreutils before the month goes, and found in the COMPLETED proof after."""
+    url = fresh_postgres_database("eikis_test_retention_proof")
+    workdir, _ = aged_store(sample, tmp_path, url)
+    database = url.rsplit("/", 1)[1]
+    expected = {}
+    for table in ("household_members", "portal_name_tokens"):
+        copy = f"COPY (SELECT * FROM {table} WHERE period = '2024-09') TO STDOUT"
+        expected[table] = subprocess.run(
+            f'psql -X -h 127.0.0.1 -U postgres -d {database} -c "{copy}" | LC_ALL=C sort | sha256sum',
+            shell=True, check=True, capture_output=True, text=True).stdout.split()[0]
+    apply_retention(url, workdir, AS_OF)
+    with connect(url).connect() as conn:
+        proofs = dict(conn.execute(text("SELECT target, sha256 FROM deletion_log WHERE state = 'COMPLETED' AND "
+                                        "month = '2024-09' AND kind = 'rows'")).all())
+    assert {table: proofs[table] for table in expected} == expected
+
+
 def test_no_person_key_is_left_in_an_expired_month_after_apply(sample, tmp_path):
     """The run report lists each REVIEW household's address and member keys: it is deleted with the month."""
     url = f"sqlite:///{tmp_path / 'eikis.sqlite'}"

@@ -145,8 +145,8 @@ class Lookup:
         return Found(sorted(hits, key=lambda hit: (hit.name or "", hit.address)), len(latest))
 
     def _by_address(self, query: str) -> Found:
-        """Each household at the address (an ARIS code, or the start of its text), at its latest stored month; of more
-        than a page holds, the first by address.
+        """Each household at the address (an ARIS code, or the start of its text), at its latest stored month with
+        that address; of more than a page holds, the first by address.
 
         A house name typed alone ("Ozoli") is the start of thousands of rural addresses, each stored every month:
         counting them all is most of such a search's time and tells staff nothing a "refine the search" does not.
@@ -163,15 +163,22 @@ class Lookup:
         # In the index's own order (`text_pattern_ops`, compared bytewise: `~<~` on PostgreSQL), so the server merges
         # the months' index ranges and stops at the limit instead of reading and sorting every match.
         order = "address_search USING ~<~" if self.engine.dialect.name == "postgresql" else "address_search"
-        entries = self._rows(f"SELECT aris_code, address_search FROM portal_households WHERE {where} "
+        entries = self._rows(f"SELECT aris_code, address_search, period FROM portal_households WHERE {where} "
                              f"ORDER BY {order} LIMIT :read", {**params, "read": ADDRESS_READ + 1})
         first_address: dict[str, str] = {}
-        for code, address in entries[:ADDRESS_READ]:   # in address order: a household first met at its first address
+        latest_month: dict[str, str] = {}
+        for code, address, month in entries[:ADDRESS_READ]:   # a household is first met at its first address
             first_address.setdefault(code, address)
+            latest_month[code] = max(month, latest_month.get(code, month))
         shown = sorted(first_address, key=lambda code: (first_address[code], code))[: self.limit]
-        latest = self._rows("SELECT aris_code, max(period) FROM portal_households WHERE aris_code IN "
-                            f"({', '.join(f':c{i}' for i in range(len(shown)))}) GROUP BY aris_code",
-                            {f"c{i}": code for i, code in enumerate(shown)}) if shown else []
+        if len(entries) > ADDRESS_READ:   # a shown household's later months may lie past the limit: asked by key
+            newest = self._rows("SELECT max(period) FROM runs", {})[0][0]
+            unsure = [code for code in shown if latest_month[code] != newest]
+            latest_month.update(self._rows(
+                f"SELECT aris_code, max(period) FROM portal_households WHERE {where} AND aris_code IN "
+                f"({', '.join(f':c{i}' for i in range(len(unsure)))}) GROUP BY aris_code",
+                {**params, **{f"c{i}": code for i, code in enumerate(unsure)}}) if unsure else [])
+        latest = [(code, latest_month[code]) for code in shown]
         rows = self._in_month(latest, """
             SELECT i.household_id, d.period, d.address
             FROM household_decisions d

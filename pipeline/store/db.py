@@ -118,9 +118,18 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Seque
     `COPY … (FORMAT csv)` written by Arrow's C++ CSV writer (no Python object per value; a null is an unquoted
     empty field, an empty string a quoted one, as COPY reads them). SQLite: the driver's own `executemany` over
     the columns' values (no SQLAlchemy parameter dict per row)."""
-    arrow = pa.Table.from_pandas(frame[list(columns)], preserve_index=False)
+    return copy_arrow(conn, table, pa.Table.from_pandas(frame[list(columns)], preserve_index=False), columns)
+
+
+def copy_arrow(conn: Connection, table: str, arrow: pa.Table, columns: Sequence[str]) -> int:
+    """`copy_frame` for rows built in Arrow (the portal's): no round trip through pandas objects."""
     with driver_errors(conn, table):
-        return _copy_arrow(conn, table, arrow, columns)
+        return _copy_arrow(conn, table, arrow.select(list(columns)), columns)
+
+
+def with_period(arrow: pa.Table, period: str) -> pa.Table:
+    """`arrow` with the month as its `period` column."""
+    return arrow.append_column("period", pa.repeat(pa.scalar(period, pa.string()), arrow.num_rows))
 
 
 def _copy_arrow(conn: Connection, table: str, arrow: pa.Table, columns: Sequence[str]) -> int:
@@ -194,7 +203,7 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     summaries = list(source_summaries(layout).values())
     persons, name_tokens = person_rows(layout)
-    portal_households = household_rows(layout, households).assign(period=period)
+    portal_households = with_period(household_rows(layout, households), period)
     review_records = review_record_rows(layout, households, members)
 
     engine = connect(url)
@@ -241,18 +250,18 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
             engine.dispose()
 
 
-def _record_portal_rows(conn: Connection, month: MonthTables, persons: pd.DataFrame, name_tokens: pd.DataFrame,
-                        households: pd.DataFrame, review_records: pd.DataFrame) -> dict[str, int]:
+def _record_portal_rows(conn: Connection, month: MonthTables, persons: pa.Table, name_tokens: pa.Table,
+                        households: pa.Table, review_records: pd.DataFrame) -> dict[str, int]:
     """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`)."""
     period = month.period
     known = {row[0] for row in conn.execute(text("SELECT aris_code FROM portal_household_ids"))}
-    loaded = {"portal_household_ids": bulk_load(conn, "portal_household_ids", ("aris_code", "household_id"),
-                                                new_household_ids(known, households["aris_code"]))}
-    loaded["portal_persons"] = copy_frame(conn, month.target("portal_persons"), persons.assign(period=period),
+    loaded = {"portal_household_ids": copy_arrow(conn, "portal_household_ids", new_household_ids(
+        known, households["aris_code"]), ("aris_code", "household_id"))}
+    loaded["portal_persons"] = copy_arrow(conn, month.target("portal_persons"), with_period(persons, period),
                                           ("period", "person_key", "aris_code", "name_sealed"))
-    loaded["portal_name_tokens"] = copy_frame(conn, month.target("portal_name_tokens"),
-                                              name_tokens.assign(period=period), ("period", "token_key", "person_key"))
-    loaded["portal_households"] = copy_frame(conn, month.target("portal_households"), households,
+    loaded["portal_name_tokens"] = copy_arrow(conn, month.target("portal_name_tokens"),
+                                              with_period(name_tokens, period), ("period", "token_key", "person_key"))
+    loaded["portal_households"] = copy_arrow(conn, month.target("portal_households"), households,
                                              ("period", "aris_code", "address_search", "income_months"))
     loaded["portal_review_records"] = copy_frame(conn, month.target("portal_review_records"),
                                                  review_records.assign(period=period),

@@ -23,16 +23,17 @@ import pyarrow.parquet as pq
 
 from pipeline.config import WorkLayout
 from pipeline.decide.rules import is_counting_person
-from pipeline.quality.pseudonym import fold_series
+from pipeline.quality.pseudonym import fold_array
 
 PORTAL_PERIOD_TABLES = ("portal_persons", "portal_name_tokens", "portal_households", "portal_review_records")
 REVIEW_RECORD_COLUMNS = ["aris_code", "source", "file", "record", "line", "reason"]
 
 
-def person_rows(layout: WorkLayout) -> tuple[pd.DataFrame, pd.DataFrame]:
+def person_rows(layout: WorkLayout) -> tuple[pa.Table, pa.Table]:
     """Counting persons (person_key, aris_code, name_sealed) and their name-token rows (token_key, person_key).
 
-    The space-joined `name_keys` are split and flattened in Arrow, not in Python lists: ≈2 rows per person."""
+    The space-joined `name_keys` are split and flattened in Arrow, not in Python lists: ≈2 rows per person. Both
+    stay Arrow tables: they are written to the store as they are (`copy_arrow`), never as pandas objects."""
     staged = pq.read_table(layout.staged("pmlp"), columns=["person_key", "aris_code", "status", "vital", "name_keys",
                                                            "name_sealed"])
     counting = is_counting_person(staged["status"].to_numpy(zero_copy_only=False),
@@ -43,8 +44,7 @@ def person_rows(layout: WorkLayout) -> tuple[pd.DataFrame, pd.DataFrame]:
     tokens = pa.table({"token_key": pc.list_flatten(lists), "person_key": owners})
     tokens = tokens.filter(pc.not_equal(tokens["token_key"], "")).group_by(["token_key", "person_key"]).aggregate([])
     tokens = pa.concat_tables([tokens.select(["token_key", "person_key"]), token_pairs(tokens)])
-    persons = staged.select(["person_key", "aris_code", "name_sealed"]).to_pandas()
-    return persons, tokens.to_pandas()
+    return staged.select(["person_key", "aris_code", "name_sealed"]), tokens
 
 
 def token_pairs(tokens: pa.Table) -> pa.Table:
@@ -56,35 +56,45 @@ def token_pairs(tokens: pa.Table) -> pa.Table:
                      "person_key": joined["person_key"]})
 
 
-def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pd.DataFrame:
+def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pa.Table:
     """Per household: folded address and `income_months` = `YYYY-MM=<VID cents>/<VSAA cents>` joined by `|`.
 
-    Each member's month is taken as recorded in members.parquet (whole cents, rounded there) and summed exactly."""
-    members = pd.read_parquet(layout.decided("members"))
-    months = sorted(c[len("vid_cents_"):] for c in members.columns if c.startswith("vid_cents_"))
-    cents = pd.DataFrame({"aris_code": members["aris_code"]})
-    for source in ("vid", "vsaa"):
-        for month in months:
-            cents[f"{source}_{month}"] = members[f"{source}_cents_{month}"].to_numpy(dtype=np.int64)
-    totals = cents.groupby("aris_code", sort=False).sum()
-    totals = totals.reindex(households["aris_code"].to_numpy(), fill_value=0)
-    # Joined in Arrow's kernels: pandas string concatenation calls Python per cell of 0.9 M national households.
-    parts = [pc.binary_join_element_wise(f"{month}=", pc.cast(pa.array(totals[f"vid_{month}"].to_numpy()), pa.string()),
-                                         "/", pc.cast(pa.array(totals[f"vsaa_{month}"].to_numpy()), pa.string()), "")
-             for month in months]
-    income = (pc.binary_join_element_wise(*parts, "|").to_pandas().to_numpy() if parts
-              else np.full(len(totals), "", dtype=object))
-    return pd.DataFrame({"aris_code": households["aris_code"].to_numpy(),
-                         "address_search": fold_series(households["address"]).to_numpy(),
-                         "income_months": income})
+    Each member's month is taken as recorded in members.parquet (whole cents, rounded there) and summed exactly, as
+    int64 in Arrow's hash aggregation: the members' columns are never turned into pandas objects (≈1.9 M national
+    members × two sources × twelve months)."""
+    members = pq.read_table(layout.decided("members"))
+    months = sorted(c[len("vid_cents_"):] for c in members.column_names if c.startswith("vid_cents_"))
+    columns = [f"{source}_cents_{month}" for source in ("vid", "vsaa") for month in months]
+    totals = members.select(["aris_code", *columns]).group_by("aris_code").aggregate([(c, "sum") for c in columns])
+    codes = pa.array(households["aris_code"].to_numpy(dtype=object), type=pa.string())
+    # Each household's row of totals; a household nobody counts in (REVIEW) has none and sums to 0.
+    row = pc.index_in(codes, value_set=pc.cast(totals["aris_code"], pa.string()))
+
+    def cents(column: str) -> pa.Array:
+        return pc.cast(pc.fill_null(pc.take(totals[f"{column}_sum"], row), 0), pa.string())
+
+    parts = [pc.binary_join_element_wise(f"{month}=", cents(f"vid_cents_{month}"), "/", cents(f"vsaa_cents_{month}"),
+                                         "") for month in months]
+    income = pc.binary_join_element_wise(*parts, "|") if parts else pa.array([""] * len(codes), type=pa.string())
+    address = pa.array(households["address"].to_numpy(dtype=object), type=pa.string())
+    return pa.table({"aris_code": codes, "address_search": fold_array(address), "income_months": income})
 
 
-def new_household_ids(known: set[str], aris_codes: pd.Series) -> list[tuple[str, str]]:
-    """A random opaque id for every address that has none yet (kept forever: an address id is not personal).
+def new_household_ids(known: set[str], aris_codes: pa.Array | pa.ChunkedArray | pd.Series) -> pa.Table:
+    """A random opaque id for every address that has none yet (kept forever: an address id is not personal), as
+    rows (aris_code, household_id). The first month of a store gives every national address one (≈0.8 M): the
+    random bytes are drawn at once and cut into ids, not drawn per address.
 
     Hex, not URL-safe base64: a base64 id may begin with `-`, which the auditors' CSV export must neutralise as a
     spreadsheet formula (`'-…`), so the id in the export would no longer match the one in the URL."""
-    return [(code, secrets.token_hex(16)) for code in sorted(set(aris_codes.astype(str)) - known)]
+    if isinstance(aris_codes, pd.Series):
+        aris_codes = pa.array(aris_codes.astype(str).to_numpy(dtype=object), type=pa.string())
+    codes = pc.unique(pc.cast(aris_codes, pa.string()))
+    if known:
+        codes = codes.filter(pc.invert(pc.is_in(codes, value_set=pa.array(sorted(known), type=pa.string()))))
+    codes = pc.take(codes, pc.sort_indices(codes))
+    hexed = np.frombuffer(secrets.token_bytes(16 * len(codes)).hex().encode("ascii"), dtype="S32")
+    return pa.table({"aris_code": codes, "household_id": pa.array(hexed, type=pa.binary()).cast(pa.string())})
 
 
 def review_record_rows(layout: WorkLayout, households: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline import engine
 from pipeline.config import WorkLayout
 from pipeline.decide.rules import is_counting_person
 from pipeline.quality.pseudonym import fold_array
@@ -30,30 +31,49 @@ REVIEW_RECORD_COLUMNS = ["aris_code", "source", "file", "record", "line", "reaso
 
 
 def person_rows(layout: WorkLayout) -> tuple[pa.Table, pa.Table]:
-    """Counting persons (person_key, aris_code, name_sealed) and their name-token rows (token_key, person_key).
-
-    The space-joined `name_keys` are split and flattened in Arrow, not in Python lists: ≈2 rows per person. Both
-    stay Arrow tables: they are written to the store as they are (`copy_arrow`), never as pandas objects."""
+    """Counting persons (person_key, aris_code, name_sealed) and their name-token rows (token_key, person_key), each
+    in the order of its table's primary key (`in_key_order`). Both stay Arrow tables: they are written to the store
+    as they are (`copy_arrow`), never as pandas objects."""
     staged = pq.read_table(layout.staged("pmlp"), columns=["person_key", "aris_code", "status", "vital", "name_keys",
                                                            "name_sealed"])
     counting = is_counting_person(staged["status"].to_numpy(zero_copy_only=False),
                                   staged["vital"].to_numpy(zero_copy_only=False))
     staged = staged.filter(pa.array(counting))
-    lists = pc.split_pattern(staged["name_keys"], " ")
-    owners = pc.take(staged["person_key"], pc.list_parent_indices(lists))
-    tokens = pa.table({"token_key": pc.list_flatten(lists), "person_key": owners})
-    tokens = tokens.filter(pc.not_equal(tokens["token_key"], "")).group_by(["token_key", "person_key"]).aggregate([])
-    tokens = pa.concat_tables([tokens.select(["token_key", "person_key"]), token_pairs(tokens)])
-    return staged.select(["person_key", "aris_code", "name_sealed"]), tokens
+    persons = in_key_order(staged.select(["person_key", "aris_code", "name_sealed"]), ["person_key"])
+    return persons, token_rows(staged.select(["person_key", "name_keys"]))
 
 
-def token_pairs(tokens: pa.Table) -> pa.Table:
-    """Rows (pair key, person) for every two distinct tokens of each person (`pair_key`), from its token rows."""
-    joined = tokens.rename_columns(["first", "person_key"]).join(tokens.rename_columns(["second", "person_key"]),
-                                                                keys="person_key")
-    joined = joined.filter(pc.less(joined["first"], joined["second"]))
-    return pa.table({"token_key": pc.binary_join_element_wise(joined["first"], joined["second"], ""),
-                     "person_key": joined["person_key"]})
+TOKEN_ROWS = """
+    WITH tokens AS (
+        SELECT DISTINCT token_key, person_key
+          FROM (SELECT unnest(string_split(name_keys, ' ')) AS token_key, person_key FROM staged)
+         WHERE token_key <> '')
+    SELECT token_key, person_key FROM tokens
+    UNION ALL
+    SELECT a.token_key || b.token_key, a.person_key
+      FROM tokens a JOIN tokens b ON b.person_key = a.person_key AND a.token_key < b.token_key
+    ORDER BY token_key, person_key"""
+
+
+def token_rows(staged: pa.Table) -> pa.Table:
+    """Rows (token key, person) for each distinct token of the space-joined `name_keys`, and rows (pair key,
+    person) for every two distinct tokens of a person (`pair_key`: the two joined, the lesser first), in key order.
+
+    In DuckDB: splitting, de-duplicating, pairing and ordering ≈5.6 M national rows on both cores."""
+    with engine.connect() as db:
+        db.register("staged", staged)
+        return db.sql(TOKEN_ROWS).to_arrow_table()
+
+
+def in_key_order(rows: pa.Table, keys: list[str]) -> pa.Table:
+    """`rows` ordered by `keys`, the leading columns of the primary key of the table they are copied into.
+
+    A month's indexes are built when it is attached; PostgreSQL's sort finds rows already in order in one pass,
+    where it otherwise compares each key ≈20 times under the database's collation (every key column is ASCII, for
+    which the byte order DuckDB sorts by is the collation's order; if it were not, only the speed would differ)."""
+    with engine.connect() as db:
+        db.register("unordered", rows)
+        return db.sql(f"SELECT * FROM unordered ORDER BY {', '.join(keys)}").to_arrow_table()
 
 
 def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pa.Table:

@@ -8,7 +8,8 @@ the same transaction as the period's other rows.
 - `portal_household_ids`: one random opaque id per address, kept across periods (URLs never carry the code);
 - `portal_review_records`: per REVIEW household, where its members' quarantined records stand and why.
 
-All vectorised: at national scale (≈1.9 M persons, ≈0.9 M households) this is a few column operations.
+All vectorised: at national scale (≈1.9 M persons, ≈0.9 M households) this is a few column operations. Rows come
+in their table's primary-key order, so the month's indexes are built from presorted rows when it is attached.
 """
 
 from __future__ import annotations

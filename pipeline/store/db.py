@@ -13,6 +13,7 @@ import io
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from pipeline.store.portal_index import (
     PORTAL_PERIOD_TABLES,
     REVIEW_RECORD_COLUMNS,
     household_rows,
+    in_key_order,
     new_household_ids,
     person_rows,
     review_record_rows,
@@ -118,9 +120,18 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Seque
     `COPY … (FORMAT csv)` written by Arrow's C++ CSV writer (no Python object per value; a null is an unquoted
     empty field, an empty string a quoted one, as COPY reads them). SQLite: the driver's own `executemany` over
     the columns' values (no SQLAlchemy parameter dict per row)."""
-    arrow = pa.Table.from_pandas(frame[list(columns)], preserve_index=False)
+    return copy_arrow(conn, table, pa.Table.from_pandas(frame[list(columns)], preserve_index=False), columns)
+
+
+def copy_arrow(conn: Connection, table: str, arrow: pa.Table, columns: Sequence[str]) -> int:
+    """`copy_frame` for rows built in Arrow (the portal's): no round trip through pandas objects."""
     with driver_errors(conn, table):
-        return _copy_arrow(conn, table, arrow, columns)
+        return _copy_arrow(conn, table, arrow.select(list(columns)), columns)
+
+
+def with_period(arrow: pa.Table, period: str) -> pa.Table:
+    """`arrow` with the month as its `period` column."""
+    return arrow.append_column("period", pa.repeat(pa.scalar(period, pa.string()), arrow.num_rows))
 
 
 def _copy_arrow(conn: Connection, table: str, arrow: pa.Table, columns: Sequence[str]) -> int:
@@ -193,13 +204,14 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
     recipients = files["path"].map(recipient_of)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     summaries = list(source_summaries(layout).values())
-    persons, name_tokens = person_rows(layout)
-    portal_households = household_rows(layout, households).assign(period=period)
     review_records = review_record_rows(layout, households, members)
 
     engine = connect(url)
     loaded: dict[str, int] = {}
-    with engine.connect() as conn:
+    with engine.connect() as conn, ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-rows") as builder:
+        # The portal's rows are built (in Arrow and DuckDB, which release the GIL) while the server loads the
+        # decisions and members: the recording process and the server each have a core to work on.
+        portal = builder.submit(portal_rows, layout, households, period)
         transaction = conn.begin()
         month = open_month(conn, period)
         for table in PERIOD_TABLES:
@@ -224,13 +236,15 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
         loaded["household_decisions"] = copy_frame(conn, month.target("household_decisions"), households, (
             "period", "aris_code", "address", "municipality_code", "members", "quarantined_members",
             "total_income_eur", "avg_income_eur", "threshold_eur", "policy_version", "status", "reason"))
-        loaded["household_members"] = copy_frame(conn, month.target("household_members"), members.assign(period=period),
-                                                 ("period", "aris_code", "person_key", "total_eur"))
+        member_columns = ("period", "aris_code", "person_key", "total_eur")
+        loaded["household_members"] = copy_arrow(conn, month.target("household_members"), in_key_order(
+            pa.Table.from_pandas(members.assign(period=period)[list(member_columns)], preserve_index=False),
+            ["person_key", "aris_code"]), member_columns)
         loaded["recipient_files"] = bulk_load(conn, "recipient_files", (
             "period", "path", "recipient_kind", "recipient_id", "rows", "sha256"),
             [(period, row.path, recipient_kind(recipient), recipient, row.rows, row.sha256)
              for row, recipient in zip(files.itertuples(index=False), recipients, strict=True)])
-        loaded.update(_record_portal_rows(conn, month, persons, name_tokens, portal_households, review_records))
+        loaded.update(_record_portal_rows(conn, month, households["aris_code"], portal, review_records))
         month.attach(conn)
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
         try:
@@ -241,21 +255,30 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
             engine.dispose()
 
 
-def _record_portal_rows(conn: Connection, month: MonthTables, persons: pd.DataFrame, name_tokens: pd.DataFrame,
-                        households: pd.DataFrame, review_records: pd.DataFrame) -> dict[str, int]:
-    """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`)."""
-    period = month.period
+def portal_rows(layout: WorkLayout, households: pd.DataFrame, period: str) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """P's rows of `portal_persons`, `portal_name_tokens` and `portal_households` (`pipeline.store.portal_index`)."""
+    persons, name_tokens = person_rows(layout)
+    return (with_period(persons, period), with_period(name_tokens, period),
+            with_period(household_rows(layout, households), period))
+
+
+def _record_portal_rows(conn: Connection, month: MonthTables, aris_codes: pd.Series,
+                        portal: Future[tuple[pa.Table, pa.Table, pa.Table]],
+                        review_records: pd.DataFrame) -> dict[str, int]:
+    """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`). The ids of
+    new addresses first: they need only the month's ARIS codes, not the rows `portal` is still building."""
     known = {row[0] for row in conn.execute(text("SELECT aris_code FROM portal_household_ids"))}
-    loaded = {"portal_household_ids": bulk_load(conn, "portal_household_ids", ("aris_code", "household_id"),
-                                                new_household_ids(known, households["aris_code"]))}
-    loaded["portal_persons"] = copy_frame(conn, month.target("portal_persons"), persons.assign(period=period),
+    loaded = {"portal_household_ids": copy_arrow(conn, "portal_household_ids", new_household_ids(known, aris_codes),
+                                                 ("aris_code", "household_id"))}
+    persons, name_tokens, households = portal.result()
+    loaded["portal_persons"] = copy_arrow(conn, month.target("portal_persons"), persons,
                                           ("period", "person_key", "aris_code", "name_sealed"))
-    loaded["portal_name_tokens"] = copy_frame(conn, month.target("portal_name_tokens"),
-                                              name_tokens.assign(period=period), ("period", "token_key", "person_key"))
-    loaded["portal_households"] = copy_frame(conn, month.target("portal_households"), households,
+    loaded["portal_name_tokens"] = copy_arrow(conn, month.target("portal_name_tokens"), name_tokens,
+                                              ("period", "token_key", "person_key"))
+    loaded["portal_households"] = copy_arrow(conn, month.target("portal_households"), households,
                                              ("period", "aris_code", "address_search", "income_months"))
     loaded["portal_review_records"] = copy_frame(conn, month.target("portal_review_records"),
-                                                 review_records.assign(period=period),
+                                                 review_records.assign(period=month.period),
                                                  ("period", *REVIEW_RECORD_COLUMNS))
     return loaded
 

@@ -68,7 +68,7 @@ def test_opaque_household_ids_never_start_like_a_spreadsheet_formula():
     from pipeline.csvio import render_csv
     from pipeline.store.portal_index import new_household_ids
 
-    ids = [token for _, token in new_household_ids(set(), pd.Series([f"{100000000 + i}" for i in range(2000)]))]
+    ids = new_household_ids(set(), pd.Series([f"{100000000 + i}" for i in range(2000)]))["household_id"].to_pylist()
     assert len(set(ids)) == 2000
     assert all(render_csv(["id"], [[token]]).decode("utf-8").splitlines()[1] == token for token in ids)
 
@@ -156,3 +156,31 @@ def _is_utf8(data: bytes) -> bool:
 def test_the_column_sealing_refuses_a_missing_value():
     with pytest.raises(ValueError):
         Sealer(b"k").seal_column(pa.array([b"a", None], pa.binary()))
+
+
+def test_token_rows_are_each_token_and_pair_of_a_person_once_in_key_order():
+    from itertools import combinations
+
+    from pipeline.quality.pseudonym import pair_key
+    from pipeline.store.portal_index import token_rows
+
+    staged = pa.table({"person_key": ["p0", "p1", "p2", "p3", "p4", "p5"],
+                       "name_keys": ["c", "x y z", "", "b a", "q q", "a"]})
+    rows = token_rows(staged).to_pylist()
+    expected = set()
+    for person, keys in zip(staged["person_key"].to_pylist(), staged["name_keys"].to_pylist(), strict=True):
+        tokens = {key for key in keys.split(" ") if key}
+        expected |= {(token, person) for token in tokens}
+        expected |= {(pair_key(a, b), person) for a, b in combinations(sorted(tokens), 2)}
+    pairs = [(row["token_key"], row["person_key"]) for row in rows]
+    assert pairs == sorted(expected)
+    assert token_rows(staged.slice(0, 0)).num_rows == 0
+
+
+def test_new_household_ids_only_for_addresses_without_one():
+    from pipeline.store.portal_index import new_household_ids
+
+    rows = new_household_ids({"100000001"}, pd.Series(["100000002", "100000001", "100000002", "100000000"]))
+    assert rows["aris_code"].to_pylist() == ["100000000", "100000002"]
+    assert all(len(token) == 32 and int(token, 16) >= 0 for token in rows["household_id"].to_pylist())
+    assert new_household_ids({"100000001"}, pd.Series(["100000001"])).num_rows == 0

@@ -67,7 +67,7 @@ def read_commodity(commodity: str, files: list[Path], ctx: StageContext) -> pd.D
     frames = []
     for path in files:
         lines, columns = read_columns(path, header)
-        frame = pd.DataFrame({name: pd.Series(columns[name], dtype="str") for name in header})  # text, even empty
+        frame = pa.table({name: pa.array(columns[name], pa.string()) for name in header}).to_pandas()  # all `str`
         frame["file"] = ctx.label(path)
         frame["line"] = np.asarray(lines, dtype="int64")
         frame["record"] = np.arange(1, len(lines) + 1, dtype="int64")

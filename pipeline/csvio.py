@@ -21,9 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from pipeline.errors import SourceError
 
 
@@ -158,7 +155,7 @@ def _column_texts(column: list[object], neutralise_cells: bool) -> list[str]:
             list(map(str, column))
     else:
         texts = ["" if cell is None else str(neutralise(cell) if neutralise_cells else cell) for cell in column]
-    if _NEEDS_QUOTES.search("\n".join(texts)):
+    if _NEEDS_QUOTES.search("".join(texts)):          # joined with nothing: a match is inside one cell
         return ['"' + text.replace('"', '""') + '"' if ";" in text or '"' in text or "\n" in text or "\r" in text
                 else text for text in texts]
     return texts
@@ -168,54 +165,6 @@ def _may_start_a_formula(joined: str) -> bool:
     """Whether a cell of the `\\n`-joined column may begin like a formula (a line break inside a cell can make
     this say yes for nothing; never no for something). Substring search: a regex here is much slower."""
     return joined[:1] in FORMULA_START or any("\n" + start in joined for start in FORMULA_START)
-
-
-def render_table(header: Sequence[str], table: pa.Table) -> bytes:
-    """`render_columns` for an Arrow table whose columns are the header's, in Arrow's compute kernels (a national
-    DSO list is 900 000 rows × 7 cells; a Python string per cell was most of publish's CPU). The same bytes:
-    texts are neutralised and quoted by the same rules (RE2 patterns equal to the ones above, on code points
-    that are all ASCII), integers are their decimal digits as `str` gives them. Any other column type, an empty
-    table, or any missing value (a pandas text column gives `nan` for one, which `render_columns` writes as is)
-    is refused (`arrow_renderable`): the caller renders those with `render_columns` from its own cells."""
-    if not arrow_renderable(table) or table.num_columns != len(header):
-        raise ValueError("render_table takes text and integer columns without missing values, one per header cell")
-    texts = [_arrow_texts(column) for column in table.columns]
-    if len(texts) == 1:
-        texts = [pc.if_else(pc.equal(texts[0], _large("")), _large('""'), texts[0])]
-    lines = pc.binary_join_element_wise(*texts, _large(";")) if len(texts) > 1 else texts[0]
-    body = pc.binary_join_element_wise(lines, _large(""), _large("\n")).combine_chunks()
-    offsets, data = body.buffers()[1:3]
-    first, last = (int.from_bytes(offsets[8 * at:8 * at + 8], "little", signed=True)
-                   for at in (body.offset, body.offset + len(body)))
-    return render_columns(header, [[] for _ in header]) + data.slice(first, last - first).to_pybytes()
-
-
-def _large(text: str) -> pa.Scalar:
-    return pa.scalar(text, pa.large_string())
-
-
-def arrow_renderable(table: pa.Table) -> bool:
-    """Whether `render_table` takes the table: rows, and only text or integer columns with no missing value."""
-    return table.num_rows > 0 and all(
-        column.null_count == 0 and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-                                    or pa.types.is_integer(column.type)) for column in table.columns)
-
-
-def _arrow_texts(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Each cell of a column as it appears between the delimiters (`_column_texts` in Arrow), as large strings."""
-    if pa.types.is_integer(column.type):
-        return pc.cast(column, pa.large_string())     # numbers: nothing to neutralise, and nothing to quote
-    texts = pc.cast(column, pa.large_string())
-    formula = pc.and_(pc.match_substring_regex(texts, r"\A[=+\-@\t\r]"),
-                      pc.invert(pc.match_substring_regex(texts, r"\A-?[0-9]+(\.[0-9]+)?\z")))
-    if pc.any(formula).as_py():
-        texts = pc.if_else(formula, pc.binary_join_element_wise(_large("'"), texts, _large("")), texts)
-    quote = pc.match_substring_regex(texts, '[;"\n\r]')
-    if pc.any(quote).as_py():
-        quoted = pc.binary_join_element_wise(_large('"'), pc.replace_substring(texts, '"', '""'), _large('"'),
-                                             _large(""))
-        texts = pc.if_else(quote, quoted, texts)
-    return texts
 
 
 def render_provider_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:

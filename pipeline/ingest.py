@@ -13,6 +13,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -60,13 +61,6 @@ def _stage_aris(files: list[Path], ctx: StageContext) -> StageResult:
         ctx.label(path): int(per_file.get(path.name, 0)) for path in files})
 
 
-def _commodity(name: str) -> Callable[[list[Path], StageContext], StageResult]:
-    def stage(files: list[Path], ctx: StageContext) -> StageResult:
-        return connections.stage_commodity(name, files, ctx)
-
-    return stage
-
-
 SOURCES: dict[str, SourceSpec] = {
     spec.name: spec
     for spec in (
@@ -74,10 +68,8 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("pmlp", "pmlp", ".xml", True, pmlp.stage, pmlp.SCHEMA),
         SourceSpec("vid", "vid", ".xml", True, vid.stage, vid.SCHEMA),
         SourceSpec("vsaa", "vsaa", ".xml", True, vsaa.stage, vsaa.SCHEMA),
-        SourceSpec("electricity", "connections/electricity", ".csv", True, _commodity("electricity"),
-                   connections.SCHEMA),
-        SourceSpec("gas", "connections/gas", ".csv", True, _commodity("gas"), connections.SCHEMA),
-        SourceSpec("heat", "connections/heat", ".csv", True, _commodity("heat"), connections.SCHEMA),
+        *(SourceSpec(name, f"connections/{name}", ".csv", True, partial(connections.stage_commodity, name),
+                     connections.SCHEMA) for name in ("electricity", "gas", "heat")),
         SourceSpec("prices", "prices", ".csv", True, prices.stage, prices.SCHEMA),
         SourceSpec("sopa", "sopa", ".xml", False, sopa.stage, sopa.SCHEMA),
     )

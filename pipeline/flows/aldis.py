@@ -77,8 +77,7 @@ def run_aldis(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Pa
 
 def _run_aldis_locked(period: str, inbox: Path, outbox: Path, traders: Path, workdir: Path, settings: Settings,
                       db_url: str | None) -> AldisResult:
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.decide.aldis import AldisFacts, AldisReason, decide_protected_users
+    from pipeline.decide.aldis import AldisFacts, AldisReason, decide_protected_users  # lazy: not at DAG parse
     from pipeline.publish.aldis import (
         write_aldis_manifest,
         write_aldis_report,
@@ -132,15 +131,14 @@ def _run_aldis_locked(period: str, inbox: Path, outbox: Path, traders: Path, wor
     log.info("aldis %s: %d SOPA records, %d passed, %d returned %s", period, len(users), len(decision.passed),
              len(decision.returned), result.returned)
     if db_url:
-        # lazy: loaded when the task runs, not when Airflow parses the DAG file
-        from pipeline.store.aldis import record_aldis_run
+        from pipeline.store.aldis import record_aldis_run  # lazy: not at DAG parse
 
         record_aldis_run(db_url, result)
     return result
 
 
 def _save_quarantine(work: Path, *quarantines: Any) -> None:
-    import pyarrow.parquet as pq  # lazy: loaded when the task runs, not when Airflow parses the DAG file
+    import pyarrow.parquet as pq  # lazy: not at DAG parse
 
     folder = work / "quarantine"
     folder.mkdir(parents=True, exist_ok=True)
@@ -192,8 +190,7 @@ def plan(config: dict[str, Any], part: str) -> list[dict[str, Any]]:
     """Delivery plans for `part` "traders" (one per production trader's file, labelled with the trader's name for
     the UI) or "sopa" (the returns); none without a recipients file. A file for a trader that is not in
     production for P is refused here too, so it can never be sent."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
+    from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries  # lazy: not at DAG parse
 
     if not config.get("recipients"):
         return []
@@ -217,8 +214,7 @@ def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
                 connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Task body: one recipient's verified, atomic SFTP delivery (`pipeline.deliver.tasks`, shared by every flow);
     `connection` is an Airflow connection's host, port, login, password and extra."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.deliver.tasks import deliver_planned
+    from pipeline.deliver.tasks import deliver_planned  # lazy: not at DAG parse
 
     recipients = config.get("recipients")
     return deliver_planned(Path(recipients) if recipients else None, Path(config["outbox"]), config["period"],
@@ -228,8 +224,7 @@ def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
 def endpoint_connection(config: dict[str, Any], plan_entry: dict[str, Any],
                         get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
     """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`)."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.deliver.tasks import endpoint_connection as named_connection
+    from pipeline.deliver.tasks import endpoint_connection as named_connection  # lazy: not at DAG parse
 
     return named_connection(Path(config["recipients"]), plan_entry, get_connection)
 

@@ -114,7 +114,7 @@ def inbox_missing(config: RunConfig | dict[str, Any]) -> list[str]:
     """Required sources with no file yet for P (the DAG's sensor waits until this is empty). An inbox of the wrong
     shape (a link, a folder named like a file, a subfolder) is not "not yet delivered": its one-line error is
     raised at once instead of being waited on."""
-    from pipeline.ingest import SOURCES  # lazy: loaded when the task runs, not when Airflow parses the DAG file
+    from pipeline.ingest import SOURCES  # lazy: not at DAG parse
 
     run = RunConfig.of(config)
     return [spec.name for spec in SOURCES.values()
@@ -154,7 +154,7 @@ def ingest(config: RunConfig | dict[str, Any], source: str, settings: Settings |
 
 
 def _ingest(run: RunConfig, source: str, settings: Settings) -> SourceSummary:
-    from pipeline.ingest import ingest_source  # lazy: loaded when the task runs, not when Airflow parses the DAG file
+    from pipeline.ingest import ingest_source  # lazy: not at DAG parse
     from pipeline.quality.expectations import validate_source
 
     quiet_noisy_loggers()  # before GX is imported: in a task log its import adds ~200 "Skipping registering" lines
@@ -278,8 +278,7 @@ def _hand_out(run: RunConfig, settings: Settings, lanes: int, on_start: Callable
 def _rewrite_data_docs_index(run: RunConfig, settings: Settings) -> None:
     """The Data Docs index once more, after every source: sources that ran at once each wrote it when they
     finished, and the last write may have listed fewer sources than there are."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.quality.expectations import write_index
+    from pipeline.quality.expectations import write_index  # lazy: not at DAG parse
 
     layout = WorkLayout(Path(run.workdir), run.period)
     if settings.data_docs and layout.data_docs.is_dir():
@@ -300,8 +299,7 @@ def decide(config: RunConfig | dict[str, Any], settings: Settings | None = None)
 
 
 def _decide(run: RunConfig, settings: Settings) -> DecisionSummary:
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.decide.run import decide_period
+    from pipeline.decide.run import decide_period  # lazy: not at DAG parse
 
     policy = _policy(run)
     if policy is None:
@@ -333,8 +331,7 @@ def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict
 
 def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | None,
              gated: list[str] | None = None) -> PublishedOutbox:
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.publish.atomic import build_folder
+    from pipeline.publish.atomic import build_folder  # lazy: not at DAG parse
     from pipeline.publish.corrections import carry_over_corrections
     from pipeline.publish.files import build_recipient_files
     from pipeline.publish.manifest import derive_run_id, write_manifest
@@ -345,8 +342,7 @@ def _publish(run: RunConfig, decided: DecisionSummary, accept_anomaly: str | Non
     with timed(log, "publish"):
         history = History(tolerance=decided.anomaly_tolerance)
         if run.db_url:
-            # lazy: loaded when the task runs, not when Airflow parses the DAG file
-            from pipeline.store.history import load_history
+            from pipeline.store.history import load_history  # lazy: not at DAG parse
 
             accepted = gated if gated is not None else check_anomalies(run, decided, run_id, accept_anomaly)
             history = load_history(run.db_url, run.period, decided.anomaly_tolerance,
@@ -364,14 +360,12 @@ def _publish_and_record(run: RunConfig, build: Path, run_id: str) -> tuple[Path,
     """Publish and record as one outcome: P's rows are written in an open transaction first (a store failing
     mid-way stops here, nothing published), the folder is swapped into place, then the transaction commits; a
     failed commit puts the previous publication back (`publishing`)."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.publish.atomic import publishing
+    from pipeline.publish.atomic import publishing  # lazy: not at DAG parse
 
     if not run.db_url:
         with publishing(build, Path(run.outbox), run.period) as published:
             return published, None
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.store.db import pending_record
+    from pipeline.store.db import pending_record  # lazy: not at DAG parse
 
     with pending_record(run.db_url, run.period, Path(run.workdir), build / "manifest.json", run_id) as pending, \
             publishing(build, Path(run.outbox), run.period) as published:
@@ -383,8 +377,7 @@ def anomaly_gate(config: RunConfig | dict[str, Any], decision: DecisionSummary |
     """The DAG's `check_anomalies` task: the gate `publish` would run, as a task of its own so that a month unlike
     the previous one is a visible failed task whose log ends with the reason. Returns the accepted anomalies, which
     the DAG hands to `publish` so that the gate runs once."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.publish.manifest import derive_run_id
+    from pipeline.publish.manifest import derive_run_id  # lazy: not at DAG parse
 
     run = RunConfig.of(config)
     decided = decision if isinstance(decision, DecisionSummary) else DecisionSummary.from_dict(decision)
@@ -401,8 +394,7 @@ def check_anomalies(run: RunConfig, decision: DecisionSummary, run_id: str,
                     accept_reason: str | None = None) -> list[Any]:
     """The gate before publishing: raise AnomalyFound naming the first measure beyond the policy's tolerance,
     unless `accept_reason` is given; accepted anomalies are recorded in the store."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.publish.anomaly import find_anomalies, gate
+    from pipeline.publish.anomaly import find_anomalies, gate  # lazy: not at DAG parse
     from pipeline.publish.figures import current_figures
     from pipeline.store.history import previous_month, record_accepted_anomalies
 
@@ -425,8 +417,7 @@ def check_anomalies(run: RunConfig, decision: DecisionSummary, run_id: str,
 def plan_delivery(config: RunConfig | dict[str, Any]) -> list[dict[str, Any]]:
     """One delivery plan per recipient of the published outbox, each with the company's or municipality's name
     (`name`, a label for the DAG's mapped task); none when no recipients file is configured."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
+    from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries  # lazy: not at DAG parse
     from pipeline.publish.recipients import recipient_names
 
     run = RunConfig.of(config)
@@ -441,8 +432,7 @@ def plan_delivery(config: RunConfig | dict[str, Any]) -> list[dict[str, Any]]:
 def endpoint_connection(config: RunConfig | dict[str, Any], plan: dict[str, Any],
                         get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
     """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`, shared by every flow)."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.deliver.tasks import endpoint_connection as named_connection
+    from pipeline.deliver.tasks import endpoint_connection as named_connection  # lazy: not at DAG parse
 
     return named_connection(Path(RunConfig.of(config).recipients), plan, get_connection)
 
@@ -450,8 +440,7 @@ def endpoint_connection(config: RunConfig | dict[str, Any], plan: dict[str, Any]
 def deliver(config: RunConfig | dict[str, Any], plan: dict[str, Any],
             connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Deliver one recipient of P's outbox (`pipeline.deliver.tasks`, shared by every flow)."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.deliver.tasks import deliver_planned
+    from pipeline.deliver.tasks import deliver_planned  # lazy: not at DAG parse
 
     run = RunConfig.of(config)
     return deliver_planned(Path(run.recipients) if run.recipients else None, Path(run.outbox), run.period, plan,
@@ -463,8 +452,7 @@ def record(config: RunConfig | dict[str, Any], published: PublishedOutbox | dict
            deliveries: list[list[dict[str, Any]]] | None = None) -> dict[str, int]:
     """Record P's deliveries (if any) in the store; P's decisions and files were recorded with the publication
     (`publish`), or are recorded here when the outbox was published without a store."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.store.db import record_deliveries, record_period
+    from pipeline.store.db import record_deliveries, record_period  # lazy: not at DAG parse
 
     run = RunConfig.of(config)
     outbox = published if isinstance(published, PublishedOutbox) else PublishedOutbox.from_dict(published)
@@ -482,8 +470,7 @@ def record_deliveries(config: RunConfig | dict[str, Any], published: PublishedOu
                       deliveries: list[list[dict[str, Any]]]) -> int:
     """Record the deliveries of a month `record` has already stored (each recipient's rows; a failed or skipped
     delivery has none; nothing when nothing was published). Returns how many rows were written."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.store.db import record_deliveries as store_deliveries
+    from pipeline.store.db import record_deliveries as store_deliveries  # lazy: not at DAG parse
 
     if published is None:
         return 0

@@ -56,8 +56,7 @@ def parse_variant(text: str) -> tuple[str, Path]:
 
 
 def check_variant_name(name: str) -> None:
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.decide.simulate import BASELINE
+    from pipeline.decide.simulate import BASELINE  # lazy: not at DAG parse
 
     if not VARIANT_NAME.fullmatch(name) or name == BASELINE:
         raise SimulationError(f"variant name {name[:60]!r} must be 1-40 letters, digits, '_', '.' or '-', start "
@@ -66,8 +65,7 @@ def check_variant_name(name: str) -> None:
 
 def simulate(period: str, workdir: Path, policy: Path, variants: list[tuple[str, Path]], out: Path) -> SimulationResult:
     """Decide P's staging under `policy` (the baseline) and each named variant; publish `<out>/<P>/`."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.decide.simulate import BASELINE, Variant, simulate_month
+    from pipeline.decide.simulate import BASELINE, Variant, simulate_month  # lazy: not at DAG parse
     from pipeline.publish.atomic import build_folder
     from pipeline.publish.atomic import publish as publish_folder
     from pipeline.publish.simulation import suppressed_rows, write_simulation
@@ -95,8 +93,7 @@ def simulate(period: str, workdir: Path, policy: Path, variants: list[tuple[str,
 def policy_of(path: Path, period: str) -> tuple[Any, Any]:
     """A variant file's version in force for P and its compensation rates (None when it has no such section),
     each checked by the loader the monthly run and the claims flow use."""
-    # lazy: loaded when the task runs, not when Airflow parses the DAG file
-    from pipeline.decide.claims_policy import load_claims_policy
+    from pipeline.decide.claims_policy import load_claims_policy  # lazy: not at DAG parse
     from pipeline.policy import load_policy
 
     policy = load_policy(Path(path), period)

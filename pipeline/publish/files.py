@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 
 from pipeline.config import WorkLayout
-from pipeline.csvio import arrow_renderable, render_columns, render_table
+from pipeline.csvio import render_columns
 from pipeline.decide.rules import ELIGIBLE
 from pipeline.handoff import RecipientFile
 from pipeline.logs import get_logger
@@ -33,20 +32,8 @@ def _write(build: Path, relative: str, header: tuple[str, ...], frame: pd.DataFr
     """The file (its spreadsheet companion comes after every CSV is written: `build_recipient_files`)."""
     target = build / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(_render(header, frame[list(header)]))
+    target.write_bytes(render_columns(header, [frame[name].tolist() for name in header]))  # nan stays `nan`
     return [RecipientFile(relative, len(frame))]
-
-
-def _render(header: tuple[str, ...], frame: pd.DataFrame) -> bytes:
-    """The file's bytes in Arrow's kernels when its columns allow (`csvio.render_table`), else from pandas' own
-    cells as before (a missing text is `nan` there, and stays so): the same bytes either way."""
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):   # mixed objects in a column: only the cell-by-cell path knows
-        table = None
-    if table is not None and arrow_renderable(table):
-        return render_table(header, table)
-    return render_columns(header, [frame[name].tolist() for name in header])
 
 
 def _sorted(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.digits import is_ascii_digits
-from pipeline.filework import map_files, sha256_of  # noqa: F401 - re-exported for readers
 from pipeline.quality.reasons import Reason
 
 _AMOUNT = re.compile(r"(-?)([0-9]{1,12})(?:\.([0-9]{1,2}))?")  # ASCII digits only
@@ -146,8 +145,3 @@ def write_frame(frame: pd.DataFrame, path: Path, schema: pa.Schema) -> None:
     table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
     pq.write_table(table, path, compression="zstd")
 
-
-def read_parts(paths: Sequence[Path], columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Several part files as one DataFrame (used by checks that span the files of one source)."""
-    tables = [pq.read_table(path, columns=list(columns) if columns else None) for path in paths]
-    return pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame(columns=columns or [])

@@ -14,10 +14,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.csvio import read_columns
 from pipeline.quality.reasons import Reason
 from pipeline.sources.base import StageContext, StageResult
 from pipeline.sources.common import Quarantine, write_frame
-from pipeline.sources.csvarrow import read_table
 
 KINDS = ("INDIVIDUAL", "COMMON")
 STATUSES = ("ACTIVE", "DISCONNECTED")
@@ -66,8 +66,8 @@ def read_commodity(commodity: str, files: list[Path], ctx: StageContext) -> pd.D
     header = HEADERS[commodity]
     frames = []
     for path in files:
-        lines, table = read_table(path, header)
-        frame = table.to_pandas()  # every column text (`str`), even when the list is empty
+        lines, columns = read_columns(path, header)
+        frame = pa.table({name: pa.array(columns[name], pa.string()) for name in header}).to_pandas()  # all `str`
         frame["file"] = ctx.label(path)
         frame["line"] = np.asarray(lines, dtype="int64")
         frame["record"] = np.arange(1, len(lines) + 1, dtype="int64")

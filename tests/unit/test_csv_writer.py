@@ -12,12 +12,11 @@ import io
 from collections.abc import Sequence
 
 import numpy as np
-import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.csvio import ContractDialect, arrow_renderable, neutralise, render_columns, render_csv, render_table
+from pipeline.csvio import ContractDialect, neutralise, render_columns, render_csv
 
 TRICKY = ("", " ", ";", '"', "\n", "\r", "\r\n", "=", "+1", "-12.50", "-", "@x", "\t", "'", "a;b", 'say "hi"', "Rīga")
 
@@ -77,33 +76,3 @@ def test_a_row_of_one_empty_cell_is_not_a_blank_line():
 def test_a_ragged_row_is_refused():
     with pytest.raises(ValueError, match="header's 2 cells"):
         render_csv(("a", "b"), [("x",)])
-
-
-@st.composite
-def arrow_tables(draw: st.DrawFn) -> tuple[list[str], list[list[object]]]:
-    """Tables `render_table` takes: rows, and columns of texts or of integers, no missing value."""
-    width = draw(st.integers(1, 4))
-    height = draw(st.integers(1, 8))
-    header = draw(st.lists(texts, min_size=width, max_size=width))
-    columns = [draw(st.lists(texts if draw(st.booleans()) else st.integers(-2**63, 2**63 - 1),
-                             min_size=height, max_size=height)) for _ in header]
-    return header, columns
-
-
-@settings(max_examples=400, deadline=None, derandomize=True, database=None)
-@given(arrow_tables())
-def test_the_arrow_writer_gives_the_hand_written_writers_bytes(table):
-    header, columns = table
-    arrow = pa.table({f"c{index}": column for index, column in enumerate(columns)})
-    assert arrow_renderable(arrow)
-    assert render_table(header, arrow) == render_columns(header, columns)
-
-
-def test_the_arrow_writer_refuses_what_only_the_cell_by_cell_writer_knows():
-    for refused in (pa.table({"a": ["x", None]}), pa.table({"a": [1.5]}), pa.table({"a": [True]}),
-                    pa.table({"a": pa.array([], pa.string())})):
-        assert not arrow_renderable(refused)
-        with pytest.raises(ValueError):
-            render_table(("a",), refused)
-    assert render_table(("a",), pa.table({"a": ["", "=x"]})) == render_columns(("a",), [["", "=x"]]) == \
-        b"a\n\"\"\n'=x\n"

@@ -110,7 +110,7 @@ def in_key_order(rows: pa.Table, keys: list[str]) -> pa.Table:
         return db.sql(f"SELECT * FROM unordered ORDER BY {', '.join(keys)}").to_arrow_table()
 
 
-def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pa.Table:
+def household_rows(layout: WorkLayout, households: pa.Table) -> pa.Table:
     """Per household: folded address and `income_months` = `YYYY-MM=<VID cents>/<VSAA cents>` joined by `|`.
 
     Each member's month is taken as recorded in members.parquet (whole cents, rounded there) and summed exactly, as
@@ -121,7 +121,7 @@ def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pa.Table:
     columns = [f"{source}_cents_{month}" for source in ("vid", "vsaa") for month in months]
     members = pq.read_table(path, columns=["aris_code", *columns])
     totals = members.group_by("aris_code").aggregate([(c, "sum") for c in columns])
-    codes = pa.array(households["aris_code"].to_numpy(dtype=object), type=pa.string())
+    codes = pc.cast(households["aris_code"], pa.string())
     # Each household's row of totals; a household nobody counts in (REVIEW) has none and sums to 0.
     row = pc.index_in(codes, value_set=pc.cast(totals["aris_code"], pa.string()))
 
@@ -131,19 +131,17 @@ def household_rows(layout: WorkLayout, households: pd.DataFrame) -> pa.Table:
     parts = [pc.binary_join_element_wise(f"{month}=", cents(f"vid_cents_{month}"), "/", cents(f"vsaa_cents_{month}"),
                                          "") for month in months]
     income = pc.binary_join_element_wise(*parts, "|") if parts else pa.array([""] * len(codes), type=pa.string())
-    address = pa.array(households["address"].to_numpy(dtype=object), type=pa.string())
+    address = pc.cast(households["address"], pa.string())
     return pa.table({"aris_code": codes, "address_search": fold_array(address), "income_months": income})
 
 
-def new_household_ids(known: set[str], aris_codes: pa.Array | pa.ChunkedArray | pd.Series) -> pa.Table:
+def new_household_ids(known: set[str], aris_codes: pa.Array | pa.ChunkedArray) -> pa.Table:
     """A random opaque id for every address that has none yet (kept forever: an address id is not personal), as
     rows (aris_code, household_id). The first month of a store gives every national address one (≈0.8 M): the
     random bytes are drawn at once and cut into ids, not drawn per address.
 
     Hex, not URL-safe base64: a base64 id may begin with `-`, which the auditors' CSV export must neutralise as a
     spreadsheet formula (`'-…`), so the id in the export would no longer match the one in the URL."""
-    if isinstance(aris_codes, pd.Series):
-        aris_codes = pa.array(aris_codes.astype(str).to_numpy(dtype=object), type=pa.string())
     codes = pc.unique(pc.cast(aris_codes, pa.string()))
     if known:
         codes = codes.filter(pc.invert(pc.is_in(codes, value_set=pa.array(sorted(known), type=pa.string()))))
@@ -152,7 +150,7 @@ def new_household_ids(known: set[str], aris_codes: pa.Array | pa.ChunkedArray | 
     return pa.table({"aris_code": codes, "household_id": pa.array(hexed, type=pa.binary()).cast(pa.string())})
 
 
-def review_record_rows(layout: WorkLayout, households: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+def review_record_rows(layout: WorkLayout, households: pa.Table, members: pa.Table) -> pd.DataFrame:
     """Per REVIEW household, its members' quarantined records as `REVIEW_RECORD_COLUMNS`: never a key, code, name
     or amount, only where each record stands and the reason code.
 
@@ -166,10 +164,12 @@ def review_record_rows(layout: WorkLayout, households: pd.DataFrame, members: pd
                                                                                      *REVIEW_RECORD_COLUMNS])
     by_address = marked.loc[marked["aris_code"].notna(), REVIEW_RECORD_COLUMNS]
     by_key = marked.loc[marked["aris_code"].isna() & marked["person_key"].notna()].drop(columns="aris_code")
-    owners = members.loc[members["person_key"].isin(set(by_key["person_key"])), ["person_key", "aris_code"]]
+    keys = pa.array(sorted(set(by_key["person_key"])), type=pa.string())
+    owners = members.select(["person_key", "aris_code"]).filter(
+        pc.is_in(pc.cast(members["person_key"], pa.string()), value_set=keys)).to_pandas()
     records = pd.concat([by_address, by_key.merge(owners, on="person_key")[REVIEW_RECORD_COLUMNS]],
                         ignore_index=True)
-    review = set(households.loc[households["status"] == "REVIEW", "aris_code"].astype(str))
+    review = set(households.filter(pc.equal(households["status"], "REVIEW"))["aris_code"].to_pylist())
     records = records.loc[records["aris_code"].astype(str).isin(review)].drop_duplicates()
     return records.astype({"record": "int64", "line": "int64"}).sort_values(REVIEW_RECORD_COLUMNS,
                                                                              ignore_index=True)

@@ -182,3 +182,38 @@ def test_months_stored_before_name_pairs_get_their_pairs(dialect, tmp_path):
                                  "ORDER BY 1")).all()
     engine.dispose()
     assert [tuple(row) for row in rows] == [(a + b, "p1"), (a + c, "p1"), (b + c, "p1")]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_the_record_keys_revision_keeps_the_stored_members_and_drops_the_unused_indexes(dialect, tmp_path):
+    """Revision 0012: a month stored before it keeps its members; on PostgreSQL their key leads with the person
+    (a search by person reads the key alone); the members-by-person and decisions-by-status indexes are gone."""
+    from alembic import command
+
+    from pipeline.store.migrate import _config
+
+    url = (f"sqlite:///{tmp_path / 'eikis.sqlite'}" if dialect == "sqlite"
+           else fresh_postgres_database("eikis_test_migrations", migrated=False))
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "0011")
+        if dialect == "postgresql":
+            conn.execute(text("CREATE TABLE household_members_p2026_10 PARTITION OF household_members "
+                              "FOR VALUES IN ('2026-10')"))
+        for person, address in (("k2", "a1"), ("k1", "a2"), ("k1", "a1")):
+            conn.execute(text("INSERT INTO household_members VALUES ('2026-10', :a, :k, 1.50)"),
+                         {"a": address, "k": person})
+    assert main(["db", "upgrade", "--db", url]) == 0
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT person_key, aris_code FROM household_members ORDER BY 1, 2")).all()
+        if dialect == "postgresql":
+            key = conn.execute(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                                    "WHERE conname = 'household_members_pkey'")).scalar_one()
+            indexes = {row[0] for row in conn.execute(text("SELECT indexname FROM pg_indexes"))}
+            assert key == "PRIMARY KEY (person_key, aris_code, period)"
+        else:
+            indexes = {row[0] for row in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("k1", "a1"), ("k1", "a2"), ("k2", "a1")]
+    assert not indexes & {"household_members_by_key", "household_decisions_by_status",
+                          "household_members_p2026_10_person_key_idx"}

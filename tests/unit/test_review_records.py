@@ -4,7 +4,7 @@ nobody's, belong to no household; no key, code or detail is kept."""
 
 from __future__ import annotations
 
-import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.config import WorkLayout
@@ -34,9 +34,9 @@ def test_each_record_goes_to_its_own_review_household_only(tmp_path):
         {"file": "vid/b.xml", "record": 3, "line": 0, "reason": Reason.BAD_PERIOD, "detail": "month 13",
          "person_key": "k-nobody", "marks_review": True}])                     # nobody's key: no household
     write(layout, "aris", [])
-    households = pd.DataFrame({"aris_code": ["100000001", "100000002", "100000003"],
-                               "status": ["REVIEW", "REVIEW", "ELIGIBLE"]})
-    members = pd.DataFrame({"aris_code": ["100000002", "100000003"], "person_key": ["k-two", "k-three"]})
+    households = pa.table({"aris_code": ["100000001", "100000002", "100000003"],
+                           "status": ["REVIEW", "REVIEW", "ELIGIBLE"]})
+    members = pa.table({"aris_code": ["100000002", "100000003"], "person_key": ["k-two", "k-three"]})
 
     rows = review_record_rows(layout, households, members)
 

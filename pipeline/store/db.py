@@ -116,17 +116,11 @@ def _bulk_load(conn: Connection, table: str, columns: Sequence[str], rows: Itera
     return count
 
 
-def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
-    """Load a frame's columns from their Arrow form, a chunk at a time, in the caller's transaction. PostgreSQL:
-    `COPY … (FORMAT csv)` written by Arrow's C++ CSV writer (no Python object per value; a null is an unquoted
-    empty field, an empty string a quoted one, as COPY reads them). SQLite: the driver's own `executemany` over
-    the columns' values (no SQLAlchemy parameter dict per row)."""
-    return copy_arrow(conn, table, pa.Table.from_pandas(frame[list(columns)], preserve_index=False), columns)
-
-
 def copy_arrow(conn: Connection, table: str, arrow: pa.Table, columns: Sequence[str]) -> int:
-    """`copy_frame` for rows read or built in Arrow (the decisions, members and the portal's rows): no round trip
-    through pandas objects."""
+    """Load a month's rows, read or built in Arrow, a chunk at a time, in the caller's transaction, never as
+    pandas objects. PostgreSQL: `COPY … (FORMAT csv)` written by Arrow's C++ CSV writer (no Python object per
+    value; a null is an unquoted empty field, an empty string a quoted one, as COPY reads them). SQLite: the
+    driver's own `executemany` over the columns' values (no SQLAlchemy parameter dict per row)."""
     with driver_errors(conn, table):
         return _copy_arrow(conn, table, arrow.select(list(columns)), columns)
 
@@ -143,8 +137,6 @@ def _copy_arrow(conn: Connection, table: str, arrow: pa.Table, columns: Sequence
         for batch in arrow.to_batches(max_chunksize=COPY_CHUNK_ROWS):
             cursor.executemany(insert, zip(*(column.to_pylist() for column in batch.columns), strict=True))
         return arrow.num_rows
-    if conn.dialect.name != "postgresql":
-        return _bulk_load(conn, table, columns, _frame_rows(arrow.to_pandas(), columns))
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
     options = pacsv.WriteOptions(include_header=False)
     for batch in arrow.to_batches(max_chunksize=COPY_CHUNK_ROWS):
@@ -162,11 +154,6 @@ def cents_as_eur(cents: pa.Array | pa.ChunkedArray) -> pa.Array:
     amount = pc.binary_join_element_wise(pa.array(magnitude // 100).cast(pa.string()),
                                          pc.utf8_lpad(pa.array(magnitude % 100).cast(pa.string()), 2, "0"), ".")
     return pc.binary_join_element_wise(pa.array(np.where(values < 0, "-", "")), amount, "")
-
-
-def _frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple[object, ...]]:
-    clean = frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None)
-    return clean.itertuples(index=False, name=None)
 
 
 def record_period(url: str, period: str, workdir: Path, outbox: Path, run_id: str) -> dict[str, int]:
@@ -282,9 +269,8 @@ def _record_portal_rows(conn: Connection, month: MonthTables, aris_codes: pa.Chu
                                               ("period", "token_key", "person_key"))
     loaded["portal_households"] = copy_arrow(conn, month.target("portal_households"), households,
                                              ("period", "aris_code", "address_search", "income_months"))
-    loaded["portal_review_records"] = copy_frame(conn, month.target("portal_review_records"),
-                                                 review_records.assign(period=month.period),
-                                                 ("period", *REVIEW_RECORD_COLUMNS))
+    loaded["portal_review_records"] = copy_arrow(conn, month.target("portal_review_records"), with_period(
+        pa.Table.from_pandas(review_records, preserve_index=False), month.period), ("period", *REVIEW_RECORD_COLUMNS))
     return loaded
 
 

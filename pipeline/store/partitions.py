@@ -37,24 +37,24 @@ class MonthTables:
     """Where P's rows go while it is recorded."""
 
     period: str
-    new: bool  # loaded into the month's own tables, swapped in by `attach`
+    partitioned: bool  # PostgreSQL: loaded into the month's own tables, swapped in by `attach`
 
     def target(self, table: str) -> str:
-        if self.new and table in PERSONAL_PERIOD_TABLES:
+        if self.partitioned and table in PERSONAL_PERIOD_TABLES:
             return partition_name(table, self.period) + LOADING
         return table
 
     def attach(self, conn: Connection) -> None:
-        if self.new:
+        if self.partitioned:
             conn.execute(text("SELECT eikis_attach_period_tables(:p)"), {"p": self.period})
 
 
 def open_month(conn: Connection, period: str) -> MonthTables:
     """Inside the recording transaction: on PostgreSQL, the month's own tables to load (new month or not)."""
     if conn.dialect.name != "postgresql":
-        return MonthTables(period, new=False)
-    created = conn.execute(text("SELECT eikis_new_period_tables(:p)"), {"p": period}).scalar_one()
-    return MonthTables(period, new=bool(created))
+        return MonthTables(period, partitioned=False)
+    conn.execute(text("SELECT eikis_new_period_tables(:p)"), {"p": period})
+    return MonthTables(period, partitioned=True)
 
 
 def drop_month(conn: Connection, table: str, period: str) -> int | None:

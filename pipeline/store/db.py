@@ -199,7 +199,8 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
         # The members' and the portal's rows are built (in Arrow and DuckDB, which release the GIL) while the server
         # loads the decisions and members: the recording process and the server each have a core to work on.
         member_rows = builder.submit(members_in_key_order, members, period)
-        portal = builder.submit(portal_rows, layout, households, period)
+        household_index = builder.submit(household_index_rows, layout, households, period)
+        person_index = builder.submit(person_index_rows, layout, period)
         transaction = conn.begin()
         month = open_month(conn, period)
         for table in PERIOD_TABLES:
@@ -230,7 +231,8 @@ def pending_record(url: str, period: str, workdir: Path, manifest_path: Path,
             "period", "path", "recipient_kind", "recipient_id", "rows", "sha256"),
             [(period, row.path, recipient_kind(recipient), recipient, row.rows, row.sha256)
              for row, recipient in zip(files.itertuples(index=False), recipients, strict=True)])
-        loaded.update(_record_portal_rows(conn, month, households["aris_code"], portal, review_records))
+        loaded.update(_record_portal_rows(conn, month, households["aris_code"], household_index, person_index,
+                                          review_records))
         month.attach(conn)
         audit(conn, period, run_id, "RECORDED", json.dumps(loaded, sort_keys=True))
         try:
@@ -247,28 +249,33 @@ def members_in_key_order(members: pa.Table, period: str) -> pa.Table:
     return in_key_order(rows, ["person_key", "aris_code"])
 
 
-def portal_rows(layout: WorkLayout, households: pa.Table, period: str) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """P's rows of `portal_persons`, `portal_name_tokens` and `portal_households` (`pipeline.store.portal_index`)."""
+def household_index_rows(layout: WorkLayout, households: pa.Table, period: str) -> pa.Table:
+    """P's rows of `portal_households` (`pipeline.store.portal_index`)."""
+    return with_period(household_rows(layout, households), period)
+
+
+def person_index_rows(layout: WorkLayout, period: str) -> tuple[pa.Table, pa.Table]:
+    """P's rows of `portal_persons` and `portal_name_tokens` (`pipeline.store.portal_index`)."""
     persons, name_tokens = person_rows(layout)
-    return (with_period(persons, period), with_period(name_tokens, period),
-            with_period(household_rows(layout, households), period))
+    return with_period(persons, period), with_period(name_tokens, period)
 
 
 def _record_portal_rows(conn: Connection, month: MonthTables, aris_codes: pa.ChunkedArray,
-                        portal: Future[tuple[pa.Table, pa.Table, pa.Table]],
+                        household_index: Future[pa.Table], person_index: Future[tuple[pa.Table, pa.Table]],
                         review_records: pd.DataFrame) -> dict[str, int]:
-    """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`). The ids of
-    new addresses first: they need only the month's ARIS codes, not the rows `portal` is still building."""
+    """The staff portal's search index and household figures for P (see `pipeline.store.portal_index`), in the
+    order their rows are ready: the ids of new addresses first (they need only the month's ARIS codes), then the
+    households, then the persons and their names, the longest to build."""
     known = {row[0] for row in conn.execute(text("SELECT aris_code FROM portal_household_ids"))}
     loaded = {"portal_household_ids": copy_arrow(conn, "portal_household_ids", new_household_ids(known, aris_codes),
                                                  ("aris_code", "household_id"))}
-    persons, name_tokens, households = portal.result()
+    loaded["portal_households"] = copy_arrow(conn, month.target("portal_households"), household_index.result(),
+                                             ("period", "aris_code", "address_search", "income_months"))
+    persons, name_tokens = person_index.result()
     loaded["portal_persons"] = copy_arrow(conn, month.target("portal_persons"), persons,
                                           ("period", "person_key", "aris_code", "name_sealed"))
     loaded["portal_name_tokens"] = copy_arrow(conn, month.target("portal_name_tokens"), name_tokens,
                                               ("period", "token_key", "person_key"))
-    loaded["portal_households"] = copy_arrow(conn, month.target("portal_households"), households,
-                                             ("period", "aris_code", "address_search", "income_months"))
     loaded["portal_review_records"] = copy_arrow(conn, month.target("portal_review_records"), with_period(
         pa.Table.from_pandas(review_records, preserve_index=False), month.period), ("period", *REVIEW_RECORD_COLUMNS))
     return loaded

@@ -12,13 +12,14 @@ password never sits in a URL that travels (XCom, a template, a log line): `store
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from pipeline.errors import ConfigError
 from pipeline.logs import get_logger
@@ -117,13 +118,14 @@ class RunRequest:
     period: str
     switches: Mapping[str, Any]
     deployment: Deployment
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 def resolve_run(params: Mapping[str, Any], declared: Iterable[str], default_period: str | None,
                 environ: Mapping[str, str] | None = None, *, period_key: str = "period") -> RunRequest:
-    """The one resolver every DAG's first task calls: refuse undeclared config keys, take the month from the
-    `period_key` param or else `default_period` (the schedule's), and read the deployment's settings.
-    Each flow turns the request into its own frozen config."""
+    """Refuse undeclared config keys, take the month from the `period_key` param or else `default_period` (the
+    schedule's), and read the deployment's settings (`FlowConfig.resolve` turns this into a flow's config)."""
+    env = os.environ if environ is None else environ
     run = run_params(params, declared)
     period = str(run.get(period_key) or default_period or "")
     if not period:
@@ -133,7 +135,72 @@ def resolve_run(params: Mapping[str, Any], declared: Iterable[str], default_peri
     except ValueError:
         raise ConfigError(f"`{period_key}` must be a real YYYY-MM month (got {period[:20]!r})") from None
     switches = {key: value for key, value in run.items() if key != period_key}
-    return RunRequest(period=period, switches=switches, deployment=Deployment.from_env(environ))
+    return RunRequest(period, switches, Deployment.from_env(env), env)
+
+
+Source = Callable[[RunRequest, dict[str, Any], str], Any]  # (the request, the fields resolved so far, the name)
+
+
+def _declared(source: Source, default: Any, **flags: bool) -> Any:
+    return field(default=default, metadata={"source": source, **flags})
+
+
+def deployed(setting: str | None = None, default: Any = MISSING) -> Any:
+    """A config field the deployment sets: `Deployment.<setting>` (by default the field's own name)."""
+    return _declared(lambda request, _, name: getattr(request.deployment, setting or name), default)
+
+
+def switch(parse: Callable[[Any], Any] = lambda value: value, default: Any = MISSING) -> Any:
+    """A config field a trigger may set (a declared DAG param), checked and normalised by `parse`."""
+    return _declared(lambda request, _, name: parse(request.switches.get(name)), default, switch=True)
+
+
+def setting(variable: str, parse: Callable[[str | None], Any], default: Any = MISSING) -> Any:
+    """A config field from one more `EIKIS_*` variable, checked by `parse` (its error names the variable)."""
+    return _declared(lambda request, _, name: parse(request.environ.get(variable)), default)
+
+
+def derived(value: Callable[[dict[str, Any]], Any], default: Any = MISSING) -> Any:
+    """A config field worked out from the fields declared before it."""
+    return _declared(lambda request, resolved, name: value(resolved), default)
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """Base of every flow's frozen config. A flow declares its fields only: the month (named `PERIOD_KEY`), then
+    `deployed`, `switch`, `setting` and `derived` fields; `resolve` builds it, the same way for every flow, from a
+    DAG run's params, the deployment's `EIKIS_*` variables and the run's logical date (`period_of`). It travels
+    between Airflow tasks as plain JSON: `to_params` in the task that resolves it, `from_params` in the others."""
+
+    PERIOD_KEY: ClassVar[str] = "period"
+
+    @staticmethod
+    def period_of(logical_date: dt.datetime | None) -> str | None:
+        """The month a run is for when its params name none; None: the month param is required."""
+        return None
+
+    @classmethod
+    def trigger_params(cls) -> tuple[str, ...]:
+        """All a trigger may set; the rest is the deployment's (`Deployment`)."""
+        return (cls.PERIOD_KEY, *(item.name for item in fields(cls) if item.metadata.get("switch")))
+
+    @classmethod
+    def resolve(cls, params: Mapping[str, Any], logical_date: dt.datetime | None = None,
+                environ: Mapping[str, str] | None = None) -> Self:
+        request = resolve_run(params, cls.trigger_params(), cls.period_of(logical_date), environ,
+                              period_key=cls.PERIOD_KEY)
+        resolved: dict[str, Any] = {cls.PERIOD_KEY: request.period}
+        for item in fields(cls):
+            if "source" in item.metadata:
+                resolved[item.name] = item.metadata["source"](request, resolved, item.name)
+        return cls(**resolved)
+
+    def to_params(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> Self:
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in params.items()})
 
 
 def run_params(params: Mapping[str, Any], declared: Iterable[str]) -> dict[str, Any]:

@@ -160,11 +160,9 @@ def delivery_time(period: str) -> dt.datetime:
 
 
 def _wait_until(resolved: dict[str, Any]) -> str:
-    """The 7th, or P's first day (already past, so the deferrable wait ends at once) when the
-    `wait_for_delivery_day` param is off."""
-    month = parse_month(resolved["period"])
-    first_day = dt.datetime(month // 12, month % 12 + 1, 1, tzinfo=RIGA)
-    return (delivery_time(resolved["period"]) if resolved["wait_for_delivery_day"] else first_day).isoformat()
+    """The 7th, or P's first day (already past: the deferrable wait ends at once) with `wait_for_delivery_day` off."""
+    period, first_day = resolved["period"], dt.datetime.fromisoformat(f"{resolved['period']}-01")
+    return (delivery_time(period) if resolved["wait_for_delivery_day"] else first_day.replace(tzinfo=RIGA)).isoformat()
 
 
 @dataclass(frozen=True)

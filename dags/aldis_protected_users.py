@@ -72,7 +72,7 @@ def aldis_protected_users() -> None:
     @one_line_errors
     def deliver_returns_to_sopa(config: dict[str, Any], built: dict[str, Any]) -> list[list[dict[str, Any]]]:
         aldis = flow.AldisConfig.from_params(config)
-        return [flow.deliver_one(aldis, plan, flow.endpoint_connection(aldis, plan, Connection.get))
+        return [flow.deliver_planned(aldis, plan, flow.endpoint_connection(aldis, plan, Connection.get))
                 for plan in flow.plan(aldis, "sopa")]
 
     wait_for_delivery_day = DateTimeSensorAsync(
@@ -88,7 +88,7 @@ def aldis_protected_users() -> None:
     def deliver_to_traders(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["trader_name"] = plan["label"] or plan["recipient"]
         aldis = flow.AldisConfig.from_params(config)
-        return flow.deliver_one(aldis, plan, flow.endpoint_connection(aldis, plan, Connection.get))
+        return flow.deliver_planned(aldis, plan, flow.endpoint_connection(aldis, plan, Connection.get))
 
     config = resolve_config()
     built = build_outbox(config)

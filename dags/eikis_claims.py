@@ -114,7 +114,7 @@ def eikis_claims() -> None:
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["recipient"] = plan["recipient"]
         claims = flow.ClaimsConfig.from_params(config)
-        return flow.deliver_one(claims, plan, flow.endpoint_connection(claims, plan, Connection.get))
+        return flow.deliver_planned(claims, plan, flow.endpoint_connection(claims, plan, Connection.get))
 
     config = resolve_config()
     summary = check_claims(config)

@@ -151,7 +151,7 @@ def eikis_monthly() -> None:
         context = get_current_context()
         context["recipient"] = f"{plan['name']} ({plan['recipient']})" if plan.get("name") else plan["recipient"]
         run = monthly.RunConfig.from_params(config)
-        delivered = monthly.deliver(run, plan, monthly.endpoint_connection(run, plan, Connection.get))
+        delivered = monthly.deliver_planned(run, plan, monthly.endpoint_connection(run, plan, Connection.get))
         # this recipient's rows, beside the month's
         monthly.record_deliveries(run, monthly.PublishedOutbox.from_dict(published), [delivered])
         context["outlet_events"][DELIVERIES].extra = {"period": config["period"], "recipient": plan["recipient"],

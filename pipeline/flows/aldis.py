@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipeline.config import FlowConfig, Settings, deployed, derived, switch
+from pipeline.deliver.tasks import deliver_planned as deliver_planned  # the DAG's delivery task bodies
+from pipeline.deliver.tasks import endpoint_connection as endpoint_connection
 from pipeline.errors import SourceError
 from pipeline.inbox import listing, naming_the_inbox, private_copies, private_root
 from pipeline.logs import get_logger
@@ -214,24 +215,6 @@ def plan(config: AldisConfig, part: str) -> list[dict[str, Any]]:
         item.label = trader.name
     wanted = [item for item in plans if (item.recipient == "sopa") == (part == "sopa")]
     return [item.to_dict() for item in wanted]
-
-
-def deliver_one(config: AldisConfig, plan_entry: dict[str, Any],
-                connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Task body: one recipient's verified, atomic SFTP delivery (`pipeline.deliver.tasks`, shared by every flow);
-    `connection` is an Airflow connection's host, port, login, password and extra."""
-    from pipeline.deliver.tasks import deliver_planned  # lazy: not at DAG parse
-
-    return deliver_planned(Path(config.recipients) if config.recipients else None, Path(config.outbox), config.period,
-                           plan_entry, connection)
-
-
-def endpoint_connection(config: AldisConfig, plan_entry: dict[str, Any],
-                        get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`)."""
-    from pipeline.deliver.tasks import endpoint_connection as named_connection  # lazy: not at DAG parse
-
-    return named_connection(Path(config.recipients), plan_entry, get_connection)
 
 
 def aldis_recipient_of(path: str) -> str:

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,8 @@ from pipeline.decide.claims import ClaimResult, Reference, decide_supplier
 from pipeline.decide.claims_policy import Rate, load_claims_policy
 from pipeline.decide.payouts import SupplierPayout, eur, payout_digest, payouts
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
-from pipeline.deliver.tasks import deliver_planned
-from pipeline.deliver.tasks import endpoint_connection as named_connection
+from pipeline.deliver.tasks import deliver_planned as deliver_planned  # the DAG's delivery task bodies
+from pipeline.deliver.tasks import endpoint_connection as endpoint_connection
 from pipeline.errors import ConfigError, EikisError, SourceError
 from pipeline.inbox import private_root
 from pipeline.logs import get_logger
@@ -308,19 +307,6 @@ def plan_delivery(cfg: ClaimsConfig) -> list[dict[str, Any]]:
     recipients = RecipientsConfig.load(Path(cfg.recipients))
     plans = plan_deliveries(Path(cfg.outbox), cfg.period, recipients, recipient_of=claims_recipient_of)
     return [plan.to_dict() for plan in plans]
-
-
-def deliver_one(cfg: ClaimsConfig, plan: dict[str, Any],
-                connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Task body: one recipient's verified, atomic SFTP delivery (`pipeline.deliver.tasks`, shared by every flow)."""
-    return deliver_planned(Path(cfg.recipients) if cfg.recipients else None, Path(cfg.outbox), cfg.period, plan,
-                           connection)
-
-
-def endpoint_connection(cfg: ClaimsConfig, plan: dict[str, Any],
-                        get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`)."""
-    return named_connection(Path(cfg.recipients), plan, get_connection)
 
 
 def run_claims(config: ClaimsConfig, *, approve_run: tuple[str, str] | None = None) -> dict[str, Any]:

@@ -10,8 +10,7 @@ The CLI (`eikis corrections`) and the DAG `eikis_corrections` (daily, or on dema
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from pipeline.config import Deployment, FlowConfig, WorkLayout, deployed, run_pa
 from pipeline.decide.corrections import decide_changes
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
 from pipeline.deliver.tasks import deliver_planned
-from pipeline.deliver.tasks import endpoint_connection as named_connection
+from pipeline.deliver.tasks import endpoint_connection as endpoint_connection  # a task body of the DAG
 from pipeline.errors import EikisError
 from pipeline.handoff import DecisionSummary
 from pipeline.logs import get_logger
@@ -100,14 +99,8 @@ def plan_delivery(cfg: CorrectionsConfig) -> list[dict[str, Any]]:
 def deliver_one(cfg: CorrectionsConfig, plan: dict[str, Any],
                 connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One recipient's set over SFTP: the verified, atomic delivery every flow shares (`deliver.tasks`)."""
-    return deliver_planned(Path(cfg.recipients) if cfg.recipients else None, Path(cfg.outbox), plan["set_period"],
+    return deliver_planned(replace(cfg, period=plan["set_period"]),
                            {k: v for k, v in plan.items() if k != "set_period"}, connection)
-
-
-def endpoint_connection(cfg: CorrectionsConfig, plan: dict[str, Any],
-                        get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`deliver.tasks`)."""
-    return named_connection(Path(str(cfg.recipients)), plan, get_connection)
 
 
 def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None) -> list[CorrectionsConfig]:

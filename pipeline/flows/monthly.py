@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo
 
 from pipeline.catalog import SOURCE_ORDER, SOURCES_WITHOUT_ADDRESSES
 from pipeline.config import FlowConfig, Settings, WorkLayout, deployed, private_files, switch
+from pipeline.deliver.tasks import deliver_planned
+from pipeline.deliver.tasks import endpoint_connection as endpoint_connection  # a task body of the DAG
 from pipeline.errors import SourceError
 from pipeline.handoff import DecisionSummary, PublishedOutbox, RunResult, SourceSummary
 from pipeline.inbox import listing
@@ -398,23 +400,6 @@ def plan_delivery(run: RunConfig) -> list[dict[str, Any]]:
             for plan in plan_deliveries(Path(run.outbox), run.period, recipients)]
 
 
-def endpoint_connection(run: RunConfig, plan: dict[str, Any],
-                        get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`, shared by every flow)."""
-    from pipeline.deliver.tasks import endpoint_connection as named_connection  # lazy: not at DAG parse
-
-    return named_connection(Path(str(run.recipients)), plan, get_connection)
-
-
-def deliver(run: RunConfig, plan: dict[str, Any],
-            connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Deliver one recipient of P's outbox (`pipeline.deliver.tasks`, shared by every flow)."""
-    from pipeline.deliver.tasks import deliver_planned  # lazy: not at DAG parse
-
-    return deliver_planned(Path(run.recipients) if run.recipients else None, Path(run.outbox), run.period, plan,
-                           connection)
-
-
 # ---------------------------------------------------------------- record
 def record(run: RunConfig, outbox: PublishedOutbox,
            deliveries: list[list[dict[str, Any]]] | None = None) -> dict[str, int]:
@@ -461,7 +446,7 @@ def run_month(period: str, inbox: Path, outbox: Path, policy: Path, workdir: Pat
         decision = _decide(config, settings)
         release_memory()
         published = _publish(config, decision, accept_anomaly)  # with a store: P recorded with its publication,
-        deliveries = [deliver(config, plan) for plan in plan_delivery(config)]  # so before any delivery
+        deliveries = [deliver_planned(config, plan) for plan in plan_delivery(config)]  # so before any delivery
         result = RunResult(summaries, decision, published)
         if db_url:
             result.recorded = record(config, published, deliveries)

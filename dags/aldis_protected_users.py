@@ -61,18 +61,19 @@ def aldis_protected_users() -> None:
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
         run_date = context.get("logical_date") or context["dag_run"].run_after
-        return flow.resolve_config(dict(context["params"]), run_date)
+        return flow.AldisConfig.resolve(dict(context["params"]), run_date).to_params()
 
     @task
     @one_line_errors
     def build_outbox(config: dict[str, Any]) -> dict[str, Any]:
-        return flow.build(config)
+        return flow.build(flow.AldisConfig.from_params(config))
 
     @task(**DELIVERY_RETRIES)
     @one_line_errors
     def deliver_returns_to_sopa(config: dict[str, Any], built: dict[str, Any]) -> list[list[dict[str, Any]]]:
-        return [flow.deliver_one(config, plan, flow.endpoint_connection(config, plan, Connection.get))
-                for plan in flow.plan(config, "sopa")]
+        aldis = flow.AldisConfig.from_params(config)
+        return [flow.deliver_planned(aldis, plan, flow.endpoint_connection(aldis, plan, Connection.get))
+                for plan in flow.plan(aldis, "sopa")]
 
     wait_for_delivery_day = DateTimeSensorAsync(
         task_id="wait_for_delivery_day", target_time="{{ ti.xcom_pull(task_ids='resolve_config')['wait_until'] }}")
@@ -80,13 +81,14 @@ def aldis_protected_users() -> None:
     @task
     @one_line_errors
     def plan_trader_deliveries(config: dict[str, Any]) -> list[dict[str, Any]]:
-        return flow.plan(config, "traders")
+        return flow.plan(flow.AldisConfig.from_params(config), "traders")
 
     @task(**DELIVERY_RETRIES, map_index_template="{{ trader_name }}", max_active_tis_per_dag=4)
     @one_line_errors
     def deliver_to_traders(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["trader_name"] = plan["label"] or plan["recipient"]
-        return flow.deliver_one(config, plan, flow.endpoint_connection(config, plan, Connection.get))
+        aldis = flow.AldisConfig.from_params(config)
+        return flow.deliver_planned(aldis, plan, flow.endpoint_connection(aldis, plan, Connection.get))
 
     config = resolve_config()
     built = build_outbox(config)

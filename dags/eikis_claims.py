@@ -51,7 +51,7 @@ class PayoutApproval(ApprovalOperator):
     (`EIKIS_CLAIMS_APPROVERS`) may answer, and it waits `EIKIS_CLAIMS_APPROVAL_HOURS` (then fails: nothing paid)."""
 
     def execute(self, context: Any) -> Any:
-        config = context["ti"].xcom_pull(task_ids="resolve_config")
+        config = flow.ClaimsConfig.from_params(context["ti"].xcom_pull(task_ids="resolve_config"))
         self.assigned_users = flow.assigned_users(config)
         self.response_timeout = flow.response_timeout(config)
         return super().execute(context)
@@ -77,12 +77,12 @@ def eikis_claims() -> None:
     @task
     @one_line_errors
     def resolve_config() -> dict[str, Any]:
-        return flow.resolve_config(dict(get_current_context()["params"]))
+        return flow.ClaimsConfig.resolve(dict(get_current_context()["params"])).to_params()
 
     @task
     @one_line_errors
     def check_claims(config: dict[str, Any]) -> dict[str, Any]:
-        summary = flow.check(config)
+        summary = flow.check(flow.ClaimsConfig.from_params(config))
         summary["approval_body"] = flow.approval_body(summary)
         print(summary["approval_body"])
         return summary
@@ -98,7 +98,7 @@ def eikis_claims() -> None:
     def record_payout(config: dict[str, Any], summary: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
         # four eyes, then exactly the run and payout digest the approver saw (the check's XCom, not the outbox)
         triggered_by = get_current_context()["dag_run"].triggering_user_name
-        recorded = flow.approve_reviewed(config, summary, response, triggered_by)
+        recorded = flow.approve_reviewed(flow.ClaimsConfig.from_params(config), summary, response, triggered_by)
         print(f"recorded {recorded['entries']} ledger entr(ies) of run {recorded['run_id']} approved by "
               f"{recorded['approved_by']}, payout total {recorded['payout_total_eur']} EUR")
         return recorded
@@ -106,15 +106,15 @@ def eikis_claims() -> None:
     @task
     @one_line_errors
     def plan_delivery(config: dict[str, Any], recorded: dict[str, Any]) -> list[dict[str, Any]]:
-        return flow.plan_delivery(config)
+        return flow.plan_delivery(flow.ClaimsConfig.from_params(config))
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
           map_index_template="{{ recipient }}")
     @one_line_errors
     def deliver(config: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         get_current_context()["recipient"] = plan["recipient"]
-        connection = flow.endpoint_connection(config, plan, Connection.get)
-        return flow.deliver_one(config, plan, connection)
+        claims = flow.ClaimsConfig.from_params(config)
+        return flow.deliver_planned(claims, plan, flow.endpoint_connection(claims, plan, Connection.get))
 
     config = resolve_config()
     summary = check_claims(config)

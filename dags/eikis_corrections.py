@@ -48,24 +48,25 @@ def eikis_corrections() -> None:
     @task
     @one_line_errors
     def resolve_config() -> list[dict[str, Any]]:
-        return flow.resolve_config(dict(get_current_context()["params"]))
+        return [config.to_params() for config in flow.resolve_config(dict(get_current_context()["params"]))]
 
     @task(map_index_template="{{ config['period'] }}")
     @one_line_errors
     def publish(config: dict[str, Any]) -> dict[str, Any]:
-        return flow.publish_corrections(config)
+        return flow.publish_corrections(flow.CorrectionsConfig.from_params(config))
 
     @task
     @one_line_errors
     def plan_delivery(configs: list[dict[str, Any]], published: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{"config": config, "plan": plan} for config in configs for plan in flow.plan_delivery(config)]
+        return [{"config": config, "plan": plan} for config in configs
+                for plan in flow.plan_delivery(flow.CorrectionsConfig.from_params(config))]
 
     @task(map_index_template="{{ item['plan']['recipient'] }}", retries=3,
           retry_delay=dt.timedelta(minutes=5), retry_exponential_backoff=True)
     @one_line_errors
     def deliver(item: dict[str, Any]) -> list[dict[str, Any]]:
-        connection = flow.endpoint_connection(item["config"], item["plan"], Connection.get)
-        return flow.deliver_one(item["config"], item["plan"], connection)
+        config = flow.CorrectionsConfig.from_params(item["config"])
+        return flow.deliver_one(config, item["plan"], flow.endpoint_connection(config, item["plan"], Connection.get))
 
     configs = resolve_config()
     deliver.expand(item=plan_delivery(configs, publish.expand(config=configs)))

@@ -99,36 +99,40 @@ def eikis_monthly() -> None:
     @one_line_errors
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
-        return monthly.resolve_config(dict(context["params"]), context.get("data_interval_start"))
+        return monthly.RunConfig.resolve(dict(context["params"]), context.get("data_interval_start")).to_params()
 
     @task.sensor(poke_interval=900, timeout=5 * 24 * 3600, mode="reschedule")
     @one_line_errors
     def wait_for_inbox(config: dict[str, Any]) -> PokeReturnValue:
-        ready = monthly.inbox_ready(config, scheduled=get_current_context()["dag_run"].run_type == "scheduled")
+        scheduled = get_current_context()["dag_run"].run_type == "scheduled"
+        ready = monthly.inbox_ready(monthly.RunConfig.from_params(config), scheduled)
         return PokeReturnValue(is_done=ready, xcom_value=config)
 
     def ingest_task(source: str):  # noqa: ANN202 - returns a TaskFlow task
         @task(task_id=f"ingest_{source}")
         @one_line_errors
         def ingest(config: dict[str, Any]) -> dict[str, Any]:
-            return monthly.ingest(config, source).to_dict()
+            return monthly.ingest(monthly.RunConfig.from_params(config), source).to_dict()
 
         return ingest
 
     @task
     @one_line_errors
     def decide(config: dict[str, Any]) -> dict[str, Any]:
-        return monthly.decide(config).to_dict()
+        return monthly.decide(monthly.RunConfig.from_params(config)).to_dict()
 
     @task
     @one_line_errors
     def check_anomalies(config: dict[str, Any], decision: dict[str, Any]) -> list[str]:
-        return monthly.anomaly_gate(config, decision)
+        return monthly.anomaly_gate(monthly.RunConfig.from_params(config),
+                                    monthly.DecisionSummary.from_dict(decision))
 
     @task(outlets=[OUTBOX])
     @one_line_errors
     def publish(config: dict[str, Any], decision: dict[str, Any], gated: list[str]) -> dict[str, Any]:
-        published = monthly.publish(config, decision, gated).to_dict()  # the gate ran in check_anomalies: not again
+        # the gate ran in check_anomalies: not again
+        published = monthly.publish(monthly.RunConfig.from_params(config), monthly.DecisionSummary.from_dict(decision),
+                                    gated).to_dict()
         print(f"run report: {published['report']}")
         get_current_context()["outlet_events"][OUTBOX].extra = {
             "period": config["period"], "run_id": published["run_id"], "outbox": published["outbox"]}
@@ -137,7 +141,7 @@ def eikis_monthly() -> None:
     @task
     @one_line_errors
     def plan_delivery(config: dict[str, Any]) -> list[dict[str, Any]]:
-        return monthly.plan_delivery(config)
+        return monthly.plan_delivery(monthly.RunConfig.from_params(config))
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=2), retry_exponential_backoff=True,
           max_retry_delay=dt.timedelta(minutes=30), map_index_template="{{ recipient }}", max_active_tis_per_dag=4,
@@ -146,9 +150,10 @@ def eikis_monthly() -> None:
     def deliver(config: dict[str, Any], published: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
         context = get_current_context()
         context["recipient"] = f"{plan['name']} ({plan['recipient']})" if plan.get("name") else plan["recipient"]
-        connection = monthly.endpoint_connection(config, plan, Connection.get)
-        delivered = monthly.deliver(config, plan, connection)
-        monthly.record_deliveries(config, published, [delivered])  # this recipient's rows, beside the month's
+        run = monthly.RunConfig.from_params(config)
+        delivered = monthly.deliver_planned(run, plan, monthly.endpoint_connection(run, plan, Connection.get))
+        # this recipient's rows, beside the month's
+        monthly.record_deliveries(run, monthly.PublishedOutbox.from_dict(published), [delivered])
         context["outlet_events"][DELIVERIES].extra = {"period": config["period"], "recipient": plan["recipient"],
                                                       "name": plan.get("name", ""), "files": len(delivered)}
         return delivered
@@ -156,7 +161,8 @@ def eikis_monthly() -> None:
     @task
     @one_line_errors
     def record(config: dict[str, Any], published: dict[str, Any]) -> dict[str, int]:
-        return monthly.record(config, published)
+        return monthly.record(monthly.RunConfig.from_params(config),
+                              monthly.PublishedOutbox.from_dict(published))
 
     config = wait_for_inbox(resolve_config())
     ingest_aris = ingest_task("aris")(config)

@@ -48,17 +48,17 @@ def eikis_retention() -> None:
     def resolve_config() -> dict[str, Any]:
         context = get_current_context()
         run_date = context.get("logical_date") or context["dag_run"].run_after
-        return flow.resolve_config(dict(context["params"]), run_date)
+        return flow.RetentionConfig.resolve(dict(context["params"]), run_date).to_params()
 
     @task
     @one_line_errors
     def apply(config: dict[str, Any]) -> dict[str, Any]:
-        return flow.apply_task(config)
+        return flow.apply_task(flow.RetentionConfig.from_params(config))
 
     @task
     @one_line_errors
     def verify(config: dict[str, Any], applied: dict[str, Any]) -> dict[str, Any]:
-        return flow.verify_task(config)
+        return flow.verify_task(flow.RetentionConfig.from_params(config))
 
     config = resolve_config()
     verify(config, apply(config))

@@ -4,7 +4,7 @@ Numbers the law may change live in the policy file (`pipeline.policy`), not here
 
 Where a flow reads and writes (paths, the store, the recipients files, the trader register, the policy) is the
 deployment's business, set by whoever runs the machine (`Deployment`, from `EIKIS_*` variables), never by whoever
-can trigger a run: a trigger's config may carry the period and a flow's declared switches only (`run_params`),
+can trigger a run: a trigger's config may carry the period and a flow's declared switches only (`FlowConfig`),
 so nobody who can press "Trigger" can send a month's decisions to their own database or server. The store's
 password never sits in a URL that travels (XCom, a template, a log line): `store_url` refuses one, and
 `pipeline.store.url.make_engine` joins it from `EIKIS_DB_PASSWORD_FILE` only when the engine is made.
@@ -12,17 +12,18 @@ password never sits in a URL that travels (XCom, a template, a log line): `store
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from pipeline.errors import ConfigError
 from pipeline.logs import get_logger
-from pipeline.period import parse_month
+from pipeline.period import try_parse_month
 
 log = get_logger("config")
 
@@ -112,28 +113,86 @@ class Deployment:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """One DAG run, resolved: its month, its declared switches (checked) and the deployment it runs in."""
+    """One DAG run as the resolver reads it: its month, its declared switches and the deployment it runs in."""
 
     period: str
     switches: Mapping[str, Any]
     deployment: Deployment
+    environ: Mapping[str, str]
 
 
-def resolve_run(params: Mapping[str, Any], declared: Iterable[str], default_period: str | None,
-                environ: Mapping[str, str] | None = None, *, period_key: str = "period") -> RunRequest:
-    """The one resolver every DAG's first task calls: refuse undeclared config keys, take the month from the
-    `period_key` param or else `default_period` (the schedule's), and read the deployment's settings.
-    Each flow turns the request into its own frozen config."""
-    run = run_params(params, declared)
-    period = str(run.get(period_key) or default_period or "")
-    if not period:
-        raise ConfigError(f"no month: give the `{period_key}` param (YYYY-MM) or let the schedule run the DAG")
-    try:
-        parse_month(period)
-    except ValueError:
-        raise ConfigError(f"`{period_key}` must be a real YYYY-MM month (got {period[:20]!r})") from None
-    switches = {key: value for key, value in run.items() if key != period_key}
-    return RunRequest(period=period, switches=switches, deployment=Deployment.from_env(environ))
+Source = Callable[[RunRequest, dict[str, Any], str], Any]  # (the run, the fields resolved so far, the field's name)
+
+
+def _declared(source: Source, default: Any, **flags: bool) -> Any:
+    return field(default=default, metadata={"source": source, **flags})
+
+
+def deployed(setting: str | None = None, default: Any = MISSING) -> Any:
+    """A config field the deployment sets: `Deployment.<setting>` (by default the field's own name)."""
+    return _declared(lambda run, _, name: getattr(run.deployment, setting or name), default)
+
+
+def switch(parse: Callable[[Any], Any] = lambda value: value, default: Any = MISSING) -> Any:
+    """A config field a trigger may set (a declared DAG param), checked and normalised by `parse`."""
+    return _declared(lambda run, _, name: parse(run.switches.get(name)), default, switch=True)
+
+
+def setting(variable: str, parse: Callable[[str | None], Any], default: Any = MISSING) -> Any:
+    """A config field from one more `EIKIS_*` variable, checked by `parse` (its error names the variable)."""
+    return _declared(lambda run, _, name: parse(run.environ.get(variable)), default)
+
+
+def derived(value: Callable[[dict[str, Any]], Any], default: Any = MISSING) -> Any:
+    """A config field worked out from the fields declared before it."""
+    return _declared(lambda run, resolved, name: value(resolved), default)
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """Base of every flow's frozen config. A flow declares its fields only: the month (named `PERIOD_KEY`), then
+    `deployed`, `switch`, `setting` and `derived` fields; `resolve` builds it the same way for every flow. It
+    travels between Airflow tasks as plain JSON: `to_params` in the task that resolves it, `from_params` after."""
+
+    PERIOD_KEY: ClassVar[str] = "period"
+
+    @staticmethod
+    def period_of(logical_date: dt.datetime | None) -> str | None:
+        """The month a run is for when its params name none; None: the month param is required."""
+        return None
+
+    @classmethod
+    def trigger_params(cls) -> tuple[str, ...]:
+        """All a trigger may set; the rest is the deployment's (`Deployment`)."""
+        return (cls.PERIOD_KEY, *(item.name for item in fields(cls) if item.metadata.get("switch")))
+
+    @classmethod
+    def resolve(cls, params: Mapping[str, Any], logical_date: dt.datetime | None = None,
+                environ: Mapping[str, str] | None = None) -> Self:
+        """The one resolver every DAG's first task calls: refuse undeclared config keys, take the month from the
+        `PERIOD_KEY` param or else the schedule's (`period_of`), read the deployment's settings, then each field
+        as it is declared."""
+        env, key = os.environ if environ is None else environ, cls.PERIOD_KEY
+        given = run_params(params, cls.trigger_params())
+        period = str(given.get(key) or cls.period_of(logical_date) or "")
+        if not period:
+            raise ConfigError(f"no month: give the `{key}` param (YYYY-MM) or let the schedule run the DAG")
+        if try_parse_month(period) is None:
+            raise ConfigError(f"`{key}` must be a real YYYY-MM month (got {period[:20]!r})")
+        run = RunRequest(period, {name: value for name, value in given.items() if name != key},
+                         Deployment.from_env(env), env)
+        resolved: dict[str, Any] = {key: period}
+        for item in fields(cls):
+            if "source" in item.metadata:
+                resolved[item.name] = item.metadata["source"](run, resolved, item.name)
+        return cls(**resolved)
+
+    def to_params(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> Self:
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in params.items()})
 
 
 def run_params(params: Mapping[str, Any], declared: Iterable[str]) -> dict[str, Any]:

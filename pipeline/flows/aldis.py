@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.config import Settings, resolve_run
+from pipeline.config import FlowConfig, Settings, deployed, derived, switch
+from pipeline.deliver.tasks import deliver_planned as deliver_planned  # the DAG's delivery task bodies
+from pipeline.deliver.tasks import endpoint_connection as endpoint_connection
 from pipeline.errors import SourceError
 from pipeline.inbox import listing, naming_the_inbox, private_copies, private_root
 from pipeline.logs import get_logger
@@ -159,74 +160,61 @@ def delivery_time(period: str) -> dt.datetime:
     return dt.datetime(following // 12, following % 12 + 1, DELIVERY_DAY, tzinfo=RIGA)
 
 
-RUN_PARAMS = ("period", "wait_for_delivery_day")  # all a trigger may set; the rest is the deployment's
+def _wait_until(resolved: dict[str, Any]) -> str:
+    """The 7th, or P's first day (already past: the deferrable wait ends at once) with `wait_for_delivery_day` off."""
+    period, first_day = resolved["period"], dt.datetime.fromisoformat(f"{resolved['period']}-01")
+    return (delivery_time(period) if resolved["wait_for_delivery_day"] else first_day.replace(tzinfo=RIGA)).isoformat()
 
 
-def resolve_config(params: dict[str, Any], logical_date: dt.datetime | None,
-                   environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """The DAG run's config: the month (the `period` param, else the month before the run's logical date) and the
-    delivery-day switch from the trigger, every path from the deployment (`pipeline.config.resolve_run`).
-    `wait_until` is the 7th, or P's first day (already past, so the deferrable wait ends at once) when the
-    `wait_for_delivery_day` param is off."""
-    request = resolve_run(params, RUN_PARAMS, previous_month(logical_date) if logical_date else None, environ)
-    period, where = request.period, request.deployment
-    wait = request.switches.get("wait_for_delivery_day", True) is not False
-    first_day = dt.datetime(parse_month(period) // 12, parse_month(period) % 12 + 1, 1, tzinfo=RIGA)
-    return {
-        "period": period, "inbox": where.inbox, "outbox": where.aldis_outbox, "workdir": where.workdir,
-        "traders": where.traders, "recipients": where.aldis_recipients, "db_url": where.db_url,
-        "wait_until": (delivery_time(period) if wait else first_day).isoformat(),
-    }
+@dataclass(frozen=True)
+class AldisConfig(FlowConfig):
+    """One ALDIS run: the month (the `period` param, else the month before the run's logical date) and the
+    delivery-day switch from the trigger, every path from the deployment, and when to deliver to traders."""
+
+    period: str
+    wait_for_delivery_day: bool = switch(lambda wait: wait is not False)
+    inbox: str = deployed()
+    outbox: str = deployed("aldis_outbox")
+    workdir: str = deployed()
+    traders: str = deployed()
+    recipients: str | None = deployed("aldis_recipients")
+    db_url: str | None = deployed()
+    wait_until: str = derived(_wait_until)
+
+    @staticmethod
+    def period_of(logical_date: dt.datetime | None) -> str | None:
+        return previous_month(logical_date) if logical_date else None
 
 
-def build(config: dict[str, Any]) -> dict[str, Any]:
+def build(config: AldisConfig) -> dict[str, Any]:
     """Task body: the whole embedded run (read, decide, publish, report)."""
-    result = run_aldis(config["period"], Path(config["inbox"]), Path(config["outbox"]), Path(config["traders"]),
-                       Path(config["workdir"]), Settings.from_env(), config.get("db_url"))
+    result = run_aldis(config.period, Path(config.inbox), Path(config.outbox), Path(config.traders),
+                       Path(config.workdir), Settings.from_env(), config.db_url)
     return result.to_dict()
 
 
-def plan(config: dict[str, Any], part: str) -> list[dict[str, Any]]:
+def plan(config: AldisConfig, part: str) -> list[dict[str, Any]]:
     """Delivery plans for `part` "traders" (one per production trader's file, labelled with the trader's name for
     the UI) or "sopa" (the returns); none without a recipients file. A file for a trader that is not in
     production for P is refused here too, so it can never be sent."""
     from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries  # lazy: not at DAG parse
 
-    if not config.get("recipients"):
+    if not config.recipients:
         return []
-    register = load_traders(Path(config["traders"]))
-    plans = plan_deliveries(Path(config["outbox"]), config["period"], RecipientsConfig.load(
-        Path(config["recipients"])), recipient_of=aldis_recipient_of)
+    register = load_traders(Path(config.traders))
+    plans = plan_deliveries(Path(config.outbox), config.period, RecipientsConfig.load(
+        Path(config.recipients)), recipient_of=aldis_recipient_of)
     for item in plans:
         if item.recipient == "sopa":
             item.label = "SOPA"
             continue
         trader = register.get(item.recipient.split("/")[-1])
-        if trader is None or not trader.in_production(config["period"]):
-            raise SourceError(f"{item.recipient} is not in production for {config['period']}; not delivered",
-                              file=config["traders"])
+        if trader is None or not trader.in_production(config.period):
+            raise SourceError(f"{item.recipient} is not in production for {config.period}; not delivered",
+                              file=config.traders)
         item.label = trader.name
     wanted = [item for item in plans if (item.recipient == "sopa") == (part == "sopa")]
     return [item.to_dict() for item in wanted]
-
-
-def deliver_one(config: dict[str, Any], plan_entry: dict[str, Any],
-                connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Task body: one recipient's verified, atomic SFTP delivery (`pipeline.deliver.tasks`, shared by every flow);
-    `connection` is an Airflow connection's host, port, login, password and extra."""
-    from pipeline.deliver.tasks import deliver_planned  # lazy: not at DAG parse
-
-    recipients = config.get("recipients")
-    return deliver_planned(Path(recipients) if recipients else None, Path(config["outbox"]), config["period"],
-                           plan_entry, connection)
-
-
-def endpoint_connection(config: dict[str, Any], plan_entry: dict[str, Any],
-                        get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`)."""
-    from pipeline.deliver.tasks import endpoint_connection as named_connection  # lazy: not at DAG parse
-
-    return named_connection(Path(config["recipients"]), plan_entry, get_connection)
 
 
 def aldis_recipient_of(path: str) -> str:

@@ -18,12 +18,11 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import resolve_run
+from pipeline.config import FlowConfig, deployed, setting, switch
 from pipeline.csvio import render_csv
 from pipeline.decide.approval import ApprovalRefused, four_eyes
 from pipeline.decide.audit_sample import audit_sample
@@ -31,8 +30,8 @@ from pipeline.decide.claims import ClaimResult, Reference, decide_supplier
 from pipeline.decide.claims_policy import Rate, load_claims_policy
 from pipeline.decide.payouts import SupplierPayout, eur, payout_digest, payouts
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
-from pipeline.deliver.tasks import deliver_planned
-from pipeline.deliver.tasks import endpoint_connection as named_connection
+from pipeline.deliver.tasks import deliver_planned as deliver_planned  # the DAG's delivery task bodies
+from pipeline.deliver.tasks import endpoint_connection as endpoint_connection
 from pipeline.errors import ConfigError, EikisError, SourceError
 from pipeline.inbox import private_root
 from pipeline.logs import get_logger
@@ -61,51 +60,8 @@ class WindowClosed(EikisError):
     """A claims run for P after its recalculation window (`claim_window_months`)."""
 
 
-@dataclass(frozen=True)
-class ClaimsConfig:
-    """Everything a claims run needs; JSON-able so the DAG can pass it between tasks."""
-
-    period: str
-    claims: str
-    published: str
-    outbox: str
-    policy: str
-    db_url: str
-    workdir: str
-    aldis: str | None = None
-    as_of: str | None = None
-    recipients: str | None = None
-    approvers: tuple[str, ...] = ()        # Airflow user ids who may approve a payout (EIKIS_CLAIMS_APPROVERS)
-    approval_hours: int = DEFAULT_APPROVAL_HOURS  # how long an approval request waits (EIKIS_CLAIMS_APPROVAL_HOURS)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def of(cls, config: ClaimsConfig | dict[str, Any]) -> ClaimsConfig:
-        return config if isinstance(config, ClaimsConfig) else cls(**config)
-
-
-RUN_PARAMS = ("period", "as_of")  # all a trigger may set; the rest is the deployment's (`Deployment`)
-
-
-def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """The DAG run's config: the month and `as_of` from the trigger, every path, the store and the recipients
-    from the deployment (`pipeline.config.resolve_run`), the approvers and the approval's time limit from
-    `EIKIS_CLAIMS_APPROVERS` and `EIKIS_CLAIMS_APPROVAL_HOURS`."""
-    env = os.environ if environ is None else environ
-    request = resolve_run(params, RUN_PARAMS, None, env)
-    where, as_of = request.deployment, request.switches.get("as_of") or None
-    if as_of is not None:
-        parse_month(str(as_of))
-    return ClaimsConfig(
-        period=request.period, claims=where.claims, published=where.outbox, aldis=where.aldis_outbox,
-        outbox=where.claims_outbox, policy=where.policy, db_url=where.db_url, workdir=where.workdir,
-        as_of=as_of, recipients=where.claims_recipients,
-        approvers=tuple(sorted({user.strip() for user in env.get("EIKIS_CLAIMS_APPROVERS", "").split(",")
-                                if user.strip()})),
-        approval_hours=_approval_hours(env.get("EIKIS_CLAIMS_APPROVAL_HOURS")),
-    ).to_dict()
+def _approvers(text: str | None) -> tuple[str, ...]:
+    return tuple(sorted({user.strip() for user in (text or "").split(",") if user.strip()}))
 
 
 def _approval_hours(text: str | None) -> int:
@@ -116,16 +72,43 @@ def _approval_hours(text: str | None) -> int:
     return int(text)
 
 
-def assigned_users(config: ClaimsConfig | dict[str, Any]) -> list[dict[str, str]] | None:
+def _as_of(month: Any) -> str | None:
+    if month:
+        parse_month(str(month))
+    return month or None
+
+
+@dataclass(frozen=True)
+class ClaimsConfig(FlowConfig):
+    """Everything a claims run needs: the month and `as_of` from the trigger, every path, the store and the
+    recipients from the deployment, the approvers and the approval's time limit from `EIKIS_CLAIMS_APPROVERS` and
+    `EIKIS_CLAIMS_APPROVAL_HOURS`."""
+
+    period: str
+    claims: str = deployed()
+    published: str = deployed("outbox")
+    outbox: str = deployed("claims_outbox")
+    policy: str = deployed()
+    db_url: str = deployed()
+    workdir: str = deployed()
+    aldis: str | None = deployed("aldis_outbox", default=None)
+    as_of: str | None = switch(_as_of, default=None)
+    recipients: str | None = deployed("claims_recipients", default=None)
+    # Airflow user ids who may approve a payout, and how long an approval request waits
+    approvers: tuple[str, ...] = setting("EIKIS_CLAIMS_APPROVERS", _approvers, default=())
+    approval_hours: int = setting("EIKIS_CLAIMS_APPROVAL_HOURS", _approval_hours, default=DEFAULT_APPROVAL_HOURS)
+
+
+def assigned_users(cfg: ClaimsConfig) -> list[dict[str, str]] | None:
     """The HITL request's `assigned_users`: the configured approvers (None: any user the DAG's permissions allow;
     the four-eyes rule of `approve_reviewed` holds either way)."""
-    approvers = ClaimsConfig.of(config).approvers
+    approvers = cfg.approvers
     return [{"id": user, "name": user} for user in approvers] or None
 
 
-def response_timeout(config: ClaimsConfig | dict[str, Any]) -> dt.timedelta:
+def response_timeout(cfg: ClaimsConfig) -> dt.timedelta:
     """How long the approval request waits; unanswered, the approval fails and nothing is recorded or sent."""
-    return dt.timedelta(hours=ClaimsConfig.of(config).approval_hours)
+    return dt.timedelta(hours=cfg.approval_hours)
 
 
 def approval_body(summary: dict[str, Any]) -> str:
@@ -180,10 +163,9 @@ def _decide_all(config: ClaimsConfig, claims: dict[str, SupplierClaims],
     return results, manifests
 
 
-def check(config: ClaimsConfig | dict[str, Any]) -> dict[str, Any]:
+def check(cfg: ClaimsConfig) -> dict[str, Any]:
     """Step 1: decide every claim and publish `<outbox>/<P>/`; the ledger is only read. Returns the summary, with
     the run id and the payout digest an approval must name (kept in the store too, outside the outbox)."""
-    cfg = ClaimsConfig.of(config)
     with period_lock(cfg.period, Path(cfg.outbox)):
         return _check_locked(cfg)
 
@@ -249,7 +231,7 @@ def payout_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def approve(config: ClaimsConfig | dict[str, Any], run_id: str, digest: str, *, approved_by: str,
+def approve(cfg: ClaimsConfig, run_id: str, digest: str, *, approved_by: str,
             triggered_by: str | None = None) -> dict[str, Any]:
     """Step 2: record in the ledger exactly the payout a person approved: the check's `run_id` and the payout
     `digest` that check returned (the DAG passes both from the check's XCom; the CLI takes them from the preview),
@@ -260,18 +242,16 @@ def approve(config: ClaimsConfig | dict[str, Any], run_id: str, digest: str, *, 
     `payout.csv` is exactly those rows. Anything else (the run's outbox edited with its manifest, the ledger moved)
     is refused in one line and nothing is recorded.
     """
-    cfg = ClaimsConfig.of(config)
     with period_lock(cfg.period, Path(cfg.outbox)):  # no check may publish while a payout is recorded
         return _approve_locked(cfg, run_id, digest, approved_by, triggered_by)
 
 
-def approve_reviewed(config: ClaimsConfig | dict[str, Any], summary: dict[str, Any], response: dict[str, Any],
+def approve_reviewed(cfg: ClaimsConfig, summary: dict[str, Any], response: dict[str, Any],
                      triggered_by: str | None) -> dict[str, Any]:
     """The DAG's record step: four eyes first (`four_eyes`), then `approve` the run and digest the check returned.
 
     `response` is the approval task's result (Airflow's HITL response: `chosen_options`, `responded_by_user`);
     `triggered_by` the DAG run's triggering user."""
-    cfg = ClaimsConfig.of(config)
     if response.get("chosen_options") != ["Approve"]:
         raise ApprovalRefused(f"run {summary['run_id']} of {cfg.period} was not approved; nothing was recorded")
     approver = four_eyes(cfg.approvers, response.get("responded_by_user"), triggered_by)
@@ -320,28 +300,13 @@ def claims_recipient_of(path: str) -> str:
     return "/".join(parts[:2]) if len(parts) > 2 else PAYOUT_RECIPIENT
 
 
-def plan_delivery(config: ClaimsConfig | dict[str, Any]) -> list[dict[str, Any]]:
+def plan_delivery(cfg: ClaimsConfig) -> list[dict[str, Any]]:
     """One plan per recipient of the claims manifest; none without a recipients file."""
-    cfg = ClaimsConfig.of(config)
     if not cfg.recipients:
         return []
     recipients = RecipientsConfig.load(Path(cfg.recipients))
     plans = plan_deliveries(Path(cfg.outbox), cfg.period, recipients, recipient_of=claims_recipient_of)
     return [plan.to_dict() for plan in plans]
-
-
-def deliver_one(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any],
-                connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Task body: one recipient's verified, atomic SFTP delivery (`pipeline.deliver.tasks`, shared by every flow)."""
-    cfg = ClaimsConfig.of(config)
-    return deliver_planned(Path(cfg.recipients) if cfg.recipients else None, Path(cfg.outbox), cfg.period, plan,
-                           connection)
-
-
-def endpoint_connection(config: ClaimsConfig | dict[str, Any], plan: dict[str, Any],
-                        get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`)."""
-    return named_connection(Path(ClaimsConfig.of(config).recipients), plan, get_connection)
 
 
 def run_claims(config: ClaimsConfig, *, approve_run: tuple[str, str] | None = None) -> dict[str, Any]:

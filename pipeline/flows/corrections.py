@@ -10,17 +10,16 @@ The CLI (`eikis corrections`) and the DAG `eikis_corrections` (daily, or on dema
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import Deployment, WorkLayout, run_params
+from pipeline.config import Deployment, FlowConfig, WorkLayout, deployed, run_params
 from pipeline.decide.corrections import decide_changes
 from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries
 from pipeline.deliver.tasks import deliver_planned
-from pipeline.deliver.tasks import endpoint_connection as named_connection
-from pipeline.errors import ConfigError, EikisError
+from pipeline.deliver.tasks import endpoint_connection as endpoint_connection  # a task body of the DAG
+from pipeline.errors import EikisError
 from pipeline.handoff import DecisionSummary
 from pipeline.logs import get_logger
 from pipeline.period import parse_month
@@ -36,28 +35,21 @@ log = get_logger("corrections")
 
 
 @dataclass(frozen=True)
-class CorrectionsConfig:
-    """Where one corrections run of P reads and writes (strings, so it travels as an XCom)."""
+class CorrectionsConfig(FlowConfig):
+    """Where one corrections run of P reads and writes (the deployment's EIKIS_DB_URL, EIKIS_OUTBOX for the
+    published files and their correction sets, EIKIS_WORKDIR, EIKIS_RECIPIENTS, EIKIS_ALDIS_OUTBOX)."""
 
     period: str
-    db_url: str
-    published: str           # the §10 outbox root
-    outbox: str              # corrections go to <outbox>/<P>/corrections/<NN>/
-    workdir: str             # the month's decision records (<workdir>/<P>/decisions/)
-    aldis: str | None = None
-    recipients: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def of(cls, config: CorrectionsConfig | dict[str, Any]) -> CorrectionsConfig:
-        return config if isinstance(config, CorrectionsConfig) else cls(**config)
+    db_url: str = deployed()
+    published: str = deployed("outbox")  # the §10 outbox root
+    outbox: str = deployed()             # corrections go to <outbox>/<P>/corrections/<NN>/
+    workdir: str = deployed()            # the month's decision records (<workdir>/<P>/decisions/)
+    aldis: str | None = deployed("aldis_outbox", default=None)
+    recipients: str | None = deployed(default=None)
 
 
-def publish_corrections(config: CorrectionsConfig | dict[str, Any]) -> dict[str, Any]:
+def publish_corrections(cfg: CorrectionsConfig) -> dict[str, Any]:
     """Publish P's next correction set; `{"period", "set": None}` when nothing new was confirmed."""
-    cfg = CorrectionsConfig.of(config)
     parse_month(cfg.period)
     with period_lock(cfg.period, Path(cfg.outbox)):
         original = open_outbox(Path(cfg.published), cfg.period)
@@ -93,10 +85,9 @@ def set_period(period: str, name: str) -> str:
     return f"{period}/corrections/{name}"
 
 
-def plan_delivery(config: CorrectionsConfig | dict[str, Any]) -> list[dict[str, Any]]:
+def plan_delivery(cfg: CorrectionsConfig) -> list[dict[str, Any]]:
     """One plan per recipient of every published set of P (delivery skips files already there, so a set whose
     delivery failed before is completed and a delivered one costs a checksum); none without a recipients file."""
-    cfg = CorrectionsConfig.of(config)
     if not cfg.recipients:
         return []
     recipients = RecipientsConfig.load(Path(cfg.recipients))
@@ -105,40 +96,19 @@ def plan_delivery(config: CorrectionsConfig | dict[str, Any]) -> list[dict[str, 
             for plan in plan_deliveries(Path(cfg.outbox), set_period(cfg.period, item.name), recipients)]
 
 
-def deliver_one(config: CorrectionsConfig | dict[str, Any], plan: dict[str, Any],
+def deliver_one(cfg: CorrectionsConfig, plan: dict[str, Any],
                 connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One recipient's set over SFTP: the verified, atomic delivery every flow shares (`deliver.tasks`)."""
-    cfg = CorrectionsConfig.of(config)
-    return deliver_planned(Path(cfg.recipients) if cfg.recipients else None, Path(cfg.outbox), plan["set_period"],
+    return deliver_planned(replace(cfg, period=plan["set_period"]),
                            {k: v for k, v in plan.items() if k != "set_period"}, connection)
 
 
-def endpoint_connection(config: CorrectionsConfig | dict[str, Any], plan: dict[str, Any],
-                        get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`deliver.tasks`)."""
-    return named_connection(Path(str(CorrectionsConfig.of(config).recipients)), plan, get_connection)
-
-
-RUN_PARAMS = ("period",)  # all a trigger may set; the store, the folders and the recipients are the deployment's
-
-
-def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def resolve_config(params: dict[str, Any], environ: dict[str, str] | None = None) -> list[CorrectionsConfig]:
     """The DAG's runs: the `period` param (on demand), else every month a confirmed appeal decision covers that
-    has a published outbox (the daily run). A config key the DAG does not declare is refused; the store, the
-    folders and the recipients come from the deployment (`pipeline.config.Deployment`: EIKIS_DB_URL, EIKIS_OUTBOX
-    for the published files and their correction sets, EIKIS_WORKDIR, EIKIS_RECIPIENTS, EIKIS_ALDIS_OUTBOX)."""
-    run = run_params(params, RUN_PARAMS)
+    has a published outbox (the daily run)."""
+    run_params(params, CorrectionsConfig.trigger_params())  # an undeclared key is refused before the store is read
     where = Deployment.from_env(environ)
-    if run.get("period"):
-        period = str(run["period"])
-        try:
-            parse_month(period)
-        except ValueError:
-            raise ConfigError(f"`period` must be a real YYYY-MM month (got {period[:20]!r})") from None
-        periods = [period]
-    else:
-        periods = [month for month in appeals.confirmed_months(connect(where.db_url))
-                   if (Path(where.outbox) / month / "manifest.json").is_file()]
-    return [CorrectionsConfig(period=period, db_url=where.db_url, published=where.outbox, outbox=where.outbox,
-                              workdir=where.workdir, aldis=where.aldis_outbox or None,
-                              recipients=where.recipients or None).to_dict() for period in periods]
+    months = [params["period"]] if params.get("period") else [
+        month for month in appeals.confirmed_months(connect(where.db_url))
+        if (Path(where.outbox) / month / "manifest.json").is_file()]
+    return [CorrectionsConfig.resolve({**params, "period": month}, None, environ) for month in months]

@@ -20,13 +20,15 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipeline.catalog import SOURCE_ORDER, SOURCES_WITHOUT_ADDRESSES
-from pipeline.config import Settings, WorkLayout, private_files, resolve_run
+from pipeline.config import FlowConfig, Settings, WorkLayout, deployed, private_files, switch
+from pipeline.deliver.tasks import deliver_planned
+from pipeline.deliver.tasks import endpoint_connection as endpoint_connection  # a task body of the DAG
 from pipeline.errors import SourceError
 from pipeline.handoff import DecisionSummary, PublishedOutbox, RunResult, SourceSummary
 from pipeline.inbox import listing
@@ -40,51 +42,30 @@ STAGES = ("ingest", "decide", "publish", "deliver", "record")
 RIGA = ZoneInfo("Europe/Riga")
 
 
-@dataclass(frozen=True)
-class RunConfig:
-    """Where one month's run reads and writes (all strings, so it travels as an XCom)."""
-
-    period: str
-    inbox: str
-    workdir: str
-    outbox: str = ""      # publish and later
-    policy: str = ""      # decide
-    db_url: str | None = None
-    recipients: str | None = None
-    accept_anomaly: str | None = None  # a reason to publish past the anomaly gate (stored)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def of(cls, config: RunConfig | dict[str, Any]) -> RunConfig:
-        """A config as given by the CLI (this class) or by a DAG task (its dict; keys another flow adds, such as
-        ALDIS's `traders`, are ignored)."""
-        if isinstance(config, RunConfig):
-            return config
-        known = {item.name for item in fields(cls)}
-        return cls(**{key: value for key, value in config.items() if key in known})
-
-
 def period_of_interval(start: dt.datetime) -> str:
     """The consumption month a data interval covers: the month of its start, in Latvian time."""
     local = start.astimezone(RIGA) if start.tzinfo else start
     return f"{local.year:04d}-{local.month:02d}"
 
 
-RUN_PARAMS = ("period", "accept_anomaly")  # all a trigger may set; the rest is the deployment's (`Deployment`)
+@dataclass(frozen=True)
+class RunConfig(FlowConfig):
+    """Where one month's run reads and writes: the month (the `period` param, else the data interval's) and
+    `accept_anomaly` from the trigger, every path and the store from the deployment."""
 
+    period: str
+    inbox: str = deployed()
+    workdir: str = deployed()
+    outbox: str = deployed(default="")      # publish and later
+    policy: str = deployed(default="")      # decide
+    db_url: str | None = deployed(default=None)
+    recipients: str | None = deployed(default=None)
+    # a reason to publish past the anomaly gate (stored)
+    accept_anomaly: str | None = switch(lambda reason: str(reason or "").strip() or None, default=None)
 
-def resolve_config(params: dict[str, Any], data_interval_start: dt.datetime | None,
-                   environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """The DAG run's config: the month (the `period` param, else the data interval's) and `accept_anomaly` from
-    the trigger, every path and the store from the deployment (`pipeline.config.resolve_run`)."""
-    request = resolve_run(params, RUN_PARAMS, period_of_interval(data_interval_start) if data_interval_start else None,
-                          environ)
-    where = request.deployment
-    return RunConfig(period=request.period, inbox=where.inbox, outbox=where.outbox, workdir=where.workdir,
-                     policy=where.policy, db_url=where.db_url, recipients=where.recipients,
-                     accept_anomaly=str(request.switches.get("accept_anomaly") or "").strip() or None).to_dict()
+    @staticmethod
+    def period_of(logical_date: dt.datetime | None) -> str | None:
+        return period_of_interval(logical_date) if logical_date else None
 
 
 @contextmanager
@@ -110,18 +91,17 @@ def release_memory() -> None:
 
 
 # ---------------------------------------------------------------- ingest
-def inbox_missing(config: RunConfig | dict[str, Any]) -> list[str]:
+def inbox_missing(run: RunConfig) -> list[str]:
     """Required sources with no file yet for P (the DAG's sensor waits until this is empty). An inbox of the wrong
     shape (a link, a folder named like a file, a subfolder) is not "not yet delivered": its one-line error is
     raised at once instead of being waited on."""
     from pipeline.ingest import SOURCES  # lazy: not at DAG parse
 
-    run = RunConfig.of(config)
     return [spec.name for spec in SOURCES.values()
             if spec.required and not listing(Path(run.inbox), run.period, spec.folder, spec.suffix)]
 
 
-def inbox_ready(config: RunConfig | dict[str, Any], scheduled: bool) -> bool:
+def inbox_ready(run: RunConfig, scheduled: bool) -> bool:
     """The `wait_for_inbox` sensor's answer: True when every source of P is in, False to keep waiting.
 
     Only a scheduled run waits, and only once the inbox for P has begun to fill (`<inbox>/<P>/` exists). A
@@ -129,7 +109,6 @@ def inbox_ready(config: RunConfig | dict[str, Any], scheduled: bool) -> bool:
     and a manual run with a source missing fail at once with one line instead: with `max_active_runs=1` a run
     that waits days blocks every manual run behind it.
     """
-    run = RunConfig.of(config)
     missing = inbox_missing(run)
     if not missing:
         return True
@@ -145,10 +124,9 @@ def inbox_ready(config: RunConfig | dict[str, Any], scheduled: bool) -> bool:
     return False
 
 
-def ingest(config: RunConfig | dict[str, Any], source: str, settings: Settings | None = None) -> SourceSummary:
+def ingest(run: RunConfig, source: str, settings: Settings | None = None) -> SourceSummary:
     """Stage one source of P and run its data-quality suite (quarantine tolerance from the policy, if the config
     names one); ARIS must be ingested before the others. Parallel ingests of one run share P's lock."""
-    run = RunConfig.of(config)
     with _period_lock(run, run.workdir, shared=True):
         return _ingest(run, source, settings or Settings.from_env())
 
@@ -181,7 +159,7 @@ def cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = None,
+def ingest_all(run: RunConfig, settings: Settings | None = None,
                on_start: Callable[[str, int], None] | None = None,
                on_finish: Callable[[Finished], None] | None = None) -> dict[str, SourceSummary]:
     """Every source of P with the DAG's per-source function (`ingest`'s body), `settings.workers` sources at a
@@ -190,7 +168,6 @@ def ingest_all(config: RunConfig | dict[str, Any], settings: Settings | None = N
     chunks are parsed `settings.workers` at a time too (`pipeline.sources.base`). The first failure starts no
     further source and is raised as the source raised it. `on_start(source, pid)` (pid: the run's process, whose
     tree ingests the source) and `on_finish(finished)` report progress (the benchmark prints them)."""
-    run = RunConfig.of(config)
     with _period_lock(run, run.workdir, shared=True):
         return _ingest_all(run, settings or Settings.from_env(), on_start, on_finish)
 
@@ -290,10 +267,9 @@ def _rewrite_data_docs_index(run: RunConfig, settings: Settings) -> None:
 
 
 # ---------------------------------------------------------------- decide
-def decide(config: RunConfig | dict[str, Any], settings: Settings | None = None) -> DecisionSummary:
+def decide(run: RunConfig, settings: Settings | None = None) -> DecisionSummary:
     """The §9 decision for P with the policy version in force; hands publish everything it needs (the policy
     digest and the anomaly tolerance included, so publish never loads the policy)."""
-    run = RunConfig.of(config)
     with _period_lock(run, run.workdir):
         return _decide(run, settings or Settings.from_env())
 
@@ -316,15 +292,13 @@ def _decide(run: RunConfig, settings: Settings) -> DecisionSummary:
 
 
 # ---------------------------------------------------------------- publish
-def publish(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict[str, Any],
+def publish(run: RunConfig, decided: DecisionSummary,
             gated: list[str] | None = None) -> PublishedOutbox:
     """The month-over-month anomaly gate (with a store), then every recipient file, the manifest and the report,
     built aside and published with one rename; a failure removes the build folder: nothing is published.
 
     `gated` is what the DAG's `check_anomalies` task returned (`anomaly_gate`: the anomalies its reason accepted):
     that task has run the gate, so publish does not run it a second time. Without it, publish runs the gate."""
-    run = RunConfig.of(config)
-    decided = decision if isinstance(decision, DecisionSummary) else DecisionSummary.from_dict(decision)
     with _period_lock(run, run.workdir, run.outbox):
         return _publish(run, decided, run.accept_anomaly, gated)
 
@@ -373,14 +347,12 @@ def _publish_and_record(run: RunConfig, build: Path, run_id: str) -> tuple[Path,
     return published, pending.loaded
 
 
-def anomaly_gate(config: RunConfig | dict[str, Any], decision: DecisionSummary | dict[str, Any]) -> list[str]:
+def anomaly_gate(run: RunConfig, decided: DecisionSummary) -> list[str]:
     """The DAG's `check_anomalies` task: the gate `publish` would run, as a task of its own so that a month unlike
     the previous one is a visible failed task whose log ends with the reason. Returns the accepted anomalies, which
     the DAG hands to `publish` so that the gate runs once."""
     from pipeline.publish.manifest import derive_run_id  # lazy: not at DAG parse
 
-    run = RunConfig.of(config)
-    decided = decision if isinstance(decision, DecisionSummary) else DecisionSummary.from_dict(decision)
     if not run.db_url:
         return []
     run_id = derive_run_id(run.period, decided.input_sha256, decided.policy_digest)
@@ -414,13 +386,12 @@ def check_anomalies(run: RunConfig, decision: DecisionSummary, run_id: str,
 
 
 # ---------------------------------------------------------------- deliver
-def plan_delivery(config: RunConfig | dict[str, Any]) -> list[dict[str, Any]]:
+def plan_delivery(run: RunConfig) -> list[dict[str, Any]]:
     """One delivery plan per recipient of the published outbox, each with the company's or municipality's name
     (`name`, a label for the DAG's mapped task); none when no recipients file is configured."""
     from pipeline.deliver.sftp import RecipientsConfig, plan_deliveries  # lazy: not at DAG parse
     from pipeline.publish.recipients import recipient_names
 
-    run = RunConfig.of(config)
     if not run.recipients:
         return []
     recipients = RecipientsConfig.load(Path(run.recipients))
@@ -429,33 +400,13 @@ def plan_delivery(config: RunConfig | dict[str, Any]) -> list[dict[str, Any]]:
             for plan in plan_deliveries(Path(run.outbox), run.period, recipients)]
 
 
-def endpoint_connection(config: RunConfig | dict[str, Any], plan: dict[str, Any],
-                        get_connection: Callable[[str], Any]) -> dict[str, Any] | None:
-    """The Airflow connection a plan's endpoint names, or None (`pipeline.deliver.tasks`, shared by every flow)."""
-    from pipeline.deliver.tasks import endpoint_connection as named_connection  # lazy: not at DAG parse
-
-    return named_connection(Path(RunConfig.of(config).recipients), plan, get_connection)
-
-
-def deliver(config: RunConfig | dict[str, Any], plan: dict[str, Any],
-            connection: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Deliver one recipient of P's outbox (`pipeline.deliver.tasks`, shared by every flow)."""
-    from pipeline.deliver.tasks import deliver_planned  # lazy: not at DAG parse
-
-    run = RunConfig.of(config)
-    return deliver_planned(Path(run.recipients) if run.recipients else None, Path(run.outbox), run.period, plan,
-                           connection)
-
-
 # ---------------------------------------------------------------- record
-def record(config: RunConfig | dict[str, Any], published: PublishedOutbox | dict[str, Any],
+def record(run: RunConfig, outbox: PublishedOutbox,
            deliveries: list[list[dict[str, Any]]] | None = None) -> dict[str, int]:
     """Record P's deliveries (if any) in the store; P's decisions and files were recorded with the publication
     (`publish`), or are recorded here when the outbox was published without a store."""
     from pipeline.store.db import record_deliveries, record_period  # lazy: not at DAG parse
 
-    run = RunConfig.of(config)
-    outbox = published if isinstance(published, PublishedOutbox) else PublishedOutbox.from_dict(published)
     with timed(log, "record"):
         loaded = dict(outbox.recorded) if outbox.recorded is not None else record_period(
             run.db_url, run.period, Path(run.workdir), Path(run.outbox), outbox.run_id)
@@ -466,16 +417,14 @@ def record(config: RunConfig | dict[str, Any], published: PublishedOutbox | dict
     return loaded
 
 
-def record_deliveries(config: RunConfig | dict[str, Any], published: PublishedOutbox | dict[str, Any] | None,
+def record_deliveries(run: RunConfig, outbox: PublishedOutbox | None,
                       deliveries: list[list[dict[str, Any]]]) -> int:
     """Record the deliveries of a month `record` has already stored (each recipient's rows; a failed or skipped
     delivery has none; nothing when nothing was published). Returns how many rows were written."""
     from pipeline.store.db import record_deliveries as store_deliveries  # lazy: not at DAG parse
 
-    if published is None:
+    if outbox is None:
         return 0
-    run = RunConfig.of(config)
-    outbox = published if isinstance(published, PublishedOutbox) else PublishedOutbox.from_dict(published)
     rows = [row for group in deliveries for row in (group or [])]
     if rows:
         store_deliveries(run.db_url, run.period, outbox.run_id, rows)
@@ -497,7 +446,7 @@ def run_month(period: str, inbox: Path, outbox: Path, policy: Path, workdir: Pat
         decision = _decide(config, settings)
         release_memory()
         published = _publish(config, decision, accept_anomaly)  # with a store: P recorded with its publication,
-        deliveries = [deliver(config, plan) for plan in plan_delivery(config)]  # so before any delivery
+        deliveries = [deliver_planned(config, plan) for plan in plan_delivery(config)]  # so before any delivery
         result = RunResult(summaries, decision, published)
         if db_url:
             result.recorded = record(config, published, deliveries)

@@ -30,11 +30,12 @@ import re
 import shutil
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
-from pipeline.config import make_private, resolve_run
+from pipeline.config import FlowConfig, deployed, make_private
 from pipeline.errors import EikisError
 from pipeline.logs import get_logger
 from pipeline.period import format_month, parse_month
@@ -347,38 +348,43 @@ def hold_command(url: str, case_ref: str, *, release: bool, username: str) -> in
     return 0
 
 
-# Airflow task bodies (JSON in, JSON out): `dags/eikis_retention.py` only wires these.
+# Airflow task bodies (a config in, JSON out): `dags/eikis_retention.py` only wires these.
 
-RUN_PARAMS = ("as_of",)  # all a trigger may set; the store, the workdir and the copies are the deployment's
+@dataclass(frozen=True)
+class RetentionConfig(FlowConfig):
+    """The month retention counts from (the `as_of` param, else the run date's month, UTC) and the store, the
+    workdir and the copies' roots (the deployment's)."""
+
+    PERIOD_KEY = "as_of"
+    as_of: str
+    db_url: str = deployed()
+    workdir: str = deployed()
+    inbox: str = deployed()
+    claims: str = deployed()
+    aldis_outbox: str = deployed()
+
+    @staticmethod
+    def period_of(logical_date: dt.datetime | None) -> str | None:
+        when = logical_date or dt.datetime.now(dt.UTC)
+        return f"{when.year:04d}-{when.month:02d}"
 
 
-def resolve_config(params: dict[str, object], run_date: dt.datetime | None,
-                   environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The store, the workdir (the deployment's) and the month retention counts from (the `as_of` param, else the
-    run date's month, UTC)."""
-    when = run_date or dt.datetime.now(dt.UTC)
-    request = resolve_run(params, RUN_PARAMS, f"{when.year:04d}-{when.month:02d}", environ, period_key="as_of")
-    where = request.deployment
-    return {"db_url": where.db_url, "workdir": where.workdir, "as_of": request.period,
-            "inbox": where.inbox, "claims": where.claims, "aldis_outbox": where.aldis_outbox}
+def _copies_of(config: RetentionConfig) -> dict[str, Path]:
+    return {kind: Path(getattr(config, kind)) for kind in COPY_KINDS if getattr(config, kind)}
 
 
-def _copies_of(config: dict[str, str]) -> dict[str, Path]:
-    return {kind: Path(config[kind]) for kind in COPY_KINDS if config.get(kind)}
-
-
-def apply_task(config: dict[str, str]) -> dict[str, object]:
+def apply_task(config: RetentionConfig) -> dict[str, object]:
     """A deployment's first run may come before any month was run: its workdir (where the default store lives)
     is then created owner-only, and there is nothing to delete yet."""
-    make_private(Path(config["workdir"]))
-    deleted = apply_retention(config["db_url"], Path(config["workdir"]), config["as_of"], _copies_of(config))
-    return {"as_of": config["as_of"], "deleted": [vars(item) for item in deleted]}
+    make_private(Path(config.workdir))
+    deleted = apply_retention(config.db_url, Path(config.workdir), config.as_of, _copies_of(config))
+    return {"as_of": config.as_of, "deleted": [vars(item) for item in deleted]}
 
 
-def verify_task(config: dict[str, str]) -> dict[str, object]:
+def verify_task(config: RetentionConfig) -> dict[str, object]:
     """Fails the task (so the run is red and alerts) when anything past retention is still there."""
-    left = verify_retention(config["db_url"], Path(config["workdir"]), config["as_of"], _copies_of(config))
+    left = verify_retention(config.db_url, Path(config.workdir), config.as_of, _copies_of(config))
     if left:
         raise EikisError(f"retention left {len(left)} item(s) past 24 months, e.g. {left[0].kind} {left[0].target} "
                          f"of {left[0].month}")
-    return {"as_of": config["as_of"], "left": 0}
+    return {"as_of": config.as_of, "left": 0}

@@ -7,7 +7,7 @@ built aside and renamed into place at once. It holds P's lock shared on the work
 rewrites the staging, cannot start meanwhile; other readers can) and exclusively on the output folder.
 
 The DAG may name variants only as policy files inside one folder the deployment configures
-(`EIKIS_SIMULATION_POLICIES`, default `variants/` beside `EIKIS_POLICY`), never as paths: `resolve_request`.
+(`EIKIS_SIMULATION_POLICIES`, default `variants/` beside `EIKIS_POLICY`), never as paths: `SimulateConfig`.
 As in the monthly flow, the pipeline's heavy imports (pandas, pyarrow) stay inside the functions, so the DAG file
 that imports this module parses fast.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.catalog import CONNECTION_COMMODITIES
-from pipeline.config import WorkLayout, private_files, resolve_run
+from pipeline.config import FlowConfig, WorkLayout, deployed, derived, private_files, switch
 from pipeline.errors import EikisError, PolicyError
 from pipeline.logs import get_logger, timed
 from pipeline.runlock import period_lock
@@ -109,23 +109,14 @@ def _require_staging(layout: Any) -> None:
 
 
 # ---------------------------------------------------------------- the DAG's request
-RUN_PARAMS = ("period", "variants")  # all a trigger may set; the folders are the deployment's
-
-
-def resolve_request(params: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """The DAG's params (`period`, `variants`: policy file names) resolved against the deployment's settings:
-    the workdir, the baseline policy and the output folder from `EIKIS_WORKDIR`, `EIKIS_POLICY` and
-    `EIKIS_SIMULATION_OUT`; each variant file inside `EIKIS_SIMULATION_POLICIES` (default: `variants/` beside the
-    policy), named by its stem. A name with a path in it, or a file that resolves outside the folder (a symbolic
-    link out), is refused."""
-    request = resolve_run(params, RUN_PARAMS, None, environ)
-    where = request.deployment
-    period, policy, folder = request.period, Path(where.policy), Path(where.simulation_policies).resolve()
-    files = request.switches.get("variants") or []
-    if not isinstance(files, list) or not files:
+def _variant_files(resolved: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Each variant named in the `variants` param, as (its stem, its file) inside the simulation policies folder.
+    A name with a path in it, or a file that resolves outside the folder (a symbolic link out), is refused."""
+    names, folder = resolved["variants"], Path(resolved["policies"]).resolve()
+    if not isinstance(names, list | tuple) or not names:
         raise SimulationError("variants must be a non-empty list of policy file names")
     variants = []
-    for name in files:
+    for name in names:
         if not isinstance(name, str) or not POLICY_FILE.fullmatch(name):
             raise SimulationError(f"variant {str(name)[:60]!r} must be a policy file name (NAME.yaml) in the "
                                   "simulation policies folder, not a path")
@@ -133,13 +124,27 @@ def resolve_request(params: dict[str, Any], environ: dict[str, str] | None = Non
         if path.parent != folder or not path.is_file():
             raise PolicyError("no such variant policy in the simulation policies folder", file=folder / name)
         variants.append((path.stem, str(path)))
-    return {"period": period, "workdir": where.workdir, "policy": str(policy), "variants": variants,
-            "out": where.simulation_out}
+    return tuple(variants)
+
+
+@dataclass(frozen=True)
+class SimulateConfig(FlowConfig):
+    """The DAG's request: the month and the variants (policy file names) from the trigger; the workdir, the
+    baseline policy, the output folder and the variants' folder from `EIKIS_WORKDIR`, `EIKIS_POLICY`,
+    `EIKIS_SIMULATION_OUT` and `EIKIS_SIMULATION_POLICIES` (default: `variants/` beside the policy)."""
+
+    period: str
+    workdir: str = deployed()
+    policy: str = deployed()
+    out: str = deployed("simulation_out")
+    policies: str = deployed("simulation_policies")
+    variants: tuple[str, ...] = switch()
+    variant_files: tuple[tuple[str, str], ...] = derived(_variant_files)
 
 
 def simulate_request(params: dict[str, Any], environ: dict[str, str] | None = None) -> dict[str, Any]:
     """The DAG's one task: resolve the params, simulate, return the result (an XCom)."""
-    request = resolve_request(params, environ)
-    result = simulate(request["period"], Path(request["workdir"]), Path(request["policy"]),
-                      [(name, Path(path)) for name, path in request["variants"]], Path(request["out"]))
+    config = SimulateConfig.resolve(params, None, environ)
+    result = simulate(config.period, Path(config.workdir), Path(config.policy),
+                      [(name, Path(path)) for name, path in config.variant_files], Path(config.out))
     return result.to_dict()

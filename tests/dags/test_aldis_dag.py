@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.flows.aldis import RIGA, delivery_time, previous_month, resolve_config
+from pipeline.flows.aldis import RIGA, AldisConfig, delivery_time, previous_month
 from tests.conftest import ROOT, SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.dags.conftest import DAGS
 from tests.sftp_server import PASSWORD, USER, LoopbackSFTPServer
@@ -59,10 +59,10 @@ def test_the_calendar_run_on_the_5th_is_for_the_previous_month_delivered_on_the_
     assert previous_month(dt.datetime(2026, 12, 4, 22, 0, tzinfo=dt.UTC)) == "2026-11"
     assert previous_month(dt.datetime(2027, 1, 5, 0, 0, tzinfo=RIGA)) == "2026-12"
     assert delivery_time("2026-12") == dt.datetime(2027, 1, 7, tzinfo=RIGA)
-    config = resolve_config({}, dt.datetime(2026, 12, 4, 22, 0, tzinfo=dt.UTC), environ={})
-    assert config["period"] == "2026-11" and config["wait_until"] == "2026-12-07T00:00:00+02:00"
-    manual = resolve_config({"period": "2026-11", "wait_for_delivery_day": False}, None, environ={})
-    assert manual["wait_until"] == "2026-11-01T00:00:00+02:00"  # already past: the wait ends at once
+    config = AldisConfig.resolve({}, dt.datetime(2026, 12, 4, 22, 0, tzinfo=dt.UTC), environ={})
+    assert config.period == "2026-11" and config.wait_until == "2026-12-07T00:00:00+02:00"
+    manual = AldisConfig.resolve({"period": "2026-11", "wait_for_delivery_day": False}, None, environ={})
+    assert manual.wait_until == "2026-11-01T00:00:00+02:00"  # already past: the wait ends at once
 
 
 @pytest.mark.slow

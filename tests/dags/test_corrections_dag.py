@@ -39,8 +39,8 @@ def test_publish_then_deliver_daily_in_riga_with_only_a_period_param(dag):
 
 def test_paths_come_from_the_deployment_and_a_period_param_picks_one_month():
     [config] = resolve_config({"period": "2026-11"}, environ=ENV)
-    assert config == {"period": "2026-11", "db_url": "sqlite://", "published": "/o", "outbox": "/o", "workdir": "/w",
-                      "aldis": "/a", "recipients": None}
+    assert config.to_params() == {"period": "2026-11", "db_url": "sqlite://", "published": "/o", "outbox": "/o",
+                                  "workdir": "/w", "aldis": "/a", "recipients": None}
     for conf in ({"period": "2026-11", "outbox": "/tmp/elsewhere"}, {"db_url": "postgresql://someone@x/y"}):
         with pytest.raises(ConfigError, match="undeclared key"):
             resolve_config(conf, environ=ENV)

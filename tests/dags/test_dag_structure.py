@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.flows.monthly import STAGES, period_of_interval, resolve_config
+from pipeline.flows.monthly import STAGES, RunConfig, period_of_interval
 from tests.dags.conftest import DAGS
 
 
@@ -72,9 +72,9 @@ def test_the_dag_file_does_no_heavy_work_at_import():
 
 def test_the_data_interval_start_gives_the_consumption_month_in_latvian_time():
     assert period_of_interval(dt.datetime(2026, 9, 30, 21, 0, tzinfo=dt.UTC)) == "2026-10"
-    config = resolve_config({"period": None}, dt.datetime(2026, 10, 31, 22, 0, tzinfo=dt.UTC),
+    config = RunConfig.resolve({"period": None}, dt.datetime(2026, 10, 31, 22, 0, tzinfo=dt.UTC),
                             environ={"EIKIS_WORKDIR": "/w", "EIKIS_DB_URL": "sqlite:///x"})
-    assert config["period"] == "2026-11" and config["workdir"] == "/w"
-    assert resolve_config({"period": "2025-01"}, None, environ={"EIKIS_DB_URL": "sqlite:///x"})["period"] == "2025-01"
-    assert resolve_config({"period": "2025-01", "accept_anomaly": "  VID re-sent  "}, None,
-                          environ={"EIKIS_DB_URL": "sqlite:///x"})["accept_anomaly"] == "VID re-sent"
+    assert config.period == "2026-11" and config.workdir == "/w"
+    assert RunConfig.resolve({"period": "2025-01"}, None, environ={"EIKIS_DB_URL": "sqlite:///x"}).period == "2025-01"
+    assert RunConfig.resolve({"period": "2025-01", "accept_anomaly": "  VID re-sent  "}, None,
+                          environ={"EIKIS_DB_URL": "sqlite:///x"}).accept_anomaly == "VID re-sent"

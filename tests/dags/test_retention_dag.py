@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from pipeline.flows.retention import resolve_config
+from pipeline.flows.retention import RetentionConfig
 from pipeline.store.db import connect
 from tests.dags.conftest import DAGS
 
@@ -31,17 +31,18 @@ def test_apply_runs_before_verify_monthly_in_riga(dag):
 
 
 def test_config_defaults_to_the_run_month_and_the_environment():
-    config = resolve_config({}, dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC),
+    config = RetentionConfig.resolve({}, dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC),
                             environ={"EIKIS_DB_URL": "sqlite://", "EIKIS_WORKDIR": "/w", "EIKIS_INBOX": "/in"})
-    assert config == {"db_url": "sqlite://", "workdir": "/w", "as_of": "2026-12", "inbox": "/in",
+    assert config.to_params() == {"db_url": "sqlite://", "workdir": "/w", "as_of": "2026-12", "inbox": "/in",
                       "claims": "/opt/eikis/claims", "aldis_outbox": "/opt/eikis/aldis_outbox"}  # the deployment's
-    assert resolve_config({}, None, environ={"EIKIS_WORKDIR": "/w"})["db_url"] == "sqlite:////w/eikis.sqlite"
+    assert RetentionConfig.resolve({}, None, environ={"EIKIS_WORKDIR": "/w"}).db_url == "sqlite:////w/eikis.sqlite"
 
 
 def test_a_first_run_before_any_month_succeeds_with_nothing_to_delete(tmp_path):
     from pipeline.flows.retention import apply_task, verify_task
 
-    config = resolve_config({}, dt.datetime(2026, 12, 2, tzinfo=dt.UTC), environ={"EIKIS_WORKDIR": str(tmp_path / "w")})
+    config = RetentionConfig.resolve({}, dt.datetime(2026, 12, 2, tzinfo=dt.UTC),
+                                     environ={"EIKIS_WORKDIR": str(tmp_path / "w")})
     assert apply_task(config) == {"as_of": "2026-12", "deleted": []}  # before: "unable to open database file"
     assert verify_task(config)["left"] == 0 and (tmp_path / "w").stat().st_mode & 0o777 == 0o700
 

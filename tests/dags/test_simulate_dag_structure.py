@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import EikisError
-from pipeline.flows.simulate import resolve_request
+from pipeline.flows.simulate import SimulateConfig
 from tests.cli import eikis
 from tests.conftest import DEFAULT_POLICY, SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.dags.conftest import DAGS
@@ -54,21 +54,22 @@ def _folder(tmp_path: Path) -> dict[str, str]:
 
 def test_variants_are_file_names_resolved_in_the_configured_folder(tmp_path):
     env = _folder(tmp_path)
-    request = resolve_request({"period": "2026-11", "variants": ["plus.yaml"]}, env)
-    assert request == {"period": "2026-11", "workdir": "/w", "policy": env["EIKIS_POLICY"], "out": "/sim",
-                       "variants": [("plus", str((tmp_path / "policies" / "variants" / "plus.yaml").resolve()))]}
+    request = SimulateConfig.resolve({"period": "2026-11", "variants": ["plus.yaml"]}, None, env)
+    assert (request.period, request.workdir, request.policy, request.out) == ("2026-11", "/w", env["EIKIS_POLICY"],
+                                                                              "/sim")
+    assert request.variant_files == (("plus", str((tmp_path / "policies" / "variants" / "plus.yaml").resolve())),)
 
 
 @pytest.mark.parametrize("name", ["../outside.yaml", "/etc/passwd", "link.yaml", "missing.yaml", "plus", ""])
 def test_a_path_a_link_out_or_a_missing_file_is_refused(tmp_path, name):
     with pytest.raises(EikisError):
-        resolve_request({"period": "2026-11", "variants": [name]}, _folder(tmp_path))
+        SimulateConfig.resolve({"period": "2026-11", "variants": [name]}, None, _folder(tmp_path))
 
 
 def test_the_folder_can_be_configured(tmp_path):
     env = {**_folder(tmp_path), "EIKIS_SIMULATION_POLICIES": str(tmp_path)}
-    request = resolve_request({"period": "2026-11", "variants": ["outside.yaml"]}, env)
-    assert request["variants"] == [("outside", str((tmp_path / "outside.yaml").resolve()))]
+    request = SimulateConfig.resolve({"period": "2026-11", "variants": ["outside.yaml"]}, None, env)
+    assert request.variant_files == (("outside", str((tmp_path / "outside.yaml").resolve())),)
 
 
 @pytest.mark.slow

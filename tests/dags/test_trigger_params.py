@@ -8,37 +8,35 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from pipeline.config import Deployment, check_password_env, resolve_run
+from pipeline.config import Deployment, check_password_env
 from pipeline.errors import ConfigError, EikisError
 from pipeline.flows import aldis, claims, corrections, monthly, retention, simulate
 from tests.dags.harness import airflow_env, dags_test
 
-FLOWS = {"eikis_monthly": monthly, "aldis_protected_users": aldis, "eikis_claims": claims,
-         "eikis_retention": retention, "eikis_simulate": simulate, "eikis_corrections": corrections}
+FLOWS = {"eikis_monthly": monthly.RunConfig, "aldis_protected_users": aldis.AldisConfig,
+         "eikis_claims": claims.ClaimsConfig, "eikis_retention": retention.RetentionConfig,
+         "eikis_corrections": corrections.CorrectionsConfig, "eikis_simulate": simulate.SimulateConfig}
 
 
 @pytest.mark.parametrize("dag_id", sorted(FLOWS))
 def test_each_dag_declares_exactly_its_flows_run_params(dagbag, dag_id):
-    assert set(dagbag.dags[dag_id].params) == set(FLOWS[dag_id].RUN_PARAMS)
+    assert set(dagbag.dags[dag_id].params) == set(FLOWS[dag_id].trigger_params())
 
 
 def test_the_deployment_comes_from_the_environment_only():
     env = {"EIKIS_WORKDIR": "/w", "EIKIS_ALDIS_OUTBOX": "/a", "EIKIS_CLAIMS_RECIPIENTS": "/r.yaml"}
-    request = resolve_run({"period": "2026-11"}, ("period",), None, env)
-    assert request.deployment == Deployment.from_env(env)
-    assert request.deployment.aldis_outbox == "/a" and request.deployment.claims_recipients == "/r.yaml"
-    assert request.deployment.db_url == "sqlite:////w/eikis.sqlite" and request.deployment.inbox == "/opt/eikis/inbox"
+    config = claims.ClaimsConfig.resolve({"period": "2026-11"}, None, env)
+    assert config.aldis == "/a" and config.recipients == "/r.yaml" and config.db_url == "sqlite:////w/eikis.sqlite"
+    assert monthly.RunConfig.resolve({"period": "2026-11"}, None, env).inbox == "/opt/eikis/inbox"
 
 
 @pytest.mark.parametrize("conf", [{"period": "2026-11", "db_url": "postgresql://someone@elsewhere/x"},
                                   {"period": "2026-11", "outbox": "/tmp/elsewhere"},
                                   {"period": "2026-11", "recipients": "/tmp/mine.yaml"}])
 def test_every_flow_refuses_an_undeclared_key(conf):
-    for resolve in (lambda: monthly.resolve_config(conf, None, {}), lambda: aldis.resolve_config(conf, None, {}),
-                    lambda: claims.resolve_config(conf, {}), lambda: simulate.resolve_request(conf, {}),
-                    lambda: retention.resolve_config(conf, None, {})):
+    for flow in FLOWS.values():
         with pytest.raises(ConfigError, match="undeclared key"):
-            resolve()
+            flow.resolve(conf, None, {})
 
 
 def test_a_store_url_with_a_password_is_refused():

@@ -21,7 +21,6 @@ from pipeline.flows.claims import (
     approve_reviewed,
     assigned_users,
     check,
-    resolve_config,
     response_timeout,
 )
 from pipeline.policy import load_policy
@@ -210,7 +209,7 @@ def test_two_checks_against_the_same_ledger_cannot_both_be_approved(month, db_ur
     first = check(config)
     other = _config(month, db_url)
     other_outbox = month["root"] / "outbox2"
-    other = ClaimsConfig(**{**other.to_dict(), "outbox": str(other_outbox)})
+    other = ClaimsConfig(**{**other.to_params(), "outbox": str(other_outbox)})
     (month["claims"] / P / HEAT / "late.csv").write_text(
         CLAIM_HEADER + "\nH-7;2026-02-04T10:00:00;H1;ELECTRICITY_BASE;1;1.000;0.01\n", encoding="utf-8")
     _approve(other, check(other))
@@ -284,7 +283,7 @@ def test_the_generator_makes_a_claims_month_with_every_reason(month, tmp_path):
 
     files = generated(tmp_path / "gen")
     assert files == generated(tmp_path / "gen2")  # deterministic for a seed
-    config = ClaimsConfig(**{**_config(month, f"sqlite:///{tmp_path / 's.sqlite'}").to_dict(),
+    config = ClaimsConfig(**{**_config(month, f"sqlite:///{tmp_path / 's.sqlite'}").to_params(),
                              "claims": str(tmp_path / "gen")})
     summary = check(config)
     assert set(summary["reasons"]) == {"MALFORMED", "NOT_CLAIMABLE", "UNKNOWN_OBJECT", "NOT_ELIGIBLE",
@@ -395,7 +394,7 @@ def test_a_concurrent_preview_of_other_files_into_the_same_outbox_does_not_chang
     db = f"sqlite:///{tmp_path / 's.sqlite'}"
     assert _cli(month, db, "--as-of", "2026-03") == 0
     words = _approval(capsys)
-    other = ClaimsConfig(**{**_config(month, db).to_dict(), "claims": str(tmp_path / "other")})
+    other = ClaimsConfig(**{**_config(month, db).to_params(), "claims": str(tmp_path / "other")})
     folder = tmp_path / "other" / P / TRADER
     folder.mkdir(parents=True)
     (folder / "c.csv").write_text(CLAIM_HEADER + "\nZ1;2026-02-04T10:00:00;E2;ELECTRICITY_BASE;3;300.000;30.00\n",
@@ -449,7 +448,7 @@ def test_an_approval_needs_a_run_that_was_checked_and_its_digest(month, tmp_path
 # Issue 22.4: four eyes. The DAG's record step (`approve_reviewed`) refuses the user who triggered the run.
 
 def test_the_user_who_triggered_the_run_cannot_approve_its_payout(month, db_url):
-    config = ClaimsConfig(**{**_config(month, db_url).to_dict(), "approvers": ("alice", "bob")})
+    config = ClaimsConfig(**{**_config(month, db_url).to_params(), "approvers": ("alice", "bob")})
     summary = check(config)
     approved = {"chosen_options": ["Approve"]}
     refusals = [
@@ -477,13 +476,13 @@ def test_the_user_who_triggered_the_run_cannot_approve_its_payout(month, db_url)
 
 def test_the_approvers_and_the_approval_timeout_come_from_the_deployment(tmp_path):
     env = {"EIKIS_CLAIMS_APPROVERS": " bob, alice ,,bob", "EIKIS_CLAIMS_APPROVAL_HOURS": "48"}
-    config = resolve_config({"period": P}, env)
+    config = ClaimsConfig.resolve({"period": P}, None, env)
     assert assigned_users(config) == [{"id": "alice", "name": "alice"}, {"id": "bob", "name": "bob"}]
     assert response_timeout(config) == dt.timedelta(hours=48)
-    defaults = resolve_config({"period": P}, {})
+    defaults = ClaimsConfig.resolve({"period": P}, None, {})
     assert assigned_users(defaults) is None and response_timeout(defaults) == dt.timedelta(hours=72)
     with pytest.raises(EikisError, match="EIKIS_CLAIMS_APPROVAL_HOURS"):
-        resolve_config({"period": P}, {"EIKIS_CLAIMS_APPROVAL_HOURS": "0"})
+        ClaimsConfig.resolve({"period": P}, None, {"EIKIS_CLAIMS_APPROVAL_HOURS": "0"})
 
 
 def test_a_cli_approval_records_who_ran_it(month, tmp_path, capsys):

@@ -172,7 +172,7 @@ def test_each_set_is_delivered_over_sftp_with_the_monthly_delivery(root, capsys,
             "recipients": [{"match": "*", "endpoint": "loopback", "remote_dir": "/out/{recipient}/{period}"}]}))
         config = flow.CorrectionsConfig(period=SAMPLE_PERIOD, db_url=url(root), published=str(root / "outbox"),
                                         outbox=str(root / "outbox"), workdir=str(root / "work"),
-                                        recipients=str(recipients)).to_dict()
+                                        recipients=str(recipients))
         plans = flow.plan_delivery(config)
         _, rows = published_set(root, "01")
         assert sorted(plan["recipient"] for plan in plans) == sorted({folder for folder, _ in rows})

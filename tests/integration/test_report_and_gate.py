@@ -130,8 +130,8 @@ def test_the_gate_runs_once_a_month_in_the_dag_and_in_eikis_run(store, tmp_path,
     reason = "counting the gate"  # earlier tests may have left a previous month the gate stops at
     shutil.copytree(root / "first" / "work" / SAMPLE_PERIOD, tmp_path / "work" / SAMPLE_PERIOD)
     config = RunConfig(SAMPLE_PERIOD, str(SAMPLE_INBOX), str(tmp_path / "work"), outbox=str(tmp_path / "dag"),
-                       policy=str(DEFAULT_POLICY), db_url=url, accept_anomaly=reason).to_dict()
-    decision = DecisionSummary.load(WorkLayout(tmp_path / "work", SAMPLE_PERIOD)).to_dict()
+                       policy=str(DEFAULT_POLICY), db_url=url, accept_anomaly=reason)
+    decision = DecisionSummary.load(WorkLayout(tmp_path / "work", SAMPLE_PERIOD))
     monthly.publish(config, decision, monthly.anomaly_gate(config, decision))  # the DAG's two tasks, in order
     assert calls == [str(tmp_path / "dag")]
 

@@ -7,12 +7,12 @@ import shutil
 import pytest
 
 from pipeline.errors import SourceError
-from pipeline.flows.monthly import inbox_ready
+from pipeline.flows.monthly import RunConfig, inbox_ready
 from tests.conftest import SAMPLE_INBOX, SAMPLE_PERIOD
 
 
-def config(inbox) -> dict[str, str]:
-    return {"inbox": str(inbox), "period": SAMPLE_PERIOD, "workdir": str(inbox / "work")}
+def config(inbox) -> RunConfig:
+    return RunConfig(period=SAMPLE_PERIOD, inbox=str(inbox), workdir=str(inbox / "work"))
 
 
 def partial_inbox(tmp_path):

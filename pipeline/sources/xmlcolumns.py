@@ -117,7 +117,7 @@ def read_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, dig
 
     A file in the producers' canonical shape is proven valid and read by `xmlcanon` before anything is yielded
     (batches say `reader="canon"`, their lines counted by the same walk); any other file takes the exact engine,
-    libxml2 and xml2arrow together, its lines scanned from the bytes (`row_lines`) before it is parsed."""
+    libxml2 and xml2arrow together, its lines found (`row_lines_of`) before it is parsed."""
     _reject_doctype_in_prolog(path)  # also turns an unreadable file into a SourceError before anything else
     proof = xmlcanon.prove(path, columns.layout, columns.fields, chunk, None if chunk else digest, lines,
                            columns.row_per_child)

@@ -40,13 +40,21 @@ def chunked(path: Path, count: int) -> list[tuple[int, int, str]]:
     return [record for chunk in chunks for record in records(path, chunk)]
 
 
-@pytest.mark.parametrize("engine", ["canon", "exact"])
+@pytest.mark.parametrize("engine", ["canon", "exact", "exact, lines by the lxml locator"])
 def test_chunks_give_exactly_the_records_numbers_and_lines_of_the_whole_file(tmp_path, monkeypatch, engine):
     path = big_extract(tmp_path / "income.xml", 3000)
-    if engine == "exact":
+    if engine != "canon":
         monkeypatch.setattr(xmlcanon, "prove", lambda *args, **kwargs: None)
+    noted = engine.endswith("locator")
+    if noted:  # a comment in every chunk's body: the byte scan cannot give the lines
+        for n in (500, 1500, 2500):
+            path.write_bytes(path.read_bytes().replace(f"<Income><DocumentId>D-{n}<".encode(),
+                                                       f"<!-- a note -->\n<Income><DocumentId>D-{n}<".encode()))
     assert chunked(path, 3) == records(path)
-    assert records(path)[:2] == [(1, 3, "D-0"), (2, 4, "D-1")]  # the declaration and the root come first
+    assert all(xmlcolumns.start_tag_lines(path, "Income", chunk) is None
+               for chunk in plan_chunks(path, vid.LAYOUT, 3)) == noted
+    lines = [(1, 3, "D-0"), (2, 4, "D-1"), (2001, 2003 + 2 * noted, "D-2000")]  # the notes push lines down
+    assert [records(path)[n] for n in (0, 1, 2000)] == lines
 
 
 def test_a_truncated_file_is_not_split_and_still_fails(tmp_path):

@@ -26,7 +26,7 @@ from pipeline.quality.reasons import Reason
 from pipeline.quality.sealing import Sealer
 from pipeline.sources.base import FileTask, StageContext, StageResult
 from pipeline.sources.common import Quarantine
-from pipeline.sources.xmlcolumns import ColumnBatch, ColumnMap, iter_batches
+from pipeline.sources.xmlcolumns import ColumnBatch, ColumnMap, read_columns
 from pipeline.sources.xmlstream import XmlLayout
 
 SOURCE = "pmlp"
@@ -75,13 +75,13 @@ def _parse_file(task: FileTask) -> tuple[int, str | None]:
     records = 0
     task.part.parent.mkdir(parents=True, exist_ok=True)
     with pa.OSFile(str(task.part.with_suffix(".arrow")), "wb") as sink, pa.ipc.new_file(sink, RAW_SCHEMA) as writer:
-        for batch, lines in iter_batches(task.path, COLUMNS, task.chunk, digest, task.batch_rows):
-            writer.write_batch(_raw_batch(task, sealer, batch, lines))
+        for batch in read_columns(task.path, COLUMNS, task.chunk, digest, task.batch_rows, lines=True):
+            writer.write_batch(_raw_batch(task, sealer, batch))
             records += batch.rows
     return records, digest.hexdigest() if digest else None
 
 
-def _raw_batch(task: FileTask, sealer: Sealer, batch: ColumnBatch, lines: np.ndarray) -> pa.RecordBatch:
+def _raw_batch(task: FileTask, sealer: Sealer, batch: ColumnBatch) -> pa.RecordBatch:
     """One batch of records, typed and checked in Arrow; only the keyed hashes and the sealing run per value."""
     c = batch.columns
     valid = personcode.valid_codes(c["PersonCode"])
@@ -97,7 +97,7 @@ def _raw_batch(task: FileTask, sealer: Sealer, batch: ColumnBatch, lines: np.nda
         c["Status"], c["Vital"], c["AddressKind"], c["AddressCode"], c["AddressText"],
         pa.array(np.full(batch.rows, task.label, dtype=object), pa.string()),
         pa.array(np.arange(batch.first, batch.first + batch.rows), pa.int64()),
-        pa.array(lines, pa.int64()),
+        pa.array(batch.lines, pa.int64()),
         reason, detail,
     ], schema=RAW_SCHEMA)
 

@@ -21,8 +21,8 @@ from pipeline.quality.pseudonym import person_key
 from pipeline.quality.reasons import Reason
 from pipeline.sources.base import FileTask, StageContext, StageResult, stage_files
 from pipeline.sources.common import PartWriter, Quarantine
-from pipeline.sources.xmlcolumns import ColumnMap, iter_rows
-from pipeline.sources.xmlstream import XmlLayout
+from pipeline.sources.xmlcolumns import ColumnMap, read_columns
+from pipeline.sources.xmlstream import Chunk, XmlLayout
 
 SOURCE = "sopa"
 LAYOUT = XmlLayout("urn:eikis:sopa:protected:v1", "ProtectedUsersExtract", "ProtectedUser", "sopa_protected_v1.xsd")
@@ -56,12 +56,28 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
+@dataclass
+class _Row:
+    number: int  # the record's whole-file number
+    line: int
+    texts: tuple[str, ...]  # in FIELDS order, "" where absent
+
+
+def _rows(path: Path, chunk: Chunk | None = None, digest: Any | None = None,
+          batch_rows: int = 100_000) -> Iterator[_Row]:
+    """The records one by one, for checks that run per record: the reading is the reader's, in batches."""
+    for batch in read_columns(path, COLUMNS, chunk, digest, batch_rows, lines=True):
+        values = [batch.columns[name].to_pylist() for name in FIELDS]
+        for offset, texts in enumerate(zip(*values, strict=True)):
+            yield _Row(batch.first + offset, int(batch.lines[offset]), texts)
+
+
 def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
     digest = None if task.chunk else hashlib.sha256()
     writer = PartWriter(task.part, SCHEMA, task.batch_rows)
     quarantine = Quarantine(SOURCE)
     records = 0
-    for record in iter_rows(task.path, COLUMNS, task.chunk, digest, task.batch_rows):
+    for record in _rows(task.path, task.chunk, digest, task.batch_rows):
         records += 1
         code, status, decision, valid_from, valid_to, contract, trader, reg_no, address = record.texts
         start, end = _date(valid_from), _date(valid_to)
@@ -111,7 +127,7 @@ class ProtectedUser:
 def read_protected_users(path: Path) -> Iterator[ProtectedUser]:
     """Every ProtectedUser of one extract, streamed through the hardened reader (a DOCTYPE, malformed XML or an
     XSD violation raises SourceError naming the file and line)."""
-    for record in iter_rows(path, COLUMNS):
+    for record in _rows(path):
         code, status, decision, valid_from, valid_to, contract, _, reg_no, _ = (
             value.strip() for value in record.texts)
         yield ProtectedUser(file=path.name, record=record.number, person_code=code, application_status=status,

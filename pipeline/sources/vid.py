@@ -1,7 +1,7 @@
 """VID income (CONTRACTS §4): gross income documents per person, the biggest source (≈25 M records a month).
 
-Records are checked one by one while streaming and written straight to a Parquet part per input file, so memory
-does not grow with the file. Names are read past and never stored. Corrections (one DocumentId submitted again)
+Records are checked a batch at a time as the reader hands them over and written straight to a Parquet part per
+input file. Names are read past and never stored. Corrections (one DocumentId submitted again)
 are kept as they arrive; the decision keeps the latest `SubmittedAt` (pipeline.decide.income), looking only at the
 documents that `vidversions` marked, once staging is done, as having more than one version.
 """
@@ -28,7 +28,7 @@ from pipeline.sources.base import FileTask, StageContext, StageResult, stage_fil
 from pipeline.sources.common import Quarantine
 from pipeline.sources.vidversions import mark_repeated_documents
 from pipeline.sources.xmlcolumns import ColumnMap
-from pipeline.sources.xmlstream import XmlLayout, iter_records
+from pipeline.sources.xmlstream import XmlLayout
 
 SOURCE = "vid"
 LAYOUT = XmlLayout("urn:eikis:vid:income:v1", "IncomeExtract", "Income", "vid_income_v1.xsd")
@@ -48,7 +48,6 @@ SCHEMA = pa.schema(
         ("doc_hash", pa.int64()),           # 64-bit hash of document_id, to find corrections without strings
     ]
 )
-RAW = ("document_id", "person_code", "document_type", "period_start", "period_end", "amount", "submitted_at")
 _AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
 _NEGATIVE = r"^-[0-9]{1,12}(\.[0-9]{1,2})?$"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -150,30 +149,20 @@ def _timestamp(text: str) -> dt.datetime | None:
 
 
 class _Batch:
-    """Raw texts of up to `size` records; checked and typed all at once when flushed."""
+    """Checks and types the records of one file or chunk a batch at a time, writing the good ones to its part.
+    Quarantine rows get their lines afterwards (`xmlcolumns.fill_lines`)."""
 
     def __init__(self, task: FileTask, quarantine: Quarantine) -> None:
         self.task = task
         self.quarantine = quarantine
-        self.rows: list[tuple[str, ...]] = []
-        self.numbers: list[int] | np.ndarray = []
-        self.lines: list[int] | np.ndarray = []
+        self.numbers = np.zeros(0, dtype=np.int64)  # the whole-file number of each record of the batch
         self.signed = True  # some amount starts with "-" (set per batch)
         task.part.parent.mkdir(parents=True, exist_ok=True)
         self.writer = pq.ParquetWriter(task.part, SCHEMA, **PART_FORMAT)
 
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        columns = {name: pa.array(values, type=pa.string())
-                   for name, values in zip(RAW, zip(*self.rows, strict=True), strict=True)}
-        self.check_and_write(columns)
-        self.rows.clear()
-        self.numbers.clear()
-        self.lines.clear()
-
-    def check_and_write(self, columns: dict[str, pa.Array]) -> None:
-        """Check and type one batch of raw texts (`self.numbers`/`self.lines` describe its records)."""
+    def check_and_write(self, columns: dict[str, pa.Array], first: int) -> None:
+        """Check and type one batch of raw texts, its records numbered from `first`."""
+        self.numbers = np.arange(first, first + len(columns["document_id"]), dtype=np.int64)
         self.signed = bool(pc.any(pc.starts_with(columns["amount"], "-")).as_py())  # rare: skip the sign regexes
         if self.signed:
             negative_zero = pc.match_substring_regex(columns["amount"], r"^-0+(\.0{1,2})?$")
@@ -213,7 +202,7 @@ class _Batch:
             reason = RULES[first_failed[index]]
             digits = personcode.normalize(text) or personcode.candidate_digits(text)
             self.quarantine.add(
-                file=self.task.label, record=int(self.numbers[index]), line=int(self.lines[index]), reason=reason,
+                file=self.task.label, record=int(self.numbers[index]), line=0, reason=reason,
                 detail=f"document {_safe_id(document)}: {PROBLEMS[reason]}",
                 person_key=person_key(self.task.secret, digits) if digits else None,
                 marks_review=True)  # income left out: its household goes to REVIEW, or the run counts it unmatched
@@ -240,14 +229,10 @@ class _Batch:
             cents,
             kept(self.submitted),
             pa.repeat(pa.scalar(self.task.label, pa.string()), len(ids)),
-            pa.array(np.asarray(self.numbers, dtype=np.int64)[good]),
+            pa.array(self.numbers[good]),
             pa.array(hash64(c["document_id"])[good]),
         ], schema=SCHEMA)
         self.writer.write_batch(batch)
-
-    def close(self) -> None:
-        self.flush()
-        self.writer.close()
 
 
 RULES = (Reason.INVALID_PERSON_CODE, Reason.MISSING_VALUE, Reason.UNKNOWN_ENUM, Reason.BAD_PERIOD,
@@ -269,12 +254,7 @@ COLUMNS = ColumnMap(LAYOUT, (("document_id", "DocumentId"), ("person_code", "Per
 
 
 def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
-    """Stage one extract (or chunk) through the compiled columnar reader where it is installed, else lxml."""
-    return _parse_columns(task) if xmlcolumns.available() else _parse_records(task)
-
-
-def _parse_columns(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
-    """xml2arrow's string columns go straight to the batch checks; the XSD is checked in C alongside. Lines are
+    """Stage one extract (or chunk): the reader's string columns go straight to the batch checks. Lines are
     looked up after reading, for quarantined records only."""
     digest = None if task.chunk else hashlib.sha256()
     quarantine = Quarantine(SOURCE)
@@ -282,32 +262,9 @@ def _parse_columns(task: FileTask) -> tuple[int, list[dict[str, Any]], str | Non
     records = 0
     for part in xmlcolumns.read_columns(task.path, COLUMNS, task.chunk, digest, task.batch_rows):
         records += part.rows
-        batch.numbers = np.arange(part.first, part.first + part.rows, dtype=np.int64)
-        batch.lines = np.zeros(part.rows, dtype=np.int64)
-        batch.check_and_write(part.columns)
+        batch.check_and_write(part.columns, part.first)
     batch.writer.close()
     xmlcolumns.fill_lines(quarantine.rows, task.path, LAYOUT, task.chunk)
-    return records, quarantine.rows, digest.hexdigest() if digest else None
-
-
-def _parse_records(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
-    """Stream one extract. Per record only the texts are collected (by position: the XSD fixes the order
-    DocumentId, PersonCode, [GivenName], [Surname], then the last five; a record that breaks it fails the whole
-    file); every check and conversion runs per batch in Arrow."""
-    digest = None if task.chunk else hashlib.sha256()
-    quarantine = Quarantine(SOURCE)
-    batch = _Batch(task, quarantine)
-    records = 0
-    size = task.batch_rows
-    for record in iter_records(task.path, LAYOUT, task.chunk, digest):
-        records += 1
-        texts = [child.text or "" for child in record.element]
-        batch.rows.append((texts[0], texts[1], *texts[-5:]))
-        batch.numbers.append(record.number)
-        batch.lines.append(record.line)
-        if len(batch.rows) >= size:
-            batch.flush()
-    batch.close()
     return records, quarantine.rows, digest.hexdigest() if digest else None
 
 

@@ -4,16 +4,13 @@ Each `<Month>` becomes one staged row. A person may have one total per month; wh
 same person (in one file or across files) every copy is quarantined as DUPLICATE_MONTH, because guessing which one
 is right would decide on a number nobody sent.
 
-Files go through the compiled columnar reader (`pipeline.sources.xmlcolumns`) and are checked a batch at a time in
-Arrow and numpy; the lxml walk stays for where that reader is missing or a line could not be scanned exactly. A file
-in the producers' canonical shape (`pipeline.sources.xmlcanon`) is proven valid and read, Month lines included, in
-one compiled pass instead of libxml2, xml2arrow and a line scan (figures: docs/benchmarks.md).
+Files go through the XML reader (`pipeline.sources.xmlcolumns.read_columns`, Month lines included) and are checked
+a batch at a time in Arrow and numpy.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +20,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.arrays import repeated_values
-from pipeline.period import parse_months, try_parse_month
+from pipeline.period import parse_months
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import person_key
 from pipeline.quality.reasons import Reason
 from pipeline.sources import xmlcolumns
 from pipeline.sources.base import FileTask, StageContext, StageResult, stage_files
-from pipeline.sources.common import PartWriter, Quarantine, parse_cents
+from pipeline.sources.common import Quarantine, parse_cents
 from pipeline.sources.xmlcolumns import ColumnBatch, ColumnMap
-from pipeline.sources.xmlstream import XmlLayout, iter_records
+from pipeline.sources.xmlstream import XmlLayout
 
 SOURCE = "vsaa"
 LAYOUT = XmlLayout("urn:eikis:vsaa:benefits:v1", "BenefitsExtract", "Person", "vsaa_benefits_v1.xsd")
@@ -61,47 +58,17 @@ _MONTH_BITS = 17  # a month index (year * 12 + month - 1, years 1900-9999) is be
 
 
 def _parse_file(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
-    """Stage one extract (or chunk): columnar where the compiled readers are installed, else by the lxml walk."""
-    staged = _parse_columns(task) if xmlcolumns.available() else None
-    return staged if staged is not None else _parse_records(task)
-
-
-def _parse_columns(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None] | None:
-    """The rows of a canonical file (proven by `xmlcanon`, Month lines included), else xml2arrow's while libxml2
-    checks the XSD, go to the batch checks. None (the caller then walks the file with lxml) when the Month lines
-    of a file that is not canonical cannot be scanned from the bytes exactly: a comment, CDATA section or
-    processing instruction in the body, or a count of `<Month` tags that differs from the Months read (and a file
-    that cannot be opened, which the walk reports as a SourceError)."""
+    """Stage one extract (or chunk): its rows, a PersonCode's and each Month's with their lines, go to the batch
+    checks; a person with an invalid code is quarantined at its Person's line, looked up at the end."""
     digest = None if task.chunk else hashlib.sha256()
-    proven = xmlcolumns.proven_columns(task.path, COLUMNS, task.chunk, digest, task.batch_rows)
-    batches: Iterable[ColumnBatch]
-    if proven is None:
-        try:
-            month_lines = xmlcolumns.start_tag_lines(task.path, "Month", task.chunk)
-        except OSError:
-            return None
-        if month_lines is None:
-            return None
-        batches = xmlcolumns.parsed_columns(task.path, COLUMNS, task.chunk, digest, task.batch_rows)
-    else:
-        month_lines, batches = _proven_month_lines(proven), proven
-    months = _MonthBatches(task, month_lines)
+    months = _MonthBatches(task)
     try:
-        for batch in batches:
+        for batch in xmlcolumns.read_columns(task.path, COLUMNS, task.chunk, digest, task.batch_rows, lines=True):
             months.add(batch)
     finally:
         months.writer.close()
-    if months.months_read != len(month_lines):
-        return None
     xmlcolumns.fill_lines(months.invalid_persons, task.path, LAYOUT, task.chunk)  # a Person's own line
     return months.records, months.quarantine.rows, digest.hexdigest() if digest else None
-
-
-def _proven_month_lines(batches: list[ColumnBatch]) -> np.ndarray:
-    """The line of every Month, in order, from a proof's rows: the rows after each record's PersonCode row."""
-    lines = [batch.lines[np.asarray(batch.columns["<child>"].to_numpy()) != 0] for batch in batches
-             if batch.lines is not None]
-    return np.concatenate(lines) if lines else np.zeros(0, dtype=np.int64)
 
 
 class _MonthBatches:
@@ -110,13 +77,11 @@ class _MonthBatches:
     A batch may start inside a Person whose PersonCode row came in the previous one, so the last person's
     number is carried over. `person_no` -1 marks a person whose code failed (its Months are left out)."""
 
-    def __init__(self, task: FileTask, month_lines: np.ndarray) -> None:
+    def __init__(self, task: FileTask) -> None:
         self.task = task
-        self.month_lines = month_lines
         self.quarantine = Quarantine(SOURCE)
         self.invalid_persons: list[dict[str, Any]] = []  # their quarantine rows, lines filled in at the end
         self.records = 0  # a record is one monthly total; a person with an invalid code counts as one
-        self.months_read = 0
         self.last_person = (-1, -1)  # (record index, person_no) of the last PersonCode row seen
         task.part.parent.mkdir(parents=True, exist_ok=True)
         self.writer = pq.ParquetWriter(task.part, SCHEMA, compression="zstd")
@@ -131,17 +96,13 @@ class _MonthBatches:
         numbers = np.concatenate([[self.last_person[1]], person_nos])
         self.last_person = (int(known[-1]), int(numbers[-1]))
         month_rows = np.flatnonzero(~is_code)
-        position = self.months_read + np.arange(len(month_rows))
-        self.months_read += len(month_rows)
         owner_no = numbers[np.searchsorted(known, owner[month_rows], side="right") - 1]
         kept = owner_no >= 0
         if not kept.any():
             return
-        rows = pa.array(month_rows[kept])
-        scanned = self.months_read <= len(self.month_lines)  # else the caller falls back to the walk
-        lines = self.month_lines[position[kept]] if scanned else np.zeros(int(kept.sum()), dtype=np.int64)
-        self._check_and_write(owner_no[kept], c["period"].take(rows), c["amount"].take(rows),
-                              batch.first + owner[month_rows[kept]], lines)
+        rows = month_rows[kept]
+        self._check_and_write(owner_no[kept], c["period"].take(pa.array(rows)), c["amount"].take(pa.array(rows)),
+                              batch.first + owner[rows], np.asarray(batch.lines)[rows])
 
     def _person_numbers(self, codes: pa.Array, owners: np.ndarray, first: int) -> np.ndarray:
         """The 11 digits of each PersonCode as a number, -1 (and one quarantined record) where the shape fails."""
@@ -164,7 +125,7 @@ class _MonthBatches:
 
     def _check_and_write(self, person_no: np.ndarray, periods: pa.Array, amounts: pa.Array, records: np.ndarray,
                          lines: np.ndarray) -> None:
-        """The Month checks of the record path, in its order: the period first, then the amount."""
+        """The Month checks, in their order: the period first, then the amount."""
         self.records += len(person_no)
         period_ok, month = parse_months(periods)
         cents, amount_problem = _cents(amounts)
@@ -204,44 +165,6 @@ def _cents(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
             cents[index] = value or 0
             problems[index] = str(problem) if problem else ""
     return cents, problems
-
-
-def _parse_records(task: FileTask) -> tuple[int, list[dict[str, Any]], str | None]:
-    """Parse one file by the lxml walk; a "record" here is one monthly total (a person with an invalid code
-    counts as one)."""
-    digest = None if task.chunk else hashlib.sha256()
-    code_tag = LAYOUT.qualified("PersonCode")
-    month_tag = LAYOUT.qualified("Month")
-    writer = PartWriter(task.part, SCHEMA, task.batch_rows)
-    quarantine = Quarantine(SOURCE)
-    records = 0
-    for record in iter_records(task.path, LAYOUT, task.chunk, digest):
-        code = next((child.text or "" for child in record.element if child.tag == code_tag), "")
-        digits = personcode.normalize(code)
-        if digits is None:
-            records += 1
-            candidate = personcode.candidate_digits(code)
-            quarantine.add(  # benefits left out: the household that could own them goes to REVIEW
-                file=task.label, record=record.number, line=record.line, reason=Reason.INVALID_PERSON_CODE,
-                detail=PROBLEMS[Reason.INVALID_PERSON_CODE],
-                person_key=person_key(task.secret, candidate) if candidate else None, marks_review=True)
-            continue
-        for child in record.element:
-            if child.tag != month_tag:
-                continue
-            records += 1
-            line = child.sourceline or record.line
-            month = try_parse_month(child.get("period", ""))
-            cents, amount_problem = parse_cents(child.text or "")
-            problem = Reason.BAD_PERIOD if month is None else amount_problem
-            if problem:
-                quarantine.add(file=task.label, record=record.number, line=line, reason=problem,
-                               detail=PROBLEMS[problem], person_key=person_key(task.secret, digits),
-                               marks_review=True)
-                continue
-            writer.append((int(digits), month, cents, task.label, record.number, line))
-    writer.close()
-    return records, quarantine.rows, digest.hexdigest() if digest else None
 
 
 def stage(files: list[Path], ctx: StageContext) -> StageResult:

@@ -1,17 +1,21 @@
-"""Columnar reading of the untrusted XML extracts: records straight into Arrow, structure checked in C alongside.
+"""The one reader of the untrusted XML extracts (VID, VSAA, PMLP, SOPA): `read_columns`, records straight into Arrow.
 
-The lxml path (`pipeline.sources.xmlstream.iter_records`) hands every record to Python, one step per record
-(millions in a national VID file). Here two compiled readers share the work, each on its own core:
+Every file goes one way. A file in the producers' canonical shape is proven valid and read by the compiled walk
+(`pipeline.sources.xmlcanon`, sealed behind this interface: it answers "valid, here are the columns" or "cannot
+prove", never an error). Any other file, and every file the walk declines, is read by the one exact engine, two
+compiled readers sharing the work, each on its own core:
 
 - `xml2arrow` (Rust quick-xml, MIT) extracts the mapped child texts into Arrow string columns in batches;
 - libxml2 (`pipeline.sources.xsdstream`) validates the same bytes against the XSD without building a tree.
 
 xml2arrow alone would be unsafe: it ignores unknown elements and namespaces, accepts a file cut after a whole
 record, and accepts content after the root. So the XSD verdict decides: the batches a caller has consumed are
-only good if iteration ends without an error, and every failure is reported as the lxml path reports it (the
-same exact, slower locator names the file, line and record of the first problem). A DOCTYPE is refused before
-either parser opens the file; neither resolves an entity (xml2arrow knows only the five predefined ones and
-raises on any other) or touches the network.
+only good if iteration ends without an error, and a failure names the file, line and record of the first problem
+(found by the exact lxml locator of `xmlstream`, which runs only then). A DOCTYPE is refused before either parser
+opens the file; neither resolves an entity (xml2arrow knows only the five predefined ones and raises on any other)
+or touches the network. Both parts are required: without xml2arrow, importing this module stops with
+`EngineMissing` (and `xsdstream` does the same without libxml2's streaming API), so a run never starts on a
+slower or different reader.
 """
 
 from __future__ import annotations
@@ -42,9 +46,16 @@ from pipeline.sources.xmlstream import (
     _describe,
     _locate_schema_error,
     _reject_doctype_in_prolog,
-    iter_records,
+    located_lines,
     require_document_end,
+    truncated,
 )
+
+try:
+    from xml2arrow import XmlToArrowParser
+except ImportError:  # the one exact engine has no slower stand-in: stop at start-up, in one line
+    raise xsdstream.EngineMissing("xml2arrow is not importable: install the pinned requirements "
+                                  "(pip install -r requirements.lock)") from None
 
 log = get_logger("sources")
 
@@ -75,20 +86,8 @@ class ColumnMap:
         return "\n".join(lines) + "\n"
 
 
-def available() -> bool:
-    """True where both compiled readers are installed; otherwise the sources use the lxml path."""
-    try:
-        # optional: without the wheel the sources use the lxml path
-        import xml2arrow  # noqa: F401
-    except ImportError:
-        return False
-    return xsdstream.available()
-
-
 @cache
 def _parser(columns: ColumnMap) -> Any:
-    from xml2arrow import XmlToArrowParser  # optional (see `available`)
-
     with tempfile.TemporaryDirectory(prefix="eikis-x2a-") as folder:
         config = Path(folder) / "map.yaml"
         config.write_text(columns.yaml(), encoding="utf-8")
@@ -102,7 +101,7 @@ class ColumnBatch:
     columns: dict[str, pa.Array]
     first: int  # the whole-file number of the first record in this batch (of record index 0: `row_per_child`)
     reader: str = "xml2arrow"  # or "canon": proven canonical by `xmlcanon`, no parser ran
-    lines: np.ndarray | None = None  # where the proof was asked for them: the line of each row's start tag
+    lines: np.ndarray | None = None  # with `lines=True`: the line of each row's start tag
 
     @property
     def rows(self) -> int:
@@ -110,41 +109,21 @@ class ColumnBatch:
 
 
 def read_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
-                 batch_rows: int = 100_000) -> Iterator[ColumnBatch]:
+                 batch_rows: int = 100_000, lines: bool = False) -> Iterator[ColumnBatch]:
     """Yield the records of an extract (or of one chunk of it) in batches; raise SourceError naming the file,
     line and reason for a whole-file problem, at the latest when the last batch has been taken. A `digest` is fed
-    every byte of a whole-file read.
+    every byte of a whole-file read. With `lines`, every batch holds the line of each row's start tag: the
+    record's, or with rows per child the child's (VSAA: its PersonCode's or its Month's).
 
     A file in the producers' canonical shape is proven valid and read by `xmlcanon` before anything is yielded
-    (batches say `reader="canon"`); any other file takes the exact path, libxml2 and xml2arrow together."""
-    _reject_doctype_in_prolog(path)
-    proof = _canonical(path, columns, chunk, None if chunk else digest)
+    (batches say `reader="canon"`, their lines counted by the same walk); any other file takes the exact engine,
+    libxml2 and xml2arrow together, its lines found (`row_lines_of`) before it is parsed."""
+    _reject_doctype_in_prolog(path)  # also turns an unreadable file into a SourceError before anything else
+    proof = xmlcanon.prove(path, columns.layout, columns.fields, chunk, None if chunk else digest, lines,
+                           columns.row_per_child)
     if proof is None:
-        yield from _parsed_columns(path, columns, chunk, digest, batch_rows)
+        yield from _parsed_columns(path, columns, chunk, digest, batch_rows, lines)
         return
-    yield from _proven_batches(path, proof, chunk, batch_rows, columns.row_per_child)
-
-
-def proven_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
-                   batch_rows: int = 100_000) -> list[ColumnBatch] | None:
-    """`read_columns`' batches of a file (or chunk) proven canonical by `xmlcanon`, each with the line of its rows
-    (so a source needs no scan for them: VSAA's Months), or None: the caller takes the exact path
-    (`parsed_columns`). Raises no error of its own but ChunkMismatch; a canonical file holds no DOCTYPE
-    (`xmlcanon`'s head has no room for one). A `digest` is fed the whole file only when the proof holds."""
-    proof = _canonical(path, columns, chunk, None if chunk else digest, lines=True)
-    return None if proof is None else list(_proven_batches(path, proof, chunk, batch_rows, columns.row_per_child))
-
-
-def parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
-                   batch_rows: int = 100_000) -> Iterator[ColumnBatch]:
-    """`read_columns` by the exact path only: for a caller that tried `proven_columns` first."""
-    _reject_doctype_in_prolog(path)
-    yield from _parsed_columns(path, columns, chunk, digest, batch_rows)
-
-
-def _proven_batches(path: Path, proof: xmlcanon.Proof, chunk: Chunk | None, batch_rows: int,
-                    row_per_child: bool = False) -> Iterator[ColumnBatch]:
-    """The proof's rows cut as xml2arrow cuts them (with rows per child, every batch's `first` is the read's)."""
     log.debug("%s: canonical, proven without a parser", path)
     if chunk and proof.records != chunk.records:
         raise ChunkMismatch(f"{path}: chunk at byte {chunk.start} held {proof.records} records, "
@@ -152,42 +131,44 @@ def _proven_batches(path: Path, proof: xmlcanon.Proof, chunk: Chunk | None, batc
     first = chunk.records_before + 1 if chunk else 1
     for offset in range(0, proof.rows, batch_rows):
         yield ColumnBatch({name: array.slice(offset, batch_rows) for name, array in proof.columns.items()},
-                          first if row_per_child else first + offset, reader="canon",
+                          first if columns.row_per_child else first + offset, reader="canon",
                           lines=None if proof.lines is None else proof.lines[offset:offset + batch_rows])
 
 
-def _canonical(path: Path, columns: ColumnMap, chunk: Chunk | None, digest: Any | None,
-               lines: bool = False) -> xmlcanon.Proof | None:
-    """The canonical proof of child texts and (with rows per child, VSAA's `Month/@period`) attributes."""
-    return xmlcanon.prove(path, columns.layout, columns.fields, chunk, digest, lines, columns.row_per_child)
-
-
 def _parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None, digest: Any | None,
-                    batch_rows: int) -> Iterator[ColumnBatch]:
-    """The exact path: xml2arrow extracts while libxml2 validates on a thread, and the XSD verdict decides."""
+                    batch_rows: int, lines: bool = False) -> Iterator[ColumnBatch]:
+    """The exact engine: xml2arrow extracts while libxml2 validates on a thread, and the XSD verdict decides."""
     log.debug("%s: libxml2 + xml2arrow", path)
     layout = columns.layout
     before = identity(path)  # both read the file: values validated by one must be the ones the other copied
+    row_lines = row_lines_of(path, columns, chunk) if lines else None
     verdict: dict[str, Any] = {}
     checker = threading.Thread(target=_validate, args=(path, layout, chunk, digest, verdict), daemon=True)
     checker.start()
     number = chunk.records_before if chunk else 0
+    rows = 0
     source = ChunkStream(path, chunk) if chunk else path
     try:
         for _name, batch in _parser(columns).parse_batches(source, max_rows_per_batch=batch_rows):
             arrays = {name: pc.fill_null(batch.column(name), "") for name, _ in columns.fields}
+            found = None if row_lines is None else row_lines[rows:rows + batch.num_rows]
+            rows += batch.num_rows
+            if found is not None and len(found) < batch.num_rows:
+                raise _LinesDisagree  # judged below, once the XSD verdict is in
             if columns.row_per_child:  # records counted up to the last one with a row
                 arrays.update({level: batch.column(level) for level in ("<record>", "<child>")})
                 first = (chunk.records_before if chunk else 0) + 1
-                yield ColumnBatch(arrays, first)
+                yield ColumnBatch(arrays, first, lines=found)
                 number = first + arrays["<record>"][-1].as_py() if batch.num_rows else number
                 continue
-            yield ColumnBatch(arrays, number + 1)
+            yield ColumnBatch(arrays, number + 1, lines=found)
             number += batch.num_rows
     except Exception as exc:  # xml2arrow's own errors; the XSD verdict names the problem better
         checker.join()
         require_same(path, before)
         _raise_if_invalid(path, layout, chunk, verdict)
+        if isinstance(exc, _LinesDisagree):
+            raise _lines_disagree(path, row_lines, rows) from None
         if isinstance(exc, OSError):
             raise SourceError(f"cannot read file: {exc.strerror or exc}", file=path) from None
         raise SourceError(f"malformed XML: the extractor stopped ({type(exc).__name__})", file=path) from None
@@ -202,6 +183,19 @@ def _parsed_columns(path: Path, columns: ColumnMap, chunk: Chunk | None, digest:
     if chunk and number - chunk.records_before != chunk.records:
         raise ChunkMismatch(f"{path}: chunk at byte {chunk.start} held {number - chunk.records_before} records, "
                             f"the byte scan counted {chunk.records}")
+    if row_lines is not None and rows != len(row_lines):
+        raise _lines_disagree(path, row_lines, rows)
+
+
+class _LinesDisagree(Exception):
+    pass
+
+
+def _lines_disagree(path: Path, row_lines: np.ndarray | None, rows: int) -> SourceError:
+    """A valid file whose start tags, as scanned, are not the rows read: never staged with lines of other rows."""
+    tags = 0 if row_lines is None else len(row_lines)
+    return SourceError(f"{rows} rows read but {tags} start tags found for them: the lines cannot be told; "
+                       "report this file to the EIKIS maintainers", file=path)
 
 
 def _validate(path: Path, layout: XmlLayout, chunk: Chunk | None, digest: Any | None,
@@ -220,8 +214,8 @@ def _validate(path: Path, layout: XmlLayout, chunk: Chunk | None, digest: Any | 
 
 
 def _raise_if_invalid(path: Path, layout: XmlLayout, chunk: Chunk | None, verdict: dict[str, Any]) -> None:
-    """Report a failed validation as the lxml path does: a truncated file at its last line; anything else at the
-    exact record and line the (slow, only-on-failure) locator finds."""
+    """Report a failed validation exactly: a truncated file at its last line; anything else at the record and
+    line the (slow, only-on-failure) lxml locator finds."""
     if "changed" in verdict:  # whatever the parsers made of it: the file is not the one validated
         raise verdict["changed"]
     outcome: xsdstream.XsdOutcome | None = verdict.get("outcome")
@@ -234,16 +228,16 @@ def _raise_if_invalid(path: Path, layout: XmlLayout, chunk: Chunk | None, verdic
     shift = chunk.line_shift if chunk else 0
     line = (outcome.line or 1) + shift
     if outcome.message and outcome.message.startswith("Premature end of data") and not chunk:
-        raise SourceError(f"premature end of data: root element {layout.root} never closed (truncated file?)",
-                          file=path, line=line)
+        raise truncated(path, layout, line)
     record, located_line, message = _locate_schema_error(path, layout)
     if message is None:  # only visible inside the chunk's wrapper: report libxml2's own finding
         raise SourceError(_describe(outcome.message or "invalid"), file=path, line=line)
     raise SourceError(_describe(message), file=path, line=located_line, record=record)
 
 
-# ---------------------------------------------------------------- lines, only for quarantined records
+# ---------------------------------------------------------------- lines
 _SCAN_BLOCK = 16 << 20
+_UNSCANNABLE = (b"<!--", b"<![CDATA[", b"<?")
 
 
 def fill_lines(rows: list[dict[str, Any]], path: Path, layout: XmlLayout, chunk: Chunk | None) -> None:
@@ -257,81 +251,26 @@ def fill_lines(rows: list[dict[str, Any]], path: Path, layout: XmlLayout, chunk:
         row["line"] = int(lines[row["record"] - first])
 
 
-@dataclass
-class RowRecord:
-    """One record's mapped texts (in ColumnMap order, "" when absent), its whole-file number and line."""
-
-    number: int
-    line: int
-    texts: tuple[str, ...]
-
-
-def iter_rows(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
-              batch_rows: int = 100_000) -> Iterator[RowRecord]:
-    """Records one by one, for sources whose checks still run per record (SOPA): the parse costs the compiled
-    readers' price and only the checks stay in Python."""
-    for batch, lines in iter_batches(path, columns, chunk, digest, batch_rows):
-        values = [batch.columns[name].to_pylist() for name, _ in columns.fields]
-        for offset, texts in enumerate(zip(*values, strict=True)):
-            yield RowRecord(batch.first + offset, int(lines[offset]), texts)
-
-
-def iter_batches(path: Path, columns: ColumnMap, chunk: Chunk | None = None, digest: Any | None = None,
-                 batch_rows: int = 100_000) -> Iterator[tuple[ColumnBatch, np.ndarray]]:
-    """`read_columns` batches with the line of every record, for sources that stage lines (PMLP). A canonical
-    file's lines come with its proof; any other file's from `record_lines`, scanned before the exact path parses
-    it. Falls back to the lxml walk where the compiled readers are missing (same texts, numbers and lines)."""
-    if not available():
-        yield from _walked_batches(path, columns, chunk, digest, batch_rows)
-        return
-    _reject_doctype_in_prolog(path)  # also turns an unreadable file into a SourceError before the scan
-    proof = _canonical(path, columns, chunk, None if chunk else digest, lines=True)
-    if proof is None:
-        lines = record_lines(path, columns.layout, chunk)
-        batches = _parsed_columns(path, columns, chunk, digest, batch_rows)
-    else:
-        lines = proof.lines if proof.lines is not None else record_lines(path, columns.layout, chunk)
-        batches = _proven_batches(path, proof, chunk, batch_rows)
-    index = 0
-    for batch in batches:
-        yield batch, lines[index:index + batch.rows]
-        index += batch.rows
-
-
-def _walked_batches(path: Path, columns: ColumnMap, chunk: Chunk | None, digest: Any | None,
-                    batch_rows: int) -> Iterator[tuple[ColumnBatch, np.ndarray]]:
-    rows: list[tuple[str, ...]] = []
-    lines: list[int] = []
-    first = 0
-    for record in iter_records(path, columns.layout, chunk, digest):
-        texts = record.child_texts()
-        first = first or record.number
-        rows.append(tuple(texts.get(name, "") for _, name in columns.fields))
-        lines.append(record.line)
-        if len(rows) >= batch_rows:
-            yield _texts_batch(columns, rows, first), np.array(lines, dtype=np.int64)
-            rows, lines, first = [], [], 0
-    if rows:
-        yield _texts_batch(columns, rows, first), np.array(lines, dtype=np.int64)
-
-
-def _texts_batch(columns: ColumnMap, rows: list[tuple[str, ...]], first: int) -> ColumnBatch:
-    values = zip(*rows, strict=True)
-    return ColumnBatch({name: pa.array(texts, type=pa.string()) for (name, _), texts in zip(columns.fields, values,
-                                                                                          strict=True)}, first)
-
-
-_SCAN_BLOCK = 16 << 20
-_UNSCANNABLE = (b"<!--", b"<![CDATA[", b"<?")
-
-
 def record_lines(path: Path, layout: XmlLayout, chunk: Chunk | None) -> np.ndarray:
-    """The line of every record start tag in the file (or chunk), in order: scanned from the bytes where that is
-    exact (`start_tag_lines`), else from the exact lxml walk."""
-    lines = start_tag_lines(path, layout.record, chunk)
-    if lines is None:
-        return np.array([r.line for r in iter_records(path, layout, chunk)], dtype=np.int64)
-    return lines
+    """The line of every record start tag in the file (or chunk), in order."""
+    return element_lines(path, layout, layout.record, chunk)
+
+
+def row_lines_of(path: Path, columns: ColumnMap, chunk: Chunk | None) -> np.ndarray:
+    """The line of each row's start tag, in order: the records', or with rows per child the mapped children's
+    (their lines merge in order: document order never goes back a line)."""
+    if not columns.row_per_child:
+        return record_lines(path, columns.layout, chunk)
+    children = dict.fromkeys(field.split("/")[0] for _, field in columns.fields)
+    return np.sort(np.concatenate([element_lines(path, columns.layout, child, chunk) for child in children]),
+                   kind="stable")
+
+
+def element_lines(path: Path, layout: XmlLayout, element: str, chunk: Chunk | None) -> np.ndarray:
+    """The line of every `element` start tag in the file (or chunk): scanned from the bytes where that is exact
+    (`start_tag_lines`), else found by the exact lxml locator."""
+    lines = start_tag_lines(path, element, chunk)
+    return located_lines(path, layout, element, chunk) if lines is None else lines
 
 
 def start_tag_lines(path: Path, element: str, chunk: Chunk | None) -> np.ndarray | None:

@@ -1,13 +1,9 @@
-"""Streaming, hardened reading of the untrusted XML extracts (PMLP, VID, VSAA, SOPA).
-
-Memory stays flat whatever the file size: each record element is handed out and then cleared. The parser never
-loads a DTD, resolves an entity or touches the network, and any DOCTYPE is rejected outright, so XXE and entity
-expansion bombs cannot work. Structure is validated against the project's XSD while streaming.
-
-lxml's streaming validation has two blind spots this module closes: a truncated document raises nothing once a
-schema is attached (and lxml 6.2 even closes the root itself), and schema errors carry line 0. So the reader does
-not take the parser's word for the end: `require_document_end` checks the file's own last bytes for the root's end
-tag, and a schema error is reported at the last record read.
+"""What every reader of the untrusted XML extracts (PMLP, VID, VSAA, SOPA) shares around the one engine
+(`pipeline.sources.xmlcolumns`): an extract's layout; the checks made on its bytes, whatever a parser says (no
+DOCTYPE in the prolog, so no DTD, entity or external subset reaches a parser; the root's end tag really at the
+end, since a parser may close a cut file silently); the plan that splits a large extract into record-aligned
+chunks; and the two exact locators lxml still serves, neither of them a way to read records: the record, line and
+reason of a file's first XSD error, and the lines of start tags where the byte scan cannot give them.
 """
 
 from __future__ import annotations
@@ -15,16 +11,15 @@ from __future__ import annotations
 import copy
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import numpy as np
 from lxml import etree
 
 from pipeline.errors import SourceError
 from pipeline.schemas import load_schema
-from pipeline.sources.stablemap import identity, require_same
 
 # libxml2 quotes offending values in facet errors; a value may be a personal code, so it is withheld.
 _VALUE_QUOTE = re.compile(r"value '[^']*'")
@@ -43,98 +38,13 @@ class XmlLayout:
         return f"{{{self.namespace}}}{local}"
 
 
-@dataclass
-class XmlRecord:
-    """One record element with its position, valid only until the iterator moves on."""
-
-    number: int
-    line: int
-    element: etree._Element
-
-    def child_texts(self) -> dict[str, str]:
-        """Child local names -> text (empty string for an empty element); the last one wins if repeated."""
-        return {etree.QName(child).localname: (child.text or "") for child in self.element}
-
-
-def iter_records(path: Path, layout: XmlLayout, chunk: Chunk | None = None,
-                 digest: Any | None = None) -> Iterator[XmlRecord]:
-    """Yield each record of an extract (or of one chunk of it); raise SourceError naming file, line and reason
-    for a whole-file problem. Record numbers and lines are always those of the whole file. A `digest`
-    (hashlib object) is fed every byte of a whole-file parse, so the file's sha256 costs no second read."""
-    record_tag = layout.qualified(layout.record)
-    root_tag = layout.qualified(layout.root)
-    _reject_doctype_in_prolog(path)  # (a file that cannot be read is reported here, in one line)
-    before = identity(path)  # the records and the tail are read apart: both of one version, or refused
-    number = chunk.records_before if chunk else 0
-    line_shift = chunk.line_shift if chunk else 0
-    last_line = 1
-    root_closed = False
-    checked_prolog = False
-    source: Path | io.RawIOBase = path
-    if chunk:
-        source = ChunkStream(path, chunk)
-    elif digest is not None:
-        source = HashingReader(path, digest)
-    parser = _iterparse(source, layout, events=("end",), tag=(record_tag, root_tag))
-    try:
-        for _, element in parser:
-            if not checked_prolog:
-                _reject_doctype(element, path)
-                checked_prolog = True
-            if element.tag == root_tag:
-                root_closed = True
-                continue
-            number += 1
-            last_line = (element.sourceline or last_line) + line_shift
-            yield XmlRecord(number=number, line=last_line, element=element)
-            element.clear(keep_tail=False)
-            while element.getprevious() is not None:
-                del element.getparent()[0]
-    except etree.XMLSyntaxError as exc:
-        require_same(path, before)
-        if exc.lineno:
-            raise SourceError(_describe(exc), file=path, line=exc.lineno + line_shift) from None
-        record, line, message = _locate_schema_error(path, layout)
-        raise SourceError(_describe(message or exc), file=path, line=line, record=record) from None
-    except OSError as exc:
-        raise SourceError(f"cannot read file: {exc.strerror or exc}", file=path) from None
-    require_same(path, before)
-    if not checked_prolog and (parser.root is None or parser.root.tag != root_tag):
-        found = parser.root.tag if parser.root is not None else "nothing"
-        raise SourceError(f"root element is {found}, expected {root_tag}", file=path, line=1)
-    if not root_closed:
-        raise_truncated(path, layout, last_line)
-    if not chunk:  # a chunk is judged inside its wrapper; the planner only splits a file that ends properly
-        require_document_end(path, layout, last_line)
-    if chunk and number - chunk.records_before != chunk.records:
-        raise ChunkMismatch(f"{path}: chunk at byte {chunk.start} held {number - chunk.records_before} records, "
-                            f"the byte scan counted {chunk.records}")
-
-
-def _iterparse(source: Path | io.RawIOBase, layout: XmlLayout, *, events: tuple[str, ...],
-               tag: object) -> etree.iterparse:
-    return etree.iterparse(
-        str(source) if isinstance(source, Path) else source,
-        events=events,
-        tag=tag,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        schema=load_schema(layout.schema_file),
-    )
-
-
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _TAIL_BYTES = 64 << 10
 
 
-def raise_truncated(path: Path, layout: XmlLayout, line: int) -> None:
-    raise SourceError(f"premature end of data: root element {layout.root} never closed (truncated file?)",
-                      file=path, line=line)
+def truncated(path: Path, layout: XmlLayout, line: int) -> SourceError:
+    return SourceError(f"premature end of data: root element {layout.root} never closed (truncated file?)",
+                       file=path, line=line)
 
 
 def require_document_end(path: Path, layout: XmlLayout, line: int) -> None:
@@ -153,7 +63,7 @@ def require_document_end(path: Path, layout: XmlLayout, line: int) -> None:
     tail = tail[: _end_of_markup(tail)]
     end_tag = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?" + re.escape(layout.root.encode()) + rb"\s*>")
     if not end_tag.fullmatch(tail, tail.rfind(b"</") if b"</" in tail else len(tail)):
-        raise_truncated(path, layout, line)
+        raise truncated(path, layout, line)
 
 
 def _end_of_markup(tail: bytes) -> int:
@@ -184,11 +94,10 @@ def _reject_doctype_in_prolog(path: Path) -> None:
         raise SourceError("DOCTYPE declarations are not allowed in EIKIS extracts", file=path, line=1)
 
 
-def _reject_doctype(element: etree._Element, path: Path) -> None:
-    """Second line of defence (e.g. a prolog in an encoding the byte scan cannot read)."""
-    docinfo = element.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise SourceError("DOCTYPE declarations are not allowed in EIKIS extracts", file=path, line=1)
+def _iterparse(source: str | io.RawIOBase | BinaryIO, **options: Any) -> etree.iterparse:
+    """lxml as the locators open it: no DTD loaded, no entity resolved, no network, libxml2's size limits."""
+    return etree.iterparse(source, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                           **options)
 
 
 def _locate_schema_error(path: Path, layout: XmlLayout) -> tuple[int | None, int, str | None]:
@@ -200,10 +109,8 @@ def _locate_schema_error(path: Path, layout: XmlLayout) -> tuple[int | None, int
     schema = load_schema(layout.schema_file)
     root_copy: etree._Element | None = None
     number = 0
-    walker = etree.iterparse(str(path), events=("start", "end"), resolve_entities=False, no_network=True,
-                             load_dtd=False, huge_tree=False)
     try:
-        for event, element in walker:
+        for event, element in _iterparse(str(path), events=("start", "end")):
             if event == "start":
                 if root_copy is None:
                     root_copy = etree.Element(element.tag, dict(element.attrib), nsmap=element.nsmap)
@@ -223,8 +130,29 @@ def _locate_schema_error(path: Path, layout: XmlLayout) -> tuple[int | None, int
     return None, 1, None
 
 
-def _describe(exc: etree.XMLSyntaxError | str) -> str:
-    message = exc if isinstance(exc, str) else str(exc.msg if getattr(exc, "msg", None) else exc)
+def located_lines(path: Path, layout: XmlLayout, element: str, chunk: Chunk | None) -> np.ndarray:
+    """The line of every `element` start tag in the file (or chunk), in order, as libxml2 numbers it: the exact
+    locator for a body the byte scan (`xmlcolumns.start_tag_lines`) cannot read, one with a comment, a CDATA
+    section or a processing instruction. Memory stays flat (each record is dropped once passed); a parse error
+    ends the list quietly, since the engine reports the file's problem."""
+    wanted, record = layout.qualified(element), layout.qualified(layout.record)
+    shift = chunk.line_shift if chunk else 0
+    lines: list[int] = []
+    with ChunkStream(path, chunk) if chunk else path.open("rb") as source:
+        try:
+            for _, node in _iterparse(source, events=("end",), tag=(wanted, record)):
+                if node.tag == wanted:
+                    lines.append((node.sourceline or 1) + shift)
+                if node.tag == record:
+                    node.clear(keep_tail=False)
+                    while node.getprevious() is not None:
+                        del node.getparent()[0]
+        except etree.XMLSyntaxError:
+            pass
+    return np.array(lines, dtype=np.int64)
+
+
+def _describe(message: str) -> str:
     if "(<string>" in message or "(file:" in message:
         message = message.split(" (")[0]
     message = _VALUE_QUOTE.sub("value <withheld>", message)
@@ -250,27 +178,6 @@ class Chunk:
     records_before: int
     records: int
     line_shift: int        # add to a line inside the wrapper to get the line in the file
-
-
-class HashingReader(io.RawIOBase):
-    """A file read through a hash: the parser's reads feed the digest."""
-
-    def __init__(self, path: Path, digest: Any) -> None:
-        self.handle = path.open("rb")
-        self.digest = digest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        count = self.handle.readinto(buffer)
-        if count:
-            self.digest.update(memoryview(buffer)[:count])
-        return count or 0
-
-    def close(self) -> None:
-        self.handle.close()
-        super().close()
 
 
 class ChunkStream(io.RawIOBase):

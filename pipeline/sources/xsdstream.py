@@ -7,11 +7,11 @@ its C API, so this module calls that exact libxml2 (the one lxml already uses, s
 ctypes. The call releases the GIL, so a file can be validated on one core while `xml2arrow` extracts it on the
 other. A whole file is handed to libxml2 as a private memory map (never written), so no Python runs per block read.
 
-Safety is the same as the lxml path: the caller refuses any DOCTYPE before this runs (so there is no DTD, no
+Safety: the caller refuses any DOCTYPE before this runs (so there is no DTD, no
 entity declaration and no external subset to fetch); the parser context gets no SAX handler, so nothing is built
 or expanded; the schema is given, so `xsi:schemaLocation` hints are never followed; and XML_PARSE_HUGE is not set,
-so libxml2's size limits apply. Where the symbols are missing (another lxml build), `available()` is False and
-callers keep the lxml path.
+so libxml2's size limits apply. Where the symbols are missing (another lxml build), importing this module stops
+with `EngineMissing`: there is no other validator to fall back on.
 """
 
 from __future__ import annotations
@@ -64,39 +64,42 @@ _STATIC_INPUT = "xmlParserInputBufferCreateStatic"  # optional: `validate_file` 
 _STATIC_LIMIT = (1 << 31) - 1  # its size is a C int
 
 
+class EngineMissing(EikisError):
+    """A part of the one exact XML engine (xml2arrow, libxml2's streaming XSD validation) is not installed: the
+    installation is wrong, so nothing is read. Raised when the readers are imported, before a run starts."""
+
+
 class LayoutMismatch(EikisError):
     """lxml's libxml2 did not answer the start-up self-test as the ctypes layouts expect: another build. Stops the
     run in one line (an installation problem: nothing is read with layouts that may be wrong)."""
 
 
 @cache
-def _libxml2() -> ctypes.CDLL | None:
-    """lxml's libxml2 once it has passed the self-test (None where it lacks the API); LayoutMismatch if not."""
+def _libxml2() -> ctypes.CDLL:
+    """lxml's libxml2 once it has passed the self-test (at first use); LayoutMismatch if it does not."""
     lib = _loaded()
-    if lib is not None:
-        _self_test(lib, _XmlError)
+    _self_test(lib, _XmlError)
     return lib
 
 
 @cache
-def _loaded() -> ctypes.CDLL | None:
+def _loaded() -> ctypes.CDLL:
+    """lxml's libxml2 with the streaming validation API typed; EngineMissing where the build lacks it."""
     try:
         lib = ctypes.CDLL(etree.__file__)
         for name, (result, arguments) in _SIGNATURES.items():
             function = getattr(lib, name)
             function.restype, function.argtypes = result, arguments
-    except (OSError, AttributeError):
-        return None
+    except (OSError, AttributeError) as exc:
+        raise EngineMissing(f"lxml {etree.__version__} does not export libxml2's streaming XSD validation "
+                            f"({type(exc).__name__}: {exc}): install the lxml of requirements.lock") from None
     if hasattr(lib, _STATIC_INPUT):
         static = getattr(lib, _STATIC_INPUT)
         static.restype, static.argtypes = _VOID, [_VOID, ctypes.c_int, ctypes.c_int]
     return lib
 
 
-def available() -> bool:
-    """True where lxml's bundled libxml2 exposes the streaming validation API (and answers the self-test: a
-    build that does not raises LayoutMismatch here, at first use, rather than validate wrongly)."""
-    return _libxml2() is not None
+_loaded()  # at import, so a build without the API stops the run before it starts
 
 
 _schema_lock = threading.Lock()
@@ -105,9 +108,7 @@ _schema_lock = threading.Lock()
 @cache
 def _compiled_schema(name: str) -> int:
     """A bundled XSD compiled by libxml2, once per process (kept for the life of the process)."""
-    lib = _libxml2()
-    assert lib is not None
-    return _compile(lib, resources.files("pipeline.schemas").joinpath(name).read_bytes(), name)
+    return _compile(_libxml2(), resources.files("pipeline.schemas").joinpath(name).read_bytes(), name)
 
 
 def _compile(lib: ctypes.CDLL, text: bytes, name: str) -> int:
@@ -191,10 +192,7 @@ def validate_file(path: Path, schema_file: str, digest: Any | None = None) -> Xs
 
 def _validate(schema_file: str, open_input: Callable[[ctypes.CDLL], int]) -> XsdOutcome:
     """Run libxml2's streaming validation over the input buffer `open_input` creates (freed by libxml2)."""
-    lib = _libxml2()
-    if lib is None:
-        raise RuntimeError("libxml2 streaming validation is not available")
-    return _run(lib, _compiled_schema(schema_file), open_input, _XmlError)
+    return _run(_libxml2(), _compiled_schema(schema_file), open_input, _XmlError)
 
 
 def _run(lib: ctypes.CDLL, schema: int, open_input: Callable[[ctypes.CDLL], int],

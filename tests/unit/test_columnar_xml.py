@@ -1,4 +1,4 @@
-"""The compiled columnar reader (xml2arrow + libxml2 streaming XSD) keeps every guarantee of the lxml path.
+"""The exact engine (xml2arrow + libxml2 streaming XSD) keeps every guarantee of a validating parser.
 
 xml2arrow on its own ignores unknown elements and namespaces and accepts a file cut after a whole record: each of
 those is shown here, and then shown to be caught by the reader the sources use.
@@ -20,12 +20,10 @@ from xml2arrow.exceptions import Xml2ArrowError
 
 from pipeline.config import Settings, WorkLayout
 from pipeline.errors import SourceError
-from pipeline.sources import pmlp, sopa, vid, xmlcolumns, xsdstream
+from pipeline.sources import pmlp, sopa, vid, xmlcanon, xmlcolumns, xsdstream
 from pipeline.sources.base import StageContext
 from tests.conftest import SAMPLE_INBOX, SAMPLE_PERIOD
 from tests.unit.test_xml_hardening import RECORD, extract
-
-pytestmark = pytest.mark.skipif(not xmlcolumns.available(), reason="xml2arrow or libxml2's C API not available")
 
 
 def records(count: int, amount: str = "1.00") -> str:
@@ -46,7 +44,7 @@ def raw_xml2arrow(path: Path, tmp_path: Path) -> dict[str, list[str]]:
     return XmlToArrowParser(str(config)).parse(str(path))["records"].to_pydict()
 
 
-def test_texts_come_back_exactly_as_lxml_reads_them(tmp_path):
+def test_texts_come_back_exactly_as_a_parser_reads_them(tmp_path):
     odd = RECORD.format(n=9, amount="1.00").replace("D-9", "A &amp; B &#65; <![CDATA[<c>]]>").replace(
         "<PersonCode>01019010001</PersonCode>", "<PersonCode/>")
     path = tmp_path / "ok.xml"
@@ -181,7 +179,13 @@ def _stage(tmp_path: Path, path: Path, name: str, workers: int = 1) -> tuple[pa.
     return table, json.dumps([result.quarantine.rows, result.records_per_file, result.digests], sort_keys=True)
 
 
-def test_vid_staging_is_identical_to_the_lxml_path_with_bad_records_and_a_comment(tmp_path, monkeypatch):
+def no_proof(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xmlcanon, "prove", lambda *args, **kwargs: None)
+
+
+@pytest.mark.parametrize("comment", [False, True])
+def test_vid_staging_is_identical_on_the_walk_and_the_exact_engine_with_bad_records(tmp_path, monkeypatch,
+                                                                                    comment):
     body = []
     breakers = {1: ("01019010001", "12345"), 2: ("EMPLOYER_NOTICE", "BOGUS"), 3: ("2024-03</PeriodStart>",
                 "2024-13</PeriodStart>"), 4: (">1.00<", ">-3.00<"), 5: (">1.00<", ">1.234<"),
@@ -190,33 +194,48 @@ def test_vid_staging_is_identical_to_the_lxml_path_with_bad_records_and_a_commen
         record = RECORD.format(n=n % 300, amount="1.00")
         old, new = breakers.get(n % 50, ("", ""))
         body.append(record.replace(old, new) if old else record)
-        if n == 120:
+        if n == 120 and comment:  # the walk declines it, and the lines come from the lxml locator
             body.append("<!-- a stray <Income> in a comment -->\n")
     path = tmp_path / "income.xml"
     path.write_bytes(extract("".join(body), prolog='<?xml version="1.0"?>\n'))
-    columnar = _stage(tmp_path, path, "columnar")
-    monkeypatch.setattr(xmlcolumns, "available", lambda: False)
-    lxml_path = _stage(tmp_path, path, "lxml")
-    assert columnar[0].equals(lxml_path[0]) and columnar[1] == lxml_path[1]
-    quarantine = json.loads(columnar[1])[0]
+    assert (xmlcanon.prove(path, vid.LAYOUT, vid.COLUMNS.fields) is None) == comment
+    first = _stage(tmp_path, path, "first")
+    no_proof(monkeypatch)
+    exact = _stage(tmp_path, path, "exact")
+    assert first[0].equals(exact[0]) and first[1] == exact[1]
+    quarantine = json.loads(first[1])[0]
     assert len(quarantine) == 6 * 8  # "-0.00" is zero, not a bad amount
-    assert {row["line"] for row in quarantine} >= {4, 155}  # record 152 sits one line lower after the comment
+    lines = {row["record"]: row["line"] for row in quarantine}
+    assert lines[2] == 4 and lines[152] == 154 + comment  # record 152 sits one line lower after the comment
 
 
 @pytest.mark.parametrize(("module", "pattern"), [(pmlp, "pmlp/*.xml"), (sopa, "sopa/*.xml")])
-def test_per_record_sources_get_the_same_texts_numbers_and_lines_from_both_readers(monkeypatch, module, pattern):
+def test_per_record_sources_get_the_same_texts_numbers_and_lines_from_the_walk_and_the_engine(monkeypatch, module,
+                                                                                             pattern):
     files = sorted((SAMPLE_INBOX / SAMPLE_PERIOD).glob(pattern))
     assert files
-    columnar = [list(xmlcolumns.iter_rows(path, module.COLUMNS, batch_rows=7)) for path in files]
-    monkeypatch.setattr(xmlcolumns, "available", lambda: False)
-    walked = [list(xmlcolumns.iter_rows(path, module.COLUMNS)) for path in files]
-    assert columnar == walked and sum(map(len, walked)) >= 5
-    assert all(row.line > 1 for rows in walked for row in rows)
+
+    def rows(path: Path) -> list[tuple[str, int, int, tuple[str, ...]]]:
+        """(reader, record number, line, texts) of every record."""
+        out = []
+        for batch in xmlcolumns.read_columns(path, module.COLUMNS, batch_rows=7, lines=True):
+            texts = zip(*(column.to_pylist() for column in batch.columns.values()), strict=True)
+            out += [(batch.reader, batch.first + offset, int(line), values)
+                    for offset, (line, values) in enumerate(zip(batch.lines, texts, strict=True))]
+        return out
+
+    walked = [row for path in files for row in rows(path)]
+    no_proof(monkeypatch)
+    parsed = [row for path in files for row in rows(path)]
+    assert {row[0] for row in walked} == {"canon"} and {row[0] for row in parsed} == {"xml2arrow"}
+    assert [row[1:] for row in walked] == [row[1:] for row in parsed]
+    assert len(parsed) >= 5 and all(row[2] > 1 for row in parsed)
 
 
-def test_record_lines_fall_back_to_the_exact_walk_when_a_comment_could_hide_a_tag(tmp_path):
+def test_record_lines_come_from_the_lxml_locator_when_a_comment_could_hide_a_tag(tmp_path):
     path = tmp_path / "c.xml"
     path.write_bytes(extract(records(2) + "<!-- <Income> -->\n" + records(1), prolog='<?xml version="1.0"?>\n'))
+    assert xmlcolumns.start_tag_lines(path, "Income", None) is None
     assert list(xmlcolumns.record_lines(path, vid.LAYOUT, None)) == [3, 4, 6]
 
 
@@ -226,4 +245,4 @@ def test_an_empty_or_missing_file_is_a_one_line_error(tmp_path, module):
     empty.write_bytes(b"")
     for path in (empty, tmp_path / "missing.xml"):
         with pytest.raises(SourceError, match=path.name):
-            list(xmlcolumns.iter_rows(path, module.COLUMNS))
+            list(xmlcolumns.read_columns(path, module.COLUMNS, lines=True))

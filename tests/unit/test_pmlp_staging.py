@@ -1,5 +1,6 @@
 """PMLP staging (CONTRACTS §3) checks whole batches at once: every record rule, its reason code, detail, record and
-line number must be what the per-record rules give, on both readers, and names must only be sealed and keyed."""
+line number must be what the per-record rules give, from the canonical walk and the exact engine alike, and names
+must only be sealed and keyed."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pipeline.ingest import load_address_status
 from pipeline.quality import personcode
 from pipeline.quality.pseudonym import name_keys, person_key
 from pipeline.quality.sealing import Sealer
-from pipeline.sources import pmlp, xmlcolumns
+from pipeline.sources import pmlp, xmlcanon, xmlcolumns
 from pipeline.sources.base import StageContext
+from pipeline.sources.xmlstream import located_lines
 
 GOOD = personcode.with_check_digit("1503801000")
 PERSON = ("<p:Person><p:PersonCode>{code}</p:PersonCode><p:GivenName>{given}</p:GivenName><p:Surname>Bērziņš"
@@ -54,9 +56,9 @@ def persons_file(folder, count: int = 16, comment: bool = True, prefix: str = "p
     (folder / "persons.xml").write_text(text, encoding="utf-8")
 
 
-def stage(tmp_path, name: str):
+def stage(tmp_path, name: str, comment: bool = True, prefix: str = "p:"):
     inbox = tmp_path / "inbox"
-    persons_file(inbox / "pmlp")
+    persons_file(inbox / "pmlp", comment=comment, prefix=prefix)
     settings = Settings(pseudonym_secret=b"k", portal_data_key=b"d", workers=1, data_docs=False, batch_rows=5)
     ctx = StageContext("2025-01", WorkLayout(tmp_path / name, "2025-01"), settings, inbox,
                        address_status=pd.Series(["EKS", "DEL"], index=["100000001", "100000002"]))
@@ -64,18 +66,27 @@ def stage(tmp_path, name: str):
     return pq.read_table(result.parts[0]), result
 
 
-@pytest.mark.parametrize("reader", ["columnar", "lxml"])
-def test_every_record_rule_gives_its_reason_record_and_line(tmp_path, monkeypatch, reader):
-    if reader == "lxml":
-        monkeypatch.setattr(xmlcolumns, "available", lambda: False)
-    elif not xmlcolumns.available():
-        pytest.skip("xml2arrow or libxml2's C API not available")
-    staged, result = stage(tmp_path, reader)
+@pytest.mark.parametrize(("reader", "comment", "prefix"), [("canon", False, ""), ("exact", False, ""),
+                                                          ("exact", True, "p:")])
+def test_every_record_rule_gives_its_reason_record_and_line(tmp_path, monkeypatch, reader, comment, prefix):
+    """A plain file is proven by the walk (or, made to, read by the engine alone); a prefixed one with a comment
+    only the engine reads, its lines from the lxml locator."""
+    proven: list[object] = []
+    prove = xmlcanon.prove
+
+    def watched(*args: object, **kwargs: object) -> object:
+        proven.append(None if reader == "exact" else prove(*args, **kwargs))
+        return proven[-1]
+
+    monkeypatch.setattr(xmlcanon, "prove", watched)
+    staged, result = stage(tmp_path, reader, comment=comment, prefix=prefix)
+    assert proven and all((proof is not None) == (reader == "canon") for proof in proven)
     found = {row["record"]: (row["reason"], row["detail"]) for row in result.quarantine.rows}
     assert found == {number: (reason, detail) for number, (_, reason, detail) in BROKEN.items()}
     lines = {row["record"]: row["line"] for row in result.quarantine.rows}
-    assert lines[5] == 7 and lines[8] == 11   # line 3 holds record 1; the comment pushes record 7 on
-    assert staged["record"].to_pylist() == [1, 13, 14, 15, 16] and staged["line"].to_pylist() == [3, 16, 17, 18, 19]
+    assert lines[5] == 7 and lines[8] == 10 + comment   # line 3 holds record 1; a comment pushes record 7 on
+    assert staged["record"].to_pylist() == [1, 13, 14, 15, 16]
+    assert staged["line"].to_pylist() == [3] + [line + comment for line in (15, 16, 17, 18)]
     marked = {row["record"] for row in result.quarantine.rows if row["marks_review"]}
     assert marked == {2, 3, 4, 5, 6, 7, 11, 12}  # at an existing address and would have counted
     assert result.records_per_file == {"pmlp/persons.xml": 16}
@@ -94,11 +105,11 @@ def test_names_are_staged_only_as_keys_and_sealed_text(tmp_path):
 
 
 @pytest.mark.parametrize("prefix", ["p:", ""])
-def test_record_lines_find_prefixed_and_plain_record_tags_as_the_walk_does(tmp_path, prefix):
+def test_record_lines_find_prefixed_and_plain_record_tags_as_the_lxml_locator_does(tmp_path, prefix):
     persons_file(tmp_path, comment=False, prefix=prefix)
     path = tmp_path / "persons.xml"
-    walked = [record.line for record in xmlcolumns.iter_records(path, pmlp.LAYOUT)]
-    assert list(xmlcolumns.record_lines(path, pmlp.LAYOUT, None)) == walked == list(range(3, 19))
+    located = list(located_lines(path, pmlp.LAYOUT, pmlp.LAYOUT.record, None))
+    assert list(xmlcolumns.record_lines(path, pmlp.LAYOUT, None)) == located == list(range(3, 19))
 
 
 def test_the_address_statuses_load_as_the_numpy_route_built_them(tmp_path):

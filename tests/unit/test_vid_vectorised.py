@@ -104,7 +104,6 @@ def test_fixed_width_rejects_other_lengths_and_nulls():
     assert bytes(matrix[0]) == b"abc" and bytes(matrix[4]) == b"xyz"
 
 
-@pytest.mark.skipif(not xsdstream.available(), reason="libxml2's C API not available")
 @pytest.mark.parametrize(("name", "content"), [
     ("ok.xml", extract(RECORD.format(n=1, amount="1.00") * 3)),
     ("cut.xml", extract(RECORD.format(n=1, amount="1.00") * 3)[:-20]),
@@ -125,7 +124,6 @@ def test_validating_a_mapped_file_is_validating_its_stream(tmp_path, monkeypatch
     assert xsdstream.validate_file(path, vid.LAYOUT.schema_file) == streamed
 
 
-@pytest.mark.skipif(not xmlcolumns.available(), reason="xml2arrow or libxml2's C API not available")
 def test_the_columnar_read_hashes_the_whole_file(tmp_path):
     path = tmp_path / "ok.xml"
     path.write_bytes(extract(RECORD.format(n=1, amount="1.00") * 5))

@@ -18,8 +18,6 @@ from pipeline.sources.xmlstream import plan_chunks
 from tests.conftest import ROOT
 from tests.unit.test_xml_canon import SOUNDNESS, assert_sound, document, escape, mutate
 
-pytestmark = pytest.mark.skipif(not xmlcolumns.available(), reason="xml2arrow or libxml2's C API not available")
-
 BENCH_VSAA = ROOT / "bench_data" / "inbox-0.04" / "2026-11" / "vsaa"
 # attribute values: what canonical files hold, and what XML normalises (TAB, LF, CR), escapes or forbids there
 PERIOD = st.sampled_from(["2026-11", "", " 2026-11 ", "2026-1ā", "\U0001f600"]) | st.text(

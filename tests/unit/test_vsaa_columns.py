@@ -1,6 +1,6 @@
-"""VSAA staging through the columnar reader (CONTRACTS §5): one row per PersonCode and per Month, joined on the
-Person's index, must give the rows, record and line numbers and the quarantine of the lxml walk, and refuse every
-file the lxml walk refuses."""
+"""VSAA staging (CONTRACTS §5): one row per PersonCode and per Month, joined on the Person's index, must give the
+same rows, record and line numbers and quarantine from the canonical walk as from the exact engine, the ones each
+test spells out, and refuse every file that breaks the XSD naming its record and line."""
 
 from __future__ import annotations
 
@@ -19,10 +19,8 @@ from xml2arrow import XmlToArrowParser
 from pipeline.config import Settings, WorkLayout
 from pipeline.errors import SourceError
 from pipeline.quality.pseudonym import person_key
-from pipeline.sources import base, vid, vsaa, xmlcolumns
+from pipeline.sources import base, vid, vsaa, xmlcanon, xmlcolumns
 from pipeline.sources.base import StageContext
-
-pytestmark = pytest.mark.skipif(not xmlcolumns.available(), reason="xml2arrow or libxml2's C API not available")
 
 NS = "urn:eikis:vsaa:benefits:v1"
 SECRET = b"k"
@@ -30,7 +28,7 @@ SECRET = b"k"
 
 def person(code: str, *months: tuple[str, str], gap: str = "") -> str:
     """One Person; `gap` goes between its children (a newline spreads the person over lines)."""
-    children = [f"<PersonCode>{code}</PersonCode>", "<GivenName>Anna &amp; Co</GivenName>", "<Surname>Kļava</Surname>"]
+    children = [f"<PersonCode>{code}</PersonCode>", "<GivenName>Anna</GivenName>", "<Surname>Kļava</Surname>"]
     children += [f'<Month period="{period}">{amount}</Month>' for period, amount in months]
     return f"<Person>{gap}{gap.join(children)}{gap}</Person>\n"
 
@@ -56,22 +54,26 @@ def stage(tmp_path: Path, files: list[Path], name: str = "work", workers: int = 
     return table, result.quarantine.table().to_pylist(), result.records_per_file
 
 
-def both_paths(tmp_path: Path, files: list[Path], monkeypatch: pytest.MonkeyPatch, **options: Any) -> tuple:
-    """Stage with the columnar reader, then with the lxml walk; assert they agree and return the first."""
-    columnar = stage(tmp_path, files, "columnar", **options)
+def both_paths(tmp_path: Path, files: list[Path], monkeypatch: pytest.MonkeyPatch, proven: bool = True,
+               **options: Any) -> tuple:
+    """Stage as the sources do (the canonical walk proves every file, unless `proven` is False), then with the
+    exact engine alone; assert they agree and return the first."""
+    assert all((xmlcanon.prove(path, vsaa.LAYOUT, vsaa.COLUMNS.fields, row_per_child=True) is not None) == proven
+               for path in files)
+    walked = stage(tmp_path, files, "walked", **options)
     with monkeypatch.context() as patch:
-        patch.setattr(xmlcolumns, "available", lambda: False)
-        walked = stage(tmp_path, files, "lxml", **options)
-    assert columnar[0].equals(walked[0])
-    assert json.dumps(columnar[1:], sort_keys=True) == json.dumps(walked[1:], sort_keys=True)
-    return columnar
+        patch.setattr(xmlcanon, "prove", lambda *args, **kwargs: None)
+        exact = stage(tmp_path, files, "exact", **options)
+    assert walked[0].equals(exact[0])
+    assert json.dumps(walked[1:], sort_keys=True) == json.dumps(exact[1:], sort_keys=True)
+    return walked
 
 
 def quarantined(rows: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
     return [(row["record"], row["line"], row["reason"]) for row in rows]
 
 
-def test_every_kind_of_bad_month_gives_what_the_lxml_walk_gives_across_batch_boundaries(tmp_path, monkeypatch):
+def test_every_kind_of_bad_month_is_read_alike_by_both_across_batch_boundaries(tmp_path, monkeypatch):
     months = [("2026-01", "417.54"), ("2024-13", "1.00"), ("2026-02", "1.234"), ("2026-03", "-3.00"),
               ("2026-04", "-0.00"), ("2026-05", " 12.5 "), ("", "abc"), ("2026-06", ""), ("2026-07", "١٢"),
               ("2026-08", "999999999999.99"), ("２０２６-09", "1"), ("2026-10", "12.")]
@@ -181,20 +183,24 @@ def test_an_empty_or_missing_file_is_a_one_line_error_naming_it(tmp_path):
         assert "\n" not in caught.value.one_line()
 
 
-def test_a_comment_in_the_body_falls_back_to_the_walk_with_the_same_lines(tmp_path, monkeypatch):
+def test_a_comment_in_the_body_gets_its_month_lines_from_the_lxml_locator(tmp_path, monkeypatch):
     body = (person("01019010001", ("2026-01", "1")) + '<!-- <Month period="2026-01">1</Month>\n -->\n' +
             person("02029010002", ("2024-13", "1"), gap="\n"))
     path = write(tmp_path, body)
-    _, rows, _ = both_paths(tmp_path, [path], monkeypatch)
+    _, rows, _ = both_paths(tmp_path, [path], monkeypatch, proven=False)
     assert quarantined(rows) == [(2, 10, "BAD_PERIOD")]
 
 
-def test_a_month_count_that_differs_from_the_tag_scan_falls_back_to_the_walk(tmp_path, monkeypatch):
+@pytest.mark.parametrize("scanned", [lambda lines: lines[:-1], lambda lines: np.append(lines, 99)])
+def test_start_tags_that_are_not_the_rows_read_stop_the_file_never_stage_other_lines(tmp_path, monkeypatch,
+                                                                                      scanned):
     path = write(tmp_path, person("01019010001", ("2026-01", "1"), ("2024-13", "2"), gap="\n"))
     scan = xmlcolumns.start_tag_lines
-    monkeypatch.setattr(xmlcolumns, "start_tag_lines", lambda *args: scan(*args)[:-1])
-    _, rows, _ = both_paths(tmp_path, [path], monkeypatch)
-    assert quarantined(rows) == [(1, 8, "BAD_PERIOD")]  # the walk's line, not the shortened scan's
+    monkeypatch.setattr(xmlcolumns, "start_tag_lines", lambda *args: scanned(scan(*args)))
+    monkeypatch.setattr(xmlcanon, "prove", lambda *args, **kwargs: None)
+    with pytest.raises(SourceError, match="start tags found") as caught:
+        stage(tmp_path, [path])
+    assert caught.value.file == str(path) and "\n" not in caught.value.one_line()
 
 
 def test_a_split_file_stages_exactly_what_the_whole_file_does(tmp_path, monkeypatch):

@@ -3,8 +3,9 @@
 # inbox. It starts `make airflow`'s deployment (scripts/airflow_demo.py: `airflow standalone`, LocalExecutor, a
 # loopback SFTP server for the deliveries) on that inbox with a PostgreSQL store of its own, triggers eikis_monthly
 # for the month, and prints the time from the trigger to the end of the run (the last delivery), each task's
-# duration, and the same month through `eikis run` (PostgreSQL store, no delivery) measured right after, so that
-# the two figures come from the same sitting. Everything is written under OUT (default bench_data/airflow).
+# duration, and the same month through `eikis run` (PostgreSQL store, every file delivered to a loopback SFTP
+# server as the DAG delivers) measured right after, so that the two figures come from the same sitting. Everything
+# is written under OUT (default bench_data/airflow).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 INBOX=${INBOX:-bench_data/inbox-1}
@@ -44,9 +45,25 @@ sqlite3 -separator ' ' "$AIRFLOW_HOME/airflow.db" "SELECT printf('  %-20s %3d ta
   GROUP BY task_id ORDER BY min(start_date)"
 kill -TERM -- -"$DEMO" 2>/dev/null; sleep 5; kill -KILL -- -"$DEMO" 2>/dev/null; trap - EXIT
 export EIKIS_DB_URL=$(fresh_store eikis_bench_airflow_cli)
+# The CLI month delivers too, as the DAG does: every recipient's files to a loopback SFTP server of its own, named
+# in a recipients file with its host key (the demo's recipients name an Airflow connection, which the CLI has not).
+mkdir -p "$OUT/cli/sftp"
+"$BIN/python" -m tests.sftp_server "$OUT/cli/sftp" > "$OUT/cli/sftp.log" 2>&1 &
+SFTP=$!
+trap 'kill -TERM $SFTP 2>/dev/null' EXIT
+for _ in $(seq 1 50); do grep -q '^host_key: ' "$OUT/cli/sftp.log" && break; sleep 0.2; done
+port=$(sed -n 's|^sftp://[^@]*@127.0.0.1:\([0-9]*\) .*|\1|p' "$OUT/cli/sftp.log")
+cat > "$OUT/cli/recipients.yaml" <<YAML
+endpoints:
+  loopback: {host: 127.0.0.1, port: $port, username: eikis, password_env: EIKIS_SFTP_PASSWORD,
+             host_key: "$(sed -n 's/^host_key: //p' "$OUT/cli/sftp.log")"}
+recipients:
+  - {match: "*", endpoint: loopback, remote_dir: "/monthly/{recipient}/{period}"}
+YAML
 started=$(date +%s.%N)
-"$BIN/eikis" run --period "$PERIOD" --inbox "$EIKIS_INBOX" --outbox "$OUT/cli/outbox" --workdir "$OUT/cli/work" \
-  --policy policy/eikis_policy.yaml > "$OUT/cli.log" 2>&1 || { echo "eikis run failed: $OUT/cli.log" >&2; exit 1; }
+EIKIS_SFTP_PASSWORD=loopback-only "$BIN/eikis" run --period "$PERIOD" --inbox "$EIKIS_INBOX" \
+  --outbox "$OUT/cli/outbox" --workdir "$OUT/cli/work" --policy policy/eikis_policy.yaml \
+  --recipients "$OUT/cli/recipients.yaml" > "$OUT/cli.log" 2>&1 || { echo "eikis run failed: $OUT/cli.log" >&2; exit 1; }
 cli_s=$(echo "$(date +%s.%N) - $started" | bc)
-echo "eikis run (PostgreSQL store, no delivery): $cli_s s"
+echo "eikis run (PostgreSQL store, every file delivered to loopback SFTP): $cli_s s"
 echo "Airflow / CLI = $(echo "scale=2; $airflow_s / $cli_s" | bc) (target <= 1.5)"

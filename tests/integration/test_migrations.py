@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from pipeline.cli import main
 from pipeline.errors import StoreError
@@ -157,23 +157,30 @@ def test_upgrading_to_month_partitions_keeps_every_row():
     engine.dispose()
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_months_stored_before_name_pairs_get_their_pairs(dialect, tmp_path):
-    """Revision 0011 gives every stored person a row per pair of their name tokens, so a name-and-surname search
-    finds months recorded before it; a person with one token gets none, and pairs there already are kept."""
+def store_at(revision: str, dialect: str, tmp_path: Path, table: str) -> tuple[str, Engine]:
+    """A store migrated to `revision` only, with month 2026-10 of `table` ready for rows (a partition on
+    PostgreSQL), to see what a later revision does to months stored before it."""
     from alembic import command
 
     from pipeline.store.migrate import _config
 
     url = (f"sqlite:///{tmp_path / 'eikis.sqlite'}" if dialect == "sqlite"
            else fresh_postgres_database("eikis_test_migrations", migrated=False))
-    a, b, c = "a" * 16, "b" * 16, "c" * 16
     engine = create_engine(url)
     with engine.begin() as conn:
-        command.upgrade(_config(conn), "0010")
+        command.upgrade(_config(conn), revision)
         if dialect == "postgresql":
-            conn.execute(text("CREATE TABLE portal_name_tokens_p2026_10 PARTITION OF portal_name_tokens "
-                              "FOR VALUES IN ('2026-10')"))
+            conn.execute(text(f"CREATE TABLE {table}_p2026_10 PARTITION OF {table} FOR VALUES IN ('2026-10')"))
+    return url, engine
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_months_stored_before_name_pairs_get_their_pairs(dialect, tmp_path):
+    """Revision 0011 gives every stored person a row per pair of their name tokens, so a name-and-surname search
+    finds months recorded before it; a person with one token gets none, and pairs there already are kept."""
+    a, b, c = "a" * 16, "b" * 16, "c" * 16
+    url, engine = store_at("0010", dialect, tmp_path, "portal_name_tokens")
+    with engine.begin() as conn:
         for token, person in ((b, "p1"), (a, "p1"), (c, "p1"), (a, "p2"), (a + c, "p1")):
             conn.execute(text("INSERT INTO portal_name_tokens VALUES ('2026-10', :t, :p)"), {"t": token, "p": person})
     assert main(["db", "upgrade", "--db", url]) == 0
@@ -188,18 +195,8 @@ def test_months_stored_before_name_pairs_get_their_pairs(dialect, tmp_path):
 def test_the_record_keys_revision_keeps_the_stored_members_and_drops_the_unused_indexes(dialect, tmp_path):
     """Revision 0012: a month stored before it keeps its members; on PostgreSQL their key leads with the person
     (a search by person reads the key alone); the members-by-person and decisions-by-status indexes are gone."""
-    from alembic import command
-
-    from pipeline.store.migrate import _config
-
-    url = (f"sqlite:///{tmp_path / 'eikis.sqlite'}" if dialect == "sqlite"
-           else fresh_postgres_database("eikis_test_migrations", migrated=False))
-    engine = create_engine(url)
+    url, engine = store_at("0011", dialect, tmp_path, "household_members")
     with engine.begin() as conn:
-        command.upgrade(_config(conn), "0011")
-        if dialect == "postgresql":
-            conn.execute(text("CREATE TABLE household_members_p2026_10 PARTITION OF household_members "
-                              "FOR VALUES IN ('2026-10')"))
         for person, address in (("k2", "a1"), ("k1", "a2"), ("k1", "a1")):
             conn.execute(text("INSERT INTO household_members VALUES ('2026-10', :a, :k, 1.50)"),
                          {"a": address, "k": person})
